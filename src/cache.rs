@@ -1,0 +1,44 @@
+//! The in-memory caches, each bounded by bytes (moka): image sizes, decoded images, and
+//! encoded responses. Concurrent misses for the same key are computed once.
+
+use crate::iiif::Dimensions;
+use crate::source::SourceFile;
+use bytes::Bytes;
+use image::DynamicImage;
+use moka::sync::Cache;
+use std::sync::Arc;
+
+/// The three caches of a running server.
+#[derive(Clone)]
+pub struct Caches {
+    /// Image dimensions by source version.
+    pub info: Cache<SourceFile, Dimensions>,
+    /// Whole decoded images by source version.
+    pub decoded: Cache<SourceFile, Arc<DynamicImage>>,
+    /// Encoded responses by source version and canonical request.
+    pub encoded: Cache<(SourceFile, String), Bytes>,
+}
+
+/// Weight in KiB, so that budgets above 4 GiB still fit moka's `u32` weights.
+fn kib(bytes: usize) -> u32 {
+    u32::try_from(bytes.div_ceil(1024))
+        .unwrap_or(u32::MAX)
+        .max(1)
+}
+
+impl Caches {
+    /// Creates caches with the given budgets in MiB.
+    pub fn new(decoded_mb: u64, encoded_mb: u64) -> Caches {
+        Caches {
+            info: Cache::new(100_000),
+            decoded: Cache::builder()
+                .max_capacity(decoded_mb * 1024)
+                .weigher(|_, img: &Arc<DynamicImage>| kib(img.as_bytes().len()))
+                .build(),
+            encoded: Cache::builder()
+                .max_capacity(encoded_mb * 1024)
+                .weigher(|(_, key): &(SourceFile, String), v: &Bytes| kib(v.len() + key.len()))
+                .build(),
+        }
+    }
+}

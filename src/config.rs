@@ -1,0 +1,206 @@
+//! Server configuration: TOML file keys and command-line flags, merged once and validated once.
+
+use crate::iiif::Limits;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Every setting of `tessera serve`. In a TOML file the keys are these field names.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub bind: SocketAddr,
+    /// Folder of source images; identifiers are paths inside it.
+    pub images: PathBuf,
+    /// URL path prefix of the Image API (one or more segments, no slashes at the ends).
+    pub prefix: String,
+    /// Scheme, host and path used in `@id` and Link headers, e.g.
+    /// `https://images.example.org/iiif`. Without it they come from the request headers.
+    pub public_base: Option<String>,
+    /// Tile width and height advertised in info.json.
+    pub tile_size: u32,
+    /// `maxWidth` of info.json: the widest output served.
+    pub max_width: u32,
+    /// `maxHeight` of info.json: the tallest output served.
+    pub max_height: u32,
+    /// `maxArea` of info.json: the largest output area served, in pixels.
+    pub max_area: u64,
+    /// Sources whose header claims more pixels than this are refused before decoding.
+    pub max_source_pixels: u64,
+    /// JPEG output quality, 1–100.
+    pub jpeg_quality: u8,
+    /// Budget of the decoded-image cache, in MiB.
+    pub cache_decoded_mb: u64,
+    /// Budget of the encoded-response cache, in MiB.
+    pub cache_encoded_mb: u64,
+    /// Image jobs run at once (0 = one per CPU core).
+    pub workers: usize,
+    /// Image jobs allowed to wait for a worker before new ones get 503.
+    pub queue_depth: usize,
+    /// `Cache-Control: public, max-age` for successful responses, in seconds.
+    pub cache_max_age: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            images: PathBuf::from("./sample-images"),
+            prefix: "iiif".into(),
+            public_base: None,
+            tile_size: 256,
+            max_width: 10_000,
+            max_height: 10_000,
+            max_area: 50_000_000,
+            max_source_pixels: 1_000_000_000,
+            jpeg_quality: 90,
+            cache_decoded_mb: 512,
+            cache_encoded_mb: 256,
+            workers: 0,
+            queue_depth: 256,
+            cache_max_age: 86_400,
+        }
+    }
+}
+
+/// A configuration that cannot be used, with the reason.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The TOML file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The TOML file is malformed or has unknown keys.
+    #[error("invalid config {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said.
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("invalid setting {key}: {message}")]
+    Invalid {
+        /// The key.
+        key: &'static str,
+        /// Why.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Reads a TOML file; keys it leaves out keep their defaults.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.message().to_string(),
+        })
+    }
+
+    /// The output limits advertised in info.json.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_width: self.max_width,
+            max_height: self.max_height,
+            max_area: self.max_area,
+        }
+    }
+
+    /// Normalises and checks every value, once, at start-up.
+    pub fn validate(mut self) -> Result<Config, ConfigError> {
+        let invalid = |key, message: &str| ConfigError::Invalid {
+            key,
+            message: message.to_string(),
+        };
+        self.prefix = self.prefix.trim_matches('/').to_string();
+        let prefix_ok = !self.prefix.is_empty()
+            && self.prefix.split('/').all(|s| {
+                !s.is_empty()
+                    && s != "."
+                    && s != ".."
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b))
+            });
+        if !prefix_ok {
+            return Err(invalid(
+                "prefix",
+                "use one or more path segments of letters, digits, '-', '_', '.', '~'",
+            ));
+        }
+        if let Some(base) = &self.public_base {
+            let base = base.trim_end_matches('/').to_string();
+            if !(base.starts_with("http://") || base.starts_with("https://"))
+                || base.contains(['"', '<', '>', ' '])
+            {
+                return Err(invalid("public_base", "must be an http:// or https:// URL"));
+            }
+            self.public_base = Some(base);
+        }
+        if !(16..=4096).contains(&self.tile_size) {
+            return Err(invalid("tile_size", "must be between 16 and 4096"));
+        }
+        if self.max_width == 0 || self.max_height == 0 || self.max_area == 0 {
+            return Err(invalid("max_width/max_height/max_area", "must be positive"));
+        }
+        if !(1..=100).contains(&self.jpeg_quality) {
+            return Err(invalid("jpeg_quality", "must be between 1 and 100"));
+        }
+        if self.max_source_pixels == 0 {
+            return Err(invalid("max_source_pixels", "must be positive"));
+        }
+        if self.workers == 0 {
+            self.workers = std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2);
+        }
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_keys_override_defaults() {
+        let c: Config =
+            toml::from_str("prefix = \"/a/b/\"\ntile_size = 512\nmax_area = 1000").unwrap();
+        let c = c.validate().unwrap();
+        assert_eq!(c.prefix, "a/b");
+        assert_eq!(c.tile_size, 512);
+        assert_eq!(c.max_area, 1000);
+        assert_eq!(c.bind, Config::default().bind);
+        assert!(c.workers > 0);
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(toml::from_str::<Config>("nonsense = 1").is_err());
+        for bad in [
+            "prefix = \"\"",
+            "prefix = \"a//b\"",
+            "prefix = \"a b\"",
+            "public_base = \"ftp://x\"",
+            "tile_size = 1",
+            "jpeg_quality = 0",
+            "max_width = 0",
+        ] {
+            let c: Config = toml::from_str(bad).unwrap();
+            assert!(c.validate().is_err(), "{bad}");
+        }
+        let c: Config = toml::from_str("public_base = \"https://x.org/iiif/\"").unwrap();
+        assert_eq!(
+            c.validate().unwrap().public_base.as_deref(),
+            Some("https://x.org/iiif")
+        );
+    }
+}

@@ -1,0 +1,144 @@
+//! Encoding a processed image into the requested output format (§4.5).
+
+mod jp2;
+mod pdf;
+
+use crate::iiif::Format;
+use crate::pipeline::flatten_on_white;
+use image::codecs::gif::GifEncoder;
+use image::codecs::jpeg::JpegEncoder;
+use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+use image::codecs::tiff::TiffEncoder;
+use image::codecs::webp::WebPEncoder;
+use image::DynamicImage;
+use std::io::Cursor;
+
+/// Why encoding failed (a server fault: 500).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot encode {format}: {message}")]
+pub struct EncodeError {
+    format: &'static str,
+    message: String,
+}
+
+/// Encodes `img` as `format`. JPEG uses `jpeg_quality` (1–100). Formats without
+/// transparency (jpg, pdf, jp2) composite any alpha over white.
+pub fn encode(
+    img: &DynamicImage,
+    format: Format,
+    jpeg_quality: u8,
+) -> Result<Vec<u8>, EncodeError> {
+    let err = |message: String| EncodeError {
+        format: format.extension(),
+        message,
+    };
+    let mut out = Vec::new();
+    match format {
+        Format::Jpg => {
+            jpeg(img, jpeg_quality, &mut out).map_err(err)?;
+        }
+        Format::Png => {
+            let enc =
+                PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive);
+            img.write_with_encoder(enc)
+                .map_err(|e| err(e.to_string()))?;
+        }
+        Format::Gif => {
+            let rgba = DynamicImage::ImageRgba8(img.to_rgba8());
+            let enc = GifEncoder::new_with_speed(&mut out, 10);
+            rgba.write_with_encoder(enc)
+                .map_err(|e| err(e.to_string()))?;
+        }
+        Format::Webp => {
+            let enc = WebPEncoder::new_lossless(&mut out);
+            img.write_with_encoder(enc)
+                .map_err(|e| err(e.to_string()))?;
+        }
+        Format::Tif => {
+            let img = match img {
+                DynamicImage::ImageLumaA8(_) => DynamicImage::ImageRgba8(img.to_rgba8()),
+                other => other.clone(),
+            };
+            let enc = TiffEncoder::new(Cursor::new(&mut out));
+            img.write_with_encoder(enc)
+                .map_err(|e| err(e.to_string()))?;
+        }
+        Format::Pdf => {
+            let opaque = opaque(img);
+            let mut jpg = Vec::new();
+            jpeg(&opaque, jpeg_quality, &mut jpg).map_err(err)?;
+            out = pdf::single_image(
+                &jpg,
+                opaque.width(),
+                opaque.height(),
+                opaque.color().channel_count() == 1,
+            );
+        }
+        Format::Jp2 => {
+            out = jp2::encode(&opaque(img)).map_err(err)?;
+        }
+    }
+    Ok(out)
+}
+
+/// The image without alpha: gray stays gray, everything else becomes RGB over white.
+fn opaque(img: &DynamicImage) -> DynamicImage {
+    match img {
+        DynamicImage::ImageLuma8(_) | DynamicImage::ImageRgb8(_) => img.clone(),
+        DynamicImage::ImageLumaA8(_) => DynamicImage::ImageLuma8(flatten_on_white(img).to_luma8()),
+        _ => flatten_on_white(img),
+    }
+}
+
+fn jpeg(img: &DynamicImage, quality: u8, out: &mut Vec<u8>) -> Result<(), String> {
+    let img = opaque(img);
+    let enc = JpegEncoder::new_with_quality(out, quality.clamp(1, 100));
+    img.write_with_encoder(enc).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Rgba, RgbaImage};
+
+    fn sample() -> DynamicImage {
+        let mut img = RgbaImage::from_pixel(64, 48, Rgba([200, 30, 40, 255]));
+        img.put_pixel(0, 0, Rgba([0, 0, 0, 0]));
+        DynamicImage::ImageRgba8(img)
+    }
+
+    #[test]
+    fn every_format_round_trips_its_size() {
+        for f in [
+            Format::Jpg,
+            Format::Png,
+            Format::Gif,
+            Format::Webp,
+            Format::Tif,
+        ] {
+            let bytes = encode(&sample(), f, 90).unwrap();
+            let back = image::load_from_memory(&bytes).unwrap();
+            assert_eq!((back.width(), back.height()), (64, 48), "{f:?}");
+            let p = back.to_rgba8().get_pixel(32, 24).0;
+            assert!(
+                p[0].abs_diff(200) < 8 && p[1].abs_diff(30) < 8,
+                "{f:?} {p:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn jpeg_flattens_alpha_on_white() {
+        let bytes = encode(&sample(), Format::Jpg, 95).unwrap();
+        let back = image::load_from_memory(&bytes).unwrap().to_rgb8();
+        assert!(back.get_pixel(0, 0).0.iter().all(|&c| c > 150));
+    }
+
+    #[test]
+    fn pdf_and_jp2_have_their_signatures() {
+        let pdf = encode(&sample(), Format::Pdf, 90).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        let jp2 = encode(&sample(), Format::Jp2, 90).unwrap();
+        assert_eq!(&jp2[4..8], b"jP  ");
+    }
+}

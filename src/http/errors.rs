@@ -1,0 +1,88 @@
+//! One error type for every HTTP answer that is not a success, with its §7 status code and a
+//! short plain-text message.
+
+use crate::iiif::geometry::GeometryError;
+use crate::iiif::path::PathError;
+use crate::source::SourceError;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// An HTTP error answer.
+#[derive(Debug, Clone)]
+pub enum Error {
+    /// 400: the client's request is malformed or asks for nothing.
+    BadRequest(String),
+    /// 404: unknown identifier, or a size above the limits.
+    NotFound(String),
+    /// 503: all workers busy and the queue full; retry shortly.
+    Busy,
+    /// 500: the server failed (for example a corrupt source file).
+    Internal(String),
+}
+
+impl Error {
+    /// The status code of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<PathError> for Error {
+    fn from(e: PathError) -> Self {
+        match e {
+            PathError::NoSuchResource => Error::NotFound(
+                "no image with this identifier (slashes in an identifier must be sent as %2F)"
+                    .into(),
+            ),
+            PathError::BadIdentifier(m) => Error::BadRequest(m),
+            PathError::Parameter(p) => Error::BadRequest(p.to_string()),
+        }
+    }
+}
+
+impl From<GeometryError> for Error {
+    fn from(e: GeometryError) -> Self {
+        match e {
+            GeometryError::TooLarge { .. } => Error::NotFound(e.to_string()),
+            _ => Error::BadRequest(e.to_string()),
+        }
+    }
+}
+
+impl Error {
+    /// Maps a source failure for identifier `id`, logging server-side faults.
+    pub fn from_source(e: SourceError, id: &str) -> Self {
+        match e {
+            SourceError::NotFound => Error::NotFound(format!("no image with identifier {id:?}")),
+            other => {
+                tracing::error!(identifier = id, error = %other, "source failed");
+                Error::Internal(format!("image {id:?}: {other}"))
+            }
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = match self {
+            Error::BadRequest(m) | Error::NotFound(m) | Error::Internal(m) => m,
+            Error::Busy => "server busy, retry shortly".to_string(),
+        };
+        let mut resp = (status, format!("{status}: {message}\n")).into_response();
+        let headers = resp.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        resp
+    }
+}

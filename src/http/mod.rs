@@ -1,0 +1,109 @@
+//! The axum adapter: routes, shared state, and the server loop. Handlers only translate
+//! between HTTP and the library; they never touch pixels themselves.
+
+pub mod base;
+pub mod errors;
+mod image;
+
+use crate::cache::Caches;
+use crate::config::Config;
+use crate::iiif::Limits;
+use axum::http::{header, Method};
+use axum::routing::get;
+use axum::Router;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+pub use errors::Error;
+
+/// Everything a request handler needs, shared by all requests.
+pub struct AppState {
+    /// The validated configuration.
+    pub config: Config,
+    /// The canonical images folder.
+    pub root: PathBuf,
+    /// Output limits (from the configuration).
+    pub limits: Limits,
+    /// The caches.
+    pub caches: Caches,
+    /// One permit per image job allowed to run at once.
+    workers: Arc<Semaphore>,
+    /// One permit per image job allowed to run or wait; when empty, new jobs get 503.
+    queue: Arc<Semaphore>,
+}
+
+impl AppState {
+    /// Builds the state; fails if the images folder does not exist.
+    pub fn new(config: Config) -> Result<AppState, String> {
+        let root = config
+            .images
+            .canonicalize()
+            .map_err(|e| format!("images folder {}: {e}", config.images.display()))?;
+        if !root.is_dir() {
+            return Err(format!("images folder {} is not a folder", root.display()));
+        }
+        Ok(AppState {
+            root,
+            limits: config.limits(),
+            caches: Caches::new(config.cache_decoded_mb, config.cache_encoded_mb),
+            workers: Arc::new(Semaphore::new(config.workers)),
+            queue: Arc::new(Semaphore::new(config.workers + config.queue_depth)),
+            config,
+        })
+    }
+}
+
+/// The application's routes, with CORS and request tracing.
+pub fn router(state: Arc<AppState>) -> Router {
+    let prefix = state.config.prefix.clone();
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+        .expose_headers([header::LINK, header::ETAG, header::CONTENT_TYPE]);
+    Router::new()
+        .route(&format!("/{prefix}/{{*rest}}"), get(image::handle))
+        .with_state(state)
+        .layer(cors)
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Runs the server until SIGINT or SIGTERM, then finishes the requests in flight.
+pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let state = Arc::new(AppState::new(config)?);
+    let listener = tokio::net::TcpListener::bind(state.config.bind).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        images = %state.root.display(),
+        "listening on http://{addr}/{}/",
+        state.config.prefix
+    );
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

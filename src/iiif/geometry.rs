@@ -1,0 +1,458 @@
+//! Resolving a parsed request against an image's size and the server's limits (§4.1–§4.3).
+//!
+//! Rounding follows Appendix A: when a `w,` or `,h` request has the shape of a tile request
+//! (some power-of-two scale factor `s` gives `ceil(region / s) == requested`), the other side is
+//! `ceil(other / s)`, exactly the size a viewer expects, so edge tiles are never off by one.
+//! Any other scaling rounds to the nearest pixel.
+
+use super::request::{Format, ImageRequest, Quality, Region, Size};
+use std::fmt;
+
+/// An image's width and height in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Dimensions {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+/// A rectangle in full-image pixel coordinates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rect {
+    /// Left edge.
+    pub x: u32,
+    /// Top edge.
+    pub y: u32,
+    /// Width.
+    pub w: u32,
+    /// Height.
+    pub h: u32,
+}
+
+/// The output limits advertised in info.json as `maxWidth`, `maxHeight` and `maxArea`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The widest output the server makes.
+    pub max_width: u32,
+    /// The tallest output the server makes.
+    pub max_height: u32,
+    /// The largest output area, in pixels.
+    pub max_area: u64,
+}
+
+impl Limits {
+    /// Whether an output of `w`×`h` is within the limits.
+    pub fn allows(&self, w: u32, h: u32) -> bool {
+        w <= self.max_width && h <= self.max_height && u64::from(w) * u64::from(h) <= self.max_area
+    }
+}
+
+/// A request resolved to concrete pixels: what the pipeline executes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Plan {
+    /// The source region, cropped to the image.
+    pub region: Rect,
+    /// The output width before rotation.
+    pub width: u32,
+    /// The output height before rotation.
+    pub height: u32,
+    /// Mirror before rotating.
+    pub mirror: bool,
+    /// Clockwise rotation in degrees, normalised to `0 ≤ degrees < 360`.
+    pub degrees: f64,
+    /// The requested quality.
+    pub quality: Quality,
+    /// The requested format.
+    pub format: Format,
+}
+
+/// Why a syntactically valid request cannot be served for this image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GeometryError {
+    /// The region has a zero width or height (400).
+    EmptyRegion,
+    /// The region lies wholly outside the image (400).
+    RegionOutside,
+    /// The scaled size has a zero width or height (400).
+    EmptySize,
+    /// The output would exceed `maxWidth`, `maxHeight` or `maxArea` (404, as §7 says).
+    TooLarge {
+        /// Requested width.
+        width: u32,
+        /// Requested height.
+        height: u32,
+        /// The limits in force.
+        limits: Limits,
+    },
+}
+
+impl fmt::Display for GeometryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GeometryError::EmptyRegion => write!(f, "region has zero width or height"),
+            GeometryError::RegionOutside => write!(f, "region lies outside the image"),
+            GeometryError::EmptySize => write!(f, "size scales to zero width or height"),
+            GeometryError::TooLarge {
+                width,
+                height,
+                limits,
+            } => write!(
+                f,
+                "size {width}x{height} exceeds the limits (maxWidth {}, maxHeight {}, maxArea {})",
+                limits.max_width, limits.max_height, limits.max_area
+            ),
+        }
+    }
+}
+
+impl std::error::Error for GeometryError {}
+
+/// Resolves a request against an image of `dims`, within `limits`.
+pub fn plan(req: &ImageRequest, dims: Dimensions, limits: &Limits) -> Result<Plan, GeometryError> {
+    let region = resolve_region(req.region, dims)?;
+    let (width, height) = resolve_size(req.size, region, limits)?;
+    if width == 0 || height == 0 {
+        return Err(GeometryError::EmptySize);
+    }
+    if !limits.allows(width, height) {
+        return Err(GeometryError::TooLarge {
+            width,
+            height,
+            limits: *limits,
+        });
+    }
+    let degrees = if req.rotation.degrees >= 360.0 {
+        req.rotation.degrees - 360.0
+    } else {
+        req.rotation.degrees
+    };
+    Ok(Plan {
+        region,
+        width,
+        height,
+        mirror: req.rotation.mirror,
+        degrees,
+        quality: req.quality,
+        format: req.format,
+    })
+}
+
+/// Resolves the region parameter to a rectangle cropped at the image edge.
+pub fn resolve_region(region: Region, dims: Dimensions) -> Result<Rect, GeometryError> {
+    let (iw, ih) = (dims.width, dims.height);
+    let (x, y, w, h) = match region {
+        Region::Full => return Ok(full_rect(dims)),
+        Region::Square => {
+            let s = iw.min(ih);
+            return Ok(Rect {
+                x: (iw - s) / 2,
+                y: (ih - s) / 2,
+                w: s,
+                h: s,
+            });
+        }
+        Region::Pixels { x, y, w, h } => (
+            u64::from(x),
+            u64::from(y),
+            u64::from(x) + u64::from(w),
+            u64::from(y) + u64::from(h),
+        ),
+        Region::Percent { x, y, w, h } => {
+            if w <= 0.0 || h <= 0.0 {
+                return Err(GeometryError::EmptyRegion);
+            }
+            let px = |p: f64, full: u32| {
+                (p * f64::from(full) / 100.0).round().min(u64::MAX as f64) as u64
+            };
+            (px(x, iw), px(y, ih), px(x + w, iw), px(y + h, ih))
+        }
+    };
+    if x >= u64::from(iw) || y >= u64::from(ih) {
+        return Err(GeometryError::RegionOutside);
+    }
+    let right = w.min(u64::from(iw));
+    let bottom = h.min(u64::from(ih));
+    if right <= x || bottom <= y {
+        return Err(GeometryError::EmptyRegion);
+    }
+    Ok(Rect {
+        x: x as u32,
+        y: y as u32,
+        w: (right - x) as u32,
+        h: (bottom - y) as u32,
+    })
+}
+
+/// The rectangle covering the whole image.
+pub fn full_rect(dims: Dimensions) -> Rect {
+    Rect {
+        x: 0,
+        y: 0,
+        w: dims.width,
+        h: dims.height,
+    }
+}
+
+/// The other side of a region of `along`×`across` scaled so that `along` becomes `target`,
+/// keeping the aspect ratio, rounded as described in the module documentation.
+pub fn proportional(along: u32, across: u32, target: u32) -> u32 {
+    if target <= along {
+        let mut s: u64 = 1;
+        while s <= u64::from(along) {
+            if u64::from(along).div_ceil(s) == u64::from(target) {
+                return u64::from(across).div_ceil(s) as u32;
+            }
+            s *= 2;
+        }
+    }
+    let v = (f64::from(across) * f64::from(target) / f64::from(along)).round();
+    v.min(f64::from(u32::MAX)) as u32
+}
+
+/// Resolves the size parameter for a region of `region.w`×`region.h`.
+pub fn resolve_size(
+    size: Size,
+    region: Rect,
+    limits: &Limits,
+) -> Result<(u32, u32), GeometryError> {
+    let (rw, rh) = (region.w, region.h);
+    Ok(match size {
+        Size::Full => (rw, rh),
+        Size::Max => max_size(rw, rh, limits),
+        Size::Width(w) => (w, proportional(rw, rh, w)),
+        Size::Height(h) => (proportional(rh, rw, h), h),
+        Size::Percent(p) => {
+            let scale = |v: u32| (f64::from(v) * p / 100.0).round().min(f64::from(u32::MAX)) as u32;
+            (scale(rw), scale(rh))
+        }
+        Size::Exact { w, h } => (w, h),
+        Size::BestFit { w, h } => {
+            if w == 0 || h == 0 {
+                return Err(GeometryError::EmptySize);
+            }
+            // Width-bound when w/rw <= h/rh.
+            if u64::from(w) * u64::from(rh) <= u64::from(h) * u64::from(rw) {
+                (w, proportional(rw, rh, w).min(h))
+            } else {
+                (proportional(rh, rw, h).min(w), h)
+            }
+        }
+    })
+}
+
+/// The `max` size: the region itself when the limits allow, else the largest size within them
+/// that keeps the aspect ratio.
+pub fn max_size(rw: u32, rh: u32, limits: &Limits) -> (u32, u32) {
+    if limits.allows(rw, rh) {
+        return (rw, rh);
+    }
+    let (fw, fh) = (f64::from(rw), f64::from(rh));
+    let scale = (f64::from(limits.max_width) / fw)
+        .min(f64::from(limits.max_height) / fh)
+        .min((limits.max_area as f64 / (fw * fh)).sqrt());
+    let mut w = ((fw * scale).floor() as u32).max(1);
+    let mut h = ((fh * scale).floor() as u32).max(1);
+    // Guard against floating point landing one pixel over a limit.
+    while !limits.allows(w, h) && (w > 1 || h > 1) {
+        w = w.saturating_sub(1).max(1);
+        h = h.saturating_sub(1).max(1);
+    }
+    (w, h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iiif::request::Rotation;
+
+    const D: Dimensions = Dimensions {
+        width: 1000,
+        height: 600,
+    };
+    const BIG: Limits = Limits {
+        max_width: 10_000,
+        max_height: 10_000,
+        max_area: 100_000_000,
+    };
+
+    fn rect(x: u32, y: u32, w: u32, h: u32) -> Rect {
+        Rect { x, y, w, h }
+    }
+
+    fn region(s: &str) -> Result<Rect, GeometryError> {
+        resolve_region(Region::parse(s).unwrap(), D)
+    }
+
+    fn size(s: &str, r: Rect) -> Result<(u32, u32), GeometryError> {
+        resolve_size(Size::parse(s).unwrap(), r, &BIG)
+    }
+
+    #[test]
+    fn regions() {
+        assert_eq!(region("full"), Ok(rect(0, 0, 1000, 600)));
+        assert_eq!(region("square"), Ok(rect(200, 0, 600, 600)));
+        assert_eq!(region("125,15,120,140"), Ok(rect(125, 15, 120, 140)));
+        // Cropped at the edge, never padded.
+        assert_eq!(region("900,500,300,300"), Ok(rect(900, 500, 100, 100)));
+        assert_eq!(region("pct:10,10,50,50"), Ok(rect(100, 60, 500, 300)));
+        assert_eq!(region("pct:90,0,20,100"), Ok(rect(900, 0, 100, 600)));
+        assert_eq!(region("pct:0,0,100,100"), Ok(rect(0, 0, 1000, 600)));
+        assert_eq!(region("0,0,0,10"), Err(GeometryError::EmptyRegion));
+        assert_eq!(region("0,0,10,0"), Err(GeometryError::EmptyRegion));
+        assert_eq!(region("1000,0,10,10"), Err(GeometryError::RegionOutside));
+        assert_eq!(region("0,600,10,10"), Err(GeometryError::RegionOutside));
+        assert_eq!(region("pct:100,0,10,10"), Err(GeometryError::RegionOutside));
+        assert_eq!(region("pct:0,0,0,10"), Err(GeometryError::EmptyRegion));
+        assert_eq!(region("pct:0,0,0.01,10"), Err(GeometryError::EmptyRegion));
+        assert_eq!(
+            region("4294967295,0,4294967295,10"),
+            Err(GeometryError::RegionOutside)
+        );
+        assert_eq!(
+            region("999,599,4294967295,4294967295"),
+            Ok(rect(999, 599, 1, 1))
+        );
+    }
+
+    #[test]
+    fn square_of_portrait_is_centred() {
+        let d = Dimensions {
+            width: 300,
+            height: 801,
+        };
+        assert_eq!(
+            resolve_region(Region::Square, d),
+            Ok(rect(0, 250, 300, 300))
+        );
+    }
+
+    #[test]
+    fn sizes() {
+        let r = rect(0, 0, 1000, 600);
+        assert_eq!(size("full", r), Ok((1000, 600)));
+        assert_eq!(size("max", r), Ok((1000, 600)));
+        assert_eq!(size("500,", r), Ok((500, 300)));
+        assert_eq!(size(",300", r), Ok((500, 300)));
+        assert_eq!(size("pct:50", r), Ok((500, 300)));
+        assert_eq!(size("pct:12.5", r), Ok((125, 75)));
+        assert_eq!(size("225,100", r), Ok((225, 100)));
+        assert_eq!(size("!225,100", r), Ok((167, 100)));
+        assert_eq!(size("!100,225", r), Ok((100, 60)));
+        assert_eq!(size("2000,", r), Ok((2000, 1200)));
+        assert_eq!(size("333,", r), Ok((333, 200)));
+        assert_eq!(size("!0,10", r), Err(GeometryError::EmptySize));
+    }
+
+    #[test]
+    fn best_fit_stays_inside_the_box() {
+        for (w, h) in [
+            (1000u32, 600u32),
+            (601, 1000),
+            (1, 1000),
+            (1000, 1),
+            (777, 333),
+        ] {
+            let r = rect(0, 0, w, h);
+            for (bw, bh) in [(150, 150), (200, 100), (99, 301), (1, 1), (3000, 2000)] {
+                let (ow, oh) = resolve_size(Size::BestFit { w: bw, h: bh }, r, &BIG).unwrap();
+                assert!(ow <= bw && oh <= bh, "{w}x{h} in !{bw},{bh} -> {ow}x{oh}");
+                assert!(ow == bw || oh == bh, "{w}x{h} in !{bw},{bh} -> {ow}x{oh}");
+            }
+        }
+    }
+
+    #[test]
+    fn appendix_a_tiles_are_exact() {
+        // Every tile of a 2,345 x 1,567 image at every scale factor, requested as OpenSeadragon
+        // does (x,y,w,h / ws, ), comes out exactly ws x hs as Appendix A computes them.
+        let d = Dimensions {
+            width: 2345,
+            height: 1567,
+        };
+        let t = 256u32;
+        for s in [1u32, 2, 4, 8, 16] {
+            let mut yr = 0;
+            while yr < d.height {
+                let mut xr = 0;
+                while xr < d.width {
+                    let wr = (t * s).min(d.width - xr);
+                    let hr = (t * s).min(d.height - yr);
+                    let ws = wr.div_ceil(s);
+                    let hs = hr.div_ceil(s);
+                    let req = ImageRequest {
+                        region: Region::Pixels {
+                            x: xr,
+                            y: yr,
+                            w: wr,
+                            h: hr,
+                        },
+                        size: Size::Width(ws),
+                        rotation: Rotation::NONE,
+                        quality: Quality::Default,
+                        format: Format::Jpg,
+                    };
+                    let p = plan(&req, d, &BIG).unwrap();
+                    assert_eq!((p.width, p.height), (ws, hs), "s={s} x={xr} y={yr}");
+                    let by_h = resolve_size(Size::Height(hs), p.region, &BIG).unwrap();
+                    assert_eq!(by_h, (ws, hs), "s={s} x={xr} y={yr} by height");
+                    xr += t * s;
+                }
+                yr += t * s;
+            }
+        }
+    }
+
+    #[test]
+    fn limits() {
+        let lim = Limits {
+            max_width: 800,
+            max_height: 500,
+            max_area: 300_000,
+        };
+        let r = rect(0, 0, 1000, 600);
+        assert_eq!(max_size(1000, 600, &lim), (707, 424));
+        assert!(lim.allows(707, 424));
+        assert_eq!(max_size(400, 300, &lim), (400, 300));
+        let req = |s: &str| ImageRequest {
+            region: Region::Full,
+            size: Size::parse(s).unwrap(),
+            rotation: Rotation::NONE,
+            quality: Quality::Default,
+            format: Format::Jpg,
+        };
+        let p = plan(&req("max"), D, &lim).unwrap();
+        assert_eq!((p.width, p.height), (707, 424));
+        assert!(matches!(
+            plan(&req("full"), D, &lim),
+            Err(GeometryError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            plan(&req("801,"), D, &lim),
+            Err(GeometryError::TooLarge { .. })
+        ));
+        assert_eq!(resolve_size(Size::Max, r, &lim), Ok((707, 424)));
+        let huge = plan(&req("4294967295,4294967295"), D, &lim);
+        assert!(matches!(huge, Err(GeometryError::TooLarge { .. })));
+        assert_eq!(plan(&req("10,0"), D, &lim), Err(GeometryError::EmptySize));
+        assert_eq!(
+            plan(&req("pct:0.01"), D, &lim),
+            Err(GeometryError::EmptySize)
+        );
+    }
+
+    #[test]
+    fn rotation_is_normalised() {
+        let mut req = ImageRequest {
+            region: Region::Full,
+            size: Size::Full,
+            rotation: Rotation::parse("!360").unwrap(),
+            quality: Quality::Default,
+            format: Format::Png,
+        };
+        let p = plan(&req, D, &BIG).unwrap();
+        assert_eq!((p.mirror, p.degrees), (true, 0.0));
+        req.rotation = Rotation::parse("22.5").unwrap();
+        assert_eq!(plan(&req, D, &BIG).unwrap().degrees, 22.5);
+    }
+}

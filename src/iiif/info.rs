@@ -1,0 +1,155 @@
+//! The info.json document of the Image API 2.1 (§5).
+
+use super::geometry::{Dimensions, Limits};
+use super::request::{Format, Quality};
+use super::{CONTEXT, LEVEL2, PROTOCOL};
+use serde_json::{json, Value};
+
+/// The features Tessera really supports, as named in §6.
+pub const SUPPORTS: [&str; 18] = [
+    "baseUriRedirect",
+    "canonicalLinkHeader",
+    "cors",
+    "jsonldMediaType",
+    "mirroring",
+    "profileLinkHeader",
+    "regionByPct",
+    "regionByPx",
+    "regionSquare",
+    "rotationArbitrary",
+    "rotationBy90s",
+    "sizeAboveFull",
+    "sizeByConfinedWh",
+    "sizeByDistortedWh",
+    "sizeByH",
+    "sizeByPct",
+    "sizeByW",
+    "sizeByWh",
+];
+
+/// The scale factors 1, 2, 4, … up to the first at which the whole image fits in one tile.
+pub fn scale_factors(dims: Dimensions, tile: u32) -> Vec<u32> {
+    let tile = tile.max(1);
+    let mut out = vec![1u32];
+    let mut s = 1u32;
+    while (dims.width.div_ceil(s) > tile || dims.height.div_ceil(s) > tile) && s < (1 << 30) {
+        s *= 2;
+        out.push(s);
+    }
+    out
+}
+
+/// The power-of-two reductions of the image, smallest first, that are within `limits`.
+pub fn sizes(dims: Dimensions, tile: u32, limits: &Limits) -> Vec<Dimensions> {
+    let mut out: Vec<Dimensions> = scale_factors(dims, tile)
+        .into_iter()
+        .map(|s| Dimensions {
+            width: dims.width.div_ceil(s),
+            height: dims.height.div_ceil(s),
+        })
+        .filter(|d| limits.allows(d.width, d.height))
+        .collect();
+    out.reverse();
+    out
+}
+
+/// Builds info.json for the image service at `id` (its base URI, without a trailing slash).
+pub fn info_json(id: &str, dims: Dimensions, tile: u32, limits: &Limits) -> Value {
+    let sizes: Vec<Value> = sizes(dims, tile, limits)
+        .into_iter()
+        .map(|d| json!({"width": d.width, "height": d.height}))
+        .collect();
+    let formats: Vec<&str> = Format::ALL.iter().map(|f| f.extension()).collect();
+    let qualities: Vec<&str> = Quality::ALL.iter().map(|q| q.name()).collect();
+    json!({
+        "@context": CONTEXT,
+        "@id": id,
+        "protocol": PROTOCOL,
+        "width": dims.width,
+        "height": dims.height,
+        "sizes": sizes,
+        "tiles": [{
+            "width": tile,
+            "height": tile,
+            "scaleFactors": scale_factors(dims, tile),
+        }],
+        "profile": [
+            LEVEL2,
+            {
+                "formats": formats,
+                "qualities": qualities,
+                "supports": SUPPORTS,
+                "maxWidth": limits.max_width,
+                "maxHeight": limits.max_height,
+                "maxArea": limits.max_area,
+            }
+        ],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIM: Limits = Limits {
+        max_width: 10_000,
+        max_height: 10_000,
+        max_area: 50_000_000,
+    };
+
+    #[test]
+    fn scale_factors_reach_one_tile() {
+        let d = Dimensions {
+            width: 4800,
+            height: 3200,
+        };
+        assert_eq!(scale_factors(d, 256), vec![1, 2, 4, 8, 16, 32]);
+        let small = Dimensions {
+            width: 200,
+            height: 100,
+        };
+        assert_eq!(scale_factors(small, 256), vec![1]);
+        let exact = Dimensions {
+            width: 512,
+            height: 256,
+        };
+        assert_eq!(scale_factors(exact, 256), vec![1, 2]);
+    }
+
+    #[test]
+    fn sizes_are_the_reductions_within_limits() {
+        let d = Dimensions {
+            width: 1001,
+            height: 750,
+        };
+        let s = sizes(d, 256, &LIM);
+        let pairs: Vec<(u32, u32)> = s.iter().map(|d| (d.width, d.height)).collect();
+        assert_eq!(pairs, vec![(251, 188), (501, 375), (1001, 750)]);
+        let tight = Limits {
+            max_width: 600,
+            max_height: 600,
+            max_area: 360_000,
+        };
+        let s = sizes(d, 256, &tight);
+        assert_eq!(s.last().map(|d| d.width), Some(501));
+    }
+
+    #[test]
+    fn document_shape() {
+        let d = Dimensions {
+            width: 1000,
+            height: 1000,
+        };
+        let v = info_json("http://h/iiif/x", d, 256, &LIM);
+        assert_eq!(v["@context"], CONTEXT);
+        assert_eq!(v["@id"], "http://h/iiif/x");
+        assert_eq!(v["protocol"], PROTOCOL);
+        assert_eq!(v["width"], 1000);
+        assert_eq!(v["profile"][0], LEVEL2);
+        assert_eq!(v["profile"][1]["maxArea"], 50_000_000);
+        assert_eq!(v["tiles"][0]["scaleFactors"], json!([1, 2, 4]));
+        assert_eq!(v["sizes"][0], json!({"width": 250, "height": 250}));
+        let supports = v["profile"][1]["supports"].as_array().unwrap();
+        assert!(supports.contains(&json!("mirroring")));
+    }
+}

@@ -1,0 +1,13 @@
+//! Tessera: a IIIF Image API 2.1 server for museum images.
+//!
+//! The protocol ([`iiif`]) is pure; [`source`] reads files; [`pipeline`] and [`encode`] make
+//! pixels; [`cache`] keeps them; [`http`] adapts all of it to axum. See the README's
+//! "Architecture" section.
+
+pub mod cache;
+pub mod config;
+pub mod encode;
+pub mod http;
+pub mod iiif;
+pub mod pipeline;
+pub mod source;

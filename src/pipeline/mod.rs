@@ -1,0 +1,226 @@
+//! Executes a resolved [`Plan`] on decoded pixels, in the order of §4: region, size, mirror and
+//! rotation, then quality. Encoding is [`crate::encode`]'s job; URLs are not known here.
+
+mod rotate;
+
+use crate::iiif::{Plan, Quality};
+use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
+use image::{DynamicImage, GrayAlphaImage, GrayImage, Luma, LumaA};
+
+pub use rotate::{flatten_on_white, rotate};
+
+/// The luma threshold of `bitonal`: Rec. 709 luma at or above it is white, below it black.
+pub const BITONAL_THRESHOLD: u8 = 128;
+
+/// Why the pipeline failed (a server fault: 500).
+#[derive(Debug, thiserror::Error)]
+#[error("image processing failed: {0}")]
+pub struct PipelineError(String);
+
+/// Runs the plan on `src`, which is the whole decoded image.
+pub fn execute(src: &DynamicImage, plan: &Plan) -> Result<DynamicImage, PipelineError> {
+    let mut img = crop_and_scale(src, plan)?;
+    if plan.mirror {
+        img = img.fliph();
+    }
+    img = rotate(img, plan.degrees, plan.format.has_alpha());
+    Ok(apply_quality(img, plan.quality))
+}
+
+/// Crops the region and scales it to the output size in one pass (Lanczos3, with
+/// premultiplied alpha).
+fn crop_and_scale(src: &DynamicImage, plan: &Plan) -> Result<DynamicImage, PipelineError> {
+    let r = plan.region;
+    if (plan.width, plan.height) == (r.w, r.h) {
+        if (r.x, r.y, r.w, r.h) == (0, 0, src.width(), src.height()) {
+            return Ok(src.clone());
+        }
+        return Ok(src.crop_imm(r.x, r.y, r.w, r.h));
+    }
+    let mut dst = DynamicImage::new(plan.width, plan.height, src.color());
+    let options = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+        .crop(
+            f64::from(r.x),
+            f64::from(r.y),
+            f64::from(r.w),
+            f64::from(r.h),
+        );
+    Resizer::new()
+        .resize(src, &mut dst, &options)
+        .map_err(|e| PipelineError(e.to_string()))?;
+    Ok(dst)
+}
+
+/// Rec. 709 luma of an sRGB-encoded pixel, rounded.
+fn luma709(r: u8, g: u8, b: u8) -> u8 {
+    // Fixed point: 0.2126, 0.7152, 0.0722 scaled by 2^16.
+    let y = 13933 * u32::from(r) + 46871 * u32::from(g) + 4732 * u32::from(b);
+    ((y + (1 << 15)) >> 16) as u8
+}
+
+/// Applies the quality: `gray` is Rec. 709 luma, `bitonal` is luma thresholded at
+/// [`BITONAL_THRESHOLD`] to pure black and white; `color` makes gray sources RGB. Alpha is kept.
+pub fn apply_quality(img: DynamicImage, quality: Quality) -> DynamicImage {
+    match quality {
+        Quality::Default => img,
+        Quality::Color => match img {
+            DynamicImage::ImageLuma8(_) => DynamicImage::ImageRgb8(img.to_rgb8()),
+            DynamicImage::ImageLumaA8(_) => DynamicImage::ImageRgba8(img.to_rgba8()),
+            other => other,
+        },
+        Quality::Gray | Quality::Bitonal => {
+            let bitonal = quality == Quality::Bitonal;
+            let tone = |l: u8| {
+                if !bitonal {
+                    l
+                } else if l >= BITONAL_THRESHOLD {
+                    255
+                } else {
+                    0
+                }
+            };
+            let (w, h) = (img.width(), img.height());
+            match img {
+                DynamicImage::ImageLuma8(mut g) => {
+                    if bitonal {
+                        g.pixels_mut().for_each(|p| p.0[0] = tone(p.0[0]));
+                    }
+                    DynamicImage::ImageLuma8(g)
+                }
+                DynamicImage::ImageLumaA8(mut g) => {
+                    if bitonal {
+                        g.pixels_mut().for_each(|p| p.0[0] = tone(p.0[0]));
+                    }
+                    DynamicImage::ImageLumaA8(g)
+                }
+                DynamicImage::ImageRgba8(rgba) => {
+                    let mut out = GrayAlphaImage::new(w, h);
+                    for (o, p) in out.pixels_mut().zip(rgba.pixels()) {
+                        let [r, g, b, a] = p.0;
+                        *o = LumaA([tone(luma709(r, g, b)), a]);
+                    }
+                    DynamicImage::ImageLumaA8(out)
+                }
+                other => {
+                    let rgb = other.into_rgb8();
+                    let mut out = GrayImage::new(w, h);
+                    for (o, p) in out.pixels_mut().zip(rgb.pixels()) {
+                        let [r, g, b] = p.0;
+                        *o = Luma([tone(luma709(r, g, b))]);
+                    }
+                    DynamicImage::ImageLuma8(out)
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iiif::{Format, Rect};
+    use image::{Rgb, RgbImage};
+
+    fn quadrants() -> DynamicImage {
+        // 200x100: left half red, right half blue, bottom-right quarter green.
+        let mut img = RgbImage::new(200, 100);
+        for (x, y, p) in img.enumerate_pixels_mut() {
+            *p = match (x < 100, y < 50) {
+                (true, _) => Rgb([255, 0, 0]),
+                (false, true) => Rgb([0, 0, 255]),
+                (false, false) => Rgb([0, 255, 0]),
+            };
+        }
+        DynamicImage::ImageRgb8(img)
+    }
+
+    fn plan(region: Rect, w: u32, h: u32) -> Plan {
+        Plan {
+            region,
+            width: w,
+            height: h,
+            mirror: false,
+            degrees: 0.0,
+            quality: Quality::Default,
+            format: Format::Png,
+        }
+    }
+
+    fn rgb(img: &DynamicImage, x: u32, y: u32) -> [u8; 3] {
+        img.to_rgb8().get_pixel(x, y).0
+    }
+
+    #[test]
+    fn crop_without_scaling_is_exact() {
+        let r = Rect {
+            x: 150,
+            y: 40,
+            w: 50,
+            h: 20,
+        };
+        let out = execute(&quadrants(), &plan(r, 50, 20)).unwrap();
+        assert_eq!((out.width(), out.height()), (50, 20));
+        assert_eq!(rgb(&out, 0, 0), [0, 0, 255]);
+        assert_eq!(rgb(&out, 49, 19), [0, 255, 0]);
+    }
+
+    #[test]
+    fn scaled_crop_keeps_colours_away_from_edges() {
+        let r = Rect {
+            x: 100,
+            y: 0,
+            w: 100,
+            h: 100,
+        };
+        let out = execute(&quadrants(), &plan(r, 30, 30)).unwrap();
+        assert_eq!((out.width(), out.height()), (30, 30));
+        assert_eq!(rgb(&out, 15, 3), [0, 0, 255]);
+        assert_eq!(rgb(&out, 15, 27), [0, 255, 0]);
+    }
+
+    #[test]
+    fn mirror_flips_left_and_right() {
+        let mut p = plan(
+            Rect {
+                x: 0,
+                y: 0,
+                w: 200,
+                h: 100,
+            },
+            200,
+            100,
+        );
+        p.mirror = true;
+        let out = execute(&quadrants(), &p).unwrap();
+        assert_eq!(rgb(&out, 0, 0), [0, 0, 255]);
+        assert_eq!(rgb(&out, 199, 0), [255, 0, 0]);
+    }
+
+    #[test]
+    fn gray_is_rec709_luma_and_bitonal_is_two_valued() {
+        assert_eq!(luma709(255, 0, 0), 54);
+        assert_eq!(luma709(0, 255, 0), 182);
+        assert_eq!(luma709(0, 0, 255), 18);
+        assert_eq!(luma709(255, 255, 255), 255);
+        let mut p = plan(
+            Rect {
+                x: 0,
+                y: 0,
+                w: 200,
+                h: 100,
+            },
+            200,
+            100,
+        );
+        p.quality = Quality::Gray;
+        let g = execute(&quadrants(), &p).unwrap();
+        assert_eq!(g.color(), image::ColorType::L8);
+        assert_eq!(g.to_luma8().get_pixel(10, 10).0, [54]);
+        p.quality = Quality::Bitonal;
+        let b = execute(&quadrants(), &p).unwrap().to_luma8();
+        assert_eq!(b.get_pixel(10, 10).0, [0]);
+        assert_eq!(b.get_pixel(150, 90).0, [255]);
+        assert!(b.pixels().all(|p| p.0[0] == 0 || p.0[0] == 255));
+    }
+}
