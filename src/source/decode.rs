@@ -2,13 +2,25 @@
 
 use super::SourceError;
 use crate::iiif::Dimensions;
-use image::{DynamicImage, ImageReader, Limits};
+use image::{DynamicImage, ImageFormat, ImageReader, Limits};
+use std::io::Cursor;
 use std::path::Path;
 
 fn reader(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>, SourceError> {
     ImageReader::open(path)
         .and_then(|r| r.with_guessed_format())
         .map_err(|e| SourceError::Decode(e.to_string()))
+}
+
+/// Whether a JPEG file is complete: its last scan (SOS marker) is followed by an EOI marker.
+/// The decoder fills a truncated scan with gray instead of failing; such a file must be
+/// reported, not served.
+pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    match last_sos {
+        Some(at) => bytes[at..].windows(2).any(|w| w == [0xFF, 0xD9]),
+        None => false,
+    }
 }
 
 /// Reads only the header to learn the image's size.
@@ -34,7 +46,15 @@ pub fn decode(path: &Path, max_pixels: u64) -> Result<DynamicImage, SourceError>
             ceiling: max_pixels,
         });
     }
-    let mut r = reader(path)?;
+    let bytes = std::fs::read(path).map_err(|e| SourceError::Decode(e.to_string()))?;
+    let mut r = ImageReader::new(Cursor::new(&bytes))
+        .with_guessed_format()
+        .map_err(|e| SourceError::Decode(e.to_string()))?;
+    if r.format() == Some(ImageFormat::Jpeg) && !jpeg_is_complete(&bytes) {
+        return Err(SourceError::Decode(
+            "JPEG data is truncated (no end-of-image marker)".into(),
+        ));
+    }
     let mut limits = Limits::default();
     // Four 16-bit channels of every claimed pixel, plus decoder working space.
     limits.max_alloc = Some(pixels.saturating_mul(8).saturating_add(64 << 20));
@@ -56,5 +76,22 @@ pub fn to_8bit(img: DynamicImage) -> DynamicImage {
             DynamicImage::ImageRgb8(img.to_rgb8())
         }
         _ => DynamicImage::ImageRgba8(img.to_rgba8()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncated_jpegs_are_detected() {
+        let img = DynamicImage::new_rgb8(64, 64);
+        let mut jpg = Vec::new();
+        img.write_to(&mut Cursor::new(&mut jpg), ImageFormat::Jpeg)
+            .unwrap();
+        assert!(jpeg_is_complete(&jpg));
+        assert!(!jpeg_is_complete(&jpg[..jpg.len() - 10]));
+        assert!(!jpeg_is_complete(&jpg[..jpg.len() / 2]));
+        assert!(!jpeg_is_complete(b"not a jpeg"));
     }
 }

@@ -1,0 +1,86 @@
+//! Shared helpers for the HTTP integration tests: an in-process server on an ephemeral
+//! loopback port, and pixel checks against the fixtures' colour grid.
+
+#![allow(dead_code)]
+
+use image::{DynamicImage, RgbaImage};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tessera::config::Config;
+use tessera::http::{router, AppState};
+
+/// The block colours of the fixtures' 4×3 grid, row-major (see tests/fixtures/README.md).
+pub const GRID: [[u8; 3]; 12] = [
+    [255, 0, 0],
+    [0, 255, 0],
+    [0, 0, 255],
+    [255, 255, 0],
+    [255, 0, 255],
+    [0, 255, 255],
+    [255, 255, 255],
+    [0, 0, 0],
+    [128, 128, 128],
+    [255, 128, 0],
+    [128, 0, 255],
+    [0, 128, 128],
+];
+
+/// The folder of test fixtures.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// The built-in sample images.
+pub fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-images")
+}
+
+/// Starts Tessera on 127.0.0.1 with an ephemeral port; returns `http://127.0.0.1:PORT`.
+pub async fn start(images: &Path, tweak: impl FnOnce(&mut Config)) -> String {
+    let mut config = Config {
+        images: images.to_path_buf(),
+        ..Config::default()
+    };
+    tweak(&mut config);
+    let state = Arc::new(AppState::new(config.validate().unwrap()).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+    format!("http://{addr}")
+}
+
+/// GETs a URL; returns the response (status and headers) and its body.
+pub async fn get(url: &str) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+    let resp = reqwest::get(url).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = resp.bytes().await.unwrap().to_vec();
+    (status, headers, body)
+}
+
+/// GETs an image that must be served with status 200 and decodes it.
+pub async fn get_image(url: &str) -> DynamicImage {
+    let (status, headers, body) = get(url).await;
+    assert_eq!(status, 200, "{url}: {}", String::from_utf8_lossy(&body));
+    let ct = headers["content-type"].to_str().unwrap().to_string();
+    assert!(ct.starts_with("image/"), "{url}: content-type {ct}");
+    image::load_from_memory(&body).unwrap_or_else(|e| panic!("{url}: {e}"))
+}
+
+/// Asserts that a pixel is within `tol` of an RGB colour on every channel.
+pub fn assert_near(img: &RgbaImage, x: u32, y: u32, want: [u8; 3], tol: u8, what: &str) {
+    let p = img.get_pixel(x, y).0;
+    let ok = (0..3).all(|c| p[c].abs_diff(want[c]) <= tol);
+    assert!(ok, "{what}: pixel ({x},{y}) is {p:?}, want {want:?} ±{tol}");
+}
+
+/// Checks the centre of every grid block of an image showing the whole grid at `scale`.
+pub fn assert_grid(img: &DynamicImage, scale: f64, tol: u8, what: &str) {
+    let rgba = img.to_rgba8();
+    for (i, colour) in GRID.iter().enumerate() {
+        let (c, r) = ((i % 4) as f64, (i / 4) as f64);
+        let x = ((c * 100.0 + 50.0) * scale) as u32;
+        let y = ((r * 100.0 + 50.0) * scale) as u32;
+        assert_near(&rgba, x, y, *colour, tol, &format!("{what} block {i}"));
+    }
+}

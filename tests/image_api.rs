@@ -1,0 +1,590 @@
+//! HTTP-level tests of the Image API: real requests to an in-process server, with the pixels
+//! of every answer checked.
+
+mod common;
+
+use common::*;
+use image::GenericImageView;
+use tessera::iiif::LEVEL2;
+
+const SAMPLE_ID: &str = "67352ccc-d1b0-11e1-89ae-279075081939";
+
+#[tokio::test]
+async fn info_json_describes_the_image() {
+    let base = start(&fixtures(), |_| {}).await;
+    let url = format!("{base}/iiif/grid.png/info.json");
+    let (status, headers, body) = get(&url).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(headers["access-control-allow-origin"], "*");
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["@context"], "http://iiif.io/api/image/2/context.json");
+    assert_eq!(v["@id"], format!("{base}/iiif/grid.png"));
+    assert_eq!(v["protocol"], "http://iiif.io/api/image");
+    assert_eq!(
+        (v["width"].as_u64(), v["height"].as_u64()),
+        (Some(400), Some(300))
+    );
+    assert_eq!(v["profile"][0], LEVEL2);
+    assert_eq!(v["tiles"][0]["width"], 256);
+    assert_eq!(v["tiles"][0]["scaleFactors"], serde_json::json!([1, 2]));
+    assert_eq!(
+        v["sizes"],
+        serde_json::json!([{"width": 200, "height": 150}, {"width": 400, "height": 300}])
+    );
+    let profile = &v["profile"][1];
+    assert_eq!(profile["maxWidth"], 10_000);
+    for f in ["jpg", "png", "gif", "webp", "tif", "pdf", "jp2"] {
+        assert!(
+            profile["formats"].as_array().unwrap().contains(&f.into()),
+            "{f}"
+        );
+    }
+
+    let ld = reqwest::Client::new()
+        .get(&url)
+        .header("Accept", "application/ld+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ld.headers()["content-type"], "application/ld+json");
+}
+
+#[tokio::test]
+async fn every_listed_size_and_tile_is_served_exactly() {
+    let base = start(&samples(), |_| {}).await;
+    let id = "portrait-forest-path";
+    let (_, _, body) = get(&format!("{base}/iiif/{id}/info.json")).await;
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let (w, h) = (
+        v["width"].as_u64().unwrap() as u32,
+        v["height"].as_u64().unwrap() as u32,
+    );
+    for s in v["sizes"].as_array().unwrap() {
+        let (sw, sh) = (
+            s["width"].as_u64().unwrap() as u32,
+            s["height"].as_u64().unwrap() as u32,
+        );
+        let img = get_image(&format!("{base}/iiif/{id}/full/{sw},/0/default.jpg")).await;
+        assert_eq!(img.dimensions(), (sw, sh));
+    }
+    // The right and bottom edge tiles at every scale factor, as OpenSeadragon asks for them.
+    let t = v["tiles"][0]["width"].as_u64().unwrap() as u32;
+    for sf in v["tiles"][0]["scaleFactors"].as_array().unwrap() {
+        let s = sf.as_u64().unwrap() as u32;
+        let span = t * s;
+        let xr = (w - 1) / span * span;
+        let yr = (h - 1) / span * span;
+        let (wr, hr) = ((w - xr).min(span), (h - yr).min(span));
+        let (ws, hs) = (wr.div_ceil(s), hr.div_ceil(s));
+        let url = format!("{base}/iiif/{id}/{xr},{yr},{wr},{hr}/{ws},/0/default.jpg");
+        assert_eq!(get_image(&url).await.dimensions(), (ws, hs), "{url}");
+    }
+}
+
+#[tokio::test]
+async fn every_source_format_decodes_to_the_grid() {
+    let base = start(&fixtures(), |_| {}).await;
+    let gray_grid = [76u8, 150, 29, 226, 105, 179, 255, 0, 128, 151, 67, 90];
+    for (name, lossy) in [
+        ("grid.png", false),
+        ("grid16.png", false),
+        ("grid-palette.png", false),
+        ("grid-alpha.png", false),
+        ("grid.jpg", true),
+        ("grid-progressive.jpg", true),
+        ("grid-strip.tif", false),
+        ("grid-tiled.tif", false),
+        ("grid16-tiled.tif", false),
+        ("grid16-strip.tif", false),
+    ] {
+        let img = get_image(&format!("{base}/iiif/{name}/full/full/0/default.png")).await;
+        assert_eq!(img.dimensions(), (400, 300), "{name}");
+        assert_grid(&img, 1.0, if lossy { 8 } else { 0 }, name);
+    }
+    for (name, tol) in [
+        ("grid-gray.png", 0),
+        ("grid-gray-alpha.png", 0),
+        ("grid-gray.jpg", 8),
+    ] {
+        let img = get_image(&format!("{base}/iiif/{name}/full/full/0/default.png")).await;
+        let l = img.to_luma8();
+        for (i, want) in gray_grid.iter().enumerate() {
+            let (x, y) = ((i % 4) as u32 * 100 + 50, (i / 4) as u32 * 100 + 50);
+            let got = l.get_pixel(x, y).0[0];
+            assert!(
+                got.abs_diff(*want) <= tol,
+                "{name} block {i}: {got} vs {want}"
+            );
+        }
+    }
+    // Alpha survives into PNG output.
+    let img = get_image(&format!("{base}/iiif/grid-alpha/full/full/0/default.png")).await;
+    let rgba = img.to_rgba8();
+    assert_eq!(
+        (rgba.get_pixel(50, 50).0[3], rgba.get_pixel(350, 250).0[3]),
+        (255, 128)
+    );
+}
+
+#[tokio::test]
+async fn regions_crop_the_right_pixels() {
+    let base = start(&fixtures(), |_| {}).await;
+    let img = get_image(&format!(
+        "{base}/iiif/grid.png/100,0,100,100/full/0/default.png"
+    ))
+    .await;
+    assert_eq!(img.dimensions(), (100, 100));
+    let rgba = img.to_rgba8();
+    assert!(
+        rgba.pixels().all(|p| p.0[..3] == GRID[1]),
+        "block 1 is all green, exactly"
+    );
+
+    // Beyond the edge: cropped, not padded.
+    let img = get_image(&format!(
+        "{base}/iiif/grid.png/350,250,500,500/full/0/default.png"
+    ))
+    .await;
+    assert_eq!(img.dimensions(), (50, 50));
+    assert_near(&img.to_rgba8(), 25, 25, GRID[11], 0, "teal corner");
+
+    let img = get_image(&format!(
+        "{base}/iiif/grid.png/pct:50,0,25,100/full/0/default.png"
+    ))
+    .await;
+    assert_eq!(img.dimensions(), (100, 300));
+    assert_near(&img.to_rgba8(), 50, 50, GRID[2], 0, "pct region, blue");
+    assert_near(&img.to_rgba8(), 50, 250, GRID[10], 0, "pct region, purple");
+
+    let img = get_image(&format!("{base}/iiif/grid.png/square/full/0/default.png")).await;
+    assert_eq!(img.dimensions(), (300, 300));
+    // Centred: x 50..350 of the source.
+    assert_near(
+        &img.to_rgba8(),
+        10,
+        10,
+        GRID[0],
+        0,
+        "square left edge is red",
+    );
+    assert_near(
+        &img.to_rgba8(),
+        290,
+        10,
+        GRID[3],
+        0,
+        "square right edge is yellow",
+    );
+}
+
+#[tokio::test]
+async fn sizes_scale_and_fit() {
+    let base = start(&fixtures(), |_| {}).await;
+    let cases = [
+        ("full", (400, 300)),
+        ("max", (400, 300)),
+        ("200,", (200, 150)),
+        (",150", (200, 150)),
+        ("pct:25", (100, 75)),
+        ("100,200", (100, 200)),
+        ("!100,100", (100, 75)),
+        ("!300,60", (80, 60)),
+        ("800,", (800, 600)),
+    ];
+    for (size, dims) in cases {
+        let img = get_image(&format!("{base}/iiif/grid.png/full/{size}/0/default.png")).await;
+        assert_eq!(img.dimensions(), dims, "{size}");
+        let scale = f64::from(dims.0) / 400.0;
+        if size != "100,200" {
+            assert_grid(&img, scale, 6, size);
+        }
+    }
+}
+
+#[tokio::test]
+async fn best_fit_always_fits_the_box() {
+    let base = start(&samples(), |_| {}).await;
+    for id in [
+        "landscape-lake-boats",
+        "portrait-forest-path",
+        "small-garden",
+        "alpha-ladybird",
+    ] {
+        for (bw, bh) in [(150u32, 150u32), (200, 90), (90, 200), (1000, 1000)] {
+            let img = get_image(&format!("{base}/iiif/{id}/full/!{bw},{bh}/0/default.jpg")).await;
+            let (w, h) = img.dimensions();
+            assert!(w <= bw && h <= bh, "{id} !{bw},{bh} gave {w}x{h}");
+            assert!(
+                w == bw || h == bh,
+                "{id} !{bw},{bh} gave {w}x{h}: not the largest fit"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn mirroring_and_rotation() {
+    let base = start(&fixtures(), |_| {}).await;
+    let img = get_image(&format!("{base}/iiif/grid.png/full/full/!0/default.png")).await;
+    assert_eq!(img.dimensions(), (400, 300));
+    let m = img.to_rgba8();
+    assert_near(&m, 50, 50, GRID[3], 0, "mirrored: yellow now top-left");
+    assert_near(&m, 350, 50, GRID[0], 0, "mirrored: red now top-right");
+
+    let img = get_image(&format!("{base}/iiif/grid.png/full/full/90/default.png")).await;
+    assert_eq!(img.dimensions(), (300, 400));
+    let r = img.to_rgba8();
+    assert_near(&r, 50, 50, GRID[8], 0, "90: bottom-left gray now top-left");
+    assert_near(&r, 250, 50, GRID[0], 0, "90: red now top-right");
+
+    let img = get_image(&format!("{base}/iiif/grid.png/full/full/!90/default.png")).await;
+    assert_near(
+        &img.to_rgba8(),
+        250,
+        50,
+        GRID[3],
+        0,
+        "!90: yellow top-right",
+    );
+
+    let img = get_image(&format!("{base}/iiif/grid.png/full/full/180/default.png")).await;
+    assert_near(&img.to_rgba8(), 50, 50, GRID[11], 0, "180: teal top-left");
+
+    // An arbitrary angle grows the canvas to the bounding box; corners are transparent in
+    // PNG and white in JPEG.
+    let img = get_image(&format!("{base}/iiif/grid.png/full/full/30/default.png")).await;
+    assert_eq!(img.dimensions(), (496, 460));
+    let r = img.to_rgba8();
+    assert_eq!(r.get_pixel(0, 0).0[3], 0);
+    assert_eq!(r.get_pixel(495, 459).0[3], 0);
+    assert_eq!(r.get_pixel(248, 230).0[3], 255);
+    let img = get_image(&format!("{base}/iiif/grid.png/full/full/30/default.jpg")).await;
+    assert_near(&img.to_rgba8(), 2, 2, [255, 255, 255], 3, "jpg corner");
+}
+
+#[tokio::test]
+async fn gray_and_bitonal_qualities() {
+    let base = start(&fixtures(), |_| {}).await;
+    let img = get_image(&format!("{base}/iiif/grid.png/full/full/0/gray.png")).await;
+    assert_eq!(img.color(), image::ColorType::L8);
+    let l = img.to_luma8();
+    // Rec. 709 luma of red, green and blue.
+    assert_eq!(
+        [
+            l.get_pixel(50, 50).0[0],
+            l.get_pixel(150, 50).0[0],
+            l.get_pixel(250, 50).0[0]
+        ],
+        [54, 182, 18]
+    );
+
+    let img = get_image(&format!("{base}/iiif/grid.png/full/full/0/bitonal.png")).await;
+    let l = img.to_luma8();
+    assert!(
+        l.pixels().all(|p| p.0[0] == 0 || p.0[0] == 255),
+        "only black and white"
+    );
+    assert_eq!(l.get_pixel(50, 50).0[0], 0, "red is dark");
+    assert_eq!(l.get_pixel(350, 50).0[0], 255, "yellow is light");
+
+    let img = get_image(&format!("{base}/iiif/grid-gray/full/full/0/color.png")).await;
+    assert!(img.color().has_color());
+}
+
+#[tokio::test]
+async fn every_output_format_has_its_media_type_and_pixels() {
+    let base = start(&fixtures(), |_| {}).await;
+    for (ext, mime) in [
+        ("jpg", "image/jpeg"),
+        ("png", "image/png"),
+        ("gif", "image/gif"),
+        ("webp", "image/webp"),
+        ("tif", "image/tiff"),
+        ("pdf", "application/pdf"),
+        ("jp2", "image/jp2"),
+    ] {
+        let url = format!("{base}/iiif/grid.png/full/200,/0/default.{ext}");
+        let (status, headers, body) = get(&url).await;
+        assert_eq!(status, 200, "{ext}");
+        assert_eq!(headers["content-type"], mime, "{ext}");
+        let img = match ext {
+            "pdf" => pdf_image(&body),
+            "jp2" => {
+                let j = jpeg2k::Image::from_bytes(&body).unwrap();
+                image::DynamicImage::try_from(&j).unwrap()
+            }
+            _ => image::load_from_memory(&body).unwrap(),
+        };
+        assert_eq!(img.dimensions(), (200, 150), "{ext}");
+        let tol = match ext {
+            "jpg" | "pdf" => 10,
+            "gif" => 16,
+            _ => 6,
+        };
+        assert_grid(&img, 0.5, tol, ext);
+    }
+    // Lossless formats reproduce an unscaled image exactly.
+    for ext in ["png", "webp", "tif", "jp2"] {
+        let (_, _, body) = get(&format!("{base}/iiif/grid.png/full/full/0/default.{ext}")).await;
+        let img = if ext == "jp2" {
+            image::DynamicImage::try_from(&jpeg2k::Image::from_bytes(&body).unwrap()).unwrap()
+        } else {
+            image::load_from_memory(&body).unwrap()
+        };
+        let want = image::open(fixtures().join("grid.png")).unwrap().to_rgb8();
+        assert_eq!(img.to_rgb8(), want, "{ext} is lossless");
+    }
+}
+
+/// Extracts the one image XObject of a Tessera PDF (a DCTDecode stream) and decodes it,
+/// checking that the page and image dimensions agree.
+fn pdf_image(pdf: &[u8]) -> image::DynamicImage {
+    assert!(pdf.starts_with(b"%PDF-"));
+    let find = |hay: &[u8], needle: &[u8], from: usize| {
+        hay[from..]
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|p| p + from)
+    };
+    let at = find(pdf, b"/Subtype /Image", 0).expect("an image XObject");
+    assert!(find(pdf, b"/DCTDecode", 0).is_some());
+    let start = find(pdf, b"stream\n", at).expect("its stream") + b"stream\n".len();
+    let end = find(pdf, b"\nendstream", start).expect("its end");
+    let img =
+        image::load_from_memory_with_format(&pdf[start..end], image::ImageFormat::Jpeg).unwrap();
+    let media_box = format!("/MediaBox [0 0 {} {}]", img.width(), img.height());
+    assert!(
+        find(pdf, media_box.as_bytes(), 0).is_some(),
+        "page is the image's size"
+    );
+    img
+}
+
+#[tokio::test]
+async fn bad_requests_get_400_with_a_message() {
+    let base = start(&fixtures(), |_| {}).await;
+    for path in [
+        "grid/nonsense/full/0/default.jpg",
+        "grid/full/nonsense/0/default.jpg",
+        "grid/full/full/-5/default.jpg",
+        "grid/full/full/361/default.jpg",
+        "grid/full/full/0/grey.jpg",
+        "grid/full/full/0/default.bmp",
+        "grid/full/full/0/default",
+        "grid/0,0,0,10/full/0/default.jpg",
+        "grid/400,0,10,10/full/0/default.jpg",
+        "grid/pct:100,0,10,10/full/0/default.jpg",
+        "grid/full/0,/0/default.jpg",
+        "grid/full/pct:0.01/0/default.jpg",
+        "[frob]/full/full/0/default.jpg",
+        "grid%zz/info.json",
+    ] {
+        let (status, headers, body) = get(&format!("{base}/iiif/{path}")).await;
+        assert_eq!(status, 400, "{path}");
+        assert!(headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain"));
+        let text = String::from_utf8(body).unwrap();
+        assert!(
+            text.starts_with("400 Bad Request: ") && text.len() > 20,
+            "{path}: {text}"
+        );
+    }
+    let (_, _, body) = get(&format!("{base}/iiif/grid.png/full/full/0/default.bmp")).await;
+    assert!(String::from_utf8(body).unwrap().contains("format \"bmp\""));
+}
+
+#[tokio::test]
+async fn unknown_and_oversized_get_404() {
+    let base = start(&fixtures(), |c| {
+        c.max_width = 500;
+        c.max_height = 500;
+        c.max_area = 200_000;
+    })
+    .await;
+    for path in [
+        "nope/info.json",
+        "nope/full/full/0/default.jpg",
+        "a/b/full/full/0/default.jpg",
+        "grid/full/501,/0/default.jpg",
+        "grid/full/600,300/0/default.jpg",
+        "grid/full/pct:200/0/default.jpg",
+    ] {
+        let (status, _, _) = get(&format!("{base}/iiif/{path}")).await;
+        assert_eq!(status, 404, "{path}");
+    }
+    // `max` obeys maxArea, and info.json says so.
+    let img = get_image(&format!("{base}/iiif/grid.png/full/max/0/default.png")).await;
+    let (w, h) = img.dimensions();
+    assert!(w <= 500 && h <= 500 && w * h <= 200_000 && (w, h) == (400, 300));
+    let img = get_image(&format!("{base}/iiif/grid.png/full/!450,450/0/default.png")).await;
+    assert_eq!(img.dimensions(), (450, 338));
+    // Best fit above the limits is refused like any other size above them (§7).
+    let (status, _, _) = get(&format!(
+        "{base}/iiif/grid.png/full/!1000,1000/0/default.png"
+    ))
+    .await;
+    assert_eq!(status, 404);
+    let (_, _, body) = get(&format!("{base}/iiif/grid.png/info.json")).await;
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["profile"][1]["maxArea"], 200_000);
+}
+
+#[tokio::test]
+async fn broken_sources_are_500_naming_the_identifier() {
+    let base = start(&fixtures(), |_| {}).await;
+    for id in ["corrupt", "not-an-image"] {
+        let (status, _, body) = get(&format!("{base}/iiif/{id}/full/full/0/default.jpg")).await;
+        assert_eq!(status, 500, "{id}");
+        assert!(String::from_utf8(body).unwrap().contains(id));
+    }
+    // The server goes on serving.
+    get_image(&format!("{base}/iiif/grid.png/full/50,/0/default.jpg")).await;
+}
+
+#[tokio::test]
+async fn identifiers_never_escape_the_images_folder() {
+    let outer = tempfile::tempdir().unwrap();
+    let images = outer.path().join("images");
+    std::fs::create_dir_all(images.join("sub:dir")).unwrap();
+    std::fs::copy(
+        fixtures().join("grid.png"),
+        images.join("sub:dir/urn-3:HUAM:1.png"),
+    )
+    .unwrap();
+    std::fs::copy(fixtures().join("grid.png"), outer.path().join("secret.png")).unwrap();
+    std::os::unix::fs::symlink(outer.path().join("secret.png"), images.join("link.png")).unwrap();
+    let base = start(&images, |_| {}).await;
+
+    let img = get_image(&format!(
+        "{base}/iiif/sub:dir%2Furn-3:HUAM:1/full/100,/0/default.png"
+    ))
+    .await;
+    assert_eq!(img.dimensions(), (100, 75));
+    let (status, _, body) = get(&format!("{base}/iiif/sub:dir%2Furn-3:HUAM:1/info.json")).await;
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["@id"], format!("{base}/iiif/sub:dir%2Furn-3:HUAM:1"));
+
+    for id in [
+        "..%2Fsecret",
+        "%2E%2E%2Fsecret",
+        "sub:dir%2F..%2F..%2Fsecret",
+        "%2Fetc%2Fpasswd",
+        "..%5Csecret",
+        "link",
+        "secret%00",
+        "%252E%252E%252Fsecret",
+    ] {
+        let (status, _, _) = get(&format!("{base}/iiif/{id}/info.json")).await;
+        assert_eq!(status, 404, "{id}");
+    }
+}
+
+#[tokio::test]
+async fn headers_redirects_and_conditional_requests() {
+    let base = start(&fixtures(), |_| {}).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!("{base}/iiif/grid.png"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        format!("{base}/iiif/grid.png/info.json")
+    );
+
+    let url = format!("{base}/iiif/grid.png/pct:0,0,100,100/,150/0/default.jpg");
+    let r = client.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let link = r.headers()["link"].to_str().unwrap().to_string();
+    assert_eq!(
+        link,
+        format!("<{LEVEL2}>;rel=\"profile\",<{base}/iiif/grid.png/full/200,/0/default.jpg>;rel=\"canonical\"")
+    );
+    let etag = r.headers()["etag"].clone();
+    let r = client
+        .get(&url)
+        .header("If-None-Match", etag.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+    assert!(r.bytes().await.unwrap().is_empty());
+
+    let r = client.head(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    assert!(r.bytes().await.unwrap().is_empty());
+
+    // Behind a proxy: X-Forwarded-* then Forwarded decide @id.
+    let r = client
+        .get(format!("{base}/iiif/grid.png/info.json"))
+        .header("X-Forwarded-Proto", "https")
+        .header("X-Forwarded-Host", "images.example.org")
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(v["@id"], "https://images.example.org/iiif/grid.png");
+}
+
+#[tokio::test]
+async fn public_base_and_prefix_are_honoured() {
+    let base = start(&fixtures(), |c| {
+        c.prefix = "images/v2".into();
+        c.public_base = Some("https://museum.example/images/v2".into());
+    })
+    .await;
+    let (status, _, body) = get(&format!("{base}/images/v2/grid.png/info.json")).await;
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["@id"], "https://museum.example/images/v2/grid.png");
+    let (status, _, _) = get(&format!("{base}/iiif/grid.png/info.json")).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn validator_image_squares_have_their_colours() {
+    // The validator image is 10×10 squares of 100 px; scaling to 500 keeps each square's
+    // colour at its centre, and a region of one square is that colour throughout.
+    let base = start(&samples(), |_| {}).await;
+    let full = get_image(&format!("{base}/iiif/{SAMPLE_ID}/full/full/0/default.png"))
+        .await
+        .to_rgba8();
+    let half = get_image(&format!("{base}/iiif/{SAMPLE_ID}/full/500,/0/default.png"))
+        .await
+        .to_rgba8();
+    for (sx, sy) in [(0u32, 0u32), (3, 7), (9, 9), (5, 2)] {
+        let want = full.get_pixel(sx * 100 + 50, sy * 100 + 50).0;
+        assert_near(
+            &half,
+            sx * 50 + 25,
+            sy * 50 + 25,
+            [want[0], want[1], want[2]],
+            3,
+            "half size",
+        );
+        let one = get_image(&format!(
+            "{base}/iiif/{SAMPLE_ID}/{},{},100,100/40,40/0/default.png",
+            sx * 100,
+            sy * 100
+        ))
+        .await
+        .to_rgba8();
+        // The filter may read a pixel or two beyond the region (so that tiles join without
+        // seams): Lanczos3 reaches 3 output pixels; everything inside a 4 px margin is exactly the square's colour.
+        for (x, y, p) in one.enumerate_pixels() {
+            if (4..36).contains(&x) && (4..36).contains(&y) {
+                assert_eq!(p.0, want, "square ({sx},{sy}) at ({x},{y})");
+            }
+        }
+    }
+}
