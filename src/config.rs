@@ -1,5 +1,6 @@
 //! Server configuration: TOML file keys and command-line flags, merged once and validated once.
 
+use crate::access::ApiKey;
 use crate::iiif::Limits;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -40,6 +41,14 @@ pub struct Config {
     pub queue_depth: usize,
     /// `Cache-Control: public, max-age` for successful responses, in seconds.
     pub cache_max_age: u32,
+    /// Folder of object records (JSON) that become Presentation API manifests.
+    pub records: PathBuf,
+    /// API keys: `[[api_keys]]` tables with `key`, `privileged` and an optional `name`.
+    pub api_keys: Vec<ApiKey>,
+    /// `attribution` of manifests; without it, each record's credit line.
+    pub attribution: Option<String>,
+    /// URL of a logo image for manifests.
+    pub logo: Option<String>,
 }
 
 impl Default for Config {
@@ -60,6 +69,10 @@ impl Default for Config {
             workers: 0,
             queue_depth: 256,
             cache_max_age: 86_400,
+            records: PathBuf::from("./manifests"),
+            api_keys: Vec::new(),
+            attribution: None,
+            logo: None,
         }
     }
 }
@@ -112,6 +125,7 @@ impl Config {
             max_width: self.max_width,
             max_height: self.max_height,
             max_area: self.max_area,
+            scale_cap: None,
         }
     }
 
@@ -157,6 +171,17 @@ impl Config {
         if self.max_source_pixels == 0 {
             return Err(invalid("max_source_pixels", "must be positive"));
         }
+        if self.api_keys.iter().any(|k| k.key.len() < 8) {
+            return Err(invalid(
+                "api_keys",
+                "every key must be at least 8 characters",
+            ));
+        }
+        if let Some(logo) = &self.logo {
+            if !(logo.starts_with("http://") || logo.starts_with("https://")) {
+                return Err(invalid("logo", "must be an http:// or https:// URL"));
+            }
+        }
         if self.workers == 0 {
             self.workers = std::thread::available_parallelism()
                 .map(|n| n.get())
@@ -193,6 +218,8 @@ mod tests {
             "tile_size = 1",
             "jpeg_quality = 0",
             "max_width = 0",
+            "api_keys = [{ key = \"short\" }]",
+            "logo = \"logo.png\"",
         ] {
             let c: Config = toml::from_str(bad).unwrap();
             assert!(c.validate().is_err(), "{bad}");

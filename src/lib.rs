@@ -4,10 +4,12 @@
 //! pixels; [`cache`] keeps them; [`http`] adapts all of it to axum. See the README's
 //! "Architecture" section.
 
+pub mod access;
 pub mod cache;
 pub mod config;
 pub mod encode;
 pub mod http;
 pub mod iiif;
 pub mod pipeline;
+pub mod presentation;
 pub mod source;

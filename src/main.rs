@@ -43,6 +43,9 @@ struct ServeArgs {
     /// Without it they come from Forwarded / X-Forwarded-Proto / X-Forwarded-Host, then Host.
     #[arg(long, value_name = "URL")]
     public_base: Option<String>,
+    /// Folder of object records (JSON) served as IIIF manifests [default: ./manifests].
+    #[arg(long, value_name = "DIR")]
+    records: Option<PathBuf>,
     /// A TOML file with the same keys (and more, see the README). Flags override it.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -62,6 +65,9 @@ impl ServeArgs {
         }
         if let Some(v) = self.prefix {
             c.prefix = v;
+        }
+        if let Some(v) = self.records {
+            c.records = v;
         }
         if let Some(v) = self.public_base {
             c.public_base = Some(v);

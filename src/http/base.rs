@@ -1,4 +1,5 @@
-//! The public base URI (`{scheme}://{server}/{prefix}`) that `@id` and Link headers use:
+//! The public URIs that `@id` and Link headers use: the Image API base
+//! (`{scheme}://{server}/{prefix}`) and the server root of the Presentation API. They come from
 //! the configured `public_base`, else `Forwarded`, else `X-Forwarded-Proto`/`-Host`, else `Host`.
 
 use axum::http::HeaderMap;
@@ -32,16 +33,39 @@ fn forwarded(value: &str) -> (Option<String>, Option<String>) {
     (proto, host)
 }
 
-/// Computes the base URI of the Image API for a request.
-pub fn base_uri(
+/// The public URIs of this server for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bases {
+    /// The server root, e.g. `https://iiif.example.org` (manifests and collections live here).
+    pub root: String,
+    /// The Image API base, e.g. `https://iiif.example.org/iiif`.
+    pub image: String,
+}
+
+/// Computes both public URIs. A configured `public_base` is the Image API base; the root is
+/// it without the trailing `/{prefix}`.
+pub fn bases(
     public_base: Option<&str>,
     prefix: &str,
     headers: &HeaderMap,
     fallback_host: &str,
-) -> String {
+) -> Bases {
     if let Some(base) = public_base {
-        return base.to_string();
+        let root = base.strip_suffix(&format!("/{prefix}")).unwrap_or(base);
+        return Bases {
+            root: root.to_string(),
+            image: base.to_string(),
+        };
     }
+    let root = origin(headers, fallback_host);
+    Bases {
+        image: format!("{root}/{prefix}"),
+        root,
+    }
+}
+
+/// `{scheme}://{host}` as the client sees this server.
+fn origin(headers: &HeaderMap, fallback_host: &str) -> String {
     let (mut proto, mut host) = header(headers, "forwarded")
         .map(forwarded)
         .unwrap_or((None, None));
@@ -65,7 +89,17 @@ pub fn base_uri(
         Some("https") => "https",
         _ => "http",
     };
-    format!("{scheme}://{host}/{prefix}")
+    format!("{scheme}://{host}")
+}
+
+#[cfg(test)]
+fn base_uri(
+    public_base: Option<&str>,
+    prefix: &str,
+    headers: &HeaderMap,
+    fallback: &str,
+) -> String {
+    bases(public_base, prefix, headers, fallback).image
 }
 
 #[cfg(test)]

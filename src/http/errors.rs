@@ -12,6 +12,10 @@ use axum::response::{IntoResponse, Response};
 pub enum Error {
     /// 400: the client's request is malformed or asks for nothing.
     BadRequest(String),
+    /// 401: credentials are required, or the API key is unknown.
+    Unauthorized(String),
+    /// 403: the key presented may not see this resource.
+    Forbidden(String),
     /// 404: unknown identifier, or a size above the limits.
     NotFound(String),
     /// 503: all workers busy and the queue full; retry shortly.
@@ -25,6 +29,8 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -71,7 +77,11 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
         let message = match self {
-            Error::BadRequest(m) | Error::NotFound(m) | Error::Internal(m) => m,
+            Error::BadRequest(m)
+            | Error::Unauthorized(m)
+            | Error::Forbidden(m)
+            | Error::NotFound(m)
+            | Error::Internal(m) => m,
             Error::Busy => "server busy, retry shortly".to_string(),
         };
         let mut resp = (status, format!("{status}: {message}\n")).into_response();
@@ -80,6 +90,12 @@ impl IntoResponse for Error {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
         );
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"tessera\""),
+            );
+        }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }

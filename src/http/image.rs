@@ -1,19 +1,22 @@
-//! Image API routes: base URI redirect, info.json and image requests.
+//! Image API routes: base URI redirect (or the `?width=&height=` default service),
+//! info.json and image requests, with the access rules of [`crate::access`].
 
-use super::base::base_uri;
+use super::json::{cache_control, etag, not_modified, respond};
+use super::query::{caller, denied, param};
 use super::{AppState, Error};
+use crate::access::{Access, Caller};
 use crate::iiif::canonical::canonical_path;
-use crate::iiif::geometry::plan;
+use crate::iiif::geometry::{plan, GeometryError, Limits, Plan};
 use crate::iiif::info::info_json;
+use crate::iiif::number::parse_uint;
 use crate::iiif::path::{encode_identifier, parse, Route};
-use crate::iiif::{Dimensions, ImageRequest, LEVEL2};
+use crate::iiif::{Dimensions, Format, ImageRequest, Quality, Region, Rotation, Size, LEVEL2};
 use crate::source::{self, SourceFile};
 use crate::{encode, pipeline};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 /// Handles every path below `/{prefix}/`.
@@ -24,6 +27,12 @@ pub async fn handle(State(st): State<Arc<AppState>>, uri: Uri, headers: HeaderMa
     }
 }
 
+/// One request's view of an image: its identifier, and the access that applies to the caller.
+struct Target {
+    id: String,
+    access: Access,
+}
+
 async fn route(st: Arc<AppState>, uri: &Uri, headers: &HeaderMap) -> Result<Response, Error> {
     let prefix = format!("/{}/", st.config.prefix);
     let rest = uri
@@ -31,21 +40,59 @@ async fn route(st: Arc<AppState>, uri: &Uri, headers: &HeaderMap) -> Result<Resp
         .strip_prefix(&prefix)
         .ok_or_else(|| Error::NotFound("no such route".into()))?;
     let route = parse(rest)?;
-    let fallback = st.config.bind.to_string();
-    let base = base_uri(
-        st.config.public_base.as_deref(),
-        &st.config.prefix,
-        headers,
-        &fallback,
-    );
-    match route {
-        Route::Base(id) => {
-            let location = format!("{base}/{}/info.json", encode_identifier(&id));
-            Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
+    let who = caller(&st.config.api_keys, headers, uri.query())?;
+    let base = st.bases(headers).image;
+    let target = |id: &str| -> Result<Target, Error> {
+        let id = st.store.canonical_identifier(id).to_string();
+        let access = match who {
+            Caller::Privileged => Access::Public,
+            _ => st.store.access(&id),
+        };
+        if access == Access::Restricted {
+            return Err(denied(who, &format!("image {id:?}")));
         }
-        Route::Info(id) => info(st, &base, id, headers).await,
-        Route::Image(id, req) => image(st, &base, id, req, headers).await,
+        Ok(Target { id, access })
+    };
+    match route {
+        Route::Base(id) => match default_service_request(uri.query())? {
+            Some(req) => image(st.clone(), &base, target(&id)?, req, headers, true).await,
+            None => {
+                let location = format!("{base}/{}/info.json", encode_identifier(&id));
+                Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
+            }
+        },
+        Route::Info(id) => info(st.clone(), &base, target(&id)?, headers).await,
+        Route::Image(id, req) => image(st.clone(), &base, target(&id)?, req, headers, false).await,
     }
+}
+
+/// The request of the default service `{base}?width=W&height=H`: the full image fitted into
+/// W×H (or to W wide, or H high) as a JPEG. `None` when neither parameter is given.
+fn default_service_request(query: Option<&str>) -> Result<Option<ImageRequest>, Error> {
+    let dim = |name: &str| -> Result<Option<u32>, Error> {
+        match param(query, name) {
+            None => Ok(None),
+            Some(v) => match parse_uint(&v) {
+                Some(n) if n > 0 => Ok(Some(n)),
+                _ => Err(Error::BadRequest(format!(
+                    "{name} must be a positive whole number of pixels, not {v:?}"
+                ))),
+            },
+        }
+    };
+    let size = match (dim("width")?, dim("height")?) {
+        (None, None) => return Ok(None),
+        (Some(w), Some(h)) => Size::BestFit { w, h },
+        (Some(w), None) => Size::Width(w),
+        (None, Some(h)) => Size::Height(h),
+    };
+    Ok(Some(ImageRequest {
+        region: Region::Full,
+        size,
+        rotation: Rotation::NONE,
+        quality: Quality::Default,
+        format: Format::Jpg,
+    }))
 }
 
 /// Runs blocking work (file system, decoding) off the async threads.
@@ -58,7 +105,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// Resolves an identifier and reads (or recalls) its dimensions.
-fn open(st: &AppState, id: &str) -> Result<(SourceFile, Dimensions), Error> {
+pub(crate) fn open(st: &AppState, id: &str) -> Result<(SourceFile, Dimensions), Error> {
     let file = source::resolve(&st.root, id).map_err(|e| Error::from_source(e, id))?;
     let dims = st
         .caches
@@ -68,72 +115,52 @@ fn open(st: &AppState, id: &str) -> Result<(SourceFile, Dimensions), Error> {
     Ok((file, dims))
 }
 
-fn etag(file: &SourceFile, what: &str) -> String {
-    let mut h = DefaultHasher::new();
-    what.hash(&mut h);
-    format!("\"{}-{:x}\"", file.version(), h.finish())
-}
-
-fn not_modified(headers: &HeaderMap, tag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| {
-            let t = t.trim();
-            t == "*" || t.trim_start_matches("W/") == tag
-        })
-}
-
-fn cache_control(st: &AppState) -> HeaderValue {
-    HeaderValue::from_str(&format!("public, max-age={}", st.config.cache_max_age))
-        .unwrap_or_else(|_| HeaderValue::from_static("public"))
+/// The limits for an image: the server's, tightened for images served only in reduced form.
+fn limits_for(base: Limits, access: Access, dims: Dimensions) -> Limits {
+    match access {
+        Access::Limited(side) => Limits {
+            max_width: base.max_width.min(side),
+            max_height: base.max_height.min(side),
+            max_area: base.max_area.min(u64::from(side) * u64::from(side)),
+            scale_cap: Some((f64::from(side) / f64::from(dims.width.max(dims.height))).min(1.0)),
+        },
+        _ => base,
+    }
 }
 
 async fn info(
     st: Arc<AppState>,
     base: &str,
-    id: String,
+    t: Target,
     headers: &HeaderMap,
 ) -> Result<Response, Error> {
     let st2 = st.clone();
-    let id2 = id.clone();
-    let (file, dims) = blocking(move || open(&st2, &id2)).await?;
-    let service = format!("{base}/{}", encode_identifier(&id));
-    let tag = etag(&file, &service);
-    let ld = headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains("application/ld+json"));
-    let content_type = if ld {
-        "application/ld+json"
-    } else {
-        "application/json"
-    };
-    let common = [
-        (
-            header::ETAG,
-            HeaderValue::from_str(&tag).map_err(|e| Error::Internal(e.to_string()))?,
-        ),
-        (header::CACHE_CONTROL, cache_control(&st)),
-        (header::VARY, HeaderValue::from_static("Accept")),
-    ];
-    if not_modified(headers, &tag) {
-        return Ok((StatusCode::NOT_MODIFIED, common).into_response());
-    }
-    let body = info_json(&service, dims, st.config.tile_size, &st.limits).to_string();
+    let id = t.id.clone();
+    let (_, dims) = blocking(move || open(&st2, &id)).await?;
+    let service = format!("{base}/{}", encode_identifier(&t.id));
+    let limits = limits_for(st.limits, t.access, dims);
+    let body = info_json(&service, dims, st.config.tile_size, &limits).to_string();
     let link = format!("<{LEVEL2}>;rel=\"profile\"");
-    Ok((
-        common,
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (header::LINK, link),
-        ],
+    Ok(respond(
+        headers,
         body,
-    )
-        .into_response())
+        st.config.cache_max_age,
+        &[(header::LINK, link)],
+    ))
+}
+
+/// Plans a default-service request, whose size is a box to fit within: never upscaled, and
+/// clamped to the limits (a smaller fit of the same aspect ratio is still inside the box).
+fn fit_plan(req: &ImageRequest, dims: Dimensions, limits: &Limits) -> Result<Plan, Error> {
+    let with = |size| plan(&ImageRequest { size, ..*req }, dims, limits);
+    match plan(req, dims, limits) {
+        Ok(p) if p.width > p.region.w || p.height > p.region.h => {
+            Ok(with(Size::Full).or_else(|_| with(Size::Max))?)
+        }
+        Ok(p) => Ok(p),
+        Err(GeometryError::TooLarge { .. }) => Ok(with(Size::Max)?),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// What the blocking part of an image request produced.
@@ -149,9 +176,10 @@ enum Made {
 async fn image(
     st: Arc<AppState>,
     base: &str,
-    id: String,
+    t: Target,
     req: ImageRequest,
     headers: &HeaderMap,
+    box_is_maximum: bool,
 ) -> Result<Response, Error> {
     let _queued = st
         .queue
@@ -165,17 +193,23 @@ async fn image(
         .await
         .map_err(|_| Error::Busy)?;
     let st2 = st.clone();
-    let id2 = id.clone();
+    let id = t.id.clone();
+    let access = t.access;
     let headers = headers.clone();
     let made = blocking(move || {
-        let (file, dims) = open(&st2, &id2)?;
-        let plan = plan(&req, dims, &st2.limits)?;
+        let (file, dims) = open(&st2, &id)?;
+        let limits = limits_for(st2.limits, access, dims);
+        let plan = if box_is_maximum {
+            fit_plan(&req, dims, &limits)?
+        } else {
+            plan(&req, dims, &limits)?
+        };
         let canonical = canonical_path(&plan, dims);
-        let tag = etag(&file, &canonical);
+        let tag = etag(&file.version(), &canonical);
         if not_modified(&headers, &tag) {
             return Ok(Made::NotModified(tag));
         }
-        let key = (file.clone(), canonical.clone());
+        let key = (file.clone(), format!("{canonical}|{}", access.class()));
         let bytes = st2
             .caches
             .encoded
@@ -186,7 +220,7 @@ async fn image(
                     .try_get_with(file.clone(), || {
                         source::decode(&file.path, st2.config.max_source_pixels).map(Arc::new)
                     })
-                    .map_err(|e| Error::from_source(Arc::unwrap_or_clone(e), &id2))?;
+                    .map_err(|e| Error::from_source(Arc::unwrap_or_clone(e), &id))?;
                 let out =
                     pipeline::execute(&src, &plan).map_err(|e| Error::Internal(e.to_string()))?;
                 let bytes = encode::encode(&out, plan.format, st2.config.jpeg_quality)
@@ -212,7 +246,7 @@ async fn image(
         } => {
             let link = format!(
                 "<{LEVEL2}>;rel=\"profile\",<{base}/{}/{canonical}>;rel=\"canonical\"",
-                encode_identifier(&id)
+                encode_identifier(&t.id)
             );
             Ok((
                 [
@@ -220,7 +254,10 @@ async fn image(
                     (header::LINK, link),
                     (header::ETAG, etag),
                 ],
-                [(header::CACHE_CONTROL, cache_control(&st))],
+                [(
+                    header::CACHE_CONTROL,
+                    cache_control(st.config.cache_max_age),
+                )],
                 bytes,
             )
                 .into_response())

@@ -4,10 +4,14 @@
 pub mod base;
 pub mod errors;
 mod image;
+pub mod json;
+mod presentation;
+pub mod query;
 
 use crate::cache::Caches;
 use crate::config::Config;
 use crate::iiif::Limits;
+use crate::presentation::Store;
 use axum::http::{header, Method};
 use axum::routing::get;
 use axum::Router;
@@ -29,6 +33,8 @@ pub struct AppState {
     pub limits: Limits,
     /// The caches.
     pub caches: Caches,
+    /// The object records.
+    pub store: Store,
     /// One permit per image job allowed to run at once.
     workers: Arc<Semaphore>,
     /// One permit per image job allowed to run or wait; when empty, new jobs get 503.
@@ -36,7 +42,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state; fails if the images folder does not exist.
+    /// Builds the state, loading the object records; fails if the images folder does not
+    /// exist. Records that cannot be loaded are logged with their file name and skipped.
     pub fn new(config: Config) -> Result<AppState, String> {
         let root = config
             .images
@@ -45,14 +52,39 @@ impl AppState {
         if !root.is_dir() {
             return Err(format!("images folder {} is not a folder", root.display()));
         }
+        let started = std::time::Instant::now();
+        let (store, report) = Store::load(&config.records);
+        for (path, why) in &report.skipped {
+            tracing::warn!(file = %path.display(), "record skipped: {why}");
+        }
+        tracing::info!(
+            records = report.loaded,
+            skipped = report.skipped.len(),
+            folder = %config.records.display(),
+            "records loaded in {:?}",
+            started.elapsed()
+        );
         Ok(AppState {
             root,
+            store,
             limits: config.limits(),
             caches: Caches::new(config.cache_decoded_mb, config.cache_encoded_mb),
             workers: Arc::new(Semaphore::new(config.workers)),
             queue: Arc::new(Semaphore::new(config.workers + config.queue_depth)),
             config,
         })
+    }
+}
+
+impl AppState {
+    /// The public URIs (server root and Image API base) for a request.
+    pub fn bases(&self, headers: &axum::http::HeaderMap) -> base::Bases {
+        base::bases(
+            self.config.public_base.as_deref(),
+            &self.config.prefix,
+            headers,
+            &self.config.bind.to_string(),
+        )
     }
 }
 
@@ -65,6 +97,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .expose_headers([header::LINK, header::ETAG, header::CONTENT_TYPE]);
     Router::new()
         .route(&format!("/{prefix}/{{*rest}}"), get(image::handle))
+        .route("/manifests/object/{oid}", get(presentation::manifest))
+        .route(
+            "/manifests/object/{oid}/{kind}/{name}",
+            get(presentation::part),
+        )
+        .route("/collections/top", get(presentation::top))
+        .route(
+            "/collections/classification/{slug}",
+            get(presentation::classification),
+        )
         .with_state(state)
         .layer(cors)
         .layer(TraceLayer::new_for_http())

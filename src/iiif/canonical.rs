@@ -42,6 +42,8 @@ mod tests {
         max_width: 5000,
         max_height: 5000,
         max_area: 25_000_000,
+
+        scale_cap: None,
     };
 
     fn canon(path: &str) -> String {

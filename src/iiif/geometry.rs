@@ -31,7 +31,7 @@ pub struct Rect {
 }
 
 /// The output limits advertised in info.json as `maxWidth`, `maxHeight` and `maxArea`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limits {
     /// The widest output the server makes.
     pub max_width: u32,
@@ -39,6 +39,9 @@ pub struct Limits {
     pub max_height: u32,
     /// The largest output area, in pixels.
     pub max_area: u64,
+    /// The largest scale (output / region) allowed, for images served only in reduced form;
+    /// `None` for no cap.
+    pub scale_cap: Option<f64>,
 }
 
 impl Limits {
@@ -68,7 +71,7 @@ pub struct Plan {
 }
 
 /// Why a syntactically valid request cannot be served for this image.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum GeometryError {
     /// The region has a zero width or height (400).
     EmptyRegion,
@@ -115,7 +118,7 @@ pub fn plan(req: &ImageRequest, dims: Dimensions, limits: &Limits) -> Result<Pla
     if width == 0 || height == 0 {
         return Err(GeometryError::EmptySize);
     }
-    if !limits.allows(width, height) {
+    if !limits.allows(width, height) || !within_scale_cap(region, width, height, limits) {
         return Err(GeometryError::TooLarge {
             width,
             height,
@@ -136,6 +139,17 @@ pub fn plan(req: &ImageRequest, dims: Dimensions, limits: &Limits) -> Result<Pla
         quality: req.quality,
         format: req.format,
     })
+}
+
+/// Whether `w`×`h` from `region` keeps within the scale cap (one pixel of rounding allowed).
+fn within_scale_cap(region: Rect, w: u32, h: u32, limits: &Limits) -> bool {
+    match limits.scale_cap {
+        None => true,
+        Some(cap) => {
+            f64::from(w) <= (f64::from(region.w) * cap).ceil()
+                && f64::from(h) <= (f64::from(region.h) * cap).ceil()
+        }
+    }
 }
 
 /// Resolves the region parameter to a rectangle cropped at the image edge.
@@ -244,13 +258,14 @@ pub fn resolve_size(
 /// The `max` size: the region itself when the limits allow, else the largest size within them
 /// that keeps the aspect ratio.
 pub fn max_size(rw: u32, rh: u32, limits: &Limits) -> (u32, u32) {
-    if limits.allows(rw, rh) {
+    if limits.allows(rw, rh) && limits.scale_cap.is_none_or(|c| c >= 1.0) {
         return (rw, rh);
     }
     let (fw, fh) = (f64::from(rw), f64::from(rh));
     let scale = (f64::from(limits.max_width) / fw)
         .min(f64::from(limits.max_height) / fh)
-        .min((limits.max_area as f64 / (fw * fh)).sqrt());
+        .min((limits.max_area as f64 / (fw * fh)).sqrt())
+        .min(limits.scale_cap.unwrap_or(f64::INFINITY));
     let mut w = ((fw * scale).floor() as u32).max(1);
     let mut h = ((fh * scale).floor() as u32).max(1);
     // Guard against floating point landing one pixel over a limit.
@@ -274,6 +289,7 @@ mod tests {
         max_width: 10_000,
         max_height: 10_000,
         max_area: 100_000_000,
+        scale_cap: None,
     };
 
     fn rect(x: u32, y: u32, w: u32, h: u32) -> Rect {
@@ -409,6 +425,7 @@ mod tests {
             max_width: 800,
             max_height: 500,
             max_area: 300_000,
+            scale_cap: None,
         };
         let r = rect(0, 0, 1000, 600);
         assert_eq!(max_size(1000, 600, &lim), (707, 424));
@@ -438,6 +455,39 @@ mod tests {
         assert_eq!(
             plan(&req("pct:0.01"), D, &lim),
             Err(GeometryError::EmptySize)
+        );
+    }
+
+    #[test]
+    fn scale_cap_limits_detail_not_just_size() {
+        // A 1000 x 600 image served at most 256 px on its long side.
+        let lim = Limits {
+            max_width: 256,
+            max_height: 256,
+            max_area: 65_536,
+            scale_cap: Some(0.256),
+        };
+        let req = |region: &str, size: &str| ImageRequest {
+            region: Region::parse(region).unwrap(),
+            size: Size::parse(size).unwrap(),
+            rotation: Rotation::NONE,
+            quality: Quality::Default,
+            format: Format::Jpg,
+        };
+        let p = plan(&req("full", "max"), D, &lim).unwrap();
+        assert_eq!((p.width, p.height), (256, 153));
+        assert!(plan(&req("full", "256,"), D, &lim).is_ok());
+        // A full-resolution 256 px tile is within maxWidth but far above the cap.
+        assert!(matches!(
+            plan(&req("0,0,256,256", "256,"), D, &lim),
+            Err(GeometryError::TooLarge { .. })
+        ));
+        assert!(plan(&req("0,0,256,256", "65,"), D, &lim).is_ok());
+        assert!(plan(&req("0,0,256,256", "66,"), D, &lim).is_ok());
+        assert!(plan(&req("0,0,256,256", "67,"), D, &lim).is_err());
+        assert_eq!(
+            resolve_size(Size::Max, rect(0, 0, 500, 500), &lim),
+            Ok((128, 128))
         );
     }
 

@@ -39,6 +39,14 @@ pub fn scale_factors(dims: Dimensions, tile: u32) -> Vec<u32> {
     out
 }
 
+/// The scale factors whose tiles are within the limits' scale cap (all of them without one).
+pub fn allowed_scale_factors(dims: Dimensions, tile: u32, limits: &Limits) -> Vec<u32> {
+    scale_factors(dims, tile)
+        .into_iter()
+        .filter(|&s| limits.scale_cap.is_none_or(|c| 1.0 / f64::from(s) <= c))
+        .collect()
+}
+
 /// The power-of-two reductions of the image, smallest first, that are within `limits`.
 pub fn sizes(dims: Dimensions, tile: u32, limits: &Limits) -> Vec<Dimensions> {
     let mut out: Vec<Dimensions> = scale_factors(dims, tile)
@@ -47,7 +55,12 @@ pub fn sizes(dims: Dimensions, tile: u32, limits: &Limits) -> Vec<Dimensions> {
             width: dims.width.div_ceil(s),
             height: dims.height.div_ceil(s),
         })
-        .filter(|d| limits.allows(d.width, d.height))
+        .filter(|d| {
+            limits.allows(d.width, d.height)
+                && limits
+                    .scale_cap
+                    .is_none_or(|c| f64::from(d.width) <= (f64::from(dims.width) * c).ceil())
+        })
         .collect();
     out.reverse();
     out
@@ -71,7 +84,7 @@ pub fn info_json(id: &str, dims: Dimensions, tile: u32, limits: &Limits) -> Valu
         "tiles": [{
             "width": tile,
             "height": tile,
-            "scaleFactors": scale_factors(dims, tile),
+            "scaleFactors": allowed_scale_factors(dims, tile, limits),
         }],
         "profile": [
             LEVEL2,
@@ -95,6 +108,8 @@ mod tests {
         max_width: 10_000,
         max_height: 10_000,
         max_area: 50_000_000,
+
+        scale_cap: None,
     };
 
     #[test]
@@ -129,6 +144,7 @@ mod tests {
             max_width: 600,
             max_height: 600,
             max_area: 360_000,
+            scale_cap: None,
         };
         let s = sizes(d, 256, &tight);
         assert_eq!(s.last().map(|d| d.width), Some(501));

@@ -39,6 +39,7 @@ pub fn samples() -> PathBuf {
 pub async fn start(images: &Path, tweak: impl FnOnce(&mut Config)) -> String {
     let mut config = Config {
         images: images.to_path_buf(),
+        records: images.join("no-records-here"),
         ..Config::default()
     };
     tweak(&mut config);

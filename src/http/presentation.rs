@@ -1,0 +1,211 @@
+//! Presentation API routes: manifests (and their sequence, canvases and annotations, each
+//! dereferenceable), and the paged top collection with one sub-collection per classification.
+
+use super::image::open;
+use super::json::respond;
+use super::query::{caller, denied, param};
+use super::{AppState, Error};
+use crate::access::Caller;
+use crate::presentation::collection::{self, page_count, Reference, PAGE_SIZE};
+use crate::presentation::manifest::{self, canvas_images, standalone, Context, Lookup};
+use crate::presentation::store::Classification;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use std::sync::Arc;
+
+fn reply(r: Result<Response, Error>) -> Response {
+    r.unwrap_or_else(|e| e.into_response())
+}
+
+/// `GET /manifests/object/{objectid}`.
+pub async fn manifest(
+    State(st): State<Arc<AppState>>,
+    Path(oid): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    reply(document(st, &oid, None, &uri, &headers).await)
+}
+
+/// `GET /manifests/object/{objectid}/{kind}/{name}`: the sequence, a canvas or an annotation.
+pub async fn part(
+    State(st): State<Arc<AppState>>,
+    Path((oid, kind, name)): Path<(String, String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    reply(document(st, &oid, Some((kind, name)), &uri, &headers).await)
+}
+
+async fn document(
+    st: Arc<AppState>,
+    oid: &str,
+    part: Option<(String, String)>,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Response, Error> {
+    let who = caller(&st.config.api_keys, headers, uri.query())?;
+    let not_found = || Error::NotFound(format!("no object {oid:?}"));
+    let objectid: u64 = oid.parse().map_err(|_| not_found())?;
+    let entry = st.store.entry(objectid).ok_or_else(not_found)?;
+    if entry.restricted && who != Caller::Privileged {
+        return Err(denied(who, &format!("object {objectid}")));
+    }
+    let b = st.bases(headers);
+    let st2 = st.clone();
+    let body = tokio::task::spawn_blocking(move || -> Result<Value, Error> {
+        let record = st2
+            .store
+            .record(objectid)
+            .ok_or_else(not_found_for(objectid))?
+            .map_err(|e| {
+                tracing::error!(objectid, error = %e, "record cannot be read");
+                Error::Internal(format!("record of object {objectid} cannot be read"))
+            })?;
+        let ctx = Context {
+            root: &b.root,
+            image_base: &b.image,
+            attribution: st2.config.attribution.as_deref(),
+            logo: st2.config.logo.as_deref(),
+            privileged: who == Caller::Privileged,
+        };
+        let access = |id: &str| st2.store.access(id);
+        let dims = |id: &str| open(&st2, id).ok().map(|(_, d)| d);
+        let lookup = Lookup {
+            access: &access,
+            dims: &dims,
+        };
+        let Some((kind, name)) = part else {
+            return Ok(manifest::manifest(&record, &ctx, &lookup));
+        };
+        let canvases = canvas_images(&record, &ctx, &lookup);
+        let found = match kind.as_str() {
+            "sequence" if name == "normal" => Some(manifest::sequence(&ctx, objectid, &canvases)),
+            "canvas" => canvases
+                .iter()
+                .enumerate()
+                .find(|(_, c)| name.strip_prefix("canvas-") == Some(c.name.as_str()))
+                .map(|(i, c)| manifest::canvas(&ctx, objectid, i, c)),
+            "annotation" => canvases
+                .iter()
+                .find(|c| name.strip_prefix("anno-") == Some(c.name.as_str()))
+                .map(|c| manifest::annotation(&ctx, objectid, c)),
+            _ => None,
+        };
+        found
+            .map(standalone)
+            .ok_or_else(|| Error::NotFound(format!("object {objectid} has no {kind} {name:?}")))
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("worker failed: {e}")))??;
+    Ok(respond(
+        headers,
+        body.to_string(),
+        st.config.cache_max_age,
+        &[],
+    ))
+}
+
+fn not_found_for(objectid: u64) -> impl Fn() -> Error {
+    move || Error::NotFound(format!("no object {objectid}"))
+}
+
+/// `GET /collections/top[?page=N]`.
+pub async fn top(State(st): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
+    reply(listing(&st, None, &uri, &headers))
+}
+
+/// `GET /collections/classification/{slug}[?page=N]`.
+pub async fn classification(
+    State(st): State<Arc<AppState>>,
+    Path(slug): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    reply(listing(&st, Some(&slug), &uri, &headers))
+}
+
+fn listing(
+    st: &AppState,
+    slug: Option<&str>,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Response, Error> {
+    caller(&st.config.api_keys, headers, uri.query())?;
+    let b = st.bases(headers);
+    let top_id = format!("{}/collections/top", b.root);
+    let owner = st.config.attribution.as_deref().unwrap_or("Tessera");
+    let (id, label, objects, within, subs): (String, String, &[u64], Option<&str>, Vec<Reference>) =
+        match slug {
+            None => {
+                let subs = st
+                    .store
+                    .classifications()
+                    .iter()
+                    .map(|c: &Classification| Reference {
+                        id: format!("{}/collections/classification/{}", b.root, c.slug),
+                        label: c.name.clone(),
+                    })
+                    .collect();
+                (
+                    top_id.clone(),
+                    format!("{owner}: all objects"),
+                    st.store.public_objects(),
+                    None,
+                    subs,
+                )
+            }
+            Some(slug) => {
+                let c = st
+                    .store
+                    .classification(slug)
+                    .ok_or_else(|| Error::NotFound(format!("no classification {slug:?}")))?;
+                (
+                    format!("{}/collections/classification/{}", b.root, c.slug),
+                    format!("{owner}: {}", c.name),
+                    &c.objects,
+                    Some(top_id.as_str()),
+                    Vec::new(),
+                )
+            }
+        };
+    let total = objects.len();
+    let doc = match param(uri.query(), "page") {
+        None => collection::index(&id, &label, within, &subs, total),
+        Some(p) => {
+            let n: usize = p.parse().ok().filter(|&n| n >= 1).ok_or_else(|| {
+                Error::BadRequest(format!("page must be a whole number from 1, not {p:?}"))
+            })?;
+            if n > page_count(total) {
+                return Err(Error::NotFound(format!(
+                    "page {n} is beyond the last page, {}",
+                    page_count(total)
+                )));
+            }
+            let members: Vec<Reference> = objects
+                .iter()
+                .skip((n - 1) * PAGE_SIZE)
+                .take(PAGE_SIZE)
+                .filter_map(|oid| {
+                    st.store.entry(*oid).map(|e| Reference {
+                        id: format!("{}/manifests/object/{oid}", b.root),
+                        label: if e.title.is_empty() {
+                            format!("Object {oid}")
+                        } else {
+                            e.title.to_string()
+                        },
+                    })
+                })
+                .collect();
+            collection::page(&id, &label, n, total, &members)
+        }
+    };
+    Ok(respond(
+        headers,
+        doc.to_string(),
+        st.config.cache_max_age,
+        &[],
+    ))
+}

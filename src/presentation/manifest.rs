@@ -1,0 +1,465 @@
+//! Manifest, Sequence, Canvas and painting Annotation (Presentation 2.1 §5.3–§5.6) built from
+//! an object record, shaped as Harvard's manifest server makes them.
+
+use super::html::sanitize;
+use super::record::{ImageEntry, ObjectRecord};
+use super::CONTEXT;
+use crate::access::Access;
+use crate::iiif::geometry::{full_rect, resolve_size, Limits};
+use crate::iiif::path::encode_identifier;
+use crate::iiif::{Dimensions, Size, LEVEL2};
+use serde_json::{json, Map, Value};
+
+/// Where documents live and what the caller may see.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// Scheme, host and path of the server root, e.g. `https://iiif.example.org`.
+    pub root: &'a str,
+    /// Base URI of the Image API, e.g. `https://iiif.example.org/iiif`.
+    pub image_base: &'a str,
+    /// `attribution`; when absent the record's credit line is used.
+    pub attribution: Option<&'a str>,
+    /// A logo image URL, when configured.
+    pub logo: Option<&'a str>,
+    /// The caller holds a privileged key: restricted images are included, in full.
+    pub privileged: bool,
+}
+
+/// What the server knows of images beyond their records.
+pub struct Lookup<'a> {
+    /// The access rule of an identifier for unprivileged callers.
+    pub access: &'a dyn Fn(&str) -> Access,
+    /// The real image's dimensions, when the file exists (asked only when a record lacks them).
+    pub dims: &'a dyn Fn(&str) -> Option<Dimensions>,
+}
+
+/// An image of the record that becomes a canvas.
+#[derive(Debug, Clone)]
+pub struct CanvasImage<'r> {
+    /// The record's image entry.
+    pub entry: &'r ImageEntry,
+    /// The local image identifier.
+    pub identifier: String,
+    /// The canvas name: the image id, or its position.
+    pub name: String,
+    /// Canvas width.
+    pub width: u32,
+    /// Canvas height.
+    pub height: u32,
+    /// The access that applies to this caller (privileged callers get `Public`).
+    pub access: Access,
+}
+
+/// The URI of an object's manifest.
+pub fn manifest_id(ctx: &Context, objectid: u64) -> String {
+    format!("{}/manifests/object/{objectid}", ctx.root)
+}
+
+/// The images that become canvases, in `displayorder`: restricted ones are left out for
+/// unprivileged callers, and ones without dimensions (neither in the record nor on disk) are
+/// left out for everyone.
+pub fn canvas_images<'r>(
+    rec: &'r ObjectRecord,
+    ctx: &Context,
+    lookup: &Lookup,
+) -> Vec<CanvasImage<'r>> {
+    let mut out = Vec::new();
+    for (i, entry) in rec.ordered_images().into_iter().enumerate() {
+        let Some(identifier) = entry.identifier() else {
+            continue;
+        };
+        let access = if ctx.privileged {
+            Access::Public
+        } else {
+            (lookup.access)(&identifier)
+        };
+        if access == Access::Restricted {
+            continue;
+        }
+        let (width, height) = match (entry.width, entry.height) {
+            (Some(w), Some(h)) if w > 0 && h > 0 => (w, h),
+            _ => match (lookup.dims)(&identifier) {
+                Some(d) => (d.width, d.height),
+                None => continue,
+            },
+        };
+        let name = entry
+            .imageid
+            .map(|id| id.to_string())
+            .unwrap_or_else(|| format!("n{}", i + 1));
+        out.push(CanvasImage {
+            entry,
+            identifier,
+            name,
+            width,
+            height,
+            access,
+        });
+    }
+    out
+}
+
+fn service(id: &str) -> Value {
+    json!({
+        "@context": crate::iiif::CONTEXT,
+        "@id": id,
+        "profile": LEVEL2,
+    })
+}
+
+fn service_id(ctx: &Context, c: &CanvasImage) -> String {
+    format!("{}/{}", ctx.image_base, encode_identifier(&c.identifier))
+}
+
+/// The largest image a caller may fetch of this canvas: the full image, or its reduction to
+/// the limited side; returned as the size parameter and the resulting dimensions.
+fn served_size(c: &CanvasImage) -> (String, u32, u32) {
+    match c.access {
+        Access::Limited(side) if c.width.max(c.height) > side => {
+            let unbounded = Limits {
+                max_width: u32::MAX,
+                max_height: u32::MAX,
+                max_area: u64::MAX,
+                scale_cap: None,
+            };
+            let dims = Dimensions {
+                width: c.width,
+                height: c.height,
+            };
+            let (w, h) = resolve_size(
+                Size::BestFit { w: side, h: side },
+                full_rect(dims),
+                &unbounded,
+            )
+            .unwrap_or((side, side));
+            (format!("!{side},{side}"), w, h)
+        }
+        _ => ("full".into(), c.width, c.height),
+    }
+}
+
+/// The painting annotation of a canvas.
+pub fn annotation(ctx: &Context, objectid: u64, c: &CanvasImage) -> Value {
+    let base = manifest_id(ctx, objectid);
+    let svc = service_id(ctx, c);
+    let (size, w, h) = served_size(c);
+    json!({
+        "@id": format!("{base}/annotation/anno-{}", c.name),
+        "@type": "oa:Annotation",
+        "motivation": "sc:painting",
+        "on": format!("{base}/canvas/canvas-{}", c.name),
+        "resource": {
+            "@id": format!("{svc}/full/{size}/0/default.jpg"),
+            "@type": "dctypes:Image",
+            "format": "image/jpeg",
+            "width": w,
+            "height": h,
+            "service": service(&svc),
+        },
+    })
+}
+
+/// A canvas with its one painting annotation.
+pub fn canvas(ctx: &Context, objectid: u64, index: usize, c: &CanvasImage) -> Value {
+    let label = c
+        .entry
+        .publiccaption
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(sanitize)
+        .unwrap_or_else(|| (index + 1).to_string());
+    json!({
+        "@id": format!("{}/canvas/canvas-{}", manifest_id(ctx, objectid), c.name),
+        "@type": "sc:Canvas",
+        "label": label,
+        "width": c.width,
+        "height": c.height,
+        "images": [annotation(ctx, objectid, c)],
+    })
+}
+
+/// The one sequence of a manifest.
+pub fn sequence(ctx: &Context, objectid: u64, canvases: &[CanvasImage]) -> Value {
+    let list: Vec<Value> = canvases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| canvas(ctx, objectid, i, c))
+        .collect();
+    json!({
+        "@id": format!("{}/sequence/normal", manifest_id(ctx, objectid)),
+        "@type": "sc:Sequence",
+        "label": "Current order",
+        "viewingHint": "individuals",
+        "canvases": list,
+    })
+}
+
+fn person(p: &super::record::Person) -> Option<String> {
+    let name = p.displayname.as_deref().or(p.name.as_deref())?.trim();
+    if name.is_empty() {
+        return None;
+    }
+    let details: Vec<&str> = [p.culture.as_deref(), p.displaydate.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let mut s = match p.role.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        Some(role) => format!("{role}: {name}"),
+        None => name.to_string(),
+    };
+    for d in details {
+        s.push_str(", ");
+        s.push_str(d);
+    }
+    Some(sanitize(&s))
+}
+
+fn metadata(rec: &ObjectRecord) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut text = |label: &str, v: Option<&str>| {
+        if let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) {
+            out.push(json!({"label": label, "value": sanitize(v)}));
+        }
+    };
+    text("Date", rec.dated.as_deref());
+    text("Classification", rec.classification.as_deref());
+    let mut people: Vec<&super::record::Person> = rec.people.iter().collect();
+    people.sort_by_key(|p| p.displayorder.unwrap_or(i64::MAX));
+    let people: Vec<String> = people.into_iter().filter_map(person).collect();
+    text("Medium", rec.medium.as_deref());
+    text("Technique", rec.technique.as_deref());
+    text("Dimensions", rec.dimensions.as_deref());
+    text("Credit Line", rec.creditline.as_deref());
+    text("Object Number", rec.objectnumber.as_deref());
+    text("Provenance", rec.provenance.as_deref());
+    text("Copyright", rec.copyright.as_deref());
+    match people.len() {
+        0 => {}
+        1 => out.insert(
+            2.min(out.len()),
+            json!({"label": "People", "value": people[0]}),
+        ),
+        _ => out.insert(
+            2.min(out.len()),
+            json!({"label": "People", "value": people}),
+        ),
+    }
+    out
+}
+
+fn is_uri(s: &str) -> bool {
+    (s.starts_with("http://") || s.starts_with("https://")) && !s.contains(char::is_whitespace)
+}
+
+/// The full manifest of an object.
+pub fn manifest(rec: &ObjectRecord, ctx: &Context, lookup: &Lookup) -> Value {
+    let id = manifest_id(ctx, rec.objectid);
+    let canvases = canvas_images(rec, ctx, lookup);
+    let mut m = Map::new();
+    m.insert("@context".into(), CONTEXT.into());
+    m.insert("@id".into(), id.into());
+    m.insert("@type".into(), "sc:Manifest".into());
+    let label = if rec.title.trim().is_empty() {
+        format!("Object {}", rec.objectid)
+    } else {
+        sanitize(rec.title.trim())
+    };
+    m.insert("label".into(), label.into());
+    if let Some(d) = rec
+        .description
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        m.insert("description".into(), sanitize(d).into());
+    }
+    m.insert("metadata".into(), metadata(rec).into());
+    let attribution = ctx
+        .attribution
+        .or(rec.creditline.as_deref())
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
+    if let Some(a) = attribution {
+        m.insert("attribution".into(), sanitize(a).into());
+    }
+    let license = [rec.rights.as_deref(), rec.copyright.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .find(|s| is_uri(s));
+    if let Some(l) = license {
+        m.insert("license".into(), l.into());
+    }
+    if let Some(logo) = ctx.logo {
+        m.insert("logo".into(), json!({"@id": logo}));
+    }
+    if let Some(url) = rec.url.as_deref().map(str::trim).filter(|u| is_uri(u)) {
+        m.insert(
+            "related".into(),
+            json!({"@id": url, "format": "text/html", "label": "Full record view"}),
+        );
+    }
+    m.insert(
+        "within".into(),
+        format!("{}/collections/top", ctx.root).into(),
+    );
+    if let Some(first) = canvases.first() {
+        let svc = service_id(ctx, first);
+        m.insert(
+            "thumbnail".into(),
+            json!({"@id": format!("{svc}/full/!200,200/0/default.jpg"), "service": service(&svc)}),
+        );
+    }
+    m.insert(
+        "sequences".into(),
+        json!([sequence(ctx, rec.objectid, &canvases)]),
+    );
+    Value::Object(m)
+}
+
+/// Adds the Presentation `@context` to an embedded resource served on its own.
+pub fn standalone(v: Value) -> Value {
+    let mut m = Map::new();
+    m.insert("@context".into(), CONTEXT.into());
+    if let Value::Object(o) = v {
+        m.extend(o);
+    }
+    Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(privileged: bool) -> Context<'static> {
+        Context {
+            root: "https://h.org",
+            image_base: "https://h.org/iiif",
+            attribution: None,
+            logo: Some("https://h.org/logo.png"),
+            privileged,
+        }
+    }
+
+    fn record() -> ObjectRecord {
+        serde_json::from_str(
+            r#"{"objectid": 9, "title": "Jar <script>x</script>", "dated": "c. 1900",
+            "classification": "Vessels", "creditline": "Gift of A", "url": "https://m.org/9",
+            "copyright": "© A", "rights": "http://rightsstatements.org/vocab/InC/1.0/",
+            "people": [{"displayname": "B", "role": "Maker", "displayorder": 2},
+                       {"displayname": "A", "role": "Artist", "culture": "Greek", "displaydate": "1850-1920", "displayorder": 1}],
+            "images": [
+              {"imageid": 3, "displayorder": 2, "baseimageurl": "https://x/urn-3:HUAM:B", "width": 1000, "height": 500},
+              {"imageid": 1, "displayorder": 1, "baseimageurl": "https://x/A", "publiccaption": "Front"},
+              {"imageid": 2, "displayorder": 3, "baseimageurl": "https://x/SECRET", "width": 10, "height": 10},
+              {"imageid": 4, "displayorder": 4, "baseimageurl": "https://x/MISSING"}]}"#,
+        )
+        .unwrap()
+    }
+
+    fn access(id: &str) -> Access {
+        match id {
+            "SECRET" => Access::Restricted,
+            "urn-3:HUAM:B" => Access::Limited(256),
+            _ => Access::Public,
+        }
+    }
+
+    fn dims(id: &str) -> Option<Dimensions> {
+        assert_ne!(
+            id, "urn-3:HUAM:B",
+            "dimensions in the record are not looked up"
+        );
+        (id == "A").then_some(Dimensions {
+            width: 300,
+            height: 200,
+        })
+    }
+
+    const LOOKUP: Lookup = Lookup {
+        access: &access,
+        dims: &dims,
+    };
+
+    #[test]
+    fn manifest_shape() {
+        let m = manifest(&record(), &ctx(false), &LOOKUP);
+        assert_eq!(m["@id"], "https://h.org/manifests/object/9");
+        assert_eq!(m["@type"], "sc:Manifest");
+        assert_eq!(m["label"], "<span>Jar </span>");
+        assert_eq!(m["attribution"], "Gift of A");
+        assert_eq!(m["license"], "http://rightsstatements.org/vocab/InC/1.0/");
+        assert_eq!(m["related"]["@id"], "https://m.org/9");
+        assert_eq!(m["within"], "https://h.org/collections/top");
+        assert_eq!(m["logo"]["@id"], "https://h.org/logo.png");
+        assert_eq!(m["metadata"][2]["label"], "People");
+        assert_eq!(
+            m["metadata"][2]["value"],
+            json!(["Artist: A, Greek, 1850-1920", "Maker: B"])
+        );
+        let seq = &m["sequences"][0];
+        assert_eq!(m["sequences"].as_array().unwrap().len(), 1);
+        let canvases = seq["canvases"].as_array().unwrap();
+        // SECRET is restricted, MISSING has no dimensions anywhere.
+        assert_eq!(canvases.len(), 2);
+        assert_eq!(
+            canvases[0]["@id"],
+            "https://h.org/manifests/object/9/canvas/canvas-1"
+        );
+        assert_eq!(
+            (
+                canvases[0]["width"].as_u64(),
+                canvases[0]["height"].as_u64()
+            ),
+            (Some(300), Some(200))
+        );
+        assert_eq!(canvases[0]["label"], "Front");
+        assert_eq!(canvases[1]["label"], "2");
+        let anno = &canvases[0]["images"][0];
+        assert_eq!(anno["motivation"], "sc:painting");
+        assert_eq!(anno["on"], canvases[0]["@id"]);
+        assert_eq!(
+            anno["resource"]["@id"],
+            "https://h.org/iiif/A/full/full/0/default.jpg"
+        );
+        assert_eq!(anno["resource"]["service"]["@id"], "https://h.org/iiif/A");
+        // The limited image's resource is its 256 px reduction.
+        let limited = &canvases[1]["images"][0]["resource"];
+        assert_eq!(
+            limited["@id"],
+            "https://h.org/iiif/urn-3:HUAM:B/full/!256,256/0/default.jpg"
+        );
+        assert_eq!(
+            (limited["width"].as_u64(), limited["height"].as_u64()),
+            (Some(256), Some(128))
+        );
+        assert_eq!(canvases[1]["width"], 1000);
+        assert_eq!(
+            m["thumbnail"]["@id"],
+            "https://h.org/iiif/A/full/!200,200/0/default.jpg"
+        );
+    }
+
+    #[test]
+    fn privileged_callers_see_everything() {
+        let m = manifest(&record(), &ctx(true), &LOOKUP);
+        let canvases = m["sequences"][0]["canvases"].as_array().unwrap();
+        assert_eq!(canvases.len(), 3);
+        assert_eq!(canvases[1]["images"][0]["resource"]["width"], 1000);
+        assert_eq!(
+            canvases[2]["@id"],
+            "https://h.org/manifests/object/9/canvas/canvas-2"
+        );
+    }
+
+    #[test]
+    fn no_images_still_has_one_sequence() {
+        let rec: ObjectRecord = serde_json::from_str(r#"{"objectid": 5, "title": ""}"#).unwrap();
+        let m = manifest(&rec, &ctx(false), &LOOKUP);
+        assert_eq!(m["label"], "Object 5");
+        assert_eq!(m["sequences"][0]["canvases"], json!([]));
+        assert!(m.get("thumbnail").is_none());
+    }
+}

@@ -1,0 +1,345 @@
+//! The in-memory index of object records: loaded once at start-up, in parallel, keeping only
+//! what routing, collections and access checks need. Manifests re-read their record file.
+
+use super::record::ObjectRecord;
+use crate::access::Access;
+use rayon::prelude::*;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// What the store keeps of one object.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The record file.
+    pub path: PathBuf,
+    /// The title, for collection listings.
+    pub title: Box<str>,
+    /// The object's own `accesslevel` is 0: not public at all.
+    pub restricted: bool,
+}
+
+/// A classification and its public objects, in id order.
+#[derive(Debug, Clone)]
+pub struct Classification {
+    /// The name, as in the records.
+    pub name: String,
+    /// A URL-safe form of the name.
+    pub slug: String,
+    /// Object ids.
+    pub objects: Vec<u64>,
+}
+
+/// Records that could not be loaded, with the reason.
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    /// Objects loaded.
+    pub loaded: usize,
+    /// Files skipped and why.
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+/// The index of every object record.
+#[derive(Debug, Default)]
+pub struct Store {
+    entries: HashMap<u64, Entry>,
+    public: Vec<u64>,
+    classifications: Vec<Classification>,
+    access: HashMap<Box<str>, Access>,
+    aliases: HashMap<Box<str>, Box<str>>,
+}
+
+/// The fields read at start-up; serde skips the rest of each record without building it.
+#[derive(Deserialize)]
+struct IndexRecord {
+    objectid: Option<u64>,
+    id: Option<u64>,
+    title: Option<String>,
+    classification: Option<String>,
+    accesslevel: Option<u8>,
+    imagepermissionlevel: Option<u8>,
+    images: Option<Vec<IndexImage>>,
+}
+
+#[derive(Deserialize)]
+struct IndexImage {
+    baseimageurl: Option<String>,
+    renditionnumber: Option<String>,
+    accesslevel: Option<u8>,
+}
+
+/// A URL-safe slug: lower-case letters and digits, other runs become one `-`.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_matches('-').to_string();
+    if out.is_empty() {
+        "unclassified".into()
+    } else {
+        out
+    }
+}
+
+fn json_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            json_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn read_index(path: &Path) -> Result<IndexRecord, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+}
+
+impl Store {
+    /// Loads every `*.json` record below `dir`. A file that cannot be read or parsed, or
+    /// that has no object id, is reported and skipped; a missing folder gives an empty store.
+    pub fn load(dir: &Path) -> (Store, LoadReport) {
+        let mut report = LoadReport::default();
+        let mut files = Vec::new();
+        if let Err(e) = json_files(dir, &mut files) {
+            report.skipped.push((dir.to_path_buf(), e.to_string()));
+            return (Store::default(), report);
+        }
+        files.sort();
+        let parsed: Vec<(PathBuf, Result<IndexRecord, String>)> = files
+            .into_par_iter()
+            .map(|p| {
+                let r = read_index(&p);
+                (p, r)
+            })
+            .collect();
+
+        let mut store = Store::default();
+        let mut classes: HashMap<String, Vec<u64>> = HashMap::new();
+        for (path, result) in parsed {
+            let rec = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    report.skipped.push((path, e));
+                    continue;
+                }
+            };
+            let Some(oid) = rec.objectid.or(rec.id) else {
+                report.skipped.push((path, "record has no objectid".into()));
+                continue;
+            };
+            if let Some(prev) = store.entries.get(&oid) {
+                let why = format!(
+                    "objectid {oid} is already loaded from {}",
+                    prev.path.display()
+                );
+                report.skipped.push((path, why));
+                continue;
+            }
+            let restricted = rec.accesslevel == Some(0);
+            for img in rec.images.iter().flatten() {
+                let entry = super::record::ImageEntry {
+                    baseimageurl: img.baseimageurl.clone(),
+                    ..Default::default()
+                };
+                let Some(ident) = entry.identifier() else {
+                    continue;
+                };
+                let access =
+                    Access::from_record(rec.accesslevel, rec.imagepermissionlevel, img.accesslevel);
+                let slot = store.access.entry(ident.clone().into()).or_insert(access);
+                *slot = slot.strictest(access);
+                if let Some(r) = img
+                    .renditionnumber
+                    .as_deref()
+                    .filter(|r| !r.is_empty() && *r != ident)
+                {
+                    store
+                        .aliases
+                        .entry(r.into())
+                        .or_insert_with(|| ident.clone().into());
+                }
+            }
+            if !restricted {
+                store.public.push(oid);
+                let class = rec.classification.filter(|c| !c.trim().is_empty());
+                classes
+                    .entry(class.unwrap_or_else(|| "Unclassified".into()))
+                    .or_default()
+                    .push(oid);
+            }
+            store.entries.insert(
+                oid,
+                Entry {
+                    path,
+                    title: rec.title.unwrap_or_default().into(),
+                    restricted,
+                },
+            );
+            report.loaded += 1;
+        }
+        store.public.sort_unstable();
+        let mut classifications: Vec<Classification> = classes
+            .into_iter()
+            .map(|(name, mut objects)| {
+                objects.sort_unstable();
+                Classification {
+                    slug: slug(&name),
+                    name,
+                    objects,
+                }
+            })
+            .collect();
+        classifications.sort_by(|a, b| a.name.cmp(&b.name));
+        store.classifications = classifications;
+        (store, report)
+    }
+
+    /// The entry of an object.
+    pub fn entry(&self, objectid: u64) -> Option<&Entry> {
+        self.entries.get(&objectid)
+    }
+
+    /// Reads and parses an object's full record from its file.
+    pub fn record(&self, objectid: u64) -> Option<Result<ObjectRecord, String>> {
+        let entry = self.entries.get(&objectid)?;
+        Some(
+            std::fs::read(&entry.path)
+                .map_err(|e| e.to_string())
+                .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())),
+        )
+    }
+
+    /// The number of objects loaded.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no object is loaded.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Public objects, in id order.
+    pub fn public_objects(&self) -> &[u64] {
+        &self.public
+    }
+
+    /// Classifications, by name.
+    pub fn classifications(&self) -> &[Classification] {
+        &self.classifications
+    }
+
+    /// The classification with this slug.
+    pub fn classification(&self, slug: &str) -> Option<&Classification> {
+        self.classifications.iter().find(|c| c.slug == slug)
+    }
+
+    /// The access rule of an image identifier; images in no record are public.
+    pub fn access(&self, identifier: &str) -> Access {
+        self.access
+            .get(identifier)
+            .copied()
+            .unwrap_or(Access::Public)
+    }
+
+    /// Maps a rendition number to the identifier it stands for; other identifiers map to
+    /// themselves.
+    pub fn canonical_identifier<'a>(&'a self, id: &'a str) -> &'a str {
+        self.aliases.get(id).map(|s| &**s).unwrap_or(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+
+    #[test]
+    fn loads_indexes_and_reports() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("sub")).unwrap();
+        write(
+            d.path(),
+            "a.json",
+            r#"{"objectid": 2, "title": "Two", "classification": "Prints",
+            "images": [{"baseimageurl": "https://x/iiif/urn-3:HUAM:A", "renditionnumber": "A1"}]}"#,
+        );
+        write(
+            d.path(),
+            "sub/b.json",
+            r#"{"id": 1, "title": "One", "classification": "Prints",
+            "imagepermissionlevel": 1, "images": [{"baseimageurl": "https://x/iiif/B"}]}"#,
+        );
+        write(
+            d.path(),
+            "c.json",
+            r#"{"objectid": 3, "accesslevel": 0, "classification": "Prints",
+            "images": [{"baseimageurl": "https://x/iiif/C"}]}"#,
+        );
+        write(
+            d.path(),
+            "d.json",
+            r#"{"objectid": 4, "classification": "Vessels / Bronze",
+            "images": [{"baseimageurl": "https://x/iiif/B", "accesslevel": 0}]}"#,
+        );
+        write(d.path(), "broken.json", r#"{"objectid": 5, "title": "#);
+        write(d.path(), "noid.json", r#"{"title": "?"}"#);
+        write(d.path(), "dup.json", r#"{"objectid": 2}"#);
+        write(d.path(), "notes.txt", "ignored");
+        let (s, report) = Store::load(d.path());
+        assert_eq!(report.loaded, 4);
+        let mut skipped: Vec<String> = report
+            .skipped
+            .iter()
+            .map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        skipped.sort();
+        assert_eq!(skipped, ["broken.json", "dup.json", "noid.json"]);
+        assert_eq!(s.public_objects(), &[1, 2, 4]);
+        let names: Vec<&str> = s
+            .classifications()
+            .iter()
+            .map(|c| c.slug.as_str())
+            .collect();
+        assert_eq!(names, ["prints", "vessels-bronze"]);
+        assert_eq!(s.classification("prints").unwrap().objects, vec![1, 2]);
+        assert_eq!(s.access("urn-3:HUAM:A"), Access::Public);
+        assert_eq!(
+            s.access("B"),
+            Access::Restricted,
+            "strictest of Limited and Restricted"
+        );
+        assert_eq!(s.access("C"), Access::Restricted);
+        assert_eq!(s.access("unlisted"), Access::Public);
+        assert_eq!(s.canonical_identifier("A1"), "urn-3:HUAM:A");
+        assert_eq!(s.canonical_identifier("zzz"), "zzz");
+        assert!(s.entry(3).unwrap().restricted);
+        assert_eq!(s.record(2).unwrap().unwrap().title, "Two");
+    }
+
+    #[test]
+    fn missing_folder_is_an_empty_store() {
+        let (s, report) = Store::load(Path::new("/no/such/records"));
+        assert!(s.is_empty());
+        assert_eq!(report.skipped.len(), 1);
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Vessels"), "vessels");
+        assert_eq!(slug("Paintings / Oil & Tempera"), "paintings-oil-tempera");
+        assert_eq!(slug("  "), "unclassified");
+    }
+}

@@ -1,0 +1,466 @@
+//! HTTP-level tests of the Presentation API, the default image service and access levels,
+//! against the sample records in `manifests/` and generated ones.
+
+mod common;
+
+use common::*;
+use image::GenericImageView;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use tessera::access::ApiKey;
+
+const STAFF: &str = "staff-key-0123";
+const WEB: &str = "web-key-45678";
+
+fn records() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests")
+}
+
+async fn museum() -> String {
+    start(&samples(), |c| {
+        c.records = records();
+        c.api_keys = vec![
+            ApiKey {
+                key: STAFF.into(),
+                privileged: true,
+                name: "staff".into(),
+            },
+            ApiKey {
+                key: WEB.into(),
+                privileged: false,
+                name: "web".into(),
+            },
+        ];
+    })
+    .await
+}
+
+async fn json(url: &str) -> Value {
+    let (status, headers, body) = get(url).await;
+    assert_eq!(status, 200, "{url}: {}", String::from_utf8_lossy(&body));
+    assert_eq!(headers["access-control-allow-origin"], "*", "{url}");
+    serde_json::from_slice(&body).unwrap()
+}
+
+async fn status(url: &str) -> u16 {
+    get(url).await.0.as_u16()
+}
+
+fn canvases(m: &Value) -> Vec<Value> {
+    m["sequences"][0]["canvases"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn manifest_follows_displayorder_and_every_id_dereferences() {
+    let base = museum().await;
+    let url = format!("{base}/manifests/object/300001");
+    let (status, headers, _) = get(&url).await;
+    assert_eq!(status, 200);
+    assert!(headers.contains_key("etag") && headers.contains_key("cache-control"));
+    let m = json(&url).await;
+    assert_eq!(
+        m["@context"],
+        "http://iiif.io/api/presentation/2/context.json"
+    );
+    assert_eq!(m["@id"], url);
+    assert_eq!(m["@type"], "sc:Manifest");
+    assert_eq!(m["label"], "Lakeside Boats at Dusk");
+    assert_eq!(m["within"], format!("{base}/collections/top"));
+    assert_eq!(
+        m["related"]["@id"],
+        "https://www.example.org/collections/object/300001"
+    );
+    assert!(m["attribution"]
+        .as_str()
+        .unwrap()
+        .contains("Tessera sample collection"));
+    let labels: Vec<&str> = m["metadata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(&labels[..3], ["Date", "Classification", "People"]);
+    assert_eq!(
+        m["metadata"][2]["value"],
+        "Photographer: Ian Hex, British, active 2020s"
+    );
+    assert_eq!(m["sequences"].as_array().unwrap().len(), 1);
+
+    let cs = canvases(&m);
+    let services: Vec<String> = cs
+        .iter()
+        .map(|c| {
+            c["images"][0]["resource"]["service"]["@id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        services,
+        [
+            format!("{base}/iiif/landscape-lake-boats"),
+            format!("{base}/iiif/urn-3:HUAM:GARDEN0001_dynmc"),
+            format!("{base}/iiif/mosaic-six-photos"),
+        ]
+    );
+    let dims: Vec<(u64, u64)> = cs
+        .iter()
+        .map(|c| (c["width"].as_u64().unwrap(), c["height"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        dims,
+        [(1920, 1200), (400, 250), (4800, 3200)],
+        "the garden's size comes from the file"
+    );
+
+    // Every @id of the manifest is served by Tessera and names itself.
+    let seq_id = m["sequences"][0]["@id"].as_str().unwrap();
+    assert_eq!(json(seq_id).await["@id"], seq_id);
+    for c in &cs {
+        let cid = c["@id"].as_str().unwrap();
+        let fetched = json(cid).await;
+        assert_eq!(fetched["@id"], cid);
+        assert_eq!(
+            fetched["@context"],
+            "http://iiif.io/api/presentation/2/context.json"
+        );
+        let anno = &c["images"][0];
+        assert_eq!(anno["on"], cid);
+        assert_eq!(
+            json(anno["@id"].as_str().unwrap()).await["@id"],
+            anno["@id"]
+        );
+        let res = &anno["resource"];
+        let img = get_image(res["@id"].as_str().unwrap()).await;
+        assert_eq!(
+            (u64::from(img.width()), u64::from(img.height())),
+            (
+                res["width"].as_u64().unwrap(),
+                res["height"].as_u64().unwrap()
+            )
+        );
+    }
+    let thumb = get_image(m["thumbnail"]["@id"].as_str().unwrap()).await;
+    assert_eq!(thumb.dimensions(), (200, 125));
+}
+
+#[tokio::test]
+async fn every_canvas_matches_its_info_json() {
+    let base = museum().await;
+    for oid in [300001, 300002, 300003, 300004, 300005, 300006] {
+        let m = json(&format!("{base}/manifests/object/{oid}")).await;
+        for c in canvases(&m) {
+            let svc = c["images"][0]["resource"]["service"]["@id"]
+                .as_str()
+                .unwrap();
+            let info = json(&format!("{svc}/info.json")).await;
+            assert_eq!(
+                (&info["width"], &info["height"]),
+                (&c["width"], &c["height"]),
+                "{svc}"
+            );
+            assert_eq!(info["@id"], svc);
+        }
+    }
+}
+
+#[tokio::test]
+async fn html_in_records_is_sanitised() {
+    let base = museum().await;
+    let m = json(&format!("{base}/manifests/object/300006")).await;
+    let d = m["description"].as_str().unwrap();
+    assert!(d.starts_with('<') && d.ends_with('>'), "{d}");
+    assert!(d.contains(r#"<a href="https://iiif.io/">IIIF</a>"#), "{d}");
+    assert!(
+        !d.contains("script") && !d.contains("onclick") && !d.contains("alert"),
+        "{d}"
+    );
+    assert_eq!(m["license"], "https://www.apache.org/licenses/LICENSE-2.0");
+}
+
+#[tokio::test]
+async fn restricted_images_need_a_privileged_key() {
+    let base = museum().await;
+    let m = json(&format!("{base}/manifests/object/300002")).await;
+    assert_eq!(canvases(&m).len(), 1, "the accesslevel 0 image is left out");
+    let staff = json(&format!("{base}/manifests/object/300002?apikey={STAFF}")).await;
+    assert_eq!(canvases(&staff).len(), 2);
+
+    let client = reqwest::Client::new();
+    for path in [
+        "gray-foggy-pier/info.json",
+        "gray-foggy-pier/full/max/0/default.jpg",
+        "gray-foggy-pier/0,0,256,256/64,/0/default.jpg",
+        "gray-foggy-pier?width=100&height=100",
+        "small-garden/info.json",
+        "small-garden/full/full/0/default.png",
+    ] {
+        let url = format!("{base}/iiif/{path}");
+        // A privileged fetch first, so that a cache hit cannot leak to anyone else.
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let (s, _, _) = get(&format!("{url}{sep}apikey={STAFF}")).await;
+        assert_eq!(s, 200, "{path} with the staff key");
+        let r = client.get(&url).bearer_auth(STAFF).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path} with a bearer token");
+
+        let (s, h, body) = get(&url).await;
+        assert_eq!(s, 401, "{path} anonymous");
+        assert!(h.contains_key("www-authenticate"));
+        let text = String::from_utf8(body).unwrap();
+        assert!(
+            !text.contains("1600") && !text.contains("1200"),
+            "no dimensions leak: {text}"
+        );
+        assert_eq!(
+            status(&format!("{url}{sep}apikey={WEB}")).await,
+            403,
+            "{path} web key"
+        );
+        let (s, _, body) = get(&format!("{url}{sep}apikey=not-a-key")).await;
+        assert_eq!(s, 401);
+        assert!(String::from_utf8(body).unwrap().contains("unknown API key"));
+    }
+    // The public image of the same object is served to everyone.
+    assert_eq!(
+        status(&format!("{base}/iiif/portrait-forest-path/info.json")).await,
+        200
+    );
+    // Level 2: an object with no public images has an empty sequence.
+    assert!(canvases(&json(&format!("{base}/manifests/object/300004")).await).is_empty());
+}
+
+#[tokio::test]
+async fn limited_images_stop_at_256_pixels() {
+    let base = museum().await;
+    let id = "alpha-ladybird";
+    let info = json(&format!("{base}/iiif/{id}/info.json")).await;
+    assert_eq!(
+        (info["width"].as_u64(), info["height"].as_u64()),
+        (Some(800), Some(800))
+    );
+    assert_eq!(info["profile"][1]["maxWidth"], 256);
+    assert_eq!(info["profile"][1]["maxHeight"], 256);
+    assert_eq!(
+        info["sizes"],
+        serde_json::json!([{"width": 200, "height": 200}])
+    );
+    assert_eq!(info["tiles"][0]["scaleFactors"], serde_json::json!([4]));
+    let img = get_image(&format!("{base}/iiif/{id}/full/max/0/default.png")).await;
+    assert_eq!(img.dimensions(), (256, 256));
+    let img = get_image(&format!("{base}/iiif/{id}/0,0,512,512/128,/0/default.png")).await;
+    assert_eq!(img.dimensions(), (128, 128));
+    for path in [
+        "full/257,/0/default.jpg",
+        "full/full/0/default.jpg",
+        "0,0,256,256/256,/0/default.jpg",
+        "0,0,400,400/200,/0/default.jpg",
+    ] {
+        assert_eq!(
+            status(&format!("{base}/iiif/{id}/{path}")).await,
+            404,
+            "{path}"
+        );
+    }
+    // The default service fits the box, within the limit.
+    let img = get_image(&format!("{base}/iiif/{id}?width=600&height=600")).await;
+    assert_eq!(img.dimensions(), (256, 256));
+    // Staff get the full image, and a later anonymous request is still limited.
+    let img = get_image(&format!(
+        "{base}/iiif/{id}/full/full/0/default.png?apikey={STAFF}"
+    ))
+    .await;
+    assert_eq!(img.dimensions(), (800, 800));
+    assert_eq!(
+        status(&format!("{base}/iiif/{id}/full/full/0/default.png")).await,
+        404
+    );
+    // The manifest's resource is the reduction, and it is served.
+    let m = json(&format!("{base}/manifests/object/300003")).await;
+    let res = &canvases(&m)[0]["images"][0]["resource"];
+    assert_eq!(
+        res["@id"],
+        format!("{base}/iiif/{id}/full/!256,256/0/default.jpg")
+    );
+    assert_eq!(
+        get_image(res["@id"].as_str().unwrap()).await.dimensions(),
+        (256, 256)
+    );
+}
+
+#[tokio::test]
+async fn default_service_fits_the_box() {
+    let base = museum().await;
+    for (query, bw, bh) in [
+        ("width=150&height=150", 150, 150),
+        ("height=150&width=150", 150, 150),
+        ("width=300", 300, u32::MAX),
+        ("height=100", u32::MAX, 100),
+        ("width=1000&height=50", 1000, 50),
+    ] {
+        let img = get_image(&format!("{base}/iiif/landscape-lake-boats?{query}")).await;
+        let (w, h) = img.dimensions();
+        assert!(w <= bw && h <= bh, "{query}: {w}x{h}");
+        assert!(
+            w == bw || h == bh,
+            "{query}: {w}x{h} is not the largest fit"
+        );
+        let ratio = f64::from(w) / f64::from(h);
+        assert!((ratio - 1.6).abs() < 0.02, "{query}: aspect {ratio}");
+    }
+    // Never upscaled; identifiers with colons and rendition numbers work.
+    let img = get_image(&format!(
+        "{base}/iiif/urn-3:HUAM:GARDEN0001_dynmc?width=1000&height=1000"
+    ))
+    .await;
+    assert_eq!(img.dimensions(), (400, 250));
+    let img = get_image(&format!("{base}/iiif/TSR900011?width=96")).await;
+    assert_eq!(img.dimensions(), (96, 60));
+    assert_eq!(
+        json(&format!("{base}/iiif/TSR900011/info.json")).await["width"],
+        1920
+    );
+    for bad in ["width=abc", "width=0", "height=-5", "width=1.5"] {
+        assert_eq!(
+            status(&format!("{base}/iiif/landscape-lake-boats?{bad}")).await,
+            400,
+            "{bad}"
+        );
+    }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!("{base}/iiif/landscape-lake-boats"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+}
+
+#[tokio::test]
+async fn top_collection_lists_classifications_and_pages() {
+    let base = museum().await;
+    let url = format!("{base}/collections/top");
+    let top = json(&url).await;
+    assert_eq!(top["@id"], url);
+    assert_eq!(top["@type"], "sc:Collection");
+    assert_eq!(top["total"], 6);
+    let subs: Vec<&str> = top["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(subs, ["Photographs", "Study Materials", "Vessels"]);
+    let page = json(top["first"].as_str().unwrap()).await;
+    assert_eq!(page["@id"], format!("{url}?page=1"));
+    assert_eq!(page["manifests"].as_array().unwrap().len(), 6);
+    assert_eq!(
+        page["manifests"][0]["@id"],
+        format!("{base}/manifests/object/300001")
+    );
+    let photos = json(&format!("{base}/collections/classification/photographs")).await;
+    assert_eq!(photos["total"], 4);
+    assert_eq!(photos["within"], url);
+    assert_eq!(status(&format!("{url}?page=2")).await, 404);
+    assert_eq!(status(&format!("{url}?page=0")).await, 400);
+    assert_eq!(status(&format!("{url}?page=x")).await, 400);
+    assert_eq!(
+        status(&format!("{base}/collections/classification/nope")).await,
+        404
+    );
+    assert_eq!(status(&format!("{base}/manifests/object/999")).await, 404);
+    assert_eq!(status(&format!("{base}/manifests/object/abc")).await, 404);
+    assert_eq!(
+        status(&format!("{base}/manifests/object/300001/canvas/canvas-1")).await,
+        404
+    );
+}
+
+fn generated_records(n: u64, dir: &Path) {
+    for i in 1..=n {
+        let class = if i % 5 == 0 { "Prints" } else { "Paintings" };
+        let rec = serde_json::json!({
+            "objectid": i, "title": format!("Object number {i}"), "classification": class,
+            "images": [{"imageid": i, "displayorder": 1, "width": 400, "height": 300,
+                        "baseimageurl": "https://x.org/iiif/grid.png"}],
+        });
+        std::fs::write(dir.join(format!("{i}.json")), rec.to_string()).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn collections_page_by_one_hundred() {
+    let dir = tempfile::tempdir().unwrap();
+    generated_records(250, dir.path());
+    let base = start(&fixtures(), |c| c.records = dir.path().to_path_buf()).await;
+    let top_url = format!("{base}/collections/top");
+    let top = json(&top_url).await;
+    assert_eq!(top["total"], 250);
+    assert_eq!(top["last"], format!("{top_url}?page=3"));
+    let mut seen = Vec::new();
+    let mut next = top["first"].as_str().map(str::to_string);
+    let mut pages = 0;
+    while let Some(u) = next {
+        let p = json(&u).await;
+        assert_eq!(p["@id"], u);
+        assert_eq!(p["startIndex"], pages * 100);
+        assert_eq!(p["within"], top_url);
+        for m in p["manifests"].as_array().unwrap() {
+            seen.push(m["@id"].as_str().unwrap().to_string());
+        }
+        next = p["next"].as_str().map(str::to_string);
+        pages += 1;
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen.len(), 250);
+    assert_eq!(seen[249], format!("{base}/manifests/object/250"));
+    let prints = json(&format!("{base}/collections/classification/prints?page=1")).await;
+    assert_eq!(prints["manifests"].as_array().unwrap().len(), 50);
+    assert!(prints.get("next").is_none() && prints.get("prev").is_none());
+    let p2 = json(&format!("{top_url}?page=2")).await;
+    assert_eq!(p2["prev"], format!("{top_url}?page=1"));
+}
+
+#[tokio::test]
+async fn malformed_records_are_skipped_and_restricted_objects_hidden() {
+    let dir = tempfile::tempdir().unwrap();
+    generated_records(2, dir.path());
+    std::fs::write(
+        dir.path().join("broken.json"),
+        b"{\"objectid\": 77, \"title\": ",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("binary.json"), [0xFFu8, 0xFE, 0x00]).unwrap();
+    std::fs::write(
+        dir.path().join("secret.json"),
+        r#"{"objectid": 3, "title": "Unpublished", "accesslevel": 0,
+            "images": [{"imageid": 1, "baseimageurl": "https://x/iiif/grid.jpg", "width": 400, "height": 300}]}"#,
+    )
+    .unwrap();
+    let base = start(&fixtures(), |c| {
+        c.records = dir.path().to_path_buf();
+        c.api_keys = vec![ApiKey {
+            key: STAFF.into(),
+            privileged: true,
+            name: String::new(),
+        }];
+    })
+    .await;
+    assert_eq!(
+        json(&format!("{base}/manifests/object/1")).await["label"],
+        "Object number 1"
+    );
+    assert_eq!(status(&format!("{base}/manifests/object/77")).await, 404);
+    assert_eq!(json(&format!("{base}/collections/top")).await["total"], 2);
+    assert_eq!(status(&format!("{base}/manifests/object/3")).await, 401);
+    assert_eq!(
+        status(&format!("{base}/iiif/grid.jpg/info.json")).await,
+        401
+    );
+    let m = json(&format!("{base}/manifests/object/3?apikey={STAFF}")).await;
+    assert_eq!(canvases(&m).len(), 1);
+}
