@@ -10,8 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="${1:-target/release/tessera}"
-venv=target/validator-venv
-scripts/setup-validator.sh "$venv" >/dev/null
+venv=target/conformance-venv
+scripts/setup-conformance.sh "$venv" >/dev/null
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 log=$(mktemp)

@@ -1,6 +1,7 @@
 //! The `tessera` command line: it parses arguments and calls the library.
 
 use clap::{Args, Parser, Subcommand};
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -83,6 +84,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "tessera=info,tower_http=warn".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     let args = match cli.command {

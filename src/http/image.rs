@@ -42,8 +42,16 @@ async fn route(st: Arc<AppState>, uri: &Uri, headers: &HeaderMap) -> Result<Resp
     let route = parse(rest)?;
     let who = caller(&st.config.api_keys, headers, uri.query())?;
     let base = st.bases(headers).image;
-    let target = |id: &str| -> Result<Target, Error> {
-        let id = st.store.canonical_identifier(id).to_string();
+    let target = |id: String| async {
+        let id = if st.store.may_be_alias(&id) {
+            let st2 = st.clone();
+            let alias = id.clone();
+            blocking(move || Ok(st2.store.resolve_alias(&alias)))
+                .await?
+                .unwrap_or(id)
+        } else {
+            id
+        };
         let access = match who {
             Caller::Privileged => Access::Public,
             _ => st.store.access(&id),
@@ -55,14 +63,16 @@ async fn route(st: Arc<AppState>, uri: &Uri, headers: &HeaderMap) -> Result<Resp
     };
     match route {
         Route::Base(id) => match default_service_request(uri.query())? {
-            Some(req) => image(st.clone(), &base, target(&id)?, req, headers, true).await,
+            Some(req) => image(st.clone(), &base, target(id).await?, req, headers, true).await,
             None => {
                 let location = format!("{base}/{}/info.json", encode_identifier(&id));
                 Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
             }
         },
-        Route::Info(id) => info(st.clone(), &base, target(&id)?, headers).await,
-        Route::Image(id, req) => image(st.clone(), &base, target(&id)?, req, headers, false).await,
+        Route::Info(id) => info(st.clone(), &base, target(id).await?, headers).await,
+        Route::Image(id, req) => {
+            image(st.clone(), &base, target(id).await?, req, headers, false).await
+        }
     }
 }
 

@@ -1,18 +1,23 @@
 //! The in-memory index of object records: loaded once at start-up, in parallel, keeping only
 //! what routing, collections and access checks need. Manifests re-read their record file.
+//!
+//! Memory is kept small for Harvard's 250,000 objects: record paths are relative to the
+//! folder, only images that are not public have an access entry, and rendition-number aliases
+//! are a 64-bit hash mapped to the object id (confirmed against the record when used).
 
 use super::record::ObjectRecord;
 use crate::access::Access;
 use rayon::prelude::*;
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 /// What the store keeps of one object.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    /// The record file.
-    pub path: PathBuf,
+    /// The record file, relative to the records folder.
+    pub path: Box<Path>,
     /// The title, for collection listings.
     pub title: Box<str>,
     /// The object's own `accesslevel` is 0: not public at all.
@@ -42,11 +47,23 @@ pub struct LoadReport {
 /// The index of every object record.
 #[derive(Debug, Default)]
 pub struct Store {
+    folder: PathBuf,
     entries: HashMap<u64, Entry>,
     public: Vec<u64>,
     classifications: Vec<Classification>,
+    /// Access rules of images that are not public.
     access: HashMap<Box<str>, Access>,
-    aliases: HashMap<Box<str>, Box<str>>,
+    /// Rendition-number hash -> the object whose record lists it.
+    aliases: HashMap<u64, u64>,
+}
+
+/// Files parsed in parallel per batch; bounds the memory of records not yet merged.
+const BATCH: usize = 4096;
+
+fn alias_hash(rendition: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    rendition.hash(&mut h);
+    h.finish()
 }
 
 /// The fields read at start-up; serde skips the rest of each record without building it.
@@ -114,79 +131,26 @@ impl Store {
             return (Store::default(), report);
         }
         files.sort();
-        let parsed: Vec<(PathBuf, Result<IndexRecord, String>)> = files
-            .into_par_iter()
-            .map(|p| {
-                let r = read_index(&p);
-                (p, r)
-            })
-            .collect();
-
-        let mut store = Store::default();
+        let mut store = Store {
+            folder: dir.to_path_buf(),
+            ..Store::default()
+        };
         let mut classes: HashMap<String, Vec<u64>> = HashMap::new();
-        for (path, result) in parsed {
-            let rec = match result {
-                Ok(r) => r,
-                Err(e) => {
-                    report.skipped.push((path, e));
-                    continue;
-                }
-            };
-            let Some(oid) = rec.objectid.or(rec.id) else {
-                report.skipped.push((path, "record has no objectid".into()));
-                continue;
-            };
-            if let Some(prev) = store.entries.get(&oid) {
-                let why = format!(
-                    "objectid {oid} is already loaded from {}",
-                    prev.path.display()
-                );
-                report.skipped.push((path, why));
-                continue;
-            }
-            let restricted = rec.accesslevel == Some(0);
-            for img in rec.images.iter().flatten() {
-                let entry = super::record::ImageEntry {
-                    baseimageurl: img.baseimageurl.clone(),
-                    ..Default::default()
-                };
-                let Some(ident) = entry.identifier() else {
-                    continue;
-                };
-                let access =
-                    Access::from_record(rec.accesslevel, rec.imagepermissionlevel, img.accesslevel);
-                let slot = store.access.entry(ident.clone().into()).or_insert(access);
-                *slot = slot.strictest(access);
-                if let Some(r) = img
-                    .renditionnumber
-                    .as_deref()
-                    .filter(|r| !r.is_empty() && *r != ident)
-                {
-                    store
-                        .aliases
-                        .entry(r.into())
-                        .or_insert_with(|| ident.clone().into());
+        for batch in files.chunks(BATCH) {
+            let parsed: Vec<Result<IndexRecord, String>> =
+                batch.par_iter().map(|p| read_index(p)).collect();
+            for (path, result) in batch.iter().zip(parsed) {
+                match result {
+                    Ok(rec) => store.add(dir, path, rec, &mut classes, &mut report),
+                    Err(e) => report.skipped.push((path.clone(), e)),
                 }
             }
-            if !restricted {
-                store.public.push(oid);
-                let class = rec.classification.filter(|c| !c.trim().is_empty());
-                classes
-                    .entry(class.unwrap_or_else(|| "Unclassified".into()))
-                    .or_default()
-                    .push(oid);
-            }
-            store.entries.insert(
-                oid,
-                Entry {
-                    path,
-                    title: rec.title.unwrap_or_default().into(),
-                    restricted,
-                },
-            );
-            report.loaded += 1;
         }
+        store.entries.shrink_to_fit();
+        store.access.shrink_to_fit();
+        store.aliases.shrink_to_fit();
         store.public.sort_unstable();
+        store.public.shrink_to_fit();
         let mut classifications: Vec<Classification> = classes
             .into_iter()
             .map(|(name, mut objects)| {
@@ -203,6 +167,74 @@ impl Store {
         (store, report)
     }
 
+    fn add(
+        &mut self,
+        dir: &Path,
+        path: &Path,
+        rec: IndexRecord,
+        classes: &mut HashMap<String, Vec<u64>>,
+        report: &mut LoadReport,
+    ) {
+        let Some(oid) = rec.objectid.or(rec.id) else {
+            report
+                .skipped
+                .push((path.to_path_buf(), "record has no objectid".into()));
+            return;
+        };
+        if let Some(prev) = self.entries.get(&oid) {
+            let why = format!(
+                "objectid {oid} is already loaded from {}",
+                prev.path.display()
+            );
+            report.skipped.push((path.to_path_buf(), why));
+            return;
+        }
+        let restricted = rec.accesslevel == Some(0);
+        for img in rec.images.iter().flatten() {
+            let entry = super::record::ImageEntry {
+                baseimageurl: img.baseimageurl.clone(),
+                ..Default::default()
+            };
+            let Some(ident) = entry.identifier() else {
+                continue;
+            };
+            let access =
+                Access::from_record(rec.accesslevel, rec.imagepermissionlevel, img.accesslevel);
+            match self.access.get_mut(ident.as_str()) {
+                Some(slot) => *slot = slot.strictest(access),
+                None if access != Access::Public => {
+                    self.access.insert(ident.clone().into(), access);
+                }
+                None => {}
+            }
+            if let Some(r) = img
+                .renditionnumber
+                .as_deref()
+                .filter(|r| !r.is_empty() && *r != ident)
+            {
+                self.aliases.entry(alias_hash(r)).or_insert(oid);
+            }
+        }
+        if !restricted {
+            self.public.push(oid);
+            let class = rec.classification.filter(|c| !c.trim().is_empty());
+            classes
+                .entry(class.unwrap_or_else(|| "Unclassified".into()))
+                .or_default()
+                .push(oid);
+        }
+        let relative = path.strip_prefix(dir).unwrap_or(path);
+        self.entries.insert(
+            oid,
+            Entry {
+                path: relative.into(),
+                title: rec.title.unwrap_or_default().into(),
+                restricted,
+            },
+        );
+        report.loaded += 1;
+    }
+
     /// The entry of an object.
     pub fn entry(&self, objectid: u64) -> Option<&Entry> {
         self.entries.get(&objectid)
@@ -212,7 +244,7 @@ impl Store {
     pub fn record(&self, objectid: u64) -> Option<Result<ObjectRecord, String>> {
         let entry = self.entries.get(&objectid)?;
         Some(
-            std::fs::read(&entry.path)
+            std::fs::read(self.folder.join(&entry.path))
                 .map_err(|e| e.to_string())
                 .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())),
         )
@@ -251,10 +283,21 @@ impl Store {
             .unwrap_or(Access::Public)
     }
 
-    /// Maps a rendition number to the identifier it stands for; other identifiers map to
-    /// themselves.
-    pub fn canonical_identifier<'a>(&'a self, id: &'a str) -> &'a str {
-        self.aliases.get(id).map(|s| &**s).unwrap_or(id)
+    /// Whether `id` may be a rendition number (cheap, no I/O): then [`Store::resolve_alias`]
+    /// finds the identifier it stands for.
+    pub fn may_be_alias(&self, id: &str) -> bool {
+        self.aliases.contains_key(&alias_hash(id))
+    }
+
+    /// The identifier a rendition number stands for, read from the record that lists it.
+    pub fn resolve_alias(&self, rendition: &str) -> Option<String> {
+        let oid = *self.aliases.get(&alias_hash(rendition))?;
+        let record = self.record(oid)?.ok()?;
+        record
+            .images
+            .iter()
+            .find(|i| i.renditionnumber.as_deref() == Some(rendition))
+            .and_then(|i| i.identifier())
     }
 }
 
@@ -323,8 +366,10 @@ mod tests {
         );
         assert_eq!(s.access("C"), Access::Restricted);
         assert_eq!(s.access("unlisted"), Access::Public);
-        assert_eq!(s.canonical_identifier("A1"), "urn-3:HUAM:A");
-        assert_eq!(s.canonical_identifier("zzz"), "zzz");
+        assert!(s.may_be_alias("A1"));
+        assert_eq!(s.resolve_alias("A1").as_deref(), Some("urn-3:HUAM:A"));
+        assert!(!s.may_be_alias("zzz"));
+        assert_eq!(s.resolve_alias("zzz"), None);
         assert!(s.entry(3).unwrap().restricted);
         assert_eq!(s.record(2).unwrap().unwrap().title, "Two");
     }

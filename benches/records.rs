@@ -1,0 +1,158 @@
+//! How fast the object-record store loads, and how much memory it keeps, at Harvard's scale.
+//!
+//!     cargo bench --bench records                        (250,000 records)
+//!     TESSERA_BENCH_RECORDS=25000 cargo bench --bench records
+//!
+//! Records are generated once into `target/bench-records-N/`, modelled on Harvard object
+//! records (about 2.5 KB each, two images on average), and reused by later runs. Timings are
+//! with the files in the page cache. Before the timed runs it prints, from a counting
+//! allocator, the heap the loaded store holds and the peak heap during loading, and the
+//! growth of resident memory.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use serde_json::json;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tessera::presentation::Store;
+
+/// The system allocator, counting live and peak bytes.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(p, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+const CLASSES: [&str; 12] = [
+    "Paintings",
+    "Prints",
+    "Photographs",
+    "Drawings",
+    "Vessels",
+    "Coins",
+    "Sculpture",
+    "Textile Arts",
+    "Manuscripts",
+    "Seals",
+    "Jewelry",
+    "Furnishings",
+];
+
+fn record(i: u64) -> serde_json::Value {
+    let images: Vec<serde_json::Value> = (0..1 + i % 3)
+        .map(|k| {
+            json!({
+                "date": "2013-05-28", "copyright": "President and Fellows of Harvard College",
+                "imageid": i * 10 + k, "format": "image/jpeg", "description": null, "technique": null,
+                "renditionnumber": format!("DDC{:06}", i * 10 + k), "displayorder": k + 1,
+                "baseimageurl": format!("https://nrs.harvard.edu/urn-3:HUAM:DDC{:06}_dynmc", i * 10 + k),
+                "alttext": null, "width": 1000 + (i % 2000), "height": 800 + (i % 1500), "publiccaption": null,
+                "accesslevel": if i % 97 == 0 { 0 } else { 1 },
+            })
+        })
+        .collect();
+    json!({
+        "objectid": i, "id": i, "objectnumber": format!("19{:02}.{}", i % 100, i),
+        "title": format!("Untitled study number {i}, from a sketchbook of landscapes"),
+        "dated": format!("{}th century", 12 + i % 9), "classification": CLASSES[(i % 12) as usize],
+        "medium": "Ink and color on paper", "technique": "Drawing",
+        "dimensions": "sheet: 32.4 x 24.1 cm (12 3/4 x 9 1/2 in.)",
+        "creditline": "Harvard Art Museums/Fogg Museum, Gift of a generous donor",
+        "provenance": "Collection of the artist, until his death; by descent to his family; sold at auction, \
+                       London, 1921, lot 123; private collection, Boston; gift to the museum, 1962.",
+        "copyright": null, "description": null, "accesslevel": 1, "imagepermissionlevel": (i % 50 == 0) as u8,
+        "url": format!("https://www.harvardartmuseums.org/collections/object/{i}"),
+        "people": [{"role": "Artist", "displayname": format!("Artist {}", i % 5000), "culture": "American",
+                    "displaydate": "1850 - 1920", "displayorder": 1, "personid": i % 5000}],
+        "colors": [{"color": "#c8c8af", "spectrum": "#7866ad", "hue": "Grey", "percent": 0.42, "css3": "#c0c0c0"},
+                   {"color": "#322819", "spectrum": "#3db657", "hue": "Brown", "percent": 0.21, "css3": "#2f4f4f"}],
+        "images": images,
+        "imagecount": images.len(), "lastupdate": "2026-07-01T04:31:42-0400",
+    })
+}
+
+fn records_dir(n: u64) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-records-{n}"));
+    let done = dir.join(".complete");
+    if !done.exists() {
+        eprintln!("generating {n} records in {} (once)", dir.display());
+        for i in 1..=n {
+            let sub = dir.join(format!("{:03}", i % 1000));
+            if i <= 1000 {
+                std::fs::create_dir_all(&sub).unwrap();
+            }
+            std::fs::write(sub.join(format!("{i}.json")), record(i).to_string()).unwrap();
+        }
+        std::fs::write(&done, b"").unwrap();
+    }
+    dir
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn bench(c: &mut Criterion) {
+    let n: u64 = std::env::var("TESSERA_BENCH_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(250_000);
+    let dir = records_dir(n);
+    let rss_before = rss_kib();
+    let live_before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(live_before, Ordering::Relaxed);
+    let started = std::time::Instant::now();
+    let (store, report) = Store::load(&dir);
+    let took = started.elapsed();
+    let held = LIVE.load(Ordering::Relaxed).saturating_sub(live_before);
+    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(live_before);
+    let rss = rss_kib().saturating_sub(rss_before);
+    let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
+    println!(
+        "records: {} loaded, {} skipped in {:.2?}; the store holds {:.1} MiB of heap ({} bytes per record); \
+         peak heap while loading {:.1} MiB; resident memory grew {:.1} MiB",
+        report.loaded,
+        report.skipped.len(),
+        took,
+        mib(held),
+        held / n.max(1) as usize,
+        mib(peak),
+        rss as f64 / 1024.0
+    );
+    assert_eq!(store.len() as u64, n);
+    drop(store);
+    let mut g = c.benchmark_group("records");
+    g.sample_size(10);
+    g.bench_function(format!("load {n}"), |b| {
+        b.iter(|| Store::load(&dir).0.len())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
