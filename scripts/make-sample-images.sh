@@ -148,6 +148,10 @@ save_jpeg(mosaic, "mosaic-six-photos.jpg", 85)
 
 # 6. a small image (smaller than a typical 512 px tile)
 save_jpeg(load(matef("Garden")).resize((400, 250), Image.LANCZOS), "small-garden.jpg", 85)
+
+# 7. a native-resolution detail under a Harvard-style identifier with colons
+im = Image.open(plasma("EveningGlow")).convert("RGB")
+im.crop((1500, 900, 2140, 1300)).save(f"{out}/urn-3:HUAM:BOATS0001_dynmc.jpg", quality=88, optimize=False, progressive=False)
 PY
 
 ls -l "$out"

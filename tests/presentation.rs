@@ -101,7 +101,7 @@ async fn manifest_follows_displayorder_and_every_id_dereferences() {
         services,
         [
             format!("{base}/iiif/landscape-lake-boats"),
-            format!("{base}/iiif/urn-3:HUAM:GARDEN0001_dynmc"),
+            format!("{base}/iiif/urn-3:HUAM:BOATS0001_dynmc"),
             format!("{base}/iiif/mosaic-six-photos"),
         ]
     );
@@ -111,8 +111,8 @@ async fn manifest_follows_displayorder_and_every_id_dereferences() {
         .collect();
     assert_eq!(
         dims,
-        [(1920, 1200), (400, 250), (4800, 3200)],
-        "the garden's size comes from the file"
+        [(1920, 1200), (640, 400), (4800, 3200)],
+        "the detail's size comes from the file"
     );
 
     // Every @id of the manifest is served by Tessera and names itself.
@@ -311,10 +311,10 @@ async fn default_service_fits_the_box() {
     }
     // Never upscaled; identifiers with colons and rendition numbers work.
     let img = get_image(&format!(
-        "{base}/iiif/urn-3:HUAM:GARDEN0001_dynmc?width=1000&height=1000"
+        "{base}/iiif/urn-3:HUAM:BOATS0001_dynmc?width=1000&height=1000"
     ))
     .await;
-    assert_eq!(img.dimensions(), (400, 250));
+    assert_eq!(img.dimensions(), (640, 400));
     let img = get_image(&format!("{base}/iiif/TSR900011?width=96")).await;
     assert_eq!(img.dimensions(), (96, 60));
     assert_eq!(
@@ -463,4 +463,113 @@ async fn malformed_records_are_skipped_and_restricted_objects_hidden() {
     );
     let m = json(&format!("{base}/manifests/object/3?apikey={STAFF}")).await;
     assert_eq!(canvases(&m).len(), 1);
+}
+
+#[tokio::test]
+async fn every_spelling_of_a_restricted_file_is_restricted() {
+    let base = museum().await;
+    // With its extension, the identifier is another string but the same file.
+    for path in [
+        "gray-foggy-pier.jpg/info.json",
+        "gray-foggy-pier.jpg/full/max/0/default.jpg",
+        "gray-foggy-pier.jpg?width=2000",
+        "small-garden.jpg/full/full/0/default.jpg",
+    ] {
+        assert_eq!(status(&format!("{base}/iiif/{path}")).await, 401, "{path}");
+    }
+    // The limited image stays limited under its file name, and its rotated box counts.
+    assert_eq!(
+        status(&format!(
+            "{base}/iiif/alpha-ladybird.png/full/full/0/default.png"
+        ))
+        .await,
+        404
+    );
+    let info = json(&format!("{base}/iiif/alpha-ladybird.png/info.json")).await;
+    assert_eq!(info["profile"][1]["maxWidth"], 256);
+    assert_eq!(
+        status(&format!(
+            "{base}/iiif/alpha-ladybird/full/max/45/default.png"
+        ))
+        .await,
+        404
+    );
+    let img = get_image(&format!(
+        "{base}/iiif/alpha-ladybird/full/180,/45/default.png"
+    ))
+    .await;
+    assert!(img.width() <= 256 && img.height() <= 256);
+
+    // A symlink to a restricted file is restricted too.
+    let dir = tempfile::tempdir().unwrap();
+    let images = dir.path().join("images");
+    std::fs::create_dir(&images).unwrap();
+    std::fs::copy(fixtures().join("grid.png"), images.join("secret.png")).unwrap();
+    std::os::unix::fs::symlink(images.join("secret.png"), images.join("alias.png")).unwrap();
+    let records = dir.path().join("records");
+    std::fs::create_dir(&records).unwrap();
+    std::fs::write(
+        records.join("1.json"),
+        r#"{"objectid": 1, "images": [{"baseimageurl": "https://x/iiif/secret", "accesslevel": 0}]}"#,
+    )
+    .unwrap();
+    let base = start(&images, |c| c.records = records.clone()).await;
+    for id in ["secret", "secret.png", "alias", "alias.png"] {
+        assert_eq!(
+            status(&format!("{base}/iiif/{id}/info.json")).await,
+            401,
+            "{id}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn keyed_responses_are_private_to_shared_caches() {
+    let base = museum().await;
+    for path in [
+        "iiif/gray-foggy-pier/info.json",
+        "iiif/gray-foggy-pier/full/100,/0/default.jpg",
+        "manifests/object/300002",
+        "collections/top",
+    ] {
+        let r = reqwest::Client::new()
+            .get(format!("{base}/{path}"))
+            .bearer_auth(STAFF)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers()["cache-control"], "private, no-store", "{path}");
+        let vary: Vec<&str> = r
+            .headers()
+            .get_all("vary")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert!(vary.contains(&"Authorization"), "{path}: {vary:?}");
+    }
+    let (_, h, _) = get(&format!(
+        "{base}/iiif/portrait-forest-path/full/100,/0/default.jpg"
+    ))
+    .await;
+    assert!(h["cache-control"].to_str().unwrap().starts_with("public"));
+}
+
+#[tokio::test]
+async fn one_document_has_one_url() {
+    let base = museum().await;
+    for path in [
+        "manifests/object/+300001",
+        "manifests/object/0300001",
+        "manifests/object/300001.0",
+    ] {
+        assert_eq!(status(&format!("{base}/{path}")).await, 404, "{path}");
+    }
+    for page in ["01", "+1", "1.0"] {
+        assert_eq!(
+            status(&format!("{base}/collections/top?page={page}")).await,
+            400,
+            "{page}"
+        );
+    }
 }

@@ -14,7 +14,7 @@ use crate::iiif::{Dimensions, Format, ImageRequest, Quality, Region, Rotation, S
 use crate::source::{self, SourceFile};
 use crate::{encode, pipeline};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use std::sync::Arc;
@@ -27,10 +27,10 @@ pub async fn handle(State(st): State<Arc<AppState>>, uri: Uri, headers: HeaderMa
     }
 }
 
-/// One request's view of an image: its identifier, and the access that applies to the caller.
+/// One request's view of an image: its identifier (aliases resolved) and who asks.
 struct Target {
     id: String,
-    access: Access,
+    who: Caller,
 }
 
 async fn route(st: Arc<AppState>, uri: &Uri, headers: &HeaderMap) -> Result<Response, Error> {
@@ -52,14 +52,7 @@ async fn route(st: Arc<AppState>, uri: &Uri, headers: &HeaderMap) -> Result<Resp
         } else {
             id
         };
-        let access = match who {
-            Caller::Privileged => Access::Public,
-            _ => st.store.access(&id),
-        };
-        if access == Access::Restricted {
-            return Err(denied(who, &format!("image {id:?}")));
-        }
-        Ok(Target { id, access })
+        Ok::<Target, Error>(Target { id, who })
     };
     match route {
         Route::Base(id) => match default_service_request(uri.query())? {
@@ -125,6 +118,22 @@ pub(crate) fn open(st: &AppState, id: &str) -> Result<(SourceFile, Dimensions), 
     Ok((file, dims))
 }
 
+/// Resolves an image for a caller and decides its access on the resolved file, so that every
+/// spelling of an identifier gets the same rule; a restricted image is refused before its
+/// dimensions are read.
+fn open_for(st: &AppState, t: &Target) -> Result<(SourceFile, Dimensions, Access), Error> {
+    let file = source::resolve(&st.root, &t.id).map_err(|e| Error::from_source(e, &t.id))?;
+    let access = match t.who {
+        Caller::Privileged => Access::Public,
+        _ => st.file_access(&file, &t.id),
+    };
+    if access == Access::Restricted {
+        return Err(denied(t.who, &format!("image {:?}", t.id)));
+    }
+    let (file, dims) = open(st, &t.id)?;
+    Ok((file, dims, access))
+}
+
 /// The limits for an image: the server's, tightened for images served only in reduced form.
 fn limits_for(base: Limits, access: Access, dims: Dimensions) -> Limits {
     match access {
@@ -138,6 +147,19 @@ fn limits_for(base: Limits, access: Access, dims: Dimensions) -> Limits {
     }
 }
 
+/// Marks a response made for a caller with a key as private, so that shared caches (a CDN)
+/// never store it; every response varies by `Authorization`.
+pub(crate) fn private_if_keyed(resp: &mut Response, who: Caller) {
+    let h = resp.headers_mut();
+    h.append(header::VARY, HeaderValue::from_static("Authorization"));
+    if who != Caller::Anonymous {
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+    }
+}
+
 async fn info(
     st: Arc<AppState>,
     base: &str,
@@ -145,18 +167,20 @@ async fn info(
     headers: &HeaderMap,
 ) -> Result<Response, Error> {
     let st2 = st.clone();
-    let id = t.id.clone();
-    let (_, dims) = blocking(move || open(&st2, &id)).await?;
     let service = format!("{base}/{}", encode_identifier(&t.id));
-    let limits = limits_for(st.limits, t.access, dims);
+    let who = t.who;
+    let (_, dims, access) = blocking(move || open_for(&st2, &t)).await?;
+    let limits = limits_for(st.limits, access, dims);
     let body = info_json(&service, dims, st.config.tile_size, &limits).to_string();
     let link = format!("<{LEVEL2}>;rel=\"profile\"");
-    Ok(respond(
+    let mut resp = respond(
         headers,
         body,
         st.config.cache_max_age,
         &[(header::LINK, link)],
-    ))
+    );
+    private_if_keyed(&mut resp, who);
+    Ok(resp)
 }
 
 /// Plans a default-service request, whose size is a box to fit within: never upscaled, and
@@ -204,10 +228,10 @@ async fn image(
         .map_err(|_| Error::Busy)?;
     let st2 = st.clone();
     let id = t.id.clone();
-    let access = t.access;
+    let who = t.who;
     let headers = headers.clone();
     let made = blocking(move || {
-        let (file, dims) = open(&st2, &id)?;
+        let (file, dims, access) = open_for(&st2, &t)?;
         let limits = limits_for(st2.limits, access, dims);
         let plan = if box_is_maximum {
             fit_plan(&req, dims, &limits)?
@@ -230,7 +254,7 @@ async fn image(
                     .try_get_with(file.clone(), || {
                         source::decode(&file.path, st2.config.max_source_pixels).map(Arc::new)
                     })
-                    .map_err(|e| Error::from_source(Arc::unwrap_or_clone(e), &id))?;
+                    .map_err(|e| Error::from_source(Arc::unwrap_or_clone(e), &t.id))?;
                 let out =
                     pipeline::execute(&src, &plan).map_err(|e| Error::Internal(e.to_string()))?;
                 let bytes = encode::encode(&out, plan.format, st2.config.jpeg_quality)
@@ -245,10 +269,8 @@ async fn image(
         })
     })
     .await?;
-    match made {
-        Made::NotModified(tag) => {
-            Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response())
-        }
+    let mut resp = match made {
+        Made::NotModified(tag) => (StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response(),
         Made::Image {
             bytes,
             etag,
@@ -256,9 +278,9 @@ async fn image(
         } => {
             let link = format!(
                 "<{LEVEL2}>;rel=\"profile\",<{base}/{}/{canonical}>;rel=\"canonical\"",
-                encode_identifier(&t.id)
+                encode_identifier(&id)
             );
-            Ok((
+            (
                 [
                     (header::CONTENT_TYPE, req.format.media_type().to_string()),
                     (header::LINK, link),
@@ -270,7 +292,9 @@ async fn image(
                 )],
                 bytes,
             )
-                .into_response())
+                .into_response()
         }
-    }
+    };
+    private_if_keyed(&mut resp, who);
+    Ok(resp)
 }

@@ -8,6 +8,7 @@ pub mod json;
 mod presentation;
 pub mod query;
 
+use crate::access::Access;
 use crate::cache::Caches;
 use crate::config::Config;
 use crate::iiif::Limits;
@@ -15,6 +16,7 @@ use crate::presentation::Store;
 use axum::http::{header, Method};
 use axum::routing::get;
 use axum::Router;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -35,6 +37,9 @@ pub struct AppState {
     pub caches: Caches,
     /// The object records.
     pub store: Store,
+    /// Access rules by resolved file, so that every identifier that reaches a file (with or
+    /// without its extension, or through a symlink) gets the file's rule.
+    file_access: HashMap<PathBuf, Access>,
     /// One permit per image job allowed to run at once.
     workers: Arc<Semaphore>,
     /// One permit per image job allowed to run or wait; when empty, new jobs get 503.
@@ -64,9 +69,17 @@ impl AppState {
             "records loaded in {:?}",
             started.elapsed()
         );
+        let mut file_access: HashMap<PathBuf, Access> = HashMap::new();
+        for (id, access) in store.non_public() {
+            if let Ok(file) = crate::source::resolve(&root, id) {
+                let slot = file_access.entry(file.path).or_insert(access);
+                *slot = slot.strictest(access);
+            }
+        }
         Ok(AppState {
             root,
             store,
+            file_access,
             limits: config.limits(),
             caches: Caches::new(config.cache_decoded_mb, config.cache_encoded_mb),
             workers: Arc::new(Semaphore::new(config.workers)),
@@ -77,6 +90,17 @@ impl AppState {
 }
 
 impl AppState {
+    /// The access rule of a resolved image file for unprivileged callers: the strictest of
+    /// the rules of every identifier that reaches it.
+    pub fn file_access(&self, file: &crate::source::SourceFile, id: &str) -> Access {
+        let by_file = self
+            .file_access
+            .get(&file.path)
+            .copied()
+            .unwrap_or(Access::Public);
+        by_file.strictest(self.store.access(id))
+    }
+
     /// The public URIs (server root and Image API base) for a request.
     pub fn bases(&self, headers: &axum::http::HeaderMap) -> base::Bases {
         base::bases(
@@ -109,7 +133,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .with_state(state)
         .layer(cors)
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+}
+
+/// The span of a request in logs: method and path only, never the query string, which may
+/// carry an API key.
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
 }
 
 /// Runs the server until SIGINT or SIGTERM, then finishes the requests in flight.

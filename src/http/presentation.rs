@@ -1,7 +1,7 @@
 //! Presentation API routes: manifests (and their sequence, canvases and annotations, each
 //! dereferenceable), and the paged top collection with one sub-collection per classification.
 
-use super::image::open;
+use super::image::{open, private_if_keyed};
 use super::json::respond;
 use super::query::{caller, denied, param};
 use super::{AppState, Error};
@@ -48,7 +48,7 @@ async fn document(
 ) -> Result<Response, Error> {
     let who = caller(&st.config.api_keys, headers, uri.query())?;
     let not_found = || Error::NotFound(format!("no object {oid:?}"));
-    let objectid: u64 = oid.parse().map_err(|_| not_found())?;
+    let objectid = canonical_number(oid).ok_or_else(not_found)?;
     let entry = st.store.entry(objectid).ok_or_else(not_found)?;
     if entry.restricted && who != Caller::Privileged {
         return Err(denied(who, &format!("object {objectid}")));
@@ -71,7 +71,10 @@ async fn document(
             logo: st2.config.logo.as_deref(),
             privileged: who == Caller::Privileged,
         };
-        let access = |id: &str| st2.store.access(id);
+        let access = |id: &str| match crate::source::resolve(&st2.root, id) {
+            Ok(file) => st2.file_access(&file, id),
+            Err(_) => st2.store.access(id),
+        };
         let dims = |id: &str| open(&st2, id).ok().map(|(_, d)| d);
         let lookup = Lookup {
             access: &access,
@@ -100,12 +103,17 @@ async fn document(
     })
     .await
     .map_err(|e| Error::Internal(format!("worker failed: {e}")))??;
-    Ok(respond(
-        headers,
-        body.to_string(),
-        st.config.cache_max_age,
-        &[],
-    ))
+    let mut resp = respond(headers, body.to_string(), st.config.cache_max_age, &[]);
+    private_if_keyed(&mut resp, who);
+    Ok(resp)
+}
+
+/// A number written canonically (digits only, no sign, no leading zero), so that one
+/// document has one URL and its `@id` is always the URL it was fetched from.
+fn canonical_number(s: &str) -> Option<u64> {
+    let canonical =
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+    canonical.then(|| s.parse().ok()).flatten()
 }
 
 fn not_found_for(objectid: u64) -> impl Fn() -> Error {
@@ -133,7 +141,7 @@ fn listing(
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<Response, Error> {
-    caller(&st.config.api_keys, headers, uri.query())?;
+    let who = caller(&st.config.api_keys, headers, uri.query())?;
     let b = st.bases(headers);
     let top_id = format!("{}/collections/top", b.root);
     let owner = st.config.attribution.as_deref().unwrap_or("Tessera");
@@ -175,9 +183,12 @@ fn listing(
     let doc = match param(uri.query(), "page") {
         None => collection::index(&id, &label, within, &subs, total),
         Some(p) => {
-            let n: usize = p.parse().ok().filter(|&n| n >= 1).ok_or_else(|| {
-                Error::BadRequest(format!("page must be a whole number from 1, not {p:?}"))
-            })?;
+            let n = canonical_number(&p)
+                .and_then(|n| usize::try_from(n).ok())
+                .filter(|&n| n >= 1)
+                .ok_or_else(|| {
+                    Error::BadRequest(format!("page must be a whole number from 1, not {p:?}"))
+                })?;
             if n > page_count(total) {
                 return Err(Error::NotFound(format!(
                     "page {n} is beyond the last page, {}",
@@ -202,10 +213,7 @@ fn listing(
             collection::page(&id, &label, n, total, &members)
         }
     };
-    Ok(respond(
-        headers,
-        doc.to_string(),
-        st.config.cache_max_age,
-        &[],
-    ))
+    let mut resp = respond(headers, doc.to_string(), st.config.cache_max_age, &[]);
+    private_if_keyed(&mut resp, who);
+    Ok(resp)
 }

@@ -125,11 +125,22 @@ pub fn plan(req: &ImageRequest, dims: Dimensions, limits: &Limits) -> Result<Pla
             limits: *limits,
         });
     }
-    let degrees = if req.rotation.degrees >= 360.0 {
-        req.rotation.degrees - 360.0
+    // Round as the canonical form does (10 decimal places), so that the pixels made and the
+    // canonical URI they are cached under always agree; 360 is 0.
+    let degrees = (req.rotation.degrees * 1e10).round() / 1e10;
+    let degrees = if degrees >= 360.0 {
+        degrees - 360.0
     } else {
-        req.rotation.degrees
+        degrees
     };
+    let (bw, bh) = rotated_size(width, height, degrees);
+    if !limits.allows(bw, bh) {
+        return Err(GeometryError::TooLarge {
+            width: bw,
+            height: bh,
+            limits: *limits,
+        });
+    }
     Ok(Plan {
         region,
         width,
@@ -139,6 +150,26 @@ pub fn plan(req: &ImageRequest, dims: Dimensions, limits: &Limits) -> Result<Pla
         quality: req.quality,
         format: req.format,
     })
+}
+
+/// The size of the bounding box of a `w`×`h` image rotated clockwise by `degrees` (§4.3).
+/// Multiples of 90° are exact.
+pub fn rotated_size(w: u32, h: u32, degrees: f64) -> (u32, u32) {
+    if degrees == 0.0 || degrees == 180.0 {
+        return (w, h);
+    }
+    if degrees == 90.0 || degrees == 270.0 {
+        return (h, w);
+    }
+    let (s, c) = degrees.to_radians().sin_cos();
+    let (fw, fh) = (f64::from(w), f64::from(h));
+    let bw = (fw * c.abs() + fh * s.abs())
+        .round()
+        .clamp(1.0, f64::from(u32::MAX));
+    let bh = (fh * c.abs() + fw * s.abs())
+        .round()
+        .clamp(1.0, f64::from(u32::MAX));
+    (bw as u32, bh as u32)
 }
 
 /// Whether `w`×`h` from `region` keeps within the scale cap (one pixel of rounding allowed).
@@ -489,6 +520,52 @@ mod tests {
             resolve_size(Size::Max, rect(0, 0, 500, 500), &lim),
             Ok((128, 128))
         );
+    }
+
+    #[test]
+    fn rotated_box_is_within_the_limits() {
+        let lim = Limits {
+            max_width: 1000,
+            max_height: 1000,
+            max_area: 1_000_000,
+            scale_cap: None,
+        };
+        let req = |size: &str, rot: &str| ImageRequest {
+            region: Region::Full,
+            size: Size::parse(size).unwrap(),
+            rotation: Rotation::parse(rot).unwrap(),
+            quality: Quality::Default,
+            format: Format::Png,
+        };
+        assert!(plan(&req("1000,600", "0"), D, &lim).is_ok());
+        assert!(plan(&req("1000,600", "180"), D, &lim).is_ok());
+        // 90 degrees: 600 x 1000 still fits; 45 degrees: 1131 x 1131 does not.
+        assert!(plan(&req("1000,600", "90"), D, &lim).is_ok());
+        assert!(matches!(
+            plan(&req("1000,600", "45"), D, &lim),
+            Err(GeometryError::TooLarge {
+                width: 1131,
+                height: 1131,
+                ..
+            })
+        ));
+        assert!(plan(&req("600,360", "45"), D, &lim).is_ok());
+    }
+
+    #[test]
+    fn tiny_rotations_round_like_the_canonical_form() {
+        let mut req = ImageRequest {
+            region: Region::Full,
+            size: Size::Full,
+            rotation: Rotation::parse("0.00000000001").unwrap(),
+            quality: Quality::Default,
+            format: Format::Png,
+        };
+        assert_eq!(plan(&req, D, &BIG).unwrap().degrees, 0.0);
+        req.rotation = Rotation::parse("359.99999999999").unwrap();
+        assert_eq!(plan(&req, D, &BIG).unwrap().degrees, 0.0);
+        req.rotation = Rotation::parse("12.00000000004").unwrap();
+        assert_eq!(plan(&req, D, &BIG).unwrap().degrees, 12.0);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! enlarge the canvas to the rotated bounding box (§4.3) and sample bilinearly, leaving the
 //! new corners transparent (or white when the output format has no alpha).
 
+use crate::iiif::geometry::rotated_size;
 use image::{DynamicImage, Rgba, RgbaImage};
 
 /// Rotates `img` clockwise by `degrees` (0 ≤ degrees < 360).
@@ -17,15 +18,6 @@ pub fn rotate(img: DynamicImage, degrees: f64, keep_alpha: bool) -> DynamicImage
     } else {
         arbitrary(&img, degrees, keep_alpha)
     }
-}
-
-/// The size of the bounding box of a `w`×`h` image rotated by `degrees`.
-pub fn rotated_size(w: u32, h: u32, degrees: f64) -> (u32, u32) {
-    let (s, c) = degrees.to_radians().sin_cos();
-    let (w, h) = (f64::from(w), f64::from(h));
-    let bw = (w * c.abs() + h * s.abs()).round().max(1.0);
-    let bh = (h * c.abs() + w * s.abs()).round().max(1.0);
-    (bw as u32, bh as u32)
 }
 
 fn arbitrary(img: &DynamicImage, degrees: f64, keep_alpha: bool) -> DynamicImage {

@@ -61,12 +61,14 @@ fn safe_url(v: &str, allow_mailto: bool) -> bool {
         || (allow_mailto && v.starts_with("mailto:"))
 }
 
-/// Returns `text` made safe for a Presentation API value.
+/// Returns `text` made safe for a Presentation API value. Tags are balanced: a closing tag
+/// with no matching open one is dropped, and tags left open are closed at the end.
 pub fn sanitize(text: &str) -> String {
     if !text.contains('<') {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len());
+    let mut open: Vec<String> = Vec::new();
     let mut rest = text;
     while let Some(lt) = rest.find('<') {
         out.push_str(&rest[..lt].replace('>', "&gt;"));
@@ -112,8 +114,10 @@ pub fn sanitize(text: &str) -> String {
             continue;
         }
         if closing {
-            if name != "br" && name != "img" {
-                out.push_str(&format!("</{name}>"));
+            if let Some(at) = open.iter().rposition(|t| *t == name) {
+                for t in open.drain(at..).rev() {
+                    out.push_str(&format!("</{t}>"));
+                }
             }
             continue;
         }
@@ -130,13 +134,17 @@ pub fn sanitize(text: &str) -> String {
                 out.push_str(&format!(" {attr}=\"{}\"", escape_attr(&value)));
             }
         }
-        out.push_str(if name == "br" || name == "img" {
-            "/>"
+        if name == "br" || name == "img" {
+            out.push_str("/>");
         } else {
-            ">"
-        });
+            out.push('>');
+            open.push(name);
+        }
     }
     out.push_str(&rest.replace('>', "&gt;"));
+    for t in open.drain(..).rev() {
+        out.push_str(&format!("</{t}>"));
+    }
     if out.starts_with('<') && out.ends_with('>') {
         out
     } else {
@@ -169,6 +177,17 @@ mod tests {
             sanitize(r#"<img src='https://x.org/i.jpg' alt='say "hi"' style=x>"#),
             r#"<img src="https://x.org/i.jpg" alt="say &quot;hi&quot;"/>"#
         );
+    }
+
+    #[test]
+    fn tags_are_balanced() {
+        assert_eq!(sanitize("<b>bold"), "<b>bold</b>");
+        assert_eq!(sanitize("a</p>b"), "<span>ab</span>");
+        assert_eq!(
+            sanitize("<p><a href='https://x'>x<b>y</p>z"),
+            "<span><p><a href=\"https://x\">x<b>y</b></a></p>z</span>"
+        );
+        assert_eq!(sanitize("<i><b>t</i></b>"), "<i><b>t</b></i>");
     }
 
     #[test]

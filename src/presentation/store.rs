@@ -135,7 +135,7 @@ impl Store {
             folder: dir.to_path_buf(),
             ..Store::default()
         };
-        let mut classes: HashMap<String, Vec<u64>> = HashMap::new();
+        let mut classes: HashMap<String, (String, Vec<u64>)> = HashMap::new();
         for batch in files.chunks(BATCH) {
             let parsed: Vec<Result<IndexRecord, String>> =
                 batch.par_iter().map(|p| read_index(p)).collect();
@@ -153,10 +153,10 @@ impl Store {
         store.public.shrink_to_fit();
         let mut classifications: Vec<Classification> = classes
             .into_iter()
-            .map(|(name, mut objects)| {
+            .map(|(slug, (name, mut objects))| {
                 objects.sort_unstable();
                 Classification {
-                    slug: slug(&name),
+                    slug,
                     name,
                     objects,
                 }
@@ -172,7 +172,7 @@ impl Store {
         dir: &Path,
         path: &Path,
         rec: IndexRecord,
-        classes: &mut HashMap<String, Vec<u64>>,
+        classes: &mut HashMap<String, (String, Vec<u64>)>,
         report: &mut LoadReport,
     ) {
         let Some(oid) = rec.objectid.or(rec.id) else {
@@ -217,10 +217,17 @@ impl Store {
         }
         if !restricted {
             self.public.push(oid);
-            let class = rec.classification.filter(|c| !c.trim().is_empty());
+            // Classifications that differ only in case or punctuation share one slug, and so
+            // one collection, named as the first record spells it.
+            let name = rec
+                .classification
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| "Unclassified".into());
             classes
-                .entry(class.unwrap_or_else(|| "Unclassified".into()))
-                .or_default()
+                .entry(slug(&name))
+                .or_insert_with(|| (name, Vec::new()))
+                .1
                 .push(oid);
         }
         let relative = path.strip_prefix(dir).unwrap_or(path);
@@ -283,6 +290,11 @@ impl Store {
             .unwrap_or(Access::Public)
     }
 
+    /// The identifiers that are not public, with their rules.
+    pub fn non_public(&self) -> impl Iterator<Item = (&str, Access)> {
+        self.access.iter().map(|(k, v)| (&**k, *v))
+    }
+
     /// Whether `id` may be a rendition number (cheap, no I/O): then [`Store::resolve_alias`]
     /// finds the identifier it stands for.
     pub fn may_be_alias(&self, id: &str) -> bool {
@@ -341,8 +353,13 @@ mod tests {
         write(d.path(), "noid.json", r#"{"title": "?"}"#);
         write(d.path(), "dup.json", r#"{"objectid": 2}"#);
         write(d.path(), "notes.txt", "ignored");
+        write(
+            d.path(),
+            "e.json",
+            r#"{"objectid": 6, "classification": "prints"}"#,
+        );
         let (s, report) = Store::load(d.path());
-        assert_eq!(report.loaded, 4);
+        assert_eq!(report.loaded, 5);
         let mut skipped: Vec<String> = report
             .skipped
             .iter()
@@ -350,14 +367,15 @@ mod tests {
             .collect();
         skipped.sort();
         assert_eq!(skipped, ["broken.json", "dup.json", "noid.json"]);
-        assert_eq!(s.public_objects(), &[1, 2, 4]);
+        assert_eq!(s.public_objects(), &[1, 2, 4, 6]);
         let names: Vec<&str> = s
             .classifications()
             .iter()
             .map(|c| c.slug.as_str())
             .collect();
         assert_eq!(names, ["prints", "vessels-bronze"]);
-        assert_eq!(s.classification("prints").unwrap().objects, vec![1, 2]);
+        assert_eq!(s.classification("prints").unwrap().objects, vec![1, 2, 6]);
+        assert_eq!(s.classification("prints").unwrap().name, "Prints");
         assert_eq!(s.access("urn-3:HUAM:A"), Access::Public);
         assert_eq!(
             s.access("B"),
