@@ -12,4 +12,5 @@ pub mod http;
 pub mod iiif;
 pub mod pipeline;
 pub mod presentation;
+pub mod render;
 pub mod source;

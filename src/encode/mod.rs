@@ -1,5 +1,6 @@
 //! Encoding a processed image into the requested output format (§4.5).
 
+mod bilevel;
 mod jp2;
 mod pdf;
 
@@ -32,10 +33,29 @@ pub fn encode(
         format: format.extension(),
         message,
     };
+    let converted;
+    let img = if matches!(
+        img,
+        DynamicImage::ImageLuma8(_)
+            | DynamicImage::ImageLumaA8(_)
+            | DynamicImage::ImageRgb8(_)
+            | DynamicImage::ImageRgba8(_)
+    ) {
+        img
+    } else {
+        converted = crate::source::decode::to_8bit(img.clone());
+        &converted
+    };
     let mut out = Vec::new();
     match format {
         Format::Jpg => {
             jpeg(img, jpeg_quality, &mut out).map_err(err)?;
+        }
+        Format::Png if is_bilevel(img) => {
+            out = bilevel::png(img.as_luma8().expect("checked")).map_err(err)?;
+        }
+        Format::Tif if is_bilevel(img) => {
+            out = bilevel::tiff(img.as_luma8().expect("checked"));
         }
         Format::Png => {
             let enc =
@@ -79,6 +99,11 @@ pub fn encode(
         }
     }
     Ok(out)
+}
+
+/// Whether an image is pure black and white, so that one bit per pixel holds it exactly.
+fn is_bilevel(img: &DynamicImage) -> bool {
+    img.as_luma8().is_some_and(bilevel::is_bilevel)
 }
 
 /// The image without alpha: gray stays gray, everything else becomes RGB over white.

@@ -7,12 +7,12 @@ use super::{AppState, Error};
 use crate::access::{Access, Caller};
 use crate::iiif::canonical::canonical_path;
 use crate::iiif::geometry::{plan, GeometryError, Limits, Plan};
-use crate::iiif::info::info_json;
+use crate::iiif::info::{info_json, Tiling};
 use crate::iiif::number::parse_uint;
 use crate::iiif::path::{encode_identifier, parse, Route};
 use crate::iiif::{Dimensions, Format, ImageRequest, Quality, Region, Rotation, Size, LEVEL2};
+use crate::render::{render, RenderError};
 use crate::source::{self, SourceFile};
-use crate::{encode, pipeline};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -169,9 +169,20 @@ async fn info(
     let st2 = st.clone();
     let service = format!("{base}/{}", encode_identifier(&t.id));
     let who = t.who;
-    let (_, dims, access) = blocking(move || open_for(&st2, &t)).await?;
+    let (dims, access, jp2_header) = blocking(move || {
+        let (file, dims, access) = open_for(&st2, &t)?;
+        let header = crate::source::jp2::is_jp2_file(&file.path)
+            .then(|| crate::source::jp2::read_header(&file.path).ok())
+            .flatten();
+        Ok((dims, access, header))
+    })
+    .await?;
     let limits = limits_for(st.limits, access, dims);
-    let body = info_json(&service, dims, st.config.tile_size, &limits).to_string();
+    let tiling = match jp2_header {
+        Some(h) => Tiling::codestream(dims, h.tile, h.levels, st.config.tile_size),
+        None => Tiling::square(dims, st.config.tile_size),
+    };
+    let body = info_json(&service, dims, &tiling, &limits).to_string();
     let link = format!("<{LEVEL2}>;rel=\"profile\"");
     let mut resp = respond(
         headers,
@@ -248,18 +259,18 @@ async fn image(
             .caches
             .encoded
             .try_get_with(key, || -> Result<Bytes, Error> {
-                let src = st2
-                    .caches
-                    .decoded
-                    .try_get_with(file.clone(), || {
-                        source::decode(&file.path, st2.config.max_source_pixels).map(Arc::new)
-                    })
-                    .map_err(|e| Error::from_source(Arc::unwrap_or_clone(e), &t.id))?;
-                let out =
-                    pipeline::execute(&src, &plan).map_err(|e| Error::Internal(e.to_string()))?;
-                let bytes = encode::encode(&out, plan.format, st2.config.jpeg_quality)
-                    .map_err(|e| Error::Internal(e.to_string()))?;
-                Ok(Bytes::from(bytes))
+                render(
+                    &st2.caches,
+                    &file,
+                    &plan,
+                    st2.config.max_source_pixels,
+                    st2.config.jpeg_quality,
+                )
+                .map(Bytes::from)
+                .map_err(|e| match e {
+                    RenderError::Source(e) => Error::from_source(e, &t.id),
+                    RenderError::Processing(m) => Error::Internal(m),
+                })
             })
             .map_err(Arc::unwrap_or_clone)?;
         Ok(Made::Image {

@@ -39,36 +39,78 @@ pub fn scale_factors(dims: Dimensions, tile: u32) -> Vec<u32> {
     out
 }
 
-/// The scale factors whose tiles are within the limits' scale cap (all of them without one).
-pub fn allowed_scale_factors(dims: Dimensions, tile: u32, limits: &Limits) -> Vec<u32> {
-    scale_factors(dims, tile)
-        .into_iter()
-        .filter(|&s| limits.scale_cap.is_none_or(|c| 1.0 / f64::from(s) <= c))
-        .collect()
+/// How the image is tiled for viewers: the tile size and the scale factors offered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tiling {
+    /// Tile width.
+    pub width: u32,
+    /// Tile height.
+    pub height: u32,
+    /// Scale factors, 1 first.
+    pub scale_factors: Vec<u32>,
 }
 
-/// The power-of-two reductions of the image, smallest first, that are within `limits`.
+impl Tiling {
+    /// Square tiles of `tile` with scale factors up to one tile for the whole image.
+    pub fn square(dims: Dimensions, tile: u32) -> Tiling {
+        Tiling {
+            width: tile,
+            height: tile,
+            scale_factors: scale_factors(dims, tile),
+        }
+    }
+
+    /// A JPEG 2000 codestream's own tiling: its tiles (or `tile` when it is untiled) and one
+    /// scale factor per resolution level.
+    pub fn codestream(dims: Dimensions, tile: (u32, u32), levels: u32, fallback: u32) -> Tiling {
+        let untiled = tile == (dims.width, dims.height);
+        let (width, height) = if untiled { (fallback, fallback) } else { tile };
+        Tiling {
+            width,
+            height,
+            scale_factors: (0..=levels.min(30)).map(|l| 1u32 << l).collect(),
+        }
+    }
+
+    /// The scale factors whose tiles are within the limits' scale cap (all of them without one).
+    pub fn allowed_scale_factors(&self, limits: &Limits) -> Vec<u32> {
+        self.scale_factors
+            .iter()
+            .copied()
+            .filter(|&s| limits.scale_cap.is_none_or(|c| 1.0 / f64::from(s) <= c))
+            .collect()
+    }
+
+    /// The reductions at each scale factor, smallest first, that are within `limits`.
+    pub fn sizes(&self, dims: Dimensions, limits: &Limits) -> Vec<Dimensions> {
+        let mut out: Vec<Dimensions> = self
+            .scale_factors
+            .iter()
+            .map(|&s| Dimensions {
+                width: dims.width.div_ceil(s),
+                height: dims.height.div_ceil(s),
+            })
+            .filter(|d| {
+                limits.allows(d.width, d.height)
+                    && limits
+                        .scale_cap
+                        .is_none_or(|c| f64::from(d.width) <= (f64::from(dims.width) * c).ceil())
+            })
+            .collect();
+        out.reverse();
+        out
+    }
+}
+
+/// The power-of-two reductions of the image with square tiles, smallest first, within `limits`.
 pub fn sizes(dims: Dimensions, tile: u32, limits: &Limits) -> Vec<Dimensions> {
-    let mut out: Vec<Dimensions> = scale_factors(dims, tile)
-        .into_iter()
-        .map(|s| Dimensions {
-            width: dims.width.div_ceil(s),
-            height: dims.height.div_ceil(s),
-        })
-        .filter(|d| {
-            limits.allows(d.width, d.height)
-                && limits
-                    .scale_cap
-                    .is_none_or(|c| f64::from(d.width) <= (f64::from(dims.width) * c).ceil())
-        })
-        .collect();
-    out.reverse();
-    out
+    Tiling::square(dims, tile).sizes(dims, limits)
 }
 
 /// Builds info.json for the image service at `id` (its base URI, without a trailing slash).
-pub fn info_json(id: &str, dims: Dimensions, tile: u32, limits: &Limits) -> Value {
-    let sizes: Vec<Value> = sizes(dims, tile, limits)
+pub fn info_json(id: &str, dims: Dimensions, tiling: &Tiling, limits: &Limits) -> Value {
+    let sizes: Vec<Value> = tiling
+        .sizes(dims, limits)
         .into_iter()
         .map(|d| json!({"width": d.width, "height": d.height}))
         .collect();
@@ -82,9 +124,9 @@ pub fn info_json(id: &str, dims: Dimensions, tile: u32, limits: &Limits) -> Valu
         "height": dims.height,
         "sizes": sizes,
         "tiles": [{
-            "width": tile,
-            "height": tile,
-            "scaleFactors": allowed_scale_factors(dims, tile, limits),
+            "width": tiling.width,
+            "height": tiling.height,
+            "scaleFactors": tiling.allowed_scale_factors(limits),
         }],
         "profile": [
             LEVEL2,
@@ -151,12 +193,29 @@ mod tests {
     }
 
     #[test]
+    fn codestream_tiling() {
+        let d = Dimensions {
+            width: 600,
+            height: 400,
+        };
+        let t = Tiling::codestream(d, (256, 256), 3, 512);
+        assert_eq!(
+            (t.width, t.height, t.scale_factors.clone()),
+            (256, 256, vec![1, 2, 4, 8])
+        );
+        let untiled = Tiling::codestream(d, (600, 400), 5, 512);
+        assert_eq!((untiled.width, untiled.scale_factors.len()), (512, 6));
+        let sizes: Vec<u32> = t.sizes(d, &LIM).iter().map(|s| s.width).collect();
+        assert_eq!(sizes, [75, 150, 300, 600]);
+    }
+
+    #[test]
     fn document_shape() {
         let d = Dimensions {
             width: 1000,
             height: 1000,
         };
-        let v = info_json("http://h/iiif/x", d, 256, &LIM);
+        let v = info_json("http://h/iiif/x", d, &Tiling::square(d, 256), &LIM);
         assert_eq!(v["@context"], CONTEXT);
         assert_eq!(v["@id"], "http://h/iiif/x");
         assert_eq!(v["protocol"], PROTOCOL);

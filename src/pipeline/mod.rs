@@ -67,6 +67,8 @@ pub fn apply_quality(img: DynamicImage, quality: Quality) -> DynamicImage {
         Quality::Color => match img {
             DynamicImage::ImageLuma8(_) => DynamicImage::ImageRgb8(img.to_rgb8()),
             DynamicImage::ImageLumaA8(_) => DynamicImage::ImageRgba8(img.to_rgba8()),
+            DynamicImage::ImageLuma16(_) => DynamicImage::ImageRgb16(img.to_rgb16()),
+            DynamicImage::ImageLumaA16(_) => DynamicImage::ImageRgba16(img.to_rgba16()),
             other => other,
         },
         Quality::Gray | Quality::Bitonal => {
@@ -81,6 +83,13 @@ pub fn apply_quality(img: DynamicImage, quality: Quality) -> DynamicImage {
                 }
             };
             let (w, h) = (img.width(), img.height());
+            // Gray and bitonal output are 8-bit; 16-bit gray comes down once, here.
+            let img = match img {
+                DynamicImage::ImageLuma16(_) => DynamicImage::ImageLuma8(img.to_luma8()),
+                DynamicImage::ImageLumaA16(_) => DynamicImage::ImageLumaA8(img.to_luma_alpha8()),
+                other if other.color().has_alpha() => DynamicImage::ImageRgba8(other.to_rgba8()),
+                other => other,
+            };
             match img {
                 DynamicImage::ImageLuma8(mut g) => {
                     if bitonal {

@@ -1,41 +1,54 @@
-//! Decoding a source file into an 8-bit image (gray, gray+alpha, RGB or RGBA).
+//! Decoding a source file into pixels ready for the pipeline: in sRGB (embedded ICC profiles
+//! and CMYK converted), upright (EXIF or TIFF orientation applied), and at 8 or 16 bits per
+//! channel (16-bit sources keep their precision until the final encode).
 
-use super::SourceError;
+use super::{color, jpeg, SourceError};
 use crate::iiif::Dimensions;
-use image::{DynamicImage, ImageFormat, ImageReader, Limits};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use std::io::Cursor;
 use std::path::Path;
 
-fn reader(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>, SourceError> {
-    ImageReader::open(path)
-        .and_then(|r| r.with_guessed_format())
-        .map_err(|e| SourceError::Decode(e.to_string()))
+fn decode_err(e: impl std::fmt::Display) -> SourceError {
+    SourceError::Decode(e.to_string())
 }
 
-/// Whether a JPEG file is complete: its last scan (SOS marker) is followed by an EOI marker.
-/// The decoder fills a truncated scan with gray instead of failing; such a file must be
-/// reported, not served.
-pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
-    match last_sos {
-        Some(at) => bytes[at..].windows(2).any(|w| w == [0xFF, 0xD9]),
-        None => false,
+/// The dimensions of an image after its orientation is applied.
+fn upright(w: u32, h: u32, o: Orientation) -> Dimensions {
+    match o {
+        Orientation::Rotate90
+        | Orientation::Rotate270
+        | Orientation::Rotate90FlipH
+        | Orientation::Rotate270FlipH => Dimensions {
+            width: h,
+            height: w,
+        },
+        _ => Dimensions {
+            width: w,
+            height: h,
+        },
     }
 }
 
-/// Reads only the header to learn the image's size.
+/// Reads only the header to learn the image's upright size.
 pub fn read_dimensions(path: &Path) -> Result<Dimensions, SourceError> {
-    let (width, height) = reader(path)?
-        .into_dimensions()
-        .map_err(|e| SourceError::Decode(e.to_string()))?;
-    if width == 0 || height == 0 {
+    if super::jp2::is_jp2_file(path) {
+        return super::jp2::read_header(path).map(|h| h.dims);
+    }
+    let mut dec = ImageReader::open(path)
+        .and_then(|r| r.with_guessed_format())
+        .map_err(decode_err)?
+        .into_decoder()
+        .map_err(decode_err)?;
+    let (w, h) = dec.dimensions();
+    if w == 0 || h == 0 {
         return Err(SourceError::Decode("image has a zero dimension".into()));
     }
-    Ok(Dimensions { width, height })
+    let o = dec.orientation().unwrap_or(Orientation::NoTransforms);
+    Ok(upright(w, h, o))
 }
 
-/// Decodes the whole image, refusing sources above `max_pixels` before allocating, and
-/// converts it to 8 bits per channel.
+/// Decodes the whole image, refusing sources above `max_pixels` before allocating.
 pub fn decode(path: &Path, max_pixels: u64) -> Result<DynamicImage, SourceError> {
     let dims = read_dimensions(path)?;
     let pixels = u64::from(dims.width) * u64::from(dims.height);
@@ -46,24 +59,56 @@ pub fn decode(path: &Path, max_pixels: u64) -> Result<DynamicImage, SourceError>
             ceiling: max_pixels,
         });
     }
-    let bytes = std::fs::read(path).map_err(|e| SourceError::Decode(e.to_string()))?;
-    let mut r = ImageReader::new(Cursor::new(&bytes))
+    let bytes = std::fs::read(path).map_err(decode_err)?;
+    if super::jp2::is_jp2(&bytes) {
+        return super::jp2::decode(&bytes, None, 0);
+    }
+    let reader = ImageReader::new(Cursor::new(&bytes))
         .with_guessed_format()
-        .map_err(|e| SourceError::Decode(e.to_string()))?;
-    if r.format() == Some(ImageFormat::Jpeg) && !jpeg_is_complete(&bytes) {
+        .map_err(decode_err)?;
+    let is_jpeg = reader.format() == Some(ImageFormat::Jpeg);
+    if is_jpeg && !jpeg::is_complete(&bytes) {
         return Err(SourceError::Decode(
             "JPEG data is truncated (no end-of-image marker)".into(),
         ));
     }
-    let mut limits = Limits::default();
-    // Four 16-bit channels of every claimed pixel, plus decoder working space.
-    limits.max_alloc = Some(pixels.saturating_mul(8).saturating_add(64 << 20));
-    r.limits(limits);
-    let img = r.decode().map_err(|e| SourceError::Decode(e.to_string()))?;
-    Ok(to_8bit(img))
+    let mut dec = reader.into_decoder().map_err(decode_err)?;
+    let orientation = dec.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut img = match is_jpeg
+        .then(|| jpeg::decode_cmyk(&bytes))
+        .transpose()
+        .map_err(decode_err)?
+        .flatten()
+    {
+        Some(cmyk) => cmyk,
+        None => {
+            let icc = dec.icc_profile().ok().flatten();
+            let mut limits = Limits::default();
+            // Four 16-bit channels of every claimed pixel, plus decoder working space.
+            limits.max_alloc = Some(pixels.saturating_mul(8).saturating_add(64 << 20));
+            dec.set_limits(limits).map_err(decode_err)?;
+            let img = working(DynamicImage::from_decoder(dec).map_err(decode_err)?);
+            match icc {
+                Some(icc) => color::to_srgb(img, &icc),
+                None => img,
+            }
+        }
+    };
+    img.apply_orientation(orientation);
+    Ok(img)
 }
 
-/// Converts any decoded image to one of the four 8-bit layouts the pipeline works on.
+/// Keeps 8- and 16-bit layouts as they are (16-bit keeps its precision through the
+/// pipeline); floating point becomes 16-bit.
+fn working(img: DynamicImage) -> DynamicImage {
+    match img {
+        DynamicImage::ImageRgb32F(_) => DynamicImage::ImageRgb16(img.to_rgb16()),
+        DynamicImage::ImageRgba32F(_) => DynamicImage::ImageRgba16(img.to_rgba16()),
+        other => other,
+    }
+}
+
+/// Converts any image to one of the four 8-bit layouts the encoders take.
 pub fn to_8bit(img: DynamicImage) -> DynamicImage {
     match img {
         DynamicImage::ImageLuma8(_)
@@ -76,22 +121,5 @@ pub fn to_8bit(img: DynamicImage) -> DynamicImage {
             DynamicImage::ImageRgb8(img.to_rgb8())
         }
         _ => DynamicImage::ImageRgba8(img.to_rgba8()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn truncated_jpegs_are_detected() {
-        let img = DynamicImage::new_rgb8(64, 64);
-        let mut jpg = Vec::new();
-        img.write_to(&mut Cursor::new(&mut jpg), ImageFormat::Jpeg)
-            .unwrap();
-        assert!(jpeg_is_complete(&jpg));
-        assert!(!jpeg_is_complete(&jpg[..jpg.len() - 10]));
-        assert!(!jpeg_is_complete(&jpg[..jpg.len() / 2]));
-        assert!(!jpeg_is_complete(b"not a jpeg"));
     }
 }

@@ -1,6 +1,9 @@
 //! Where pixels come from: mapping identifiers to files safely, and decoding them.
 
+mod color;
 pub mod decode;
+pub mod jp2;
+pub mod jpeg;
 pub mod resolve;
 
 use std::path::PathBuf;

@@ -5,7 +5,7 @@ use super::{SourceError, SourceFile};
 use std::path::Path;
 
 /// The source file extensions that identifiers may omit, in the order they are tried.
-pub const EXTENSIONS: [&str; 5] = ["jpg", "jpeg", "png", "tif", "tiff"];
+pub const EXTENSIONS: [&str; 7] = ["jpg", "jpeg", "png", "tif", "tiff", "jp2", "j2k"];
 
 /// Whether an identifier (already percent-decoded) is acceptable as a relative path: no
 /// empty, `.` or `..` components, no absolute path, no backslash and no NUL.

@@ -1,0 +1,70 @@
+//! Turns a resolved plan for a source file into encoded bytes: the decode strategy (the whole
+//! decoded image, from the cache; or, for JPEG 2000, only the region at the smallest
+//! sufficient resolution level), then the pipeline, then the encoder.
+
+use crate::cache::Caches;
+use crate::iiif::geometry::full_rect;
+use crate::iiif::{Dimensions, Plan};
+use crate::source::{self, jp2, SourceError, SourceFile};
+use crate::{encode, pipeline};
+use image::DynamicImage;
+use std::sync::Arc;
+
+/// Why rendering failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The source could not be read or decoded.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// Processing or encoding failed.
+    #[error("{0}")]
+    Processing(String),
+}
+
+/// Decodes what `plan` needs of `file`, runs the pipeline and encodes the result.
+pub fn render(
+    caches: &Caches,
+    file: &SourceFile,
+    plan: &Plan,
+    max_source_pixels: u64,
+    jpeg_quality: u8,
+) -> Result<Vec<u8>, RenderError> {
+    let out = if jp2::is_jp2_file(&file.path) {
+        let header = jp2::read_header(&file.path)?;
+        let pixels = u64::from(header.dims.width) * u64::from(header.dims.height);
+        if pixels > max_source_pixels {
+            return Err(SourceError::TooManyPixels {
+                width: header.dims.width,
+                height: header.dims.height,
+                ceiling: max_source_pixels,
+            }
+            .into());
+        }
+        let reduce = jp2::reduction_for(plan.region, plan.width, plan.height, header.levels);
+        let bytes = std::fs::read(&file.path).map_err(|e| SourceError::Decode(e.to_string()))?;
+        let part = jp2::decode(&bytes, Some(plan.region), reduce)?;
+        let decoded = Dimensions {
+            width: part.width(),
+            height: part.height(),
+        };
+        let sub = Plan {
+            region: full_rect(decoded),
+            ..*plan
+        };
+        run(&part, &sub)?
+    } else {
+        let src: Arc<DynamicImage> = caches
+            .decoded
+            .try_get_with(file.clone(), || {
+                source::decode(&file.path, max_source_pixels).map(Arc::new)
+            })
+            .map_err(Arc::unwrap_or_clone)?;
+        run(&src, plan)?
+    };
+    encode::encode(&out, plan.format, jpeg_quality)
+        .map_err(|e| RenderError::Processing(e.to_string()))
+}
+
+fn run(img: &DynamicImage, plan: &Plan) -> Result<DynamicImage, RenderError> {
+    pipeline::execute(img, plan).map_err(|e| RenderError::Processing(e.to_string()))
+}

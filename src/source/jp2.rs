@@ -1,0 +1,156 @@
+//! JPEG 2000 sources (`.jp2` files and `.j2k` codestreams), decoded with `jpeg2k` on its
+//! pure-Rust OpenJPEG port. A request decodes only its region, at the smallest resolution
+//! level that is still at least as large as the output, so a tile never costs a full decode.
+
+use super::SourceError;
+use crate::iiif::{Dimensions, Rect};
+use image::DynamicImage;
+use jpeg2k::{DecodeArea, DecodeParameters};
+use std::io::Read;
+use std::path::Path;
+
+const JP2_SIGNATURE: [u8; 12] = [
+    0, 0, 0, 0x0C, b'j', b'P', b' ', b' ', 0x0D, 0x0A, 0x87, 0x0A,
+];
+const J2K_SIGNATURE: [u8; 4] = [0xFF, 0x4F, 0xFF, 0x51];
+
+/// What the codestream header says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// Image size.
+    pub dims: Dimensions,
+    /// Codestream tile size (the image size when untiled).
+    pub tile: (u32, u32),
+    /// Number of wavelet decomposition levels (resolution levels - 1).
+    pub levels: u32,
+}
+
+/// Whether bytes start like a JP2 file or a J2K codestream.
+pub fn is_jp2(bytes: &[u8]) -> bool {
+    bytes.starts_with(&JP2_SIGNATURE) || bytes.starts_with(&J2K_SIGNATURE)
+}
+
+/// Whether a file starts like JPEG 2000.
+pub fn is_jp2_file(path: &Path) -> bool {
+    let mut head = [0u8; 12];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && is_jp2(&head)
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// Parses SIZ and COD from the start of a codestream (found inside a JP2 file too).
+pub fn parse_header(bytes: &[u8]) -> Option<Header> {
+    let cs = bytes.windows(4).position(|w| w == J2K_SIGNATURE)?;
+    let siz = cs + 4; // Lsiz starts here
+    let (x, y) = (be32(bytes, siz + 4)?, be32(bytes, siz + 8)?);
+    let (x0, y0) = (be32(bytes, siz + 12)?, be32(bytes, siz + 16)?);
+    let (tw, th) = (be32(bytes, siz + 20)?, be32(bytes, siz + 24)?);
+    let (width, height) = (x.checked_sub(x0)?, y.checked_sub(y0)?);
+    if width == 0 || height == 0 || tw == 0 || th == 0 {
+        return None;
+    }
+    // COD: FF52, Lcod(2), Scod(1), progression(1), layers(2), MCT(1), levels(1).
+    let lsiz = usize::from(u16::from_be_bytes([*bytes.get(siz)?, *bytes.get(siz + 1)?]));
+    let after_siz = siz + lsiz;
+    let cod = after_siz
+        + bytes
+            .get(after_siz..)?
+            .windows(2)
+            .position(|w| w == [0xFF, 0x52])?;
+    let levels = u32::from(*bytes.get(cod + 9)?);
+    Some(Header {
+        dims: Dimensions { width, height },
+        tile: (tw.min(width), th.min(height)),
+        levels: levels.min(32),
+    })
+}
+
+/// Reads the header from the first megabyte of a file.
+pub fn read_header(path: &Path) -> Result<Header, SourceError> {
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(1 << 20).read_to_end(&mut head))
+        .map_err(|e| SourceError::Decode(e.to_string()))?;
+    parse_header(&head).ok_or_else(|| SourceError::Decode("invalid JPEG 2000 header".into()))
+}
+
+/// The resolution reduction for taking `region` to `out_w`×`out_h`: the largest `r` (up to the
+/// codestream's levels) at which the region, divided by 2^r, is still at least the output.
+pub fn reduction_for(region: Rect, out_w: u32, out_h: u32, levels: u32) -> u32 {
+    let mut r = 0;
+    while r < levels
+        && (region.w >> (r + 1)) >= out_w.max(1)
+        && (region.h >> (r + 1)) >= out_h.max(1)
+    {
+        r += 1;
+    }
+    r
+}
+
+/// Decodes `region` (all of the image when `None`) at resolution reduction `reduce`: the result
+/// is about `region / 2^reduce` pixels.
+pub fn decode(
+    bytes: &[u8],
+    region: Option<Rect>,
+    reduce: u32,
+) -> Result<DynamicImage, SourceError> {
+    let mut params = DecodeParameters::new().reduce(reduce);
+    if let Some(r) = region {
+        params = params.decode_area(Some(DecodeArea::new(r.x, r.y, r.x + r.w, r.y + r.h)));
+    }
+    let img = jpeg2k::Image::from_bytes_with(bytes, params)
+        .map_err(|e| SourceError::Decode(e.to_string()))?;
+    DynamicImage::try_from(&img).map_err(|e| SourceError::Decode(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reduction_keeps_enough_pixels() {
+        let r = |w, h, ow, oh| reduction_for(Rect { x: 0, y: 0, w, h }, ow, oh, 5);
+        assert_eq!(r(1024, 1024, 256, 256), 2);
+        assert_eq!(r(1024, 1024, 257, 256), 1);
+        assert_eq!(r(1024, 1024, 1024, 1024), 0);
+        assert_eq!(r(100_000, 100_000, 1, 1), 5, "capped at the levels");
+        assert_eq!(r(600, 400, 150, 100), 2);
+    }
+
+    #[test]
+    fn header_of_our_own_jp2_output() {
+        let img = DynamicImage::new_rgb8(300, 200);
+        let bytes = crate::encode::encode(&img, crate::iiif::Format::Jp2, 90).unwrap();
+        assert!(is_jp2(&bytes));
+        let h = parse_header(&bytes).unwrap();
+        assert_eq!(
+            h.dims,
+            Dimensions {
+                width: 300,
+                height: 200
+            }
+        );
+        assert_eq!(h.tile, (300, 200));
+        assert!(h.levels >= 3, "{h:?}");
+        let full = decode(&bytes, None, 0).unwrap();
+        assert_eq!((full.width(), full.height()), (300, 200));
+        let part = decode(
+            &bytes,
+            Some(Rect {
+                x: 100,
+                y: 50,
+                w: 200,
+                h: 100,
+            }),
+            1,
+        )
+        .unwrap();
+        assert_eq!((part.width(), part.height()), (100, 50));
+        assert!(parse_header(b"garbage").is_none());
+    }
+}

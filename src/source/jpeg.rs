@@ -1,0 +1,122 @@
+//! JPEG specifics: the completeness check, the Adobe APP14 marker, and four-channel (CMYK and
+//! YCCK) JPEGs decoded to ink values for colour management.
+//!
+//! Conventions, as libjpeg and Photoshop have them: a YCCK file stores C, M, Y as YCbCr of
+//! (255 - C, 255 - M, 255 - Y) and K as it is; a file with an Adobe APP14 marker stores every
+//! ink inverted (255 = no ink).
+
+use super::color::cmyk_to_srgb;
+use image::DynamicImage;
+use zune_core::bytestream::ZCursor;
+use zune_core::colorspace::ColorSpace;
+use zune_jpeg::JpegDecoder;
+
+/// Whether a JPEG file is complete: its last scan (SOS marker) is followed by an EOI marker.
+/// The decoder fills a truncated scan with gray instead of failing; such a file must be
+/// reported, not served.
+pub fn is_complete(bytes: &[u8]) -> bool {
+    let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    match last_sos {
+        Some(at) => bytes[at..].windows(2).any(|w| w == [0xFF, 0xD9]),
+        None => false,
+    }
+}
+
+/// The transform byte of the Adobe APP14 segment (0 = CMYK/RGB, 1 = YCbCr, 2 = YCCK), if the
+/// file has one before its first scan.
+pub fn adobe_transform(bytes: &[u8]) -> Option<u8> {
+    let mut i = 2; // after SOI
+    while i + 4 <= bytes.len() {
+        if bytes[i] != 0xFF {
+            return None;
+        }
+        let marker = bytes[i + 1];
+        if marker == 0xFF {
+            i += 1;
+            continue;
+        }
+        if marker == 0xDA || marker == 0xD9 {
+            return None;
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+        let body = bytes.get(i + 4..i + 2 + len)?;
+        if marker == 0xEE && body.len() >= 12 && body.starts_with(b"Adobe") {
+            return Some(body[11]);
+        }
+        i += 2 + len;
+    }
+    None
+}
+
+fn clamp(v: f32) -> u8 {
+    v.round().clamp(0.0, 255.0) as u8
+}
+
+/// Decodes a CMYK or YCCK JPEG to sRGB through its embedded profile (or the standard CMYK
+/// profile). Returns `Ok(None)` for any other JPEG, which the ordinary decoder handles.
+pub fn decode_cmyk(bytes: &[u8]) -> Result<Option<DynamicImage>, String> {
+    let mut d = JpegDecoder::new(ZCursor::new(bytes));
+    d.decode_headers().map_err(|e| e.to_string())?;
+    let cs = match d.input_colorspace() {
+        Some(cs @ (ColorSpace::CMYK | ColorSpace::YCCK)) => cs,
+        _ => return Ok(None),
+    };
+    let options = d
+        .options()
+        .jpeg_set_out_colorspace(cs)
+        .set_max_width(usize::MAX)
+        .set_max_height(usize::MAX);
+    d.set_options(options);
+    let mut raw = d.decode().map_err(|e| e.to_string())?;
+    let (w, h) = d.dimensions().ok_or("JPEG has no dimensions")?;
+    let icc = d.icc_profile();
+    if cs == ColorSpace::YCCK {
+        for p in raw.chunks_exact_mut(4) {
+            let (y, cb, cr) = (
+                f32::from(p[0]),
+                f32::from(p[1]) - 128.0,
+                f32::from(p[2]) - 128.0,
+            );
+            p[0] = 255 - clamp(y + 1.402 * cr);
+            p[1] = 255 - clamp(y - 0.344_136 * cb - 0.714_136 * cr);
+            p[2] = 255 - clamp(y + 1.772 * cb);
+        }
+    }
+    if adobe_transform(bytes).is_some() {
+        raw.iter_mut().for_each(|v| *v = 255 - *v);
+    }
+    cmyk_to_srgb(&raw, w as u32, h as u32, icc.as_deref()).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    #[test]
+    fn truncated_jpegs_are_detected() {
+        let img = DynamicImage::new_rgb8(64, 64);
+        let mut jpg = Vec::new();
+        img.write_to(&mut Cursor::new(&mut jpg), image::ImageFormat::Jpeg)
+            .unwrap();
+        assert!(is_complete(&jpg));
+        assert!(!is_complete(&jpg[..jpg.len() - 10]));
+        assert!(!is_complete(&jpg[..jpg.len() / 2]));
+        assert!(!is_complete(b"not a jpeg"));
+        assert_eq!(adobe_transform(&jpg), None);
+        assert!(
+            decode_cmyk(&jpg).unwrap().is_none(),
+            "an RGB JPEG is not CMYK"
+        );
+    }
+
+    #[test]
+    fn app14_is_found() {
+        // SOI, APP14 "Adobe" (version 100, flags 0, 0, transform 2), then SOS.
+        let mut b = vec![0xFF, 0xD8, 0xFF, 0xEE, 0x00, 0x0E];
+        b.extend_from_slice(b"Adobe\x00\x64\x00\x00\x00\x00\x02");
+        b.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x02]);
+        assert_eq!(adobe_transform(&b), Some(2));
+        assert_eq!(adobe_transform(&b[..8]), None);
+    }
+}
