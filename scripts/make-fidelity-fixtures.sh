@@ -15,6 +15,7 @@
 #                                                   below is missing or REGEN_CMYK_PROFILE=1)
 #   python3 + Pillow/numpy  for base.png, checks and PSNR. Uses $PYTHON if set, else python3 if
 #                           it has both, else a throw-away venv (pip install pillow numpy).
+#                           (committed files: Python 3.11, Pillow 13.0.0, numpy 2.4.6)
 #   apt-get install -y --no-install-recommends libvips-tools imagemagick libimage-exiftool-perl \
 #       libopenjp2-tools colord-data icc-profiles-free argyll
 #
@@ -24,7 +25,7 @@
 #   /usr/share/color/icc/Gray.icc                 icc-profiles-free  Zlib     -> gray-profile.jpg
 #                                                 (gray, TRC gamma 1.0 = linear, D50)
 #   libvips built-in "p3" (desc "sP3C", Display P3, copyright "CC0")          -> displayp3.png
-#   libvips built-in "srgb" (desc "sRGB built-in")  the target of every reference
+#   libvips built-in "srgb" (lcms-made v2 matrix/TRC sRGB, desc "sRGB")   target of every reference
 #   tests/fixtures/fidelity/profiles/fogra39l-argyll-ql.icc                    -> all CMYK files
 #       A FOGRA39 CMYK output profile (A2B and B2A, 28 KB) built by ArgyllCMS colprof from
 #       /usr/share/color/icc/FOGRA39L.ti3 (icc-profiles-free, (c) Kai-Uwe Behrmann, Zlib):
@@ -193,6 +194,29 @@ def exif_check(paths):
         print('  %s: stored %dx%d, Orientation=%s, Pillow exif_transpose vs upright %.2f dB' % (p.split('/')[-1], im.size[0], im.size[1], o, v))
         assert v > 30, p
 
+def png(src, dst):
+    """Re-save a PNG with Pillow (zlib 9, optimize, no metadata): deterministic, and the same
+    pixels always give the same bytes (so e.g. ref/jp2-lossless.png == base.png byte for byte)."""
+    im = Image.open(src)
+    assert im.mode in ('L', 'RGB'), (src, im.mode)
+    im2 = Image.frombytes(im.mode, im.size, im.tobytes())
+    im2.save(dst, optimize=True)
+
+def nocms(args):
+    """PSNR of naive decodes (no colour management) against a reference, to show how far a
+    decoder that ignores the profile (or the Adobe inversion) lands. args: ref fixture kind."""
+    ref, fx, kind = args
+    r = load(ref)
+    im = Image.open(fx)
+    if kind == 'rgb':
+        a = np.asarray(im.convert('RGB'), dtype=np.float64)
+    elif kind in ('cmyk', 'cmyk-noinvert'):
+        ink = np.asarray(im, dtype=np.float64)  # Pillow undoes the Adobe inversion: ink, 0 = none
+        if kind == 'cmyk-noinvert':
+            ink = 255.0 - ink
+        a = np.round((255.0 - ink[..., :3]) * (255.0 - ink[..., 3:4]) / 255.0)
+    print('  %-26s %-14s naive decode vs ref PSNR %6.2f dB' % (fx.split('/')[-1], kind, psnr(r, a)))
+
 def fixdate(path):
     """Set the ICC header creation date (bytes 24..35) to 2024-01-01 00:00:00."""
     d = bytearray(open(path, 'rb').read())
@@ -208,12 +232,22 @@ elif cmd == 'jpeginfo': jpeginfo(sys.argv[2:])
 elif cmd == 'psnr': psnrs(sys.argv[2:])
 elif cmd == 'exifcheck': exif_check(sys.argv[2:])
 elif cmd == 'fixdate': fixdate(sys.argv[2])
+elif cmd == 'png': png(sys.argv[2], sys.argv[3])
+elif cmd == 'nocms': nocms(sys.argv[2:])
 else: raise SystemExit('unknown ' + cmd)
 EOF
 py() { "$PYTHON" "$tmp/fx.py" "$@"; }
-PNG='[compression=9,filter=all,strip]'   # lossless PNG options for every vips-written PNG
+# vpng IN OUT [vips args...]: run a vips operation into a temporary PNG, then re-save it with
+# Pillow (see png() above). Every reference PNG is written this way.
+vtmp=0
+vpng() {
+  local op="$1" in="$2" dst="$3"; shift 3
+  vtmp=$((vtmp + 1))
+  vips "$op" "$in" "$tmp/v$vtmp.png" "$@"
+  py png "$tmp/v$vtmp.png" "$dst"
+}
 # exiftool: drop the EXIF block libvips writes into every JPEG (it claims "Y, Cb, Cr" even
-# for CMYK); keeps APP14 and ICC.
+# for CMYK); keeps the APP14 and ICC segments.
 noexif() { exiftool -q -overwrite_original -EXIF:all= "$@"; }
 
 # ---------------------------------------------------------------- CMYK profile
@@ -239,31 +273,34 @@ py upright "$out/base.png" "$out/orient-upright.png"
 
 # ---------------------------------------------------------------- RGB / gray colour fixtures
 vips icc_transform "$out/base.png" "$tmp/adobe.v" "$ICC_ADOBE" --input-profile srgb
-vips jpegsave "$tmp/adobe.v" "$out/adobergb.jpg" --Q 95
+vips jpegsave "$tmp/adobe.v" "$out/adobergb.jpg" --Q 95          # Q >= 90: no chroma subsampling
 noexif "$out/adobergb.jpg"
 
-# 16-bit ProPhoto TIFF at 300x200 (600x400 16-bit would be ~520 KB even with deflate+predictor)
+# 16 bits per sample at 300x200 (base-300.png): at 600x400 the file is ~520 KB even with
+# deflate + horizontal predictor, because the low bytes of 16-bit samples do not compress.
 vips icc_transform "$out/base-300.png" "$tmp/pp.v" "$ICC_PROPHOTO" --input-profile srgb --depth 16
 vips tiffsave "$tmp/pp.v" "$out/prophoto16.tif" --compression deflate --predictor horizontal --level 9
 
 vips icc_transform "$out/base.png" "$tmp/p3.v" p3 --input-profile srgb
-vips pngsave "$tmp/p3.v" "$out/displayp3.png" --compression 9 --filter all
+vips pngsave "$tmp/p3.v" "$out/displayp3.png" --compression 9 --filter all   # keeps the iCCP chunk
 
-vips icc_transform "$out/base.png" "$tmp/gray.v" "$ICC_GRAY" --input-profile srgb
+vips icc_transform "$out/base.png" "$tmp/gray.v" "$ICC_GRAY" --input-profile srgb   # 1 band
 vips jpegsave "$tmp/gray.v" "$out/gray-profile.jpg" --Q 95
 noexif "$out/gray-profile.jpg"
 
 # ---------------------------------------------------------------- CMYK fixtures
-# One separation (sRGB -> FOGRA39 CMYK, relative colorimetric + black-point compensation),
-# written four ways. libvips and ImageMagick both store CMYK JPEG samples Adobe-inverted.
+# One separation of base.png (sRGB -> FOGRA39 CMYK, relative colorimetric + black-point
+# compensation), written three ways; cmyk.tif separates base-300.png the same way.
+# libvips and ImageMagick both store CMYK JPEG samples Adobe-inverted (checked below).
 vips icc_transform "$out/base.png" "$tmp/cmyk.v" "$cmyk_icc" --input-profile srgb --black-point-compensation
-vips jpegsave "$tmp/cmyk.v" "$out/cmyk-profile.jpg" --Q 95            # APP14 transform 0
+vips jpegsave "$tmp/cmyk.v" "$out/cmyk-profile.jpg" --Q 95                  # APP14 transform 0
 noexif "$out/cmyk-profile.jpg"
-vips jpegsave "$tmp/cmyk.v" "$out/cmyk-noprofile-adobe.jpg" --Q 95 --strip   # no ICC, no EXIF
-vips tiffsave "$tmp/cmyk.v" "$tmp/cmyk-plain.tif"                     # uncompressed, with ICC
-# libjpeg's default for CMYK input is YCCK (APP14 transform 2); ImageMagick leaves it so.
+vips jpegsave "$tmp/cmyk.v" "$out/cmyk-noprofile-adobe.jpg" --Q 95 --strip  # no ICC, no EXIF; APP14 stays
+vips tiffsave "$tmp/cmyk.v" "$tmp/cmyk-plain.tif"                           # uncompressed, with ICC
+# libjpeg's default for CMYK input is YCCK (APP14 transform 2); ImageMagick keeps that default.
 "$IM" "$tmp/cmyk-plain.tif" -quality 95 -sampling-factor 1x1,1x1,1x1,1x1 "$out/ycck.jpg"
-vips tiffsave "$tmp/cmyk.v" "$out/cmyk.tif" --compression deflate --predictor horizontal --level 9
+vips icc_transform "$out/base-300.png" "$tmp/cmyk300.v" "$cmyk_icc" --input-profile srgb --black-point-compensation
+vips tiffsave "$tmp/cmyk300.v" "$out/cmyk.tif" --compression deflate --predictor horizontal --level 9
 
 # ---------------------------------------------------------------- orientation
 # Stored pixels = inverse of the EXIF display transform, so that applying Orientation N to the
@@ -298,43 +335,63 @@ opj_compress -i "$out/base.png" -o "$out/base.j2k" -t 256,256 -n 4 >/dev/null   
 
 # ---------------------------------------------------------------- references (libvips)
 ref="$out/ref"
-# full size: decode, convert to the built-in sRGB through the embedded profile, 8-bit PNG
-for f in adobergb.jpg prophoto16.tif displayp3.png gray-profile.jpg cmyk-profile.jpg ycck.jpg cmyk.tif; do
-  n="${f%.*}"
-  vips icc_transform "$out/$f" "$ref/$n.png$PNG" srgb --embedded --intent relative
-  vips thumbnail "$out/$f" "$tmp/t.v" 200 --export-profile srgb
-  vips cast "$tmp/t.v" "$tmp/t8.v" uchar   # no-op for 8-bit results
-  vips copy "$tmp/t8.v" "$ref/$n-200.png$PNG"
+# Full size: decode, convert to libvips' built-in sRGB through the embedded profile, 8-bit PNG.
+for f in adobergb.jpg displayp3.png gray-profile.jpg cmyk-profile.jpg ycck.jpg cmyk.tif; do
+  vpng icc_transform "$out/$f" "$ref/${f%.*}.png" srgb --embedded --intent relative
 done
-# no embedded profile: assume the same FOGRA39 profile the other CMYK files embed
-vips icc_transform "$out/cmyk-noprofile-adobe.jpg" "$ref/cmyk-noprofile-adobe.png$PNG" srgb \
+# prophoto16.tif: `vips icc_transform` of the 16-bit image straight to 8-bit sRGB goes through
+# lcms' optimised 16-bit -> 8-bit transform and is off by up to ~12 levels in near-zero channels
+# of saturated colours (sRGB blue comes back as 12,8,253; 36.9 dB against base-300.png).
+# `vips thumbnail` at the image's own width (no resampling: pre-shrink 1, no reduce) converts
+# the same profile pair precisely (blue -> 1,0,255; 50.7 dB), so that is the reference.
+vpng thumbnail "$out/prophoto16.tif" "$ref/prophoto16.png" 300 --export-profile srgb
+[ "$(vipsheader -f width "$ref/prophoto16.png")x$(vipsheader -f height "$ref/prophoto16.png")" = 300x200 ]
+vpng icc_transform "$out/prophoto16.tif" "$tmp/prophoto16-icc_transform.png" srgb --embedded --intent relative
+# No embedded profile: assume the same FOGRA39 profile the other CMYK files embed.
+vpng icc_transform "$out/cmyk-noprofile-adobe.jpg" "$ref/cmyk-noprofile-adobe.png" srgb \
   --input-profile "$cmyk_icc" --intent relative
-vips thumbnail "$out/cmyk-noprofile-adobe.jpg" "$ref/cmyk-noprofile-adobe-200.png$PNG" 200 \
-  --import-profile "$cmyk_icc" --export-profile srgb
-for n in 1 2 3 4 5 6 7 8; do
-  vips autorot "$out/orient-$n.jpg" "$ref/orient-$n.png$PNG"
+# 200-px thumbnails. `vips thumbnail` (shrink-on-load, then the embedded profile -> sRGB) is
+# right for RGB, gray and JPEG 2000 input, but libvips 8.14.1 mishandles CMYK there: it first
+# converts CMYK to sRGB with its built-in CMYK profile ("converting to processing space srgb"),
+# then warns "profile incompatible with image" and never applies the embedded (or
+# --import-profile) one, ~26 dB off. So the CMYK thumbnails are `vips thumbnail` of the
+# full-size reference instead (convert first, then shrink).
+# (--export-profile srgb is needed for tagged input, else the thumbnail stays in the source
+# space; for untagged input such as the JP2s it must NOT be given: libvips 8.14.1 then
+# produces wrong colours, e.g. the blue disk turns purple, 26 dB.)
+for f in adobergb.jpg prophoto16.tif displayp3.png gray-profile.jpg; do
+  vpng thumbnail "$out/$f" "$ref/${f%.*}-200.png" 200 --export-profile srgb
 done
-vips autorot "$out/orient-6.tif" "$ref/orient-6-tif.png$PNG"
+for f in jp2-lossless.jp2 jp2-lossy.jp2; do
+  vpng thumbnail "$out/$f" "$ref/${f%.*}-200.png" 200
+done
+for n in cmyk-profile cmyk-noprofile-adobe ycck cmyk; do
+  vpng thumbnail "$ref/$n.png" "$ref/$n-200.png" 200
+done
+# JPEG 2000: plain decode.
 for n in jp2-lossless jp2-lossy; do
-  vips copy "$out/$n.jp2" "$ref/$n.png$PNG"
-  vips thumbnail "$out/$n.jp2" "$ref/$n-200.png$PNG" 200
+  vpng copy "$out/$n.jp2" "$ref/$n.png"
+done
+# Orientation: libvips applies the EXIF orientation and drops the tag.
+for n in 1 2 3 4 5 6 7 8; do
+  vpng autorot "$out/orient-$n.jpg" "$ref/orient-$n.png"
 done
 
 # ---------------------------------------------------------------- checks and report
-echo "== ICC profiles embedded"
+echo "== ICC profiles embedded (description, colour space)"
 for f in adobergb.jpg prophoto16.tif displayp3.png gray-profile.jpg cmyk-profile.jpg cmyk-noprofile-adobe.jpg ycck.jpg cmyk.tif; do
   printf '  %-26s %s\n' "$f" "$(exiftool -s3 -ICC_Profile:ProfileDescription -ICC_Profile:ColorSpaceData "$out/$f" | tr '\n' ' ')"
 done
 [ -z "$(exiftool -s3 -ICC_Profile:ProfileDescription "$out/cmyk-noprofile-adobe.jpg")" ] || { echo "cmyk-noprofile-adobe.jpg has an ICC profile" >&2; exit 1; }
-echo "== Adobe APP14 (exiftool ColorTransform) and stored-sample inversion"
+echo "== Adobe APP14 (exiftool -n ColorTransform) and stored-sample inversion"
 for f in cmyk-profile.jpg cmyk-noprofile-adobe.jpg ycck.jpg; do
   printf '  %-26s ColorTransform=%s\n' "$f" "$(exiftool -s3 -n -Adobe:ColorTransform "$out/$f")"
 done
 [ "$(exiftool -s3 -n -Adobe:ColorTransform "$out/ycck.jpg")" = 2 ] || { echo "ycck.jpg is not YCCK" >&2; exit 1; }
-[ "$(exiftool -s3 -n -Adobe:ColorTransform "$out/cmyk-profile.jpg")" = 0 ] || { echo "cmyk-profile.jpg is not transform 0" >&2; exit 1; }
-ink="$(vips getpoint "$tmp/cmyk.v" 90 100 | tr ' ' ',' | sed 's/,$//')"
+[ "$(exiftool -s3 -n -Adobe:ColorTransform "$out/cmyk-profile.jpg")" = 0 ] || { echo "cmyk-profile.jpg: transform is not 0" >&2; exit 1; }
+ink="$(vips getpoint "$tmp/cmyk.v" 90 100 | tr -s ' ' ',' | sed 's/,$//')"
 py jpeginfo "$ink" "$out/cmyk-profile.jpg" "$out/cmyk-noprofile-adobe.jpg" "$out/ycck.jpg"
-echo "== TIFFs"
+echo "== TIFFs (width height bits photometric compression predictor orientation rows/strip)"
 for f in prophoto16.tif cmyk.tif orient-6.tif; do
   printf '  %-16s %s\n' "$f" "$(exiftool -s3 -n -ImageWidth -ImageHeight -BitsPerSample -PhotometricInterpretation -Compression -Predictor -Orientation -RowsPerStrip "$out/$f" | tr '\n' ' ')"
 done
@@ -346,26 +403,53 @@ for n in 1 2 3 4 5 6 7 8; do
     "$(exiftool -s3 -n -Orientation "$out/orient-$n.jpg")" "$d"
   [ "$d" = 300x200 ] || { echo "orient-$n: upright is $d" >&2; exit 1; }
 done
-py exifcheck "$u" "$out"/orient-[1-8].jpg "$out/orient-6.tif"
+printf '  orient-6.tif stored %sx%s Orientation=%s\n' "$(vipsheader -f width "$out/orient-6.tif")" \
+  "$(vipsheader -f height "$out/orient-6.tif")" "$(exiftool -s3 -n -Orientation "$out/orient-6.tif")"
+vpng autorot "$out/orient-6.tif" "$tmp/o6tif.png"
+cmp -s "$tmp/o6tif.png" "$u" || { echo "orient-6.tif autorot != orient-upright.png" >&2; exit 1; }
+echo "  vips autorot orient-6.tif == orient-upright.png exactly"
+py exifcheck "$u" "$out"/orient-[1-8].jpg
 echo "== JPEG 2000 (opj_dump)"
 for f in jp2-lossless.jp2 jp2-lossy.jp2 base.j2k; do
   printf '  %-17s %s\n' "$f" "$(opj_dump -i "$out/$f" 2>/dev/null | grep -E 'tdx=|numresolutions|qntsty|^\s+tw=|transform' | sed 's/^[[:space:]]*//' | sort -u | tr '\n' ' ')"
 done
-vips copy "$out/base.j2k" "$tmp/j2k.png"
+vpng copy "$out/base.j2k" "$tmp/j2k.png"
+cmp -s "$tmp/j2k.png" "$out/base.png" && echo "  base.j2k decodes (libvips) to exactly base.png"
+cmp -s "$ref/jp2-lossless.png" "$out/base.png" && echo "  ref/jp2-lossless.png is byte-identical to base.png"
+
 echo "== PSNR of the references against the truth"
 py psnr "$out/base.png" "$ref/adobergb.png" "$ref/displayp3.png" "$ref/cmyk-profile.png" \
-  "$ref/cmyk-noprofile-adobe.png" "$ref/ycck.png" "$ref/cmyk.png" "$ref/jp2-lossless.png" "$ref/jp2-lossy.png" "$tmp/j2k.png"
-py psnr "$out/base-300.png" "$ref/prophoto16.png"
-vips colourspace "$out/base.png" "$tmp/gray-truth.png" b-w
+  "$ref/cmyk-noprofile-adobe.png" "$ref/ycck.png" "$ref/jp2-lossless.png" "$ref/jp2-lossy.png"
+py psnr "$out/base-300.png" "$ref/prophoto16.png" "$ref/cmyk.png" "$tmp/prophoto16-icc_transform.png"
+vpng colourspace "$out/base.png" "$tmp/gray-truth.png" b-w
 py psnr "$tmp/gray-truth.png" "$ref/gray-profile.png"
-echo "  (CMYK: the JPEG references against the lossless cmyk.tif reference = the separation's own colours)"
-py psnr "$ref/cmyk.png" "$ref/cmyk-profile.png" "$ref/cmyk-noprofile-adobe.png" "$ref/ycck.png"
-py psnr "$u" "$ref"/orient-[1-8].png "$ref/orient-6-tif.png"
-echo "  (thumbnails against a 200-px libvips thumbnail of the truth)"
-vips thumbnail "$out/base.png" "$tmp/base-200.png" 200
-vips thumbnail "$out/base-300.png" "$tmp/base300-200.png" 200
+echo "  (CMYK JPEG refs against the lossless separation itself, libvips icc_transform of it)"
+vpng icc_transform "$tmp/cmyk.v" "$tmp/cmyk-separation.png" srgb --embedded --intent relative
+py psnr "$tmp/cmyk-separation.png" "$ref/cmyk-profile.png" "$ref/cmyk-noprofile-adobe.png" "$ref/ycck.png"
+py psnr "$u" "$ref"/orient-[1-8].png
+echo "  (thumbnails against a libvips thumbnail of the truth)"
+vpng thumbnail "$out/base.png" "$tmp/base-200.png" 200
+vpng thumbnail "$out/base-300.png" "$tmp/base300-200.png" 200
+vpng thumbnail "$tmp/gray-truth.png" "$tmp/gray-200.png" 200
 py psnr "$tmp/base-200.png" "$ref/adobergb-200.png" "$ref/displayp3-200.png" "$ref/cmyk-profile-200.png" \
-  "$ref/cmyk-noprofile-adobe-200.png" "$ref/ycck-200.png" "$ref/cmyk-200.png" "$ref/jp2-lossless-200.png" "$ref/jp2-lossy-200.png"
-py psnr "$tmp/base300-200.png" "$ref/prophoto16-200.png"
+  "$ref/cmyk-noprofile-adobe-200.png" "$ref/ycck-200.png" "$ref/jp2-lossless-200.png" "$ref/jp2-lossy-200.png"
+py psnr "$tmp/base300-200.png" "$ref/prophoto16-200.png" "$ref/cmyk-200.png"
+py psnr "$tmp/gray-200.png" "$ref/gray-profile-200.png"
+echo "  (thumbnail refs against a libvips thumbnail of the full-size ref: resampling differences only)"
+for n in adobergb prophoto16 displayp3 gray-profile jp2-lossless jp2-lossy; do
+  vpng thumbnail "$ref/$n.png" "$tmp/rt-$n.png" 200
+  py psnr "$tmp/rt-$n.png" "$ref/$n-200.png"
+done
+echo "== what a decoder WITHOUT colour management would get, against the refs"
+py nocms "$ref/adobergb.png" "$out/adobergb.jpg" rgb
+vips colourspace "$out/prophoto16.tif" "$tmp/prophoto16-as-srgb.png" srgb   # 16 -> 8 bit, no ICC
+py nocms "$ref/prophoto16.png" "$tmp/prophoto16-as-srgb.png" rgb
+py nocms "$ref/displayp3.png" "$out/displayp3.png" rgb
+py nocms "$ref/gray-profile.png" "$out/gray-profile.jpg" rgb
+py nocms "$ref/cmyk-profile.png" "$out/cmyk-profile.jpg" cmyk
+py nocms "$ref/cmyk-profile.png" "$out/cmyk-profile.jpg" cmyk-noinvert
+vpng icc_transform "$out/cmyk-noprofile-adobe.jpg" "$tmp/builtin-cmyk.png" srgb --intent relative
+py psnr "$ref/cmyk-noprofile-adobe.png" "$tmp/builtin-cmyk.png"
+echo "  (^ cmyk-noprofile-adobe.jpg through libvips' own built-in CMYK profile instead of FOGRA39)"
 echo "== sizes"
 (cd "$out" && ls -l --time-style=+ *.* ref/*.png profiles/*.icc | awk '{printf "  %8d  %s\n", $5, $NF; s += $5} END {printf "  %8d  total\n", s}')

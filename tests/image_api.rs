@@ -287,6 +287,16 @@ async fn gray_and_bitonal_qualities() {
     );
     assert_eq!(l.get_pixel(50, 50).0[0], 0, "red is dark");
     assert_eq!(l.get_pixel(350, 50).0[0], 255, "yellow is light");
+    // A true one-bit image: PNG bit depth 1 (IHDR byte 24), TIFF with one bit per pixel.
+    let (_, _, png) = get(&format!("{base}/iiif/grid.png/full/full/0/bitonal.png")).await;
+    assert_eq!(png[24], 1, "PNG bit depth");
+    let (_, _, tif) = get(&format!("{base}/iiif/grid.png/full/full/0/bitonal.tif")).await;
+    assert!(
+        tif.len() < 400 * 300 / 8 + 1000,
+        "TIFF is {} bytes",
+        tif.len()
+    );
+    assert_eq!(image::load_from_memory(&tif).unwrap().to_luma8(), l);
 
     let img = get_image(&format!("{base}/iiif/grid-gray/full/full/0/color.png")).await;
     assert!(img.color().has_color());

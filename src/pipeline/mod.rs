@@ -207,6 +207,43 @@ mod tests {
     }
 
     #[test]
+    fn resampling_premultiplies_alpha() {
+        // Opaque red beside fully transparent green: a downscale must not bleed the invisible
+        // green into the visible edge pixels.
+        let img = image::RgbaImage::from_fn(40, 10, |x, _| {
+            if x < 20 {
+                image::Rgba([255, 0, 0, 255])
+            } else {
+                image::Rgba([0, 255, 0, 0])
+            }
+        });
+        let mut p = plan(
+            Rect {
+                x: 0,
+                y: 0,
+                w: 40,
+                h: 10,
+            },
+            10,
+            3,
+        );
+        p.format = Format::Png;
+        let out = execute(&DynamicImage::ImageRgba8(img), &p)
+            .unwrap()
+            .to_rgba8();
+        for x in 0..10 {
+            let px = out.get_pixel(x, 1).0;
+            if px[3] > 8 {
+                assert!(
+                    px[1] < 8 && px[0] > 240,
+                    "pixel {x}: {px:?} has green in it"
+                );
+            }
+        }
+        assert!(out.get_pixel(4, 1).0[3] > 100 && out.get_pixel(9, 1).0[3] < 8);
+    }
+
+    #[test]
     fn gray_is_rec709_luma_and_bitonal_is_two_valued() {
         assert_eq!(luma709(255, 0, 0), 54);
         assert_eq!(luma709(0, 255, 0), 182);

@@ -66,7 +66,8 @@ pub fn decode(path: &Path, max_pixels: u64) -> Result<DynamicImage, SourceError>
     let reader = ImageReader::new(Cursor::new(&bytes))
         .with_guessed_format()
         .map_err(decode_err)?;
-    let is_jpeg = reader.format() == Some(ImageFormat::Jpeg);
+    let reader_format = reader.format();
+    let is_jpeg = reader_format == Some(ImageFormat::Jpeg);
     if is_jpeg && !jpeg::is_complete(&bytes) {
         return Err(SourceError::Decode(
             "JPEG data is truncated (no end-of-image marker)".into(),
@@ -74,15 +75,21 @@ pub fn decode(path: &Path, max_pixels: u64) -> Result<DynamicImage, SourceError>
     }
     let mut dec = reader.into_decoder().map_err(decode_err)?;
     let orientation = dec.orientation().unwrap_or(Orientation::NoTransforms);
-    let mut img = match is_jpeg
-        .then(|| jpeg::decode_cmyk(&bytes))
-        .transpose()
-        .map_err(decode_err)?
-        .flatten()
-    {
+    let is_tiff = reader_format == Some(ImageFormat::Tiff);
+    let four_channel = if is_jpeg {
+        jpeg::decode_cmyk(&bytes).map_err(decode_err)?
+    } else if is_tiff {
+        super::tiff::decode_cmyk(&bytes).map_err(decode_err)?
+    } else {
+        None
+    };
+    let mut img = match four_channel {
         Some(cmyk) => cmyk,
         None => {
-            let icc = dec.icc_profile().ok().flatten();
+            let icc = match dec.icc_profile().ok().flatten() {
+                None if is_tiff => super::tiff::icc_profile(&bytes),
+                found => found,
+            };
             let mut limits = Limits::default();
             // Four 16-bit channels of every claimed pixel, plus decoder working space.
             limits.max_alloc = Some(pixels.saturating_mul(8).saturating_add(64 << 20));

@@ -5,6 +5,7 @@ pub mod decode;
 pub mod jp2;
 pub mod jpeg;
 pub mod resolve;
+pub mod tiff;
 
 use std::path::PathBuf;
 use std::time::SystemTime;

@@ -1,0 +1,45 @@
+//! TIFF specifics the general decoder leaves out: the embedded ICC profile (tag 34675, whose
+//! UNDEFINED type `image` 0.25 does not read), and CMYK TIFFs decoded to ink values for
+//! colour management (TIFF stores ink amounts directly, 0 = no ink).
+
+use super::color::cmyk_to_srgb;
+use image::DynamicImage;
+use std::io::Cursor;
+use tiff::decoder::{Decoder, DecodingResult};
+use tiff::tags::Tag;
+use tiff::ColorType;
+
+fn decoder(bytes: &[u8]) -> Result<Decoder<Cursor<&[u8]>>, String> {
+    Decoder::new(Cursor::new(bytes)).map_err(|e| e.to_string())
+}
+
+/// The embedded ICC profile of the first image, if any.
+pub fn icc_profile(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut d = decoder(bytes).ok()?;
+    d.find_tag(Tag::IccProfile).ok()??.into_u8_vec().ok()
+}
+
+/// Decodes a CMYK TIFF to sRGB through its embedded profile (or the standard CMYK profile).
+/// Returns `Ok(None)` for any other TIFF, which the ordinary decoder handles.
+pub fn decode_cmyk(bytes: &[u8]) -> Result<Option<DynamicImage>, String> {
+    let mut d = decoder(bytes)?;
+    let depth = match d.colortype().map_err(|e| e.to_string())? {
+        ColorType::CMYK(bits) => bits,
+        _ => return Ok(None),
+    };
+    let (w, h) = d.dimensions().map_err(|e| e.to_string())?;
+    let icc = d
+        .find_tag(Tag::IccProfile)
+        .ok()
+        .flatten()
+        .and_then(|v| v.into_u8_vec().ok());
+    let ink: Vec<u8> = match (depth, d.read_image().map_err(|e| e.to_string())?) {
+        (8, DecodingResult::U8(v)) => v,
+        (16, DecodingResult::U16(v)) => v
+            .iter()
+            .map(|&s| ((u32::from(s) + 128) / 257) as u8)
+            .collect(),
+        (bits, _) => return Err(format!("{bits}-bit CMYK TIFF is not supported")),
+    };
+    cmyk_to_srgb(&ink, w, h, icc.as_deref()).map(Some)
+}
