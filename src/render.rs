@@ -41,8 +41,7 @@ pub fn render(
             .into());
         }
         let reduce = jp2::reduction_for(plan.region, plan.width, plan.height, header.levels);
-        let bytes = std::fs::read(&file.path).map_err(|e| SourceError::Decode(e.to_string()))?;
-        let part = jp2::decode(&bytes, Some(plan.region), reduce)?;
+        let part = jp2::decode(&file.path, Some(plan.region), reduce)?;
         let decoded = Dimensions {
             width: part.width(),
             height: part.height(),

@@ -59,10 +59,10 @@ pub fn decode(path: &Path, max_pixels: u64) -> Result<DynamicImage, SourceError>
             ceiling: max_pixels,
         });
     }
-    let bytes = std::fs::read(path).map_err(decode_err)?;
-    if super::jp2::is_jp2(&bytes) {
-        return super::jp2::decode(&bytes, None, 0);
+    if super::jp2::is_jp2_file(path) {
+        return super::jp2::decode(path, None, 0);
     }
+    let bytes = std::fs::read(path).map_err(decode_err)?;
     let reader = ImageReader::new(Cursor::new(&bytes))
         .with_guessed_format()
         .map_err(decode_err)?;
