@@ -13,8 +13,8 @@ use std::sync::Arc;
 pub struct Caches {
     /// Image dimensions by source version.
     pub info: Cache<SourceFile, Dimensions>,
-    /// Whole decoded images by source version.
-    pub decoded: Cache<SourceFile, Arc<DynamicImage>>,
+    /// Whole decoded images by source version and shrink factor (1 = full size).
+    pub decoded: Cache<(SourceFile, u32), Arc<DynamicImage>>,
     /// Encoded responses by source version and canonical request.
     pub encoded: Cache<(SourceFile, String), Bytes>,
 }

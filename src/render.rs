@@ -25,6 +25,7 @@ pub enum RenderError {
 pub fn render(
     caches: &Caches,
     file: &SourceFile,
+    dims: Dimensions,
     plan: &Plan,
     max_source_pixels: u64,
     jpeg_quality: u8,
@@ -52,16 +53,29 @@ pub fn render(
         };
         run(&part, &sub)?
     } else {
+        let shrink = shrink_for(plan);
         let src: Arc<DynamicImage> = caches
             .decoded
-            .try_get_with(file.clone(), || {
-                source::decode(&file.path, max_source_pixels).map(Arc::new)
+            .try_get_with((file.clone(), shrink), || {
+                source::decode::decode_shrunk(&file.path, max_source_pixels, shrink).map(Arc::new)
             })
             .map_err(Arc::unwrap_or_clone)?;
-        run(&src, plan)?
+        pipeline::execute_reduced(&src, plan, dims)
+            .map_err(|e| RenderError::Processing(e.to_string()))?
     };
     encode::encode(&out, plan.format, jpeg_quality)
         .map_err(|e| RenderError::Processing(e.to_string()))
+}
+
+/// The JPEG DCT shrink for a plan: the largest of 8, 4 or 2 by which the region can be
+/// reduced while staying at least the output size (1 when it cannot).
+pub fn shrink_for(plan: &Plan) -> u32 {
+    let ratio = (f64::from(plan.region.w) / f64::from(plan.width.max(1)))
+        .min(f64::from(plan.region.h) / f64::from(plan.height.max(1)));
+    [8, 4, 2]
+        .into_iter()
+        .find(|&s| f64::from(s) <= ratio)
+        .unwrap_or(1)
 }
 
 fn run(img: &DynamicImage, plan: &Plan) -> Result<DynamicImage, RenderError> {

@@ -145,6 +145,15 @@ async fn every_exif_orientation_is_upright() {
             db: psnr(&part, &want),
             min: 30.0,
         });
+        // A reduction decoded by DCT scaling (1/2) is upright and sized by the upright image.
+        let small = get_image(&format!("{base}/iiif/{id}/full/{},/0/default.png", uw / 2)).await;
+        assert_eq!(small.dimensions(), (uw / 2, uh / 2), "{id} halved");
+        let want = upright.resize_exact(uw / 2, uh / 2, image::imageops::FilterType::Lanczos3);
+        rows.push(Row {
+            what: format!("{id} halved (DCT-scaled decode)"),
+            db: psnr(&small, &want),
+            min: 34.0,
+        });
         // JPEG output carries no orientation tag to be applied twice.
         let (_, _, jpg) = get(&format!("{base}/iiif/{id}/full/full/0/default.jpg")).await;
         assert!(

@@ -262,6 +262,7 @@ async fn image(
                 render(
                     &st2.caches,
                     &file,
+                    dims,
                     &plan,
                     st2.config.max_source_pixels,
                     st2.config.jpeg_quality,

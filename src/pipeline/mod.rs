@@ -19,7 +19,22 @@ pub struct PipelineError(String);
 
 /// Runs the plan on `src`, which is the whole decoded image.
 pub fn execute(src: &DynamicImage, plan: &Plan) -> Result<DynamicImage, PipelineError> {
-    let mut img = crop_and_scale(src, plan)?;
+    let full = crate::iiif::Dimensions {
+        width: src.width(),
+        height: src.height(),
+    };
+    execute_reduced(src, plan, full)
+}
+
+/// Runs the plan on `src`, the whole image decoded at a reduced size (as JPEG DCT scaling
+/// gives it) of an image whose full size is `full`: the region is mapped onto `src` with
+/// sub-pixel precision, then filtered down to the output size.
+pub fn execute_reduced(
+    src: &DynamicImage,
+    plan: &Plan,
+    full: crate::iiif::Dimensions,
+) -> Result<DynamicImage, PipelineError> {
+    let mut img = crop_and_scale(src, plan, full)?;
     if plan.mirror {
         img = img.fliph();
     }
@@ -29,23 +44,30 @@ pub fn execute(src: &DynamicImage, plan: &Plan) -> Result<DynamicImage, Pipeline
 
 /// Crops the region and scales it to the output size in one pass (Lanczos3, with
 /// premultiplied alpha).
-fn crop_and_scale(src: &DynamicImage, plan: &Plan) -> Result<DynamicImage, PipelineError> {
+fn crop_and_scale(
+    src: &DynamicImage,
+    plan: &Plan,
+    full: crate::iiif::Dimensions,
+) -> Result<DynamicImage, PipelineError> {
     let r = plan.region;
-    if (plan.width, plan.height) == (r.w, r.h) {
+    let reduced = (src.width(), src.height()) != (full.width, full.height);
+    if !reduced && (plan.width, plan.height) == (r.w, r.h) {
         if (r.x, r.y, r.w, r.h) == (0, 0, src.width(), src.height()) {
             return Ok(src.clone());
         }
         return Ok(src.crop_imm(r.x, r.y, r.w, r.h));
     }
+    let fx = f64::from(full.width) / f64::from(src.width());
+    let fy = f64::from(full.height) / f64::from(src.height());
+    let (sw, sh) = (f64::from(src.width()), f64::from(src.height()));
+    let x = (f64::from(r.x) / fx).min(sw);
+    let y = (f64::from(r.y) / fy).min(sh);
+    let w = (f64::from(r.w) / fx).min(sw - x).max(f64::MIN_POSITIVE);
+    let h = (f64::from(r.h) / fy).min(sh - y).max(f64::MIN_POSITIVE);
     let mut dst = DynamicImage::new(plan.width, plan.height, src.color());
     let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
-        .crop(
-            f64::from(r.x),
-            f64::from(r.y),
-            f64::from(r.w),
-            f64::from(r.h),
-        );
+        .crop(x, y, w, h);
     Resizer::new()
         .resize(src, &mut dst, &options)
         .map_err(|e| PipelineError(e.to_string()))?;

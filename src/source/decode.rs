@@ -105,6 +105,45 @@ pub fn decode(path: &Path, max_pixels: u64) -> Result<DynamicImage, SourceError>
     Ok(img)
 }
 
+/// Whether a file starts with a JPEG SOI marker.
+pub fn is_jpeg_file(path: &Path) -> bool {
+    let mut head = [0u8; 3];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && head == [0xFF, 0xD8, 0xFF]
+}
+
+/// Decodes the image at 1/`shrink` of its size where the format allows it (RGB and gray
+/// JPEG, by DCT scaling: 2, 4 or 8), else whole. The caller maps regions by the actual size.
+pub fn decode_shrunk(
+    path: &Path,
+    max_pixels: u64,
+    shrink: u32,
+) -> Result<DynamicImage, SourceError> {
+    if shrink <= 1 || !is_jpeg_file(path) {
+        return decode(path, max_pixels);
+    }
+    let dims = read_dimensions(path)?;
+    if u64::from(dims.width) * u64::from(dims.height) > max_pixels {
+        return Err(SourceError::TooManyPixels {
+            width: dims.width,
+            height: dims.height,
+            ceiling: max_pixels,
+        });
+    }
+    let bytes = std::fs::read(path).map_err(decode_err)?;
+    if !jpeg::is_complete(&bytes) {
+        return Err(SourceError::Decode(
+            "JPEG data is truncated (no end-of-image marker)".into(),
+        ));
+    }
+    match jpeg::decode_shrunk(&bytes, shrink).map_err(decode_err)? {
+        Some(img) => Ok(img),
+        None => decode(path, max_pixels),
+    }
+}
+
 /// Keeps 8- and 16-bit layouts as they are (16-bit keeps its precision through the
 /// pipeline); floating point becomes 16-bit.
 fn working(img: DynamicImage) -> DynamicImage {

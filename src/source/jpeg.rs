@@ -5,8 +5,9 @@
 //! (255 - C, 255 - M, 255 - Y) and K as it is; a file with an Adobe APP14 marker stores every
 //! ink inverted (255 = no ink).
 
-use super::color::cmyk_to_srgb;
-use image::DynamicImage;
+use super::color::{cmyk_to_srgb, to_srgb};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageBuffer};
 use zune_core::bytestream::ZCursor;
 use zune_core::colorspace::ColorSpace;
 use zune_jpeg::JpegDecoder;
@@ -88,6 +89,51 @@ pub fn decode_cmyk(bytes: &[u8]) -> Result<Option<DynamicImage>, String> {
     cmyk_to_srgb(&raw, w as u32, h as u32, icc.as_deref()).map(Some)
 }
 
+/// Decodes an RGB or gray JPEG at 1/`shrink` of its size (1, 2, 4 or 8) by reduced-size
+/// inverse DCTs (`jpeg-decoder`), converted to sRGB and upright. The result is
+/// `ceil(size / shrink)`. Returns `Ok(None)` for a CMYK JPEG, which takes the full path.
+pub fn decode_shrunk(bytes: &[u8], shrink: u32) -> Result<Option<DynamicImage>, String> {
+    let mut d = jpeg_decoder::Decoder::new(std::io::Cursor::new(bytes));
+    d.read_info().map_err(|e| e.to_string())?;
+    let info = d.info().ok_or("JPEG has no header")?;
+    if info.pixel_format == jpeg_decoder::PixelFormat::CMYK32 {
+        return Ok(None);
+    }
+    let (w, h) = (u32::from(info.width), u32::from(info.height));
+    let target = |v: u32| u16::try_from(v.div_ceil(shrink.max(1))).unwrap_or(u16::MAX);
+    d.scale(target(w), target(h)).map_err(|e| e.to_string())?;
+    let pixels = d.decode().map_err(|e| e.to_string())?;
+    let info = d.info().ok_or("JPEG has no header")?;
+    let (w, h) = (u32::from(info.width), u32::from(info.height));
+    let size_err = || "JPEG buffer has the wrong size".to_string();
+    let img = match info.pixel_format {
+        jpeg_decoder::PixelFormat::L8 => {
+            DynamicImage::ImageLuma8(ImageBuffer::from_raw(w, h, pixels).ok_or_else(size_err)?)
+        }
+        jpeg_decoder::PixelFormat::L16 => {
+            let v: Vec<u16> = pixels
+                .chunks_exact(2)
+                .map(|b| u16::from_be_bytes([b[0], b[1]]))
+                .collect();
+            DynamicImage::ImageLuma16(ImageBuffer::from_raw(w, h, v).ok_or_else(size_err)?)
+        }
+        jpeg_decoder::PixelFormat::RGB24 => {
+            DynamicImage::ImageRgb8(ImageBuffer::from_raw(w, h, pixels).ok_or_else(size_err)?)
+        }
+        jpeg_decoder::PixelFormat::CMYK32 => return Ok(None),
+    };
+    let mut img = match d.icc_profile() {
+        Some(icc) => to_srgb(img, &icc),
+        None => img,
+    };
+    let orientation = d
+        .exif_data()
+        .and_then(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms);
+    img.apply_orientation(orientation);
+    Ok(Some(img))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +154,25 @@ mod tests {
             decode_cmyk(&jpg).unwrap().is_none(),
             "an RGB JPEG is not CMYK"
         );
+    }
+
+    #[test]
+    fn shrunk_decodes_are_smaller_and_alike() {
+        let img = DynamicImage::ImageRgb8(image::RgbImage::from_fn(333, 200, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+        }));
+        let mut jpg = Vec::new();
+        img.write_to(&mut Cursor::new(&mut jpg), image::ImageFormat::Jpeg)
+            .unwrap();
+        for (shrink, dims) in [
+            (1, (333, 200)),
+            (2, (167, 100)),
+            (4, (84, 50)),
+            (8, (42, 25)),
+        ] {
+            let out = decode_shrunk(&jpg, shrink).unwrap().unwrap();
+            assert_eq!((out.width(), out.height()), dims, "1/{shrink}");
+        }
     }
 
     #[test]
