@@ -453,3 +453,8 @@ py psnr "$ref/cmyk-noprofile-adobe.png" "$tmp/builtin-cmyk.png"
 echo "  (^ cmyk-noprofile-adobe.jpg through libvips' own built-in CMYK profile instead of FOGRA39)"
 echo "== sizes"
 (cd "$out" && ls -l --time-style=+ *.* ref/*.png profiles/*.icc | awk '{printf "  %8d  %s\n", $5, $NF; s += $5} END {printf "  %8d  total\n", s}')
+
+# Pyramidal tiled TIFFs (levels as successive IFDs, as IIPImage and Cantaloupe read them):
+# a lossless one for exact comparison, and a JPEG-compressed one as museums store them.
+vips tiffsave "$out/base.png" "$out/pyramid-deflate.tif" --tile --pyramid --compression deflate --tile-width 128 --tile-height 128
+vips tiffsave "$out/base.png" "$out/pyramid-jpeg.tif" --tile --pyramid --compression jpeg --Q 90 --tile-width 128 --tile-height 128

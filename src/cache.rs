@@ -15,6 +15,8 @@ pub struct Caches {
     pub info: Cache<SourceFile, Dimensions>,
     /// Whole decoded images by source version and shrink factor (1 = full size).
     pub decoded: Cache<(SourceFile, u32), Arc<DynamicImage>>,
+    /// The resolution levels of tiled TIFFs (`None` for every other source).
+    pub levels: Cache<SourceFile, Option<Arc<Vec<crate::source::pyramid::Level>>>>,
     /// Encoded responses by source version and canonical request.
     pub encoded: Cache<(SourceFile, String), Bytes>,
 }
@@ -31,6 +33,7 @@ impl Caches {
     pub fn new(decoded_mb: u64, encoded_mb: u64) -> Caches {
         Caches {
             info: Cache::new(100_000),
+            levels: Cache::new(100_000),
             decoded: Cache::builder()
                 .max_capacity(decoded_mb * 1024)
                 .weigher(|_, img: &Arc<DynamicImage>| kib(img.as_bytes().len()))

@@ -5,7 +5,7 @@
 use crate::cache::Caches;
 use crate::iiif::geometry::full_rect;
 use crate::iiif::{Dimensions, Plan};
-use crate::source::{self, jp2, SourceError, SourceFile};
+use crate::source::{self, jp2, pyramid, SourceError, SourceFile};
 use crate::{encode, pipeline};
 use image::DynamicImage;
 use std::sync::Arc;
@@ -52,6 +52,14 @@ pub fn render(
             ..*plan
         };
         run(&part, &sub)?
+    } else if let Some(levels) = caches
+        .levels
+        .get_with(file.clone(), || pyramid::levels(&file.path).map(Arc::new))
+    {
+        let level = pyramid::choose(&levels, plan.region, plan.width, plan.height);
+        let (part, window) = pyramid::read(&file.path, levels[0], level, plan.region)?;
+        pipeline::execute_window(&part, plan, window)
+            .map_err(|e| RenderError::Processing(e.to_string()))?
     } else {
         let shrink = shrink_for(plan);
         let src: Arc<DynamicImage> = caches

@@ -222,3 +222,57 @@ async fn jpeg2000_sources_decode_regions_and_levels() {
     }
     report(&rows);
 }
+
+#[tokio::test]
+async fn pyramidal_tiffs_serve_tiles_from_their_levels() {
+    let base = start(&dir(), |_| {}).await;
+    let truth = image::open(dir().join("base.png")).unwrap();
+    let levels = tessera::source::pyramid::levels(&dir().join("pyramid-jpeg.tif")).unwrap();
+    let widths: Vec<u32> = levels.iter().map(|l| l.width).collect();
+    assert_eq!(widths, [600, 300, 150, 75], "vips wrote four levels");
+    let mut rows = Vec::new();
+    for (file, full_min) in [
+        ("pyramid-deflate.tif", f64::INFINITY),
+        ("pyramid-jpeg.tif", 38.0),
+    ] {
+        let (_, _, body) = get(&format!("{base}/iiif/{file}/info.json")).await;
+        let info: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            (info["width"].as_u64(), info["height"].as_u64()),
+            (Some(600), Some(400))
+        );
+        // Full-resolution tiles, inside and at the edge, are the source pixels.
+        for (x, y, w, h) in [
+            (128, 128, 128, 128),
+            (512, 256, 88, 144),
+            (100, 50, 300, 200),
+        ] {
+            let tile = get_image(&format!(
+                "{base}/iiif/{file}/{x},{y},{w},{h}/full/0/default.png"
+            ))
+            .await;
+            assert_eq!(tile.dimensions(), (w, h));
+            rows.push(Row {
+                what: format!("{file} region {x},{y},{w},{h} at full size"),
+                db: psnr(&tile, &truth.crop_imm(x, y, w, h)),
+                min: full_min.min(38.0),
+            });
+        }
+        // Reduced requests come from the smaller levels; they match the same request made
+        // from the flat PNG by whole-image resampling.
+        for path in [
+            "0,0,256,256/128,/0/default.png",
+            "full/!150,150/0/default.png",
+            "300,200,300,200/75,/0/default.png",
+        ] {
+            let from_pyramid = get_image(&format!("{base}/iiif/{file}/{path}")).await;
+            let from_flat = get_image(&format!("{base}/iiif/base.png/{path}")).await;
+            rows.push(Row {
+                what: format!("{file} {path}"),
+                db: psnr(&from_pyramid, &from_flat),
+                min: 34.0,
+            });
+        }
+    }
+    report(&rows);
+}

@@ -169,19 +169,30 @@ async fn info(
     let st2 = st.clone();
     let service = format!("{base}/{}", encode_identifier(&t.id));
     let who = t.who;
-    let (dims, access, jp2_header) = blocking(move || {
+    let tile_size = st.config.tile_size;
+    let (dims, access, tiling) = blocking(move || {
         let (file, dims, access) = open_for(&st2, &t)?;
-        let header = crate::source::jp2::is_jp2_file(&file.path)
-            .then(|| crate::source::jp2::read_header(&file.path).ok())
-            .flatten();
-        Ok((dims, access, header))
+        let tiling = if crate::source::jp2::is_jp2_file(&file.path) {
+            crate::source::jp2::read_header(&file.path)
+                .ok()
+                .map(|h| Tiling::codestream(dims, h.tile, h.levels, tile_size))
+        } else {
+            // A tiled TIFF offers its own tiles, so that viewers' tiles align with stored ones.
+            st2.caches
+                .levels
+                .get_with(file.clone(), || {
+                    crate::source::pyramid::levels(&file.path).map(Arc::new)
+                })
+                .map(|l| Tiling::stored(dims, l[0].tile))
+        };
+        Ok((
+            dims,
+            access,
+            tiling.unwrap_or_else(|| Tiling::square(dims, tile_size)),
+        ))
     })
     .await?;
     let limits = limits_for(st.limits, access, dims);
-    let tiling = match jp2_header {
-        Some(h) => Tiling::codestream(dims, h.tile, h.levels, st.config.tile_size),
-        None => Tiling::square(dims, st.config.tile_size),
-    };
     let body = info_json(&service, dims, &tiling, &limits).to_string();
     let link = format!("<{LEVEL2}>;rel=\"profile\"");
     let mut resp = respond(

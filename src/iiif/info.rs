@@ -60,6 +60,23 @@ impl Tiling {
         }
     }
 
+    /// A tiled image's stored tiles, with scale factors up to one tile for the whole image.
+    pub fn stored(dims: Dimensions, tile: (u32, u32)) -> Tiling {
+        let (width, height) = (tile.0.max(16), tile.1.max(16));
+        let mut scale_factors = vec![1u32];
+        let mut s = 1u32;
+        while (dims.width.div_ceil(s) > width || dims.height.div_ceil(s) > height) && s < (1 << 30)
+        {
+            s *= 2;
+            scale_factors.push(s);
+        }
+        Tiling {
+            width,
+            height,
+            scale_factors,
+        }
+    }
+
     /// A JPEG 2000 codestream's own tiling: its tiles (or `tile` when it is untiled) and one
     /// scale factor per resolution level.
     pub fn codestream(dims: Dimensions, tile: (u32, u32), levels: u32, fallback: u32) -> Tiling {

@@ -19,22 +19,61 @@ pub struct PipelineError(String);
 
 /// Runs the plan on `src`, which is the whole decoded image.
 pub fn execute(src: &DynamicImage, plan: &Plan) -> Result<DynamicImage, PipelineError> {
-    let full = crate::iiif::Dimensions {
-        width: src.width(),
-        height: src.height(),
+    let whole = Window {
+        x0: 0.0,
+        y0: 0.0,
+        fx: 1.0,
+        fy: 1.0,
     };
-    execute_reduced(src, plan, full)
+    execute_window(src, plan, whole)
+}
+
+/// Where a decoded image sits in full-resolution coordinates: its pixel (i, j) covers the
+/// full-resolution point (`x0 + i * fx`, `y0 + j * fy`). A whole image decoded at full size is
+/// `{0, 0, 1, 1}`; a JPEG decoded at 1/8 is about `{0, 0, 8, 8}`; a window of pyramid tiles
+/// is offset as well as scaled.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    /// Full-resolution x of the image's left edge.
+    pub x0: f64,
+    /// Full-resolution y of the image's top edge.
+    pub y0: f64,
+    /// Full-resolution pixels per image pixel, horizontally.
+    pub fx: f64,
+    /// Full-resolution pixels per image pixel, vertically.
+    pub fy: f64,
+}
+
+impl Window {
+    /// A whole image decoded at `src` size of an image whose full size is `full`.
+    pub fn whole(src: &DynamicImage, full: crate::iiif::Dimensions) -> Window {
+        Window {
+            x0: 0.0,
+            y0: 0.0,
+            fx: f64::from(full.width) / f64::from(src.width().max(1)),
+            fy: f64::from(full.height) / f64::from(src.height().max(1)),
+        }
+    }
 }
 
 /// Runs the plan on `src`, the whole image decoded at a reduced size (as JPEG DCT scaling
-/// gives it) of an image whose full size is `full`: the region is mapped onto `src` with
-/// sub-pixel precision, then filtered down to the output size.
+/// gives it) of an image whose full size is `full`.
 pub fn execute_reduced(
     src: &DynamicImage,
     plan: &Plan,
     full: crate::iiif::Dimensions,
 ) -> Result<DynamicImage, PipelineError> {
-    let mut img = crop_and_scale(src, plan, full)?;
+    execute_window(src, plan, Window::whole(src, full))
+}
+
+/// Runs the plan on `src`, which shows the part of the image that `window` describes: the
+/// region is mapped onto `src` with sub-pixel precision, then filtered to the output size.
+pub fn execute_window(
+    src: &DynamicImage,
+    plan: &Plan,
+    window: Window,
+) -> Result<DynamicImage, PipelineError> {
+    let mut img = crop_and_scale(src, plan, window)?;
     if plan.mirror {
         img = img.fliph();
     }
@@ -47,23 +86,25 @@ pub fn execute_reduced(
 fn crop_and_scale(
     src: &DynamicImage,
     plan: &Plan,
-    full: crate::iiif::Dimensions,
+    win: Window,
 ) -> Result<DynamicImage, PipelineError> {
     let r = plan.region;
-    let reduced = (src.width(), src.height()) != (full.width, full.height);
-    if !reduced && (plan.width, plan.height) == (r.w, r.h) {
-        if (r.x, r.y, r.w, r.h) == (0, 0, src.width(), src.height()) {
+    let exact = win.fx == 1.0 && win.fy == 1.0 && win.x0.fract() == 0.0 && win.y0.fract() == 0.0;
+    if exact && (plan.width, plan.height) == (r.w, r.h) {
+        let (x, y) = (
+            (f64::from(r.x) - win.x0) as u32,
+            (f64::from(r.y) - win.y0) as u32,
+        );
+        if (x, y, r.w, r.h) == (0, 0, src.width(), src.height()) {
             return Ok(src.clone());
         }
-        return Ok(src.crop_imm(r.x, r.y, r.w, r.h));
+        return Ok(src.crop_imm(x, y, r.w, r.h));
     }
-    let fx = f64::from(full.width) / f64::from(src.width());
-    let fy = f64::from(full.height) / f64::from(src.height());
     let (sw, sh) = (f64::from(src.width()), f64::from(src.height()));
-    let x = (f64::from(r.x) / fx).min(sw);
-    let y = (f64::from(r.y) / fy).min(sh);
-    let w = (f64::from(r.w) / fx).min(sw - x).max(f64::MIN_POSITIVE);
-    let h = (f64::from(r.h) / fy).min(sh - y).max(f64::MIN_POSITIVE);
+    let x = ((f64::from(r.x) - win.x0) / win.fx).clamp(0.0, sw);
+    let y = ((f64::from(r.y) - win.y0) / win.fy).clamp(0.0, sh);
+    let w = (f64::from(r.w) / win.fx).min(sw - x).max(f64::MIN_POSITIVE);
+    let h = (f64::from(r.h) / win.fy).min(sh - y).max(f64::MIN_POSITIVE);
     let mut dst = DynamicImage::new(plan.width, plan.height, src.color());
     let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))

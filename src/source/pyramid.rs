@@ -1,0 +1,271 @@
+//! Tiled (and pyramidal) TIFF sources read by the tile: a request picks the smallest
+//! resolution level that is still at least as large as its output, and reads only the tiles
+//! of that level that its region touches. The whole image is never decoded.
+//!
+//! A level is an IFD of the same file whose size is a reduction of the first one, as
+//! `vips tiffsave --tile --pyramid` writes them. Only 8-bit gray, gray+alpha, RGB and RGBA
+//! tiled images without an orientation tag take this path; anything else is decoded whole.
+
+use super::color::to_srgb;
+use super::SourceError;
+use crate::iiif::Rect;
+use crate::pipeline::Window;
+use image::{DynamicImage, ImageBuffer};
+use std::io::BufReader;
+use std::path::Path;
+use tiff::decoder::{ChunkType, Decoder, DecodingResult};
+use tiff::tags::Tag;
+use tiff::ColorType;
+
+/// One resolution level of a tiled TIFF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Level {
+    /// The IFD index.
+    pub ifd: usize,
+    /// Level width.
+    pub width: u32,
+    /// Level height.
+    pub height: u32,
+    /// Tile width and height.
+    pub tile: (u32, u32),
+}
+
+/// The levels of a tiled TIFF that can be read by the tile, largest first; `None` when the
+/// file is not a TIFF or its first image cannot take this path.
+pub fn levels(path: &Path) -> Option<Vec<Level>> {
+    let file = std::fs::File::open(path).ok()?;
+    let mut d = Decoder::new(BufReader::new(file)).ok()?;
+    let usable = |d: &mut Decoder<BufReader<std::fs::File>>| {
+        d.get_chunk_type() == ChunkType::Tile
+            && matches!(
+                d.colortype(),
+                Ok(ColorType::Gray(8)
+                    | ColorType::GrayA(8)
+                    | ColorType::RGB(8)
+                    | ColorType::RGBA(8))
+            )
+    };
+    if !usable(&mut d) {
+        return None;
+    }
+    let orientation = d
+        .find_tag(Tag::Orientation)
+        .ok()
+        .flatten()
+        .and_then(|v| v.into_u16().ok());
+    if orientation.is_some_and(|o| o != 1) {
+        return None;
+    }
+    let (w0, h0) = d.dimensions().ok()?;
+    let mut out = vec![Level {
+        ifd: 0,
+        width: w0,
+        height: h0,
+        tile: d.chunk_dimensions(),
+    }];
+    let mut ifd = 0;
+    while d.more_images() && ifd < 32 {
+        ifd += 1;
+        if d.next_image().is_err() {
+            break;
+        }
+        let Ok((w, h)) = d.dimensions() else { break };
+        let last = out[out.len() - 1];
+        // A reduction keeps the aspect ratio (to a pixel) and is smaller than the last level.
+        let same_shape = (u64::from(w) * u64::from(h0)).abs_diff(u64::from(h) * u64::from(w0))
+            <= u64::from(w0.max(h0));
+        if w < last.width && same_shape && usable(&mut d) {
+            out.push(Level {
+                ifd,
+                width: w,
+                height: h,
+                tile: d.chunk_dimensions(),
+            });
+        }
+    }
+    Some(out)
+}
+
+/// The level to read for `region` of the full image going to `out_w`×`out_h`: the smallest
+/// one that still has at least as many pixels across the region as the output.
+pub fn choose(levels: &[Level], region: Rect, out_w: u32, out_h: u32) -> Level {
+    let full = levels[0];
+    let mut best = full;
+    for l in levels {
+        let fx = f64::from(full.width) / f64::from(l.width);
+        let fy = f64::from(full.height) / f64::from(l.height);
+        if f64::from(region.w) / fx >= f64::from(out_w)
+            && f64::from(region.h) / fy >= f64::from(out_h)
+        {
+            best = *l;
+        }
+    }
+    best
+}
+
+/// Pixels of margin read around a region, so that the resampling filter sees the neighbours
+/// a whole-image resize would (tiles then join without seams).
+const MARGIN: u32 = 4;
+
+/// Reads the tiles of `level` under `region` (full-resolution coordinates), plus a margin, and
+/// returns them as one image with the window it covers. The embedded ICC profile, if any, is
+/// applied.
+pub fn read(
+    path: &Path,
+    full: Level,
+    level: Level,
+    region: Rect,
+) -> Result<(DynamicImage, Window), SourceError> {
+    let err = |e: tiff::TiffError| SourceError::Decode(e.to_string());
+    let file = std::fs::File::open(path).map_err(|e| SourceError::Decode(e.to_string()))?;
+    let mut d = Decoder::new(BufReader::new(file)).map_err(err)?;
+    let icc = d
+        .find_tag(Tag::IccProfile)
+        .ok()
+        .flatten()
+        .and_then(|v| v.into_u8_vec().ok());
+    d.seek_to_image(level.ifd).map_err(err)?;
+    let fx = f64::from(full.width) / f64::from(level.width);
+    let fy = f64::from(full.height) / f64::from(level.height);
+    // The region in level pixels, widened by the margin and clamped to the level.
+    let x0 = ((f64::from(region.x) / fx).floor() as u32).saturating_sub(MARGIN);
+    let y0 = ((f64::from(region.y) / fy).floor() as u32).saturating_sub(MARGIN);
+    let x1 = (((f64::from(region.x + region.w) / fx).ceil() as u32) + MARGIN).min(level.width);
+    let y1 = (((f64::from(region.y + region.h) / fy).ceil() as u32) + MARGIN).min(level.height);
+    let (ww, wh) = (x1.saturating_sub(x0).max(1), y1.saturating_sub(y0).max(1));
+    let channels: usize = match d.colortype().map_err(err)? {
+        ColorType::Gray(8) => 1,
+        ColorType::GrayA(8) => 2,
+        ColorType::RGB(8) => 3,
+        ColorType::RGBA(8) => 4,
+        other => {
+            return Err(SourceError::Decode(format!(
+                "unsupported tiled TIFF colour type {other:?}"
+            )))
+        }
+    };
+    let (tw, th) = d.chunk_dimensions();
+    let across = level.width.div_ceil(tw);
+    let mut buf = vec![0u8; ww as usize * wh as usize * channels];
+    for ty in y0 / th..=(y1 - 1) / th {
+        for tx in x0 / tw..=(x1 - 1) / tw {
+            let index = ty * across + tx;
+            let data = match d.read_chunk(index).map_err(err)? {
+                DecodingResult::U8(v) => v,
+                _ => return Err(SourceError::Decode("unexpected tile sample type".into())),
+            };
+            let (cw, ch) = d.chunk_data_dimensions(index);
+            // The tile's rows may be stored at the full tile width, or cropped at the edge.
+            let stride = if data.len() >= (tw * ch) as usize * channels {
+                tw
+            } else {
+                cw
+            } as usize
+                * channels;
+            let (ox, oy) = (tx * tw, ty * th);
+            for row in oy.max(y0)..(oy + ch).min(y1) {
+                let cols = ox.max(x0)..(ox + cw).min(x1);
+                if cols.is_empty() {
+                    continue;
+                }
+                let src_at = (row - oy) as usize * stride + (cols.start - ox) as usize * channels;
+                let dst_at =
+                    ((row - y0) as usize * ww as usize + (cols.start - x0) as usize) * channels;
+                let n = cols.len() * channels;
+                if let (Some(s), Some(t)) = (
+                    data.get(src_at..src_at + n),
+                    buf.get_mut(dst_at..dst_at + n),
+                ) {
+                    t.copy_from_slice(s);
+                }
+            }
+        }
+    }
+    let size = || SourceError::Decode("tile buffer has the wrong size".into());
+    let img = match channels {
+        1 => DynamicImage::ImageLuma8(ImageBuffer::from_raw(ww, wh, buf).ok_or_else(size)?),
+        2 => DynamicImage::ImageLumaA8(ImageBuffer::from_raw(ww, wh, buf).ok_or_else(size)?),
+        3 => DynamicImage::ImageRgb8(ImageBuffer::from_raw(ww, wh, buf).ok_or_else(size)?),
+        _ => DynamicImage::ImageRgba8(ImageBuffer::from_raw(ww, wh, buf).ok_or_else(size)?),
+    };
+    let img = match icc {
+        Some(icc) => to_srgb(img, &icc),
+        None => img,
+    };
+    let window = Window {
+        x0: f64::from(x0) * fx,
+        y0: f64::from(y0) * fy,
+        fx,
+        fy,
+    };
+    Ok((img, window))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choose_takes_the_smallest_sufficient_level() {
+        let levels = [
+            Level {
+                ifd: 0,
+                width: 4800,
+                height: 3200,
+                tile: (256, 256),
+            },
+            Level {
+                ifd: 1,
+                width: 2400,
+                height: 1600,
+                tile: (256, 256),
+            },
+            Level {
+                ifd: 2,
+                width: 1200,
+                height: 800,
+                tile: (256, 256),
+            },
+            Level {
+                ifd: 3,
+                width: 600,
+                height: 400,
+                tile: (256, 256),
+            },
+        ];
+        let r = |x, y, w, h| Rect { x, y, w, h };
+        assert_eq!(choose(&levels, r(0, 0, 4800, 3200), 200, 133).ifd, 3);
+        assert_eq!(choose(&levels, r(0, 0, 4800, 3200), 601, 400).ifd, 2);
+        assert_eq!(choose(&levels, r(1024, 1024, 1024, 1024), 256, 256).ifd, 2);
+        assert_eq!(choose(&levels, r(1024, 1024, 256, 256), 256, 256).ifd, 0);
+        assert_eq!(
+            choose(&levels, r(0, 0, 100, 100), 400, 400).ifd,
+            0,
+            "upscaling reads full size"
+        );
+    }
+
+    #[test]
+    fn tiles_of_the_fixture_assemble_exactly() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/grid-tiled.tif");
+        let levels = levels(&path).unwrap();
+        assert_eq!(levels.len(), 1);
+        let region = Rect {
+            x: 90,
+            y: 40,
+            w: 120,
+            h: 100,
+        };
+        let (img, win) = read(&path, levels[0], levels[0], region).unwrap();
+        assert_eq!((win.x0, win.y0, win.fx), (86.0, 36.0, 1.0));
+        let whole = image::open(&path).unwrap().to_rgb8();
+        let part = img.to_rgb8();
+        for (x, y, p) in part.enumerate_pixels() {
+            assert_eq!(p, whole.get_pixel(x + 86, y + 36), "at {x},{y}");
+        }
+        assert!(super::levels(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/grid-strip.tif")
+        )
+        .is_none());
+    }
+}
