@@ -57,7 +57,8 @@ pub fn render(
         .get_with(file.clone(), || pyramid::levels(&file.path).map(Arc::new))
     {
         let level = pyramid::choose(&levels, plan.region, plan.width, plan.height);
-        let (part, window) = pyramid::read(&file.path, levels[0], level, plan.region)?;
+        let copy = pyramid::is_copy(levels[0], level, plan.region, plan.width, plan.height);
+        let (part, window) = pyramid::read(&file.path, levels[0], level, plan.region, !copy)?;
         pipeline::execute_window(&part, plan, window)
             .map_err(|e| RenderError::Processing(e.to_string()))?
     } else {

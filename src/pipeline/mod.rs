@@ -89,22 +89,20 @@ fn crop_and_scale(
     win: Window,
 ) -> Result<DynamicImage, PipelineError> {
     let r = plan.region;
-    let exact = win.fx == 1.0 && win.fy == 1.0 && win.x0.fract() == 0.0 && win.y0.fract() == 0.0;
-    if exact && (plan.width, plan.height) == (r.w, r.h) {
-        let (x, y) = (
-            (f64::from(r.x) - win.x0) as u32,
-            (f64::from(r.y) - win.y0) as u32,
-        );
-        if (x, y, r.w, r.h) == (0, 0, src.width(), src.height()) {
-            return Ok(src.clone());
-        }
-        return Ok(src.crop_imm(x, y, r.w, r.h));
-    }
     let (sw, sh) = (f64::from(src.width()), f64::from(src.height()));
     let x = ((f64::from(r.x) - win.x0) / win.fx).clamp(0.0, sw);
     let y = ((f64::from(r.y) - win.y0) / win.fy).clamp(0.0, sh);
     let w = (f64::from(r.w) / win.fx).min(sw - x).max(f64::MIN_POSITIVE);
     let h = (f64::from(r.h) / win.fy).min(sh - y).max(f64::MIN_POSITIVE);
+    // Whole source pixels at the output size: a plain copy, no filter.
+    let whole = [x, y, w, h].iter().all(|v| v.fract() == 0.0);
+    if whole && (w as u32, h as u32) == (plan.width, plan.height) {
+        let (x, y) = (x as u32, y as u32);
+        if (x, y, plan.width, plan.height) == (0, 0, src.width(), src.height()) {
+            return Ok(src.clone());
+        }
+        return Ok(src.crop_imm(x, y, plan.width, plan.height));
+    }
     let mut dst = DynamicImage::new(plan.width, plan.height, src.color());
     let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))

@@ -103,19 +103,37 @@ pub fn choose(levels: &[Level], region: Rect, out_w: u32, out_h: u32) -> Level {
     best
 }
 
-/// Pixels of margin read around a region, so that the resampling filter sees the neighbours
-/// a whole-image resize would (tiles then join without seams).
+/// Pixels of margin read around a region that will be resampled, so that the filter sees the
+/// neighbours a whole-image resize would (tiles then join without seams).
 const MARGIN: u32 = 4;
 
-/// Reads the tiles of `level` under `region` (full-resolution coordinates), plus a margin, and
-/// returns them as one image with the window it covers. The embedded ICC profile, if any, is
-/// applied.
+/// Whether taking `region` from `level` to `out_w`×`out_h` is a plain copy (no resampling, so
+/// no margin): the region covers exactly that many whole pixels of the level.
+pub fn is_copy(full: Level, level: Level, region: Rect, out_w: u32, out_h: u32) -> bool {
+    let fx = f64::from(full.width) / f64::from(level.width);
+    let fy = f64::from(full.height) / f64::from(level.height);
+    let whole = |v: u32, f: f64| (f64::from(v) / f).fract() == 0.0;
+    let edge_w = region.x + region.w == full.width;
+    let edge_h = region.y + region.h == full.height;
+    whole(region.x, fx)
+        && whole(region.y, fy)
+        && (whole(region.w, fx) || edge_w)
+        && (whole(region.h, fy) || edge_h)
+        && (f64::from(region.w) / fx).ceil() as u32 == out_w
+        && (f64::from(region.h) / fy).ceil() as u32 == out_h
+}
+
+/// Reads the tiles of `level` under `region` (full-resolution coordinates), plus a margin
+/// unless the request is a plain copy, and returns them as one image with the window it
+/// covers. The embedded ICC profile, if any, is applied.
 pub fn read(
     path: &Path,
     full: Level,
     level: Level,
     region: Rect,
+    margin: bool,
 ) -> Result<(DynamicImage, Window), SourceError> {
+    let margin = if margin { MARGIN } else { 0 };
     let err = |e: tiff::TiffError| SourceError::Decode(e.to_string());
     let file = std::fs::File::open(path).map_err(|e| SourceError::Decode(e.to_string()))?;
     let mut d = Decoder::new(BufReader::new(file)).map_err(err)?;
@@ -128,10 +146,10 @@ pub fn read(
     let fx = f64::from(full.width) / f64::from(level.width);
     let fy = f64::from(full.height) / f64::from(level.height);
     // The region in level pixels, widened by the margin and clamped to the level.
-    let x0 = ((f64::from(region.x) / fx).floor() as u32).saturating_sub(MARGIN);
-    let y0 = ((f64::from(region.y) / fy).floor() as u32).saturating_sub(MARGIN);
-    let x1 = (((f64::from(region.x + region.w) / fx).ceil() as u32) + MARGIN).min(level.width);
-    let y1 = (((f64::from(region.y + region.h) / fy).ceil() as u32) + MARGIN).min(level.height);
+    let x0 = ((f64::from(region.x) / fx).floor() as u32).saturating_sub(margin);
+    let y0 = ((f64::from(region.y) / fy).floor() as u32).saturating_sub(margin);
+    let x1 = (((f64::from(region.x + region.w) / fx).ceil() as u32) + margin).min(level.width);
+    let y1 = (((f64::from(region.y + region.h) / fy).ceil() as u32) + margin).min(level.height);
     let (ww, wh) = (x1.saturating_sub(x0).max(1), y1.saturating_sub(y0).max(1));
     let channels: usize = match d.colortype().map_err(err)? {
         ColorType::Gray(8) => 1,
@@ -256,7 +274,7 @@ mod tests {
             w: 120,
             h: 100,
         };
-        let (img, win) = read(&path, levels[0], levels[0], region).unwrap();
+        let (img, win) = read(&path, levels[0], levels[0], region, true).unwrap();
         assert_eq!((win.x0, win.y0, win.fx), (86.0, 36.0, 1.0));
         let whole = image::open(&path).unwrap().to_rgb8();
         let part = img.to_rgb8();

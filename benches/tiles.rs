@@ -1,0 +1,132 @@
+//! One 256-px tile, as OpenSeadragon asks for it, rendered and encoded by Tessera's own path
+//! (`render::render`) from a 10,000×6,667 photograph, stored three ways:
+//!
+//! - a pyramidal JPEG-compressed TIFF with 256-px tiles (`vips tiffsave --tile --pyramid`);
+//! - a flat JPEG, cold (decoded for each tile, with an empty cache) and warm (decoded once);
+//! - a flat PNG, warm.
+//!
+//!     cargo bench --bench tiles        (needs `vips` from libvips-tools for the TIFF)
+//!
+//! The sources are made once in `target/bench/` by enlarging the sample mosaic.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tessera::cache::Caches;
+use tessera::iiif::geometry::plan;
+use tessera::iiif::{Dimensions, ImageRequest, Limits, Plan};
+use tessera::render::render;
+use tessera::source::decode::decode;
+use tessera::source::{resolve, SourceFile};
+
+const W: u32 = 10_000;
+const H: u32 = 6_667;
+
+fn sources() -> (PathBuf, bool) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("target/bench/tiles");
+    std::fs::create_dir_all(&dir).unwrap();
+    let jpg = dir.join("photo.jpg");
+    if !jpg.exists() {
+        let mosaic = decode(&root.join("sample-images/mosaic-six-photos.jpg"), u64::MAX).unwrap();
+        let big = mosaic.resize_exact(W, H, image::imageops::FilterType::CatmullRom);
+        let bytes = tessera::encode::encode(&big, tessera::iiif::Format::Jpg, 90).unwrap();
+        std::fs::write(&jpg, bytes).unwrap();
+        big.save(dir.join("photo.png")).unwrap();
+    }
+    let tif = dir.join("photo.tif");
+    let have_tif = tif.exists()
+        || Command::new("vips")
+            .args(["tiffsave", jpg.to_str().unwrap(), tif.to_str().unwrap()])
+            .args(["--tile", "--pyramid", "--compression", "jpeg", "--Q", "90"])
+            .args(["--tile-width", "256", "--tile-height", "256"])
+            .status()
+            .is_ok_and(|s| s.success());
+    (dir, have_tif)
+}
+
+fn tile_plan(x: u32, y: u32, s: u32) -> Plan {
+    let dims = Dimensions {
+        width: W,
+        height: H,
+    };
+    let span = 256 * s;
+    let (w, h) = (span.min(W - x), span.min(H - y));
+    let size = format!("{},", w.div_ceil(s));
+    let req = ImageRequest::parse(&format!("{x},{y},{w},{h}"), &size, "0", "default.jpg").unwrap();
+    let limits = Limits {
+        max_width: 10_000,
+        max_height: 10_000,
+        max_area: 100_000_000,
+        scale_cap: None,
+    };
+    plan(&req, dims, &limits).unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    let (dir, have_tif) = sources();
+    let root = dir.canonicalize().unwrap();
+    let file = |name: &str| -> SourceFile { resolve(&root, name).unwrap() };
+    let dims = Dimensions {
+        width: W,
+        height: H,
+    };
+    // Twenty different tiles at full resolution, and twenty at 1/16, cycled.
+    let full: Vec<Plan> = (0..20)
+        .map(|i| tile_plan((i * 7 % 39) * 256, (i * 11 % 26) * 256, 1))
+        .collect();
+    let low: Vec<Plan> = (0..20)
+        .map(|i| tile_plan((i % 3) * 4096, (i % 2) * 4096, 16))
+        .collect();
+    let mut g = c.benchmark_group("one 256-px tile of a 10000x6667 photo");
+    g.sample_size(20);
+    if have_tif {
+        let tif = file("photo.tif");
+        let caches = Caches::new(0, 0);
+        let mut i = 0;
+        g.bench_function("pyramidal TIFF, cold, full resolution", |b| {
+            b.iter(|| {
+                i += 1;
+                render(&caches, &tif, dims, &full[i % 20], u64::MAX, 90).unwrap()
+            })
+        });
+        g.bench_function("pyramidal TIFF, cold, scale 1/16", |b| {
+            b.iter(|| {
+                i += 1;
+                render(&caches, &tif, dims, &low[i % 20], u64::MAX, 90).unwrap()
+            })
+        });
+    } else {
+        eprintln!("vips not found: no pyramidal TIFF (apt-get install libvips-tools)");
+    }
+    let jpg = file("photo.jpg");
+    let warm = Caches::new(2048, 0);
+    let mut i = 0;
+    g.bench_function("flat JPEG, warm (decoded once), full resolution", |b| {
+        b.iter(|| {
+            i += 1;
+            render(&warm, &jpg, dims, &full[i % 20], u64::MAX, 90).unwrap()
+        })
+    });
+    let png = file("photo.png");
+    g.bench_function("flat PNG, warm (decoded once), full resolution", |b| {
+        b.iter(|| {
+            i += 1;
+            render(&warm, &png, dims, &full[i % 20], u64::MAX, 90).unwrap()
+        })
+    });
+    g.sample_size(10);
+    g.bench_function(
+        "flat JPEG, cold (whole decode per tile), full resolution",
+        |b| {
+            b.iter(|| {
+                i += 1;
+                render(&Caches::new(0, 0), &jpg, dims, &full[i % 20], u64::MAX, 90).unwrap()
+            })
+        },
+    );
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
