@@ -17,13 +17,14 @@ fn bench(c: &mut Criterion) {
         eprintln!("no {}: run scripts/bench-jp2.sh", path.display());
         return;
     }
+    let h = jp2::read_header(path).unwrap();
     let mut g = c.benchmark_group("jp2 (openjp2)");
     g.sample_size(10);
     g.bench_function("full resolution", |b| {
-        b.iter(|| jp2::decode(path, None, 0).unwrap())
+        b.iter(|| jp2::decode(path, &h, None, 0).unwrap())
     });
     g.bench_function("reduce 3 (1/8)", |b| {
-        b.iter(|| jp2::decode(path, None, 3).unwrap())
+        b.iter(|| jp2::decode(path, &h, None, 3).unwrap())
     });
     let tile = Rect {
         x: 2048,
@@ -32,7 +33,7 @@ fn bench(c: &mut Criterion) {
         h: 256,
     };
     g.bench_function("one 256 tile", |b| {
-        b.iter(|| jp2::decode(path, Some(tile), 0).unwrap())
+        b.iter(|| jp2::decode(path, &h, Some(tile), 0).unwrap())
     });
     g.finish();
 }

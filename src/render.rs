@@ -3,7 +3,6 @@
 //! sufficient resolution level), then the pipeline, then the encoder.
 
 use crate::cache::Caches;
-use crate::iiif::geometry::full_rect;
 use crate::iiif::{Dimensions, Plan};
 use crate::source::{self, jp2, pyramid, SourceError, SourceFile};
 use crate::{encode, pipeline};
@@ -42,27 +41,30 @@ pub fn render(
             .into());
         }
         let reduce = jp2::reduction_for(plan.region, plan.width, plan.height, header.levels);
-        let part = jp2::decode(&file.path, Some(plan.region), reduce)?;
-        let decoded = Dimensions {
-            width: part.width(),
-            height: part.height(),
-        };
-        let sub = Plan {
-            region: full_rect(decoded),
-            ..*plan
-        };
-        run(&part, &sub)?
+        let (part, window) = jp2::decode(&file.path, &header, Some(plan.region), reduce)?;
+        pipeline::execute_window(&part, plan, window)
+            .map_err(|e| RenderError::Processing(e.to_string()))?
     } else if let Some(levels) = caches
         .levels
         .get_with(file.clone(), || pyramid::levels(&file.path).map(Arc::new))
+        .filter(|l| pyramid_fits(l, plan, max_source_pixels))
     {
         let level = pyramid::choose(&levels, plan.region, plan.width, plan.height);
         let copy = pyramid::is_copy(levels[0], level, plan.region, plan.width, plan.height);
-        let (part, window) = pyramid::read(&file.path, levels[0], level, plan.region, !copy)?;
+        let ratio = f64::from(plan.region.w) * f64::from(level.width)
+            / (f64::from(levels[0].width) * f64::from(plan.width.max(1)));
+        let margin = pyramid::margin_for(ratio, copy);
+        let (part, window) = pyramid::read(&file.path, levels[0], level, plan.region, margin)?;
         pipeline::execute_window(&part, plan, window)
             .map_err(|e| RenderError::Processing(e.to_string()))?
     } else {
-        let shrink = shrink_for(plan);
+        // DCT scaling applies to JPEG only; every other source is cached once, at full size.
+        let is_jpeg = file
+            .path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("jpeg"));
+        let shrink = if is_jpeg { shrink_for(plan) } else { 1 };
         let src: Arc<DynamicImage> = caches
             .decoded
             .try_get_with((file.clone(), shrink), || {
@@ -76,6 +78,22 @@ pub fn render(
         .map_err(|e| RenderError::Processing(e.to_string()))
 }
 
+/// Whether a request may take the tile path of a tiled TIFF: the image is within the pixel
+/// ceiling, and the window of the chosen level is at most 16 times the output area (else a
+/// single-level tiled TIFF would be read whole for every zoomed-out request; such requests
+/// take the cached whole decode instead).
+fn pyramid_fits(levels: &[pyramid::Level], plan: &Plan, max_source_pixels: u64) -> bool {
+    let full = levels[0];
+    if u64::from(full.width) * u64::from(full.height) > max_source_pixels {
+        return false;
+    }
+    let level = pyramid::choose(levels, plan.region, plan.width, plan.height);
+    let f = f64::from(full.width) / f64::from(level.width);
+    let window = (f64::from(plan.region.w) / f) * (f64::from(plan.region.h) / f);
+    let out = f64::from(plan.width) * f64::from(plan.height);
+    window <= 16.0 * out.max(65_536.0)
+}
+
 /// The JPEG DCT shrink for a plan: the largest of 8, 4 or 2 by which the region can be
 /// reduced while staying at least the output size (1 when it cannot).
 pub fn shrink_for(plan: &Plan) -> u32 {
@@ -85,8 +103,4 @@ pub fn shrink_for(plan: &Plan) -> u32 {
         .into_iter()
         .find(|&s| f64::from(s) <= ratio)
         .unwrap_or(1)
-}
-
-fn run(img: &DynamicImage, plan: &Plan) -> Result<DynamicImage, RenderError> {
-    pipeline::execute(img, plan).map_err(|e| RenderError::Processing(e.to_string()))
 }

@@ -298,6 +298,15 @@ async fn gray_and_bitonal_qualities() {
     );
     assert_eq!(image::load_from_memory(&tif).unwrap().to_luma8(), l);
 
+    // Still one bit when the source has alpha, or rotation adds it (composited on white).
+    for path in [
+        "grid-alpha.png/full/full/0/bitonal.png",
+        "grid.png/full/full/30/bitonal.png",
+    ] {
+        let (_, _, png) = get(&format!("{base}/iiif/{path}")).await;
+        assert_eq!(png[24], 1, "{path}: PNG bit depth");
+    }
+
     let img = get_image(&format!("{base}/iiif/grid-gray/full/full/0/color.png")).await;
     assert!(img.color().has_color());
 }
@@ -452,6 +461,17 @@ async fn broken_sources_are_500_naming_the_identifier() {
     }
     // The server goes on serving.
     get_image(&format!("{base}/iiif/grid.png/full/50,/0/default.jpg")).await;
+}
+
+#[tokio::test]
+async fn the_pixel_ceiling_covers_tiled_sources_too() {
+    let base = start(&fixtures(), |c| c.max_source_pixels = 100_000).await;
+    for id in ["grid-tiled.tif", "grid.jpg", "grid.png"] {
+        let (status, _, body) =
+            get(&format!("{base}/iiif/{id}/0,0,64,64/full/0/default.png")).await;
+        assert_eq!(status, 500, "{id}");
+        assert!(String::from_utf8(body).unwrap().contains("ceiling"), "{id}");
+    }
 }
 
 #[tokio::test]

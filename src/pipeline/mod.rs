@@ -144,6 +144,12 @@ pub fn apply_quality(img: DynamicImage, quality: Quality) -> DynamicImage {
                 }
             };
             let (w, h) = (img.width(), img.height());
+            // Bitonal is pure black and white, one bit: transparency is composited on white.
+            let img = if bitonal && img.color().has_alpha() {
+                flatten_on_white(&img)
+            } else {
+                img
+            };
             // Gray and bitonal output are 8-bit; 16-bit gray comes down once, here.
             let img = match img {
                 DynamicImage::ImageLuma16(_) => DynamicImage::ImageLuma8(img.to_luma8()),
@@ -325,7 +331,10 @@ mod tests {
         assert_eq!(g.color(), image::ColorType::L8);
         assert_eq!(g.to_luma8().get_pixel(10, 10).0, [54]);
         p.quality = Quality::Bitonal;
-        let b = execute(&quadrants(), &p).unwrap().to_luma8();
+        let with_alpha = DynamicImage::ImageRgba8(quadrants().to_rgba8());
+        let b = execute(&with_alpha, &p).unwrap();
+        assert_eq!(b.color(), image::ColorType::L8, "bitonal drops alpha");
+        let b = b.to_luma8();
         assert_eq!(b.get_pixel(10, 10).0, [0]);
         assert_eq!(b.get_pixel(150, 90).0, [255]);
         assert!(b.pixels().all(|p| p.0[0] == 0 || p.0[0] == 255));

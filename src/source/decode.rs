@@ -60,7 +60,8 @@ pub fn decode(path: &Path, max_pixels: u64) -> Result<DynamicImage, SourceError>
         });
     }
     if super::jp2::is_jp2_file(path) {
-        return super::jp2::decode(path, None, 0);
+        let header = super::jp2::read_header(path)?;
+        return super::jp2::decode(path, &header, None, 0).map(|(img, _)| img);
     }
     let bytes = std::fs::read(path).map_err(decode_err)?;
     let reader = ImageReader::new(Cursor::new(&bytes))

@@ -5,13 +5,10 @@
 //! Decoding reads through a file stream: `jpeg2k` 0.10's in-memory stream mishandles the
 //! skips that partial decodes of tiled codestreams need (every region of a 1024-px-tiled
 //! image failed with both OpenJPEG backends), while its file stream decodes them correctly.
-//!
-//! Decoding reads through a file stream: `jpeg2k` 0.10's in-memory stream mishandles the
-//! skips that partial decodes of tiled codestreams need (every region of a 1024-px-tiled
-//! image failed with both OpenJPEG backends), while its file stream decodes them correctly.
 
 use super::SourceError;
 use crate::iiif::{Dimensions, Rect};
+use crate::pipeline::Window;
 use image::DynamicImage;
 use jpeg2k::{DecodeArea, DecodeParameters};
 use std::io::Read;
@@ -31,6 +28,8 @@ pub struct Header {
     pub tile: (u32, u32),
     /// Number of wavelet decomposition levels (resolution levels - 1).
     pub levels: u32,
+    /// The image's offset on the codestream canvas (XOsiz, YOsiz).
+    pub origin: (u32, u32),
 }
 
 /// Whether bytes start like a JP2 file or a J2K codestream.
@@ -75,14 +74,15 @@ pub fn parse_header(bytes: &[u8]) -> Option<Header> {
         dims: Dimensions { width, height },
         tile: (tw.min(width), th.min(height)),
         levels: levels.min(32),
+        origin: (x0, y0),
     })
 }
 
-/// Reads the header from the first megabyte of a file.
+/// Reads the header from the first 16 MiB of a file (boxes before the codestream included).
 pub fn read_header(path: &Path) -> Result<Header, SourceError> {
     let mut head = Vec::new();
     std::fs::File::open(path)
-        .and_then(|f| f.take(1 << 20).read_to_end(&mut head))
+        .and_then(|f| f.take(16 << 20).read_to_end(&mut head))
         .map_err(|e| SourceError::Decode(e.to_string()))?;
     parse_header(&head).ok_or_else(|| SourceError::Decode("invalid JPEG 2000 header".into()))
 }
@@ -101,15 +101,35 @@ pub fn reduction_for(region: Rect, out_w: u32, out_h: u32, levels: u32) -> u32 {
 }
 
 /// Decodes `region` (all of the image when `None`) of the file at resolution reduction
-/// `reduce`: the result is about `region / 2^reduce` pixels.
-pub fn decode(path: &Path, region: Option<Rect>, reduce: u32) -> Result<DynamicImage, SourceError> {
+/// `reduce`, and returns it with the window it covers in image coordinates. OpenJPEG's
+/// reduced grid starts at `ceil(canvas / 2^reduce)`, so the window's origin is that pixel's
+/// position, not the region's.
+pub fn decode(
+    path: &Path,
+    header: &Header,
+    region: Option<Rect>,
+    reduce: u32,
+) -> Result<(DynamicImage, Window), SourceError> {
+    let f = 1u32 << reduce.min(31);
+    let (ox, oy) = header.origin;
     let mut params = DecodeParameters::new().reduce(reduce);
+    let (mut x0, mut y0) = (0.0, 0.0);
     if let Some(r) = region {
-        params = params.decode_area(Some(DecodeArea::new(r.x, r.y, r.x + r.w, r.y + r.h)));
+        let (ax, ay) = (r.x + ox, r.y + oy);
+        params = params.decode_area(Some(DecodeArea::new(ax, ay, ax + r.w, ay + r.h)));
+        x0 = f64::from(ax.div_ceil(f) * f) - f64::from(ox);
+        y0 = f64::from(ay.div_ceil(f) * f) - f64::from(oy);
     }
     let img = jpeg2k::Image::from_file_with(path, params)
         .map_err(|e| SourceError::Decode(e.to_string()))?;
-    DynamicImage::try_from(&img).map_err(|e| SourceError::Decode(e.to_string()))
+    let img = DynamicImage::try_from(&img).map_err(|e| SourceError::Decode(e.to_string()))?;
+    let window = Window {
+        x0,
+        y0,
+        fx: f64::from(f),
+        fy: f64::from(f),
+    };
+    Ok((img, window))
 }
 
 #[cfg(test)]
@@ -144,10 +164,11 @@ mod tests {
         );
         assert_eq!(h.tile, (300, 200));
         assert!(h.levels >= 3, "{h:?}");
-        let full = decode(&path, None, 0).unwrap();
+        let (full, _) = decode(&path, &h, None, 0).unwrap();
         assert_eq!((full.width(), full.height()), (300, 200));
-        let part = decode(
+        let (part, win) = decode(
             &path,
+            &h,
             Some(Rect {
                 x: 100,
                 y: 50,
@@ -158,6 +179,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!((part.width(), part.height()), (100, 50));
+        assert_eq!((win.x0, win.y0, win.fx), (100.0, 50.0, 2.0));
         assert!(parse_header(b"garbage").is_none());
     }
 }

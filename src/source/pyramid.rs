@@ -36,7 +36,13 @@ pub fn levels(path: &Path) -> Option<Vec<Level>> {
     let file = std::fs::File::open(path).ok()?;
     let mut d = Decoder::new(BufReader::new(file)).ok()?;
     let usable = |d: &mut Decoder<BufReader<std::fs::File>>| {
+        let planar = d
+            .find_tag(Tag::PlanarConfiguration)
+            .ok()
+            .flatten()
+            .and_then(|v| v.into_u16().ok());
         d.get_chunk_type() == ChunkType::Tile
+            && planar.is_none_or(|p| p == 1)
             && matches!(
                 d.colortype(),
                 Ok(ColorType::Gray(8)
@@ -74,7 +80,15 @@ pub fn levels(path: &Path) -> Option<Vec<Level>> {
         // A reduction keeps the aspect ratio (to a pixel) and is smaller than the last level.
         let same_shape = (u64::from(w) * u64::from(h0)).abs_diff(u64::from(h) * u64::from(w0))
             <= u64::from(w0.max(h0));
-        if w < last.width && same_shape && usable(&mut d) {
+        // Only reduced-resolution subfiles (NewSubfileType bit 0) are levels; other pages of a
+        // multi-page TIFF are other pictures.
+        let reduced = d
+            .find_tag(Tag::NewSubfileType)
+            .ok()
+            .flatten()
+            .and_then(|v| v.into_u32().ok())
+            .is_some_and(|t| t & 1 == 1);
+        if w < last.width && same_shape && reduced && usable(&mut d) {
             out.push(Level {
                 ifd,
                 width: w,
@@ -103,9 +117,16 @@ pub fn choose(levels: &[Level], region: Rect, out_w: u32, out_h: u32) -> Level {
     best
 }
 
-/// Pixels of margin read around a region that will be resampled, so that the filter sees the
-/// neighbours a whole-image resize would (tiles then join without seams).
-const MARGIN: u32 = 4;
+/// The margin, in level pixels, to read around a region resampled at `ratio` level pixels per
+/// output pixel: Lanczos3 reaches 3 output pixels, so `ceil(3 * ratio) + 1`, and none for a
+/// plain copy. Tiles then join as a whole-image resize would, without seams.
+pub fn margin_for(ratio: f64, copy: bool) -> u32 {
+    if copy {
+        0
+    } else {
+        (3.0 * ratio.max(1.0)).ceil() as u32 + 1
+    }
+}
 
 /// Whether taking `region` from `level` to `out_w`×`out_h` is a plain copy (no resampling, so
 /// no margin): the region covers exactly that many whole pixels of the level.
@@ -123,20 +144,21 @@ pub fn is_copy(full: Level, level: Level, region: Rect, out_w: u32, out_h: u32) 
         && (f64::from(region.h) / fy).ceil() as u32 == out_h
 }
 
-/// Reads the tiles of `level` under `region` (full-resolution coordinates), plus a margin
-/// unless the request is a plain copy, and returns them as one image with the window it
-/// covers. The embedded ICC profile, if any, is applied.
+/// Reads the tiles of `level` under `region` (full-resolution coordinates), plus `margin`
+/// level pixels, and returns them as one image with the window it covers. The embedded ICC
+/// profile, if any, is applied.
 pub fn read(
     path: &Path,
     full: Level,
     level: Level,
     region: Rect,
-    margin: bool,
+    margin: u32,
 ) -> Result<(DynamicImage, Window), SourceError> {
-    let margin = if margin { MARGIN } else { 0 };
     let err = |e: tiff::TiffError| SourceError::Decode(e.to_string());
     let file = std::fs::File::open(path).map_err(|e| SourceError::Decode(e.to_string()))?;
-    let mut d = Decoder::new(BufReader::new(file)).map_err(err)?;
+    let mut d = Decoder::new(BufReader::new(file))
+        .map_err(err)?
+        .with_limits(tiff::decoder::Limits::unlimited());
     let icc = d
         .find_tag(Tag::IccProfile)
         .ok()
@@ -164,7 +186,11 @@ pub fn read(
     };
     let (tw, th) = d.chunk_dimensions();
     let across = level.width.div_ceil(tw);
-    let mut buf = vec![0u8; ww as usize * wh as usize * channels];
+    let len = (ww as usize)
+        .checked_mul(wh as usize)
+        .and_then(|n| n.checked_mul(channels))
+        .ok_or_else(|| SourceError::Decode("tile window too large".into()))?;
+    let mut buf = vec![0u8; len];
     for ty in y0 / th..=(y1 - 1) / th {
         for tx in x0 / tw..=(x1 - 1) / tw {
             let index = ty * across + tx;
@@ -274,7 +300,7 @@ mod tests {
             w: 120,
             h: 100,
         };
-        let (img, win) = read(&path, levels[0], levels[0], region, true).unwrap();
+        let (img, win) = read(&path, levels[0], levels[0], region, 4).unwrap();
         assert_eq!((win.x0, win.y0, win.fx), (86.0, 36.0, 1.0));
         let whole = image::open(&path).unwrap().to_rgb8();
         let part = img.to_rgb8();

@@ -9,8 +9,12 @@ use tiff::decoder::{Decoder, DecodingResult};
 use tiff::tags::Tag;
 use tiff::ColorType;
 
+/// A decoder without the crate's default 256 MiB buffer limit: callers check the image's
+/// pixel count against the configured ceiling before decoding.
 fn decoder(bytes: &[u8]) -> Result<Decoder<Cursor<&[u8]>>, String> {
-    Decoder::new(Cursor::new(bytes)).map_err(|e| e.to_string())
+    Decoder::new(Cursor::new(bytes))
+        .map(|d| d.with_limits(tiff::decoder::Limits::unlimited()))
+        .map_err(|e| e.to_string())
 }
 
 /// The embedded ICC profile of the first image, if any.
