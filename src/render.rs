@@ -53,6 +53,9 @@ pub fn render(
         let copy = pyramid::is_copy(levels[0], level, plan.region, plan.width, plan.height);
         let ratio = f64::from(plan.region.w) * f64::from(level.width)
             / (f64::from(levels[0].width) * f64::from(plan.width.max(1)));
+        if let Some(bytes) = passthrough(&file.path, levels[0], level, plan, copy)? {
+            return Ok(bytes);
+        }
         let margin = pyramid::margin_for(ratio, copy);
         let (part, window) = pyramid::read(&file.path, levels[0], level, plan.region, margin)?;
         pipeline::execute_window(&part, plan, window)
@@ -76,6 +79,39 @@ pub fn render(
     };
     encode::encode(&out, plan.format, jpeg_quality)
         .map_err(|e| RenderError::Processing(e.to_string()))
+}
+
+/// The stored JPEG bytes of a tile, when the request is exactly one interior stored tile of a
+/// level, in the default quality, as JPEG, unrotated: no decode, no encode.
+fn passthrough(
+    path: &std::path::Path,
+    full: pyramid::Level,
+    level: pyramid::Level,
+    plan: &Plan,
+    copy: bool,
+) -> Result<Option<Vec<u8>>, RenderError> {
+    let plain = copy
+        && plan.format == crate::iiif::Format::Jpg
+        && plan.quality == crate::iiif::Quality::Default
+        && plan.degrees == 0.0
+        && !plan.mirror;
+    if !plain {
+        return Ok(None);
+    }
+    let fx = f64::from(full.width) / f64::from(level.width);
+    let fy = f64::from(full.height) / f64::from(level.height);
+    let (lx, ly) = (
+        (f64::from(plan.region.x) / fx) as u32,
+        (f64::from(plan.region.y) / fy) as u32,
+    );
+    let (tw, th) = level.tile;
+    let aligned = tw > 0 && th > 0 && lx % tw == 0 && ly % th == 0;
+    let whole_tile =
+        (plan.width, plan.height) == (tw, th) && lx + tw <= level.width && ly + th <= level.height;
+    if !(aligned && whole_tile) {
+        return Ok(None);
+    }
+    Ok(pyramid::stored_jpeg_tile(path, level, lx / tw, ly / th)?)
 }
 
 /// Whether a request may take the tile path of a tiled TIFF: the image is within the pixel

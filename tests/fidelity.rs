@@ -276,3 +276,57 @@ async fn pyramidal_tiffs_serve_tiles_from_their_levels() {
     }
     report(&rows);
 }
+
+#[tokio::test]
+async fn stored_jpeg_tiles_pass_through_undecoded() {
+    let base = start(&dir(), |_| {}).await;
+    let truth = image::open(dir().join("base.png")).unwrap();
+    let mut rows = Vec::new();
+    // An interior stored tile (128 px tiles) at full resolution: the stored bytes, with the
+    // TIFF's JPEG tables spliced in. Tessera's own encoder always writes a JFIF segment; the
+    // stored tiles have none.
+    let url = format!("{base}/iiif/pyramid-jpeg.tif/128,128,128,128/128,/0/default.jpg");
+    let (status, headers, body) = get(&url).await;
+    assert_eq!(
+        (status.as_u16(), headers["content-type"].to_str().unwrap()),
+        (200, "image/jpeg")
+    );
+    assert!(!body.windows(5).any(|w| w == b"JFIF\0"), "passed through");
+    let img = image::load_from_memory(&body).unwrap();
+    assert_eq!(img.dimensions(), (128, 128));
+    rows.push(Row {
+        what: "pyramid-jpeg.tif stored tile 1,1 passed through".into(),
+        db: psnr(&img, &truth.crop_imm(128, 128, 128, 128)),
+        min: 38.0,
+    });
+    // The same tile from the half-size level (region 256,0,256,256 -> 128 px).
+    let url = format!("{base}/iiif/pyramid-jpeg.tif/256,0,256,256/128,/0/default.jpg");
+    let (_, _, body) = get(&url).await;
+    assert!(
+        !body.windows(5).any(|w| w == b"JFIF\0"),
+        "level 1 tile passed through"
+    );
+    // Unaligned regions and edge tiles are decoded and encoded, at their exact size.
+    for (path, dims) in [
+        ("100,100,128,128/128,", (128, 128)),
+        ("512,384,88,16/88,", (88, 16)),
+    ] {
+        let (_, _, body) = get(&format!(
+            "{base}/iiif/pyramid-jpeg.tif/{path}/0/default.jpg"
+        ))
+        .await;
+        assert!(body.windows(5).any(|w| w == b"JFIF\0"), "{path} re-encoded");
+        let img = image::load_from_memory(&body).unwrap();
+        assert_eq!(img.dimensions(), dims, "{path}");
+    }
+    // Gray output of a stored tile is not a passthrough.
+    let (_, _, body) = get(&format!(
+        "{base}/iiif/pyramid-jpeg.tif/128,128,128,128/128,/0/gray.jpg"
+    ))
+    .await;
+    assert_eq!(
+        image::load_from_memory(&body).unwrap().color(),
+        image::ColorType::L8
+    );
+    report(&rows);
+}

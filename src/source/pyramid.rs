@@ -245,6 +245,80 @@ pub fn read(
     Ok((img, window))
 }
 
+/// The bytes of stored tile (`tx`, `ty`) of `level` as a complete JPEG, when the TIFF stores
+/// its tiles as JPEG (compression 7) in gray, RGB or YCbCr without an ICC profile: the tile's
+/// abbreviated datastream with the shared `JPEGTables` spliced in after its SOI marker. This
+/// is the zero-decode path; `Ok(None)` when the tile cannot be sent as it is stored.
+pub fn stored_jpeg_tile(
+    path: &Path,
+    level: Level,
+    tx: u32,
+    ty: u32,
+) -> Result<Option<Vec<u8>>, SourceError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let err = |e: tiff::TiffError| SourceError::Decode(e.to_string());
+    let io = |e: std::io::Error| SourceError::Decode(e.to_string());
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut d = Decoder::new(BufReader::new(file.try_clone().map_err(io)?))
+        .map_err(err)?
+        .with_limits(tiff::decoder::Limits::unlimited());
+    if d.find_tag(Tag::IccProfile).ok().flatten().is_some() {
+        return Ok(None);
+    }
+    d.seek_to_image(level.ifd).map_err(err)?;
+    let tag16 = |d: &mut Decoder<_>, t| {
+        d.find_tag(t)
+            .ok()
+            .flatten()
+            .and_then(|v: tiff::decoder::ifd::Value| v.into_u16().ok())
+    };
+    let compression = tag16(&mut d, Tag::Compression);
+    let photometric = tag16(&mut d, Tag::PhotometricInterpretation);
+    if compression != Some(7) || !matches!(photometric, Some(1 | 2 | 6)) {
+        return Ok(None);
+    }
+    if !matches!(d.colortype(), Ok(ColorType::Gray(8) | ColorType::RGB(8))) {
+        return Ok(None);
+    }
+    let tables = d
+        .find_tag(Tag::JPEGTables)
+        .ok()
+        .flatten()
+        .and_then(|v| v.into_u8_vec().ok());
+    let offsets = d
+        .get_tag(Tag::TileOffsets)
+        .and_then(|v| v.into_u64_vec())
+        .map_err(err)?;
+    let counts = d
+        .get_tag(Tag::TileByteCounts)
+        .and_then(|v| v.into_u64_vec())
+        .map_err(err)?;
+    let index = (ty * level.width.div_ceil(level.tile.0.max(1)) + tx) as usize;
+    let (Some(&offset), Some(&count)) = (offsets.get(index), counts.get(index)) else {
+        return Ok(None);
+    };
+    if !(4..=64 << 20).contains(&count) {
+        return Ok(None);
+    }
+    let mut tile = vec![0u8; count as usize];
+    file.seek(SeekFrom::Start(offset)).map_err(io)?;
+    file.read_exact(&mut tile).map_err(io)?;
+    if !tile.starts_with(&[0xFF, 0xD8]) {
+        return Ok(None);
+    }
+    let Some(tables) = tables else {
+        return Ok(Some(tile));
+    };
+    if tables.len() < 4 || !tables.starts_with(&[0xFF, 0xD8]) || !tables.ends_with(&[0xFF, 0xD9]) {
+        return Ok(None);
+    }
+    let mut out = Vec::with_capacity(tables.len() + tile.len());
+    out.extend_from_slice(&tile[..2]);
+    out.extend_from_slice(&tables[2..tables.len() - 2]);
+    out.extend_from_slice(&tile[2..]);
+    Ok(Some(out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
