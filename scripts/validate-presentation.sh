@@ -10,7 +10,6 @@ bin="${1:-target/release/tessera}"
 venv=target/conformance-venv
 scripts/setup-conformance.sh "$venv" >/dev/null
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 tmp=$(mktemp -d)
 key="ci-staff-$(date +%s%N)"
 cat >"$tmp/tessera.toml" <<TOML
@@ -19,12 +18,9 @@ key = "$key"
 privileged = true
 name = "ci"
 TOML
-"$bin" serve --config "$tmp/tessera.toml" --bind "127.0.0.1:$port" --images sample-images --records manifests >"$tmp/log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
-for _ in $(seq 1 100); do
-  python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/collections/top', timeout=1)" 2>/dev/null && break
-  sleep 0.1
-done
+. scripts/lib-serve.sh
+trap 'stop_tessera; rm -rf "$tmp"' EXIT
+start_tessera "$bin" /collections/top --config "$tmp/tessera.toml" --images sample-images --records manifests
+port=$PORT
 "$venv/bin/python" scripts/validate_presentation.py "http://127.0.0.1:$port"
 "$venv/bin/python" scripts/validate_presentation.py "http://127.0.0.1:$port" "$key"

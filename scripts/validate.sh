@@ -13,16 +13,11 @@ bin="${1:-target/release/tessera}"
 venv=target/conformance-venv
 scripts/setup-conformance.sh "$venv" >/dev/null
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-log=$(mktemp)
-"$bin" serve --bind "127.0.0.1:$port" --images sample-images >"$log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
 id=67352ccc-d1b0-11e1-89ae-279075081939
-for _ in $(seq 1 100); do
-  python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/iiif/$id/info.json', timeout=1)" 2>/dev/null && break
-  sleep 0.1
-done
+. scripts/lib-serve.sh
+trap stop_tessera EXIT
+start_tessera "$bin" "/iiif/$id/info.json" --images sample-images
+port=$PORT
 
 out=$("$venv/bin/iiif-validate.py" -s "127.0.0.1:$port" -p iiif -i "$id" --version=2.0 --level 3 2>&1 || true)
 echo "$out" | grep -E '^\[[0-9]+\] test ' || true

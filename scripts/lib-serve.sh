@@ -1,0 +1,29 @@
+# Sourced by the check scripts: start a Tessera binary on a free loopback port and wait until
+# a path answers. Sets PORT and TESSERA_PID; the caller's EXIT trap should call stop_tessera.
+#
+#   start_tessera BIN READY_PATH [serve flags...]
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+start_tessera() {
+  local bin="$1" ready="$2"
+  shift 2
+  PORT=$(free_port)
+  TESSERA_LOG=$(mktemp)
+  "$bin" serve --bind "127.0.0.1:$PORT" "$@" >"$TESSERA_LOG" 2>&1 &
+  TESSERA_PID=$!
+  for _ in $(seq 1 100); do
+    python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT$ready', timeout=1)" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "tessera did not answer $ready; its log:" >&2
+  cat "$TESSERA_LOG" >&2
+  return 1
+}
+
+stop_tessera() {
+  kill "${TESSERA_PID:-}" 2>/dev/null || true
+  rm -f "${TESSERA_LOG:-}"
+}
