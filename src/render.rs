@@ -51,8 +51,8 @@ pub fn render(
     {
         let level = pyramid::choose(&levels, plan.region, plan.width, plan.height);
         let copy = pyramid::is_copy(levels[0], level, plan.region, plan.width, plan.height);
-        let ratio = f64::from(plan.region.w) * f64::from(level.width)
-            / (f64::from(levels[0].width) * f64::from(plan.width.max(1)));
+        let ratio = f64::from(plan.region.w)
+            / (pyramid::factors(levels[0], level).0 * f64::from(plan.width.max(1)));
         if let Some(bytes) = passthrough(&file.path, levels[0], level, plan, copy)? {
             return Ok(bytes);
         }
@@ -98,8 +98,7 @@ fn passthrough(
     if !plain {
         return Ok(None);
     }
-    let fx = f64::from(full.width) / f64::from(level.width);
-    let fy = f64::from(full.height) / f64::from(level.height);
+    let (fx, fy) = pyramid::factors(full, level);
     let (lx, ly) = (
         (f64::from(plan.region.x) / fx) as u32,
         (f64::from(plan.region.y) / fy) as u32,
@@ -124,7 +123,7 @@ fn pyramid_fits(levels: &[pyramid::Level], plan: &Plan, max_source_pixels: u64) 
         return false;
     }
     let level = pyramid::choose(levels, plan.region, plan.width, plan.height);
-    let f = f64::from(full.width) / f64::from(level.width);
+    let (f, _) = pyramid::factors(full, level);
     let window = (f64::from(plan.region.w) / f) * (f64::from(plan.region.h) / f);
     let out = f64::from(plan.width) * f64::from(plan.height);
     window <= 16.0 * out.max(65_536.0)

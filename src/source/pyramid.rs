@@ -100,14 +100,31 @@ pub fn levels(path: &Path) -> Option<Vec<Level>> {
     Some(out)
 }
 
+/// Full-resolution pixels per level pixel. A level of `floor` or `ceil(full / 2^k)` pixels on
+/// both axes (libvips halves rounding down, other writers round up) is an exact 2^k
+/// reduction, whose last pixel is partial or dropped; any other level is its size ratio.
+pub fn factors(full: Level, level: Level) -> (f64, f64) {
+    let ratio = f64::from(full.width) / f64::from(level.width.max(1));
+    let k = ratio.log2().round().clamp(0.0, 30.0) as u32;
+    let f = 1u32 << k;
+    let halved = |full: u32, level: u32| level == full / f || level == full.div_ceil(f);
+    if halved(full.width, level.width) && halved(full.height, level.height) {
+        (f64::from(f), f64::from(f))
+    } else {
+        (
+            ratio,
+            f64::from(full.height) / f64::from(level.height.max(1)),
+        )
+    }
+}
+
 /// The level to read for `region` of the full image going to `out_w`×`out_h`: the smallest
 /// one that still has at least as many pixels across the region as the output.
 pub fn choose(levels: &[Level], region: Rect, out_w: u32, out_h: u32) -> Level {
     let full = levels[0];
     let mut best = full;
     for l in levels {
-        let fx = f64::from(full.width) / f64::from(l.width);
-        let fy = f64::from(full.height) / f64::from(l.height);
+        let (fx, fy) = factors(full, *l);
         if f64::from(region.w) / fx >= f64::from(out_w)
             && f64::from(region.h) / fy >= f64::from(out_h)
         {
@@ -131,8 +148,7 @@ pub fn margin_for(ratio: f64, copy: bool) -> u32 {
 /// Whether taking `region` from `level` to `out_w`×`out_h` is a plain copy (no resampling, so
 /// no margin): the region covers exactly that many whole pixels of the level.
 pub fn is_copy(full: Level, level: Level, region: Rect, out_w: u32, out_h: u32) -> bool {
-    let fx = f64::from(full.width) / f64::from(level.width);
-    let fy = f64::from(full.height) / f64::from(level.height);
+    let (fx, fy) = factors(full, level);
     let whole = |v: u32, f: f64| (f64::from(v) / f).fract() == 0.0;
     let edge_w = region.x + region.w == full.width;
     let edge_h = region.y + region.h == full.height;
@@ -165,8 +181,7 @@ pub fn read(
         .flatten()
         .and_then(|v| v.into_u8_vec().ok());
     d.seek_to_image(level.ifd).map_err(err)?;
-    let fx = f64::from(full.width) / f64::from(level.width);
-    let fy = f64::from(full.height) / f64::from(level.height);
+    let (fx, fy) = factors(full, level);
     // The region in level pixels, widened by the margin and clamped to the level.
     let x0 = ((f64::from(region.x) / fx).floor() as u32).saturating_sub(margin);
     let y0 = ((f64::from(region.y) / fy).floor() as u32).saturating_sub(margin);
@@ -322,6 +337,26 @@ pub fn stored_jpeg_tile(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn halvings_rounded_up_are_exact_powers_of_two() {
+        let l = |width, height| Level {
+            ifd: 0,
+            width,
+            height,
+            tile: (256, 256),
+        };
+        assert_eq!(factors(l(10_000, 6_667), l(5_000, 3_334)), (2.0, 2.0));
+        assert_eq!(
+            factors(l(10_000, 6_667), l(5_000, 3_333)),
+            (2.0, 2.0),
+            "vips rounds down"
+        );
+        assert_eq!(factors(l(10_000, 6_667), l(156, 104)), (64.0, 64.0));
+        assert_eq!(factors(l(10_000, 6_667), l(157, 105)), (64.0, 64.0));
+        let odd = factors(l(1000, 600), l(300, 200));
+        assert!((odd.0 - 3.333).abs() < 0.01 && odd.1 == 3.0);
+    }
 
     #[test]
     fn choose_takes_the_smallest_sufficient_level() {
