@@ -11,6 +11,9 @@ use std::sync::Arc;
 /// The three caches of a running server.
 #[derive(Clone)]
 pub struct Caches {
+    /// Identifier -> resolved file, remembered for [`RESOLVE_TTL`] so that warm requests make
+    /// no file-system calls; a replaced file is seen within that time.
+    pub resolved: Cache<String, SourceFile>,
     /// Image dimensions by source version.
     pub info: Cache<SourceFile, Dimensions>,
     /// Whole decoded images by source version and shrink factor (1 = full size).
@@ -20,6 +23,9 @@ pub struct Caches {
     /// Encoded responses by source version and canonical request.
     pub encoded: Cache<(SourceFile, String), Bytes>,
 }
+
+/// How long an identifier's resolution to a file (and its size and mtime) is trusted.
+pub const RESOLVE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Weight in KiB, so that budgets above 4 GiB still fit moka's `u32` weights.
 fn kib(bytes: usize) -> u32 {
@@ -32,6 +38,10 @@ impl Caches {
     /// Creates caches with the given budgets in MiB.
     pub fn new(decoded_mb: u64, encoded_mb: u64) -> Caches {
         Caches {
+            resolved: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(RESOLVE_TTL)
+                .build(),
             info: Cache::new(100_000),
             levels: Cache::new(100_000),
             decoded: Cache::builder()

@@ -109,7 +109,7 @@ async fn blocking<T: Send + 'static>(
 
 /// Resolves an identifier and reads (or recalls) its dimensions.
 pub(crate) fn open(st: &AppState, id: &str) -> Result<(SourceFile, Dimensions), Error> {
-    let file = source::resolve(&st.root, id).map_err(|e| Error::from_source(e, id))?;
+    let file = resolve(st, id)?;
     let dims = st
         .caches
         .info
@@ -118,11 +118,19 @@ pub(crate) fn open(st: &AppState, id: &str) -> Result<(SourceFile, Dimensions), 
     Ok((file, dims))
 }
 
+/// Resolves an identifier to its file, remembering the answer briefly.
+fn resolve(st: &AppState, id: &str) -> Result<SourceFile, Error> {
+    st.caches
+        .resolved
+        .try_get_with(id.to_string(), || source::resolve(&st.root, id))
+        .map_err(|e| Error::from_source(Arc::unwrap_or_clone(e), id))
+}
+
 /// Resolves an image for a caller and decides its access on the resolved file, so that every
 /// spelling of an identifier gets the same rule; a restricted image is refused before its
 /// dimensions are read.
 fn open_for(st: &AppState, t: &Target) -> Result<(SourceFile, Dimensions, Access), Error> {
-    let file = source::resolve(&st.root, &t.id).map_err(|e| Error::from_source(e, &t.id))?;
+    let file = resolve(st, &t.id)?;
     let access = match t.who {
         Caller::Privileged => Access::Public,
         _ => st.file_access(&file, &t.id),
@@ -237,6 +245,9 @@ async fn image(
     headers: &HeaderMap,
     box_is_maximum: bool,
 ) -> Result<Response, Error> {
+    if let Some(resp) = from_memory(&st, base, &t, &req, headers, box_is_maximum) {
+        return Ok(resp);
+    }
     let _queued = st
         .queue
         .clone()
@@ -292,32 +303,96 @@ async fn image(
         })
     })
     .await?;
-    let mut resp = match made {
-        Made::NotModified(tag) => (StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response(),
+    let resp = match made {
+        Made::NotModified(tag) => not_modified_response(tag, who),
         Made::Image {
             bytes,
             etag,
             canonical,
-        } => {
-            let link = format!(
-                "<{LEVEL2}>;rel=\"profile\",<{base}/{}/{canonical}>;rel=\"canonical\"",
-                encode_identifier(&id)
-            );
-            (
-                [
-                    (header::CONTENT_TYPE, req.format.media_type().to_string()),
-                    (header::LINK, link),
-                    (header::ETAG, etag),
-                ],
-                [(
-                    header::CACHE_CONTROL,
-                    cache_control(st.config.cache_max_age),
-                )],
-                bytes,
-            )
-                .into_response()
-        }
+        } => image_response(&st, base, &id, req.format, bytes, etag, &canonical, who),
     };
-    private_if_keyed(&mut resp, who);
     Ok(resp)
+}
+
+/// Serves a response already made for this request straight from memory, with no file-system
+/// call and no worker: the identifier's file, its size and the encoded bytes must all be
+/// cached. `None` sends the request down the full path (which also makes every error).
+fn from_memory(
+    st: &AppState,
+    base: &str,
+    t: &Target,
+    req: &ImageRequest,
+    headers: &HeaderMap,
+    box_is_maximum: bool,
+) -> Option<Response> {
+    let file = st.caches.resolved.get(&t.id)?;
+    let dims = st.caches.info.get(&file)?;
+    let access = match t.who {
+        Caller::Privileged => Access::Public,
+        _ => st.file_access(&file, &t.id),
+    };
+    if access == Access::Restricted {
+        return None;
+    }
+    let limits = limits_for(st.limits, access, dims);
+    let plan = if box_is_maximum {
+        fit_plan(req, dims, &limits).ok()?
+    } else {
+        plan(req, dims, &limits).ok()?
+    };
+    let canonical = canonical_path(&plan, dims);
+    let tag = etag(&file.version(), &canonical);
+    if not_modified(headers, &tag) {
+        return Some(not_modified_response(tag, t.who));
+    }
+    let key = (file, format!("{canonical}|{}", access.class()));
+    let bytes = st.caches.encoded.get(&key)?;
+    Some(image_response(
+        st,
+        base,
+        &t.id,
+        plan.format,
+        bytes,
+        tag,
+        &canonical,
+        t.who,
+    ))
+}
+
+fn not_modified_response(tag: String, who: Caller) -> Response {
+    let mut resp = (StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response();
+    private_if_keyed(&mut resp, who);
+    resp
+}
+
+#[allow(clippy::too_many_arguments)]
+fn image_response(
+    st: &AppState,
+    base: &str,
+    id: &str,
+    format: crate::iiif::Format,
+    bytes: Bytes,
+    etag: String,
+    canonical: &str,
+    who: Caller,
+) -> Response {
+    let link = format!(
+        "<{LEVEL2}>;rel=\"profile\",<{base}/{}/{canonical}>;rel=\"canonical\"",
+        encode_identifier(id)
+    );
+    let mut resp = (
+        [
+            (header::CONTENT_TYPE, format.media_type().to_string()),
+            (header::LINK, link),
+            (header::ETAG, etag),
+        ],
+        [(
+            header::CACHE_CONTROL,
+            cache_control(st.config.cache_max_age),
+        )],
+        bytes,
+    )
+        .into_response();
+    private_if_keyed(&mut resp, who);
+    resp
 }
