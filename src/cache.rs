@@ -20,6 +20,8 @@ pub struct Caches {
     pub decoded: Cache<(SourceFile, u32), Arc<DynamicImage>>,
     /// The resolution levels of tiled TIFFs (`None` for every other source).
     pub levels: Cache<SourceFile, Option<Arc<Vec<crate::source::pyramid::Level>>>>,
+    /// Stored-JPEG-tile indexes of pyramid levels, by source version and IFD.
+    pub jpeg_tiles: Cache<(SourceFile, usize), Option<Arc<crate::source::pyramid::JpegTiles>>>,
     /// Encoded responses by source version and canonical request.
     pub encoded: Cache<(SourceFile, String), Bytes>,
 }
@@ -44,6 +46,7 @@ impl Caches {
                 .build(),
             info: Cache::new(100_000),
             levels: Cache::new(100_000),
+            jpeg_tiles: Cache::new(10_000),
             decoded: Cache::builder()
                 .max_capacity(decoded_mb * 1024)
                 .weigher(|_, img: &Arc<DynamicImage>| kib(img.as_bytes().len()))

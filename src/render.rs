@@ -53,7 +53,7 @@ pub fn render(
         let copy = pyramid::is_copy(levels[0], level, plan.region, plan.width, plan.height);
         let ratio = f64::from(plan.region.w)
             / (pyramid::factors(levels[0], level).0 * f64::from(plan.width.max(1)));
-        if let Some(bytes) = passthrough(&file.path, levels[0], level, plan, copy)? {
+        if let Some(bytes) = passthrough(caches, file, levels[0], level, plan, copy)? {
             return Ok(bytes);
         }
         let margin = pyramid::margin_for(ratio, copy);
@@ -84,7 +84,8 @@ pub fn render(
 /// The stored JPEG bytes of a tile, when the request is exactly one interior stored tile of a
 /// level, in the default quality, as JPEG, unrotated: no decode, no encode.
 fn passthrough(
-    path: &std::path::Path,
+    caches: &Caches,
+    file: &SourceFile,
     full: pyramid::Level,
     level: pyramid::Level,
     plan: &Plan,
@@ -110,7 +111,22 @@ fn passthrough(
     if !(aligned && whole_tile) {
         return Ok(None);
     }
-    Ok(pyramid::stored_jpeg_tile(path, level, lx / tw, ly / th)?)
+    let index = caches
+        .jpeg_tiles
+        .try_get_with((file.clone(), level.ifd), || {
+            pyramid::jpeg_tiles(&file.path, level).map(|o| o.map(Arc::new))
+        })
+        .map_err(|e| RenderError::Source(Arc::unwrap_or_clone(e)))?;
+    match index {
+        Some(index) => Ok(pyramid::stored_jpeg_tile(
+            &file.path,
+            &index,
+            level,
+            lx / tw,
+            ly / th,
+        )?),
+        None => Ok(None),
+    }
 }
 
 /// Whether a request may take the tile path of a tiled TIFF: the image is within the pixel

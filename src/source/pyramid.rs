@@ -260,21 +260,22 @@ pub fn read(
     Ok((img, window))
 }
 
-/// The bytes of stored tile (`tx`, `ty`) of `level` as a complete JPEG, when the TIFF stores
-/// its tiles as JPEG (compression 7) in gray, RGB or YCbCr without an ICC profile: the tile's
-/// abbreviated datastream with the shared `JPEGTables` spliced in after its SOI marker. This
-/// is the zero-decode path; `Ok(None)` when the tile cannot be sent as it is stored.
-pub fn stored_jpeg_tile(
-    path: &Path,
-    level: Level,
-    tx: u32,
-    ty: u32,
-) -> Result<Option<Vec<u8>>, SourceError> {
-    use std::io::{Read, Seek, SeekFrom};
+/// What sending a level's stored JPEG tiles as they are needs: where each tile lies in the
+/// file, and the shared JPEG tables. Read once per level and kept in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JpegTiles {
+    offsets: Vec<u64>,
+    counts: Vec<u64>,
+    tables: Option<Vec<u8>>,
+}
+
+/// The stored-tile index of `level`, when the TIFF stores its tiles as JPEG (compression 7) in
+/// gray, RGB or YCbCr without an ICC profile; `Ok(None)` when its tiles cannot be sent as
+/// stored.
+pub fn jpeg_tiles(path: &Path, level: Level) -> Result<Option<JpegTiles>, SourceError> {
     let err = |e: tiff::TiffError| SourceError::Decode(e.to_string());
-    let io = |e: std::io::Error| SourceError::Decode(e.to_string());
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let mut d = Decoder::new(BufReader::new(file.try_clone().map_err(io)?))
+    let file = std::fs::File::open(path).map_err(|e| SourceError::Decode(e.to_string()))?;
+    let mut d = Decoder::new(BufReader::new(file))
         .map_err(err)?
         .with_limits(tiff::decoder::Limits::unlimited());
     if d.find_tag(Tag::IccProfile).ok().flatten().is_some() {
@@ -300,6 +301,11 @@ pub fn stored_jpeg_tile(
         .ok()
         .flatten()
         .and_then(|v| v.into_u8_vec().ok());
+    if let Some(t) = &tables {
+        if t.len() < 4 || !t.starts_with(&[0xFF, 0xD8]) || !t.ends_with(&[0xFF, 0xD9]) {
+            return Ok(None);
+        }
+    }
     let offsets = d
         .get_tag(Tag::TileOffsets)
         .and_then(|v| v.into_u64_vec())
@@ -308,25 +314,41 @@ pub fn stored_jpeg_tile(
         .get_tag(Tag::TileByteCounts)
         .and_then(|v| v.into_u64_vec())
         .map_err(err)?;
-    let index = (ty * level.width.div_ceil(level.tile.0.max(1)) + tx) as usize;
-    let (Some(&offset), Some(&count)) = (offsets.get(index), counts.get(index)) else {
+    Ok(Some(JpegTiles {
+        offsets,
+        counts,
+        tables,
+    }))
+}
+
+/// The bytes of stored tile (`tx`, `ty`) of `level` as a complete JPEG: the tile's abbreviated
+/// datastream with the shared tables spliced in after its SOI marker. This is the zero-decode
+/// path; `Ok(None)` when the tile is not a usable JPEG datastream.
+pub fn stored_jpeg_tile(
+    path: &Path,
+    index: &JpegTiles,
+    level: Level,
+    tx: u32,
+    ty: u32,
+) -> Result<Option<Vec<u8>>, SourceError> {
+    use std::os::unix::fs::FileExt;
+    let i = (ty * level.width.div_ceil(level.tile.0.max(1)) + tx) as usize;
+    let (Some(&offset), Some(&count)) = (index.offsets.get(i), index.counts.get(i)) else {
         return Ok(None);
     };
     if !(4..=64 << 20).contains(&count) {
         return Ok(None);
     }
+    let file = std::fs::File::open(path).map_err(|e| SourceError::Decode(e.to_string()))?;
     let mut tile = vec![0u8; count as usize];
-    file.seek(SeekFrom::Start(offset)).map_err(io)?;
-    file.read_exact(&mut tile).map_err(io)?;
+    file.read_exact_at(&mut tile, offset)
+        .map_err(|e| SourceError::Decode(e.to_string()))?;
     if !tile.starts_with(&[0xFF, 0xD8]) {
         return Ok(None);
     }
-    let Some(tables) = tables else {
+    let Some(tables) = &index.tables else {
         return Ok(Some(tile));
     };
-    if tables.len() < 4 || !tables.starts_with(&[0xFF, 0xD8]) || !tables.ends_with(&[0xFF, 0xD9]) {
-        return Ok(None);
-    }
     let mut out = Vec::with_capacity(tables.len() + tile.len());
     out.extend_from_slice(&tile[..2]);
     out.extend_from_slice(&tables[2..tables.len() - 2]);
