@@ -20,6 +20,8 @@ pub struct Caches {
     pub decoded: Cache<(SourceFile, u32), Arc<DynamicImage>>,
     /// The resolution levels of tiled TIFFs (`None` for every other source).
     pub levels: Cache<SourceFile, Option<Arc<Vec<crate::source::pyramid::Level>>>>,
+    /// JPEG 2000 codestream headers by source version (`None` for other sources).
+    pub jp2: Cache<SourceFile, Option<crate::source::jp2::Header>>,
     /// Stored-JPEG-tile indexes of pyramid levels, by source version and IFD.
     pub jpeg_tiles: Cache<(SourceFile, usize), Option<Arc<crate::source::pyramid::JpegTiles>>>,
     /// Encoded responses by source version and canonical request.
@@ -37,6 +39,15 @@ fn kib(bytes: usize) -> u32 {
 }
 
 impl Caches {
+    /// The JPEG 2000 header of a source, read once per source version.
+    pub fn jp2_header(&self, file: &SourceFile) -> Option<crate::source::jp2::Header> {
+        self.jp2.get_with(file.clone(), || {
+            let jp2 = crate::source::jp2::is_jp2_file(&file.path);
+            jp2.then(|| crate::source::jp2::read_header(&file.path).ok())
+                .flatten()
+        })
+    }
+
     /// Creates caches with the given budgets in MiB.
     pub fn new(decoded_mb: u64, encoded_mb: u64) -> Caches {
         Caches {
@@ -47,6 +58,7 @@ impl Caches {
             info: Cache::new(100_000),
             levels: Cache::new(100_000),
             jpeg_tiles: Cache::new(10_000),
+            jp2: Cache::new(100_000),
             decoded: Cache::builder()
                 .max_capacity(decoded_mb * 1024)
                 .weigher(|_, img: &Arc<DynamicImage>| kib(img.as_bytes().len()))

@@ -29,8 +29,7 @@ pub fn render(
     max_source_pixels: u64,
     jpeg_quality: u8,
 ) -> Result<Vec<u8>, RenderError> {
-    let out = if jp2::is_jp2_file(&file.path) {
-        let header = jp2::read_header(&file.path)?;
+    let out = if let Some(header) = caches.jp2_header(file) {
         let pixels = u64::from(header.dims.width) * u64::from(header.dims.height);
         if pixels > max_source_pixels {
             return Err(SourceError::TooManyPixels {

@@ -51,11 +51,15 @@ pub fn encode(
         Format::Jpg => {
             jpeg(img, jpeg_quality, &mut out).map_err(err)?;
         }
-        Format::Png if is_bilevel(img) => {
-            out = bilevel::png(img.as_luma8().expect("checked")).map_err(err)?;
+        Format::Png if bilevel_gray(img).is_some() => {
+            if let Some(g) = bilevel_gray(img) {
+                out = bilevel::png(g).map_err(err)?;
+            }
         }
-        Format::Tif if is_bilevel(img) => {
-            out = bilevel::tiff(img.as_luma8().expect("checked"));
+        Format::Tif if bilevel_gray(img).is_some() => {
+            if let Some(g) = bilevel_gray(img) {
+                out = bilevel::tiff(g);
+            }
         }
         Format::Png => {
             let enc =
@@ -101,9 +105,9 @@ pub fn encode(
     Ok(out)
 }
 
-/// Whether an image is pure black and white, so that one bit per pixel holds it exactly.
-fn is_bilevel(img: &DynamicImage) -> bool {
-    img.as_luma8().is_some_and(bilevel::is_bilevel)
+/// The image as gray when it is pure black and white, so that one bit per pixel holds it.
+fn bilevel_gray(img: &DynamicImage) -> Option<&image::GrayImage> {
+    img.as_luma8().filter(|g| bilevel::is_bilevel(g))
 }
 
 /// The image without alpha: gray stays gray, everything else becomes RGB over white.

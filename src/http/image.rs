@@ -180,10 +180,8 @@ async fn info(
     let tile_size = st.config.tile_size;
     let (dims, access, tiling) = blocking(move || {
         let (file, dims, access) = open_for(&st2, &t)?;
-        let tiling = if crate::source::jp2::is_jp2_file(&file.path) {
-            crate::source::jp2::read_header(&file.path)
-                .ok()
-                .map(|h| Tiling::codestream(dims, h.tile, h.levels, tile_size))
+        let tiling = if let Some(h) = st2.caches.jp2_header(&file) {
+            Some(Tiling::codestream(dims, h.tile, h.levels, tile_size))
         } else {
             // A tiled TIFF offers its own tiles, so that viewers' tiles align with stored ones.
             st2.caches
