@@ -3,7 +3,8 @@
 //!
 //! - a pyramidal JPEG-compressed TIFF with 256-px tiles (`vips tiffsave --tile --pyramid`);
 //! - a flat JPEG, cold (decoded for each tile, with an empty cache) and warm (decoded once);
-//! - a flat PNG, warm.
+//! - a flat PNG, warm;
+//! - the flat JPEG and PNG through their derivative pyramids (`tessera::derivative`).
 //!
 //!     cargo bench --bench tiles        (needs `vips` from libvips-tools for the TIFF)
 //!
@@ -13,6 +14,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tessera::cache::Caches;
+use tessera::derivative::{Derivatives, Settings};
 use tessera::iiif::geometry::plan;
 use tessera::iiif::{Dimensions, ImageRequest, Limits, Plan};
 use tessera::render::render;
@@ -78,6 +80,7 @@ fn bench(c: &mut Criterion) {
     let low: Vec<Plan> = (0..20)
         .map(|i| tile_plan((i % 3) * 4096, (i % 2) * 4096, 16))
         .collect();
+    let off = Derivatives::disabled();
     let mut g = c.benchmark_group("one 256-px tile of a 10000x6667 photo");
     g.sample_size(20);
     if have_tif {
@@ -87,13 +90,13 @@ fn bench(c: &mut Criterion) {
         g.bench_function("pyramidal TIFF, cold, full resolution", |b| {
             b.iter(|| {
                 i += 1;
-                render(&caches, &tif, dims, &full[i % 20], u64::MAX, 90).unwrap()
+                render(&caches, &off, &tif, dims, &full[i % 20], u64::MAX, 90).unwrap()
             })
         });
         g.bench_function("pyramidal TIFF, cold, scale 1/16", |b| {
             b.iter(|| {
                 i += 1;
-                render(&caches, &tif, dims, &low[i % 20], u64::MAX, 90).unwrap()
+                render(&caches, &off, &tif, dims, &low[i % 20], u64::MAX, 90).unwrap()
             })
         });
     } else {
@@ -105,23 +108,78 @@ fn bench(c: &mut Criterion) {
     g.bench_function("flat JPEG, warm (decoded once), full resolution", |b| {
         b.iter(|| {
             i += 1;
-            render(&warm, &jpg, dims, &full[i % 20], u64::MAX, 90).unwrap()
+            render(&warm, &off, &jpg, dims, &full[i % 20], u64::MAX, 90).unwrap()
         })
     });
     let png = file("photo.png");
     g.bench_function("flat PNG, warm (decoded once), full resolution", |b| {
         b.iter(|| {
             i += 1;
-            render(&warm, &png, dims, &full[i % 20], u64::MAX, 90).unwrap()
+            render(&warm, &off, &png, dims, &full[i % 20], u64::MAX, 90).unwrap()
         })
     });
+    // The same flat sources through their derivative pyramids (built once, then found on disk).
+    let derived = |name: &str| {
+        let d = Derivatives::new(
+            Settings {
+                dir: dir.join("derivatives"),
+                min_pixels: 1,
+                tile: 256,
+                quality: 90,
+                max_source_pixels: u64::MAX,
+            },
+            Caches::new(0, 0),
+        );
+        let f = file(name);
+        let started = std::time::Instant::now();
+        while d.ready(&f, dims).is_none() {
+            assert!(
+                started.elapsed().as_secs() < 300,
+                "no derivative for {name}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        eprintln!("derivative of {name} ready after {:?}", started.elapsed());
+        (d, f)
+    };
+    for name in ["photo.jpg", "photo.png"] {
+        let (d, f) = derived(name);
+        let caches = Caches::new(0, 0);
+        g.bench_function(
+            format!("flat {name} through its derivative pyramid, cold, full resolution"),
+            |b| {
+                b.iter(|| {
+                    i += 1;
+                    render(&caches, &d, &f, dims, &full[i % 20], u64::MAX, 90).unwrap()
+                })
+            },
+        );
+        g.bench_function(
+            format!("flat {name} through its derivative pyramid, cold, scale 1/16"),
+            |b| {
+                b.iter(|| {
+                    i += 1;
+                    render(&caches, &d, &f, dims, &low[i % 20], u64::MAX, 90).unwrap()
+                })
+            },
+        );
+    }
     g.sample_size(10);
     g.bench_function(
         "flat JPEG, cold (whole decode per tile), full resolution",
         |b| {
             b.iter(|| {
                 i += 1;
-                render(&Caches::new(0, 0), &jpg, dims, &full[i % 20], u64::MAX, 90).unwrap()
+                render(
+                    &Caches::new(0, 0),
+                    &off,
+                    &jpg,
+                    dims,
+                    &full[i % 20],
+                    u64::MAX,
+                    90,
+                )
+                .unwrap()
             })
         },
     );

@@ -35,6 +35,11 @@ pub struct Config {
     pub cache_decoded_mb: u64,
     /// Budget of the encoded-response cache, in MiB.
     pub cache_encoded_mb: u64,
+    /// Cache folder of derivative pyramids for large flat sources.
+    pub derivatives: PathBuf,
+    /// Flat sources (JPEG, PNG, strip TIFF) with at least this many pixels get a derivative
+    /// pyramid, built in the background; 0 turns derivatives off.
+    pub derivative_min_pixels: u64,
     /// Image jobs run at once (0 = one per CPU core).
     pub workers: usize,
     /// Image jobs allowed to wait for a worker before new ones get 503.
@@ -66,6 +71,8 @@ impl Default for Config {
             jpeg_quality: 90,
             cache_decoded_mb: 512,
             cache_encoded_mb: 256,
+            derivatives: std::env::temp_dir().join("tessera-derivatives"),
+            derivative_min_pixels: 16_000_000,
             workers: 0,
             queue_depth: 256,
             cache_max_age: 86_400,

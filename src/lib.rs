@@ -7,6 +7,7 @@
 pub mod access;
 pub mod cache;
 pub mod config;
+pub mod derivative;
 pub mod encode;
 pub mod http;
 pub mod iiif;

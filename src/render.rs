@@ -3,6 +3,7 @@
 //! sufficient resolution level), then the pipeline, then the encoder.
 
 use crate::cache::Caches;
+use crate::derivative::Derivatives;
 use crate::iiif::{Dimensions, Plan};
 use crate::source::{self, jp2, pyramid, SourceError, SourceFile};
 use crate::{encode, pipeline};
@@ -20,15 +21,24 @@ pub enum RenderError {
     Processing(String),
 }
 
-/// Decodes what `plan` needs of `file`, runs the pipeline and encodes the result.
+/// What the pyramid path made: stored bytes sent as they are, or pixels to encode.
+enum Made {
+    Stored(Vec<u8>),
+    Pixels(DynamicImage),
+}
+
+/// Decodes what `plan` needs of `file`, runs the pipeline and encodes the result. A flat
+/// source with a ready derivative pyramid (see [`Derivatives`]) is read from the pyramid.
 pub fn render(
     caches: &Caches,
+    derivatives: &Derivatives,
     file: &SourceFile,
     dims: Dimensions,
     plan: &Plan,
     max_source_pixels: u64,
     jpeg_quality: u8,
 ) -> Result<Vec<u8>, RenderError> {
+    let processing = |e: pipeline::PipelineError| RenderError::Processing(e.to_string());
     let out = if let Some(header) = caches.jp2_header(file) {
         let pixels = u64::from(header.dims.width) * u64::from(header.dims.height);
         if pixels > max_source_pixels {
@@ -41,42 +51,79 @@ pub fn render(
         }
         let reduce = jp2::reduction_for(plan.region, plan.width, plan.height, header.levels);
         let (part, window) = jp2::decode(&file.path, &header, Some(plan.region), reduce)?;
-        pipeline::execute_window(&part, plan, window)
-            .map_err(|e| RenderError::Processing(e.to_string()))?
-    } else if let Some(levels) = caches
-        .levels
-        .get_with(file.clone(), || pyramid::levels(&file.path).map(Arc::new))
-        .filter(|l| pyramid_fits(l, plan, max_source_pixels))
+        pipeline::execute_window(&part, plan, window).map_err(processing)?
+    } else if let Some(levels) =
+        levels_of(caches, file).filter(|l| pyramid_fits(l, plan, max_source_pixels))
     {
-        let level = pyramid::choose(&levels, plan.region, plan.width, plan.height);
-        let copy = pyramid::is_copy(levels[0], level, plan.region, plan.width, plan.height);
-        let ratio = f64::from(plan.region.w)
-            / (pyramid::factors(levels[0], level).0 * f64::from(plan.width.max(1)));
-        if let Some(bytes) = passthrough(caches, file, levels[0], level, plan, copy)? {
-            return Ok(bytes);
+        match from_pyramid(caches, file, &levels, plan)? {
+            Made::Stored(bytes) => return Ok(bytes),
+            Made::Pixels(img) => img,
         }
-        let margin = pyramid::margin_for(ratio, copy);
-        let (part, window) = pyramid::read(&file.path, levels[0], level, plan.region, margin)?;
-        pipeline::execute_window(&part, plan, window)
-            .map_err(|e| RenderError::Processing(e.to_string()))?
     } else {
-        // DCT scaling applies to JPEG only; every other source is cached once, at full size.
-        let is_jpeg = file
-            .path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("jpeg"));
-        let shrink = if is_jpeg { shrink_for(plan) } else { 1 };
-        let src: Arc<DynamicImage> = caches
-            .decoded
-            .try_get_with((file.clone(), shrink), || {
-                source::decode::decode_shrunk(&file.path, max_source_pixels, shrink).map(Arc::new)
-            })
-            .map_err(Arc::unwrap_or_clone)?;
-        pipeline::execute_reduced(&src, plan, dims)
-            .map_err(|e| RenderError::Processing(e.to_string()))?
+        let derived = derivatives.ready(file, dims).and_then(|d| {
+            let Some(levels) = levels_of(caches, &d) else {
+                derivatives.discard(file, "not a readable pyramid");
+                return None;
+            };
+            from_pyramid(caches, &d, &levels, plan)
+                .map_err(|e| derivatives.discard(file, &e.to_string()))
+                .ok()
+        });
+        match derived {
+            Some(Made::Stored(bytes)) => return Ok(bytes),
+            Some(Made::Pixels(img)) => img,
+            None => {
+                // DCT scaling applies to JPEG only; every other source is cached once, at
+                // full size.
+                let is_jpeg = file
+                    .path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| {
+                        e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("jpeg")
+                    });
+                let shrink = if is_jpeg { shrink_for(plan) } else { 1 };
+                let src: Arc<DynamicImage> = caches
+                    .decoded
+                    .try_get_with((file.clone(), shrink), || {
+                        source::decode::decode_shrunk(&file.path, max_source_pixels, shrink)
+                            .map(Arc::new)
+                    })
+                    .map_err(Arc::unwrap_or_clone)?;
+                pipeline::execute_reduced(&src, plan, dims).map_err(processing)?
+            }
+        }
     };
     encode::encode(&out, plan.format, jpeg_quality)
+        .map_err(|e| RenderError::Processing(e.to_string()))
+}
+
+/// The readable levels of a tiled TIFF, once per source version (`None` for other files).
+fn levels_of(caches: &Caches, file: &SourceFile) -> Option<Arc<Vec<pyramid::Level>>> {
+    caches
+        .levels
+        .get_with(file.clone(), || pyramid::levels(&file.path).map(Arc::new))
+}
+
+/// Serves `plan` from the levels of a pyramidal TIFF: a stored tile as it is, or the tiles
+/// of the smallest sufficient level under the region, resampled.
+fn from_pyramid(
+    caches: &Caches,
+    file: &SourceFile,
+    levels: &[pyramid::Level],
+    plan: &Plan,
+) -> Result<Made, RenderError> {
+    let level = pyramid::choose(levels, plan.region, plan.width, plan.height);
+    let copy = pyramid::is_copy(levels[0], level, plan.region, plan.width, plan.height);
+    let ratio = f64::from(plan.region.w)
+        / (pyramid::factors(levels[0], level).0 * f64::from(plan.width.max(1)));
+    if let Some(bytes) = passthrough(caches, file, levels[0], level, plan, copy)? {
+        return Ok(Made::Stored(bytes));
+    }
+    let margin = pyramid::margin_for(ratio, copy);
+    let (part, window) = pyramid::read(&file.path, levels[0], level, plan.region, margin)?;
+    pipeline::execute_window(&part, plan, window)
+        .map(Made::Pixels)
         .map_err(|e| RenderError::Processing(e.to_string()))
 }
 

@@ -21,33 +21,6 @@ fn reference(name: &str) -> DynamicImage {
     image::open(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-/// PSNR in dB over the RGB channels of two images of the same size (alpha composited on white
-/// first); infinite when identical.
-fn psnr(a: &DynamicImage, b: &DynamicImage) -> f64 {
-    assert_eq!(a.dimensions(), b.dimensions(), "sizes differ");
-    let flat = |i: &DynamicImage| {
-        let rgba = i.to_rgba8();
-        rgba.pixels()
-            .flat_map(|p| {
-                let a = f64::from(p.0[3]) / 255.0;
-                [0, 1, 2].map(|c| f64::from(p.0[c]) * a + 255.0 * (1.0 - a))
-            })
-            .collect::<Vec<f64>>()
-    };
-    let (x, y) = (flat(a), flat(b));
-    let mse = x
-        .iter()
-        .zip(&y)
-        .map(|(p, q)| (p - q) * (p - q))
-        .sum::<f64>()
-        / x.len() as f64;
-    if mse == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (255.0f64 * 255.0 / mse).log10()
-    }
-}
-
 struct Row {
     what: String,
     db: f64,

@@ -281,6 +281,7 @@ async fn image(
             .try_get_with(key, || -> Result<Bytes, Error> {
                 render(
                     &st2.caches,
+                    &st2.derivatives,
                     &file,
                     dims,
                     &plan,

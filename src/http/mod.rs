@@ -35,6 +35,8 @@ pub struct AppState {
     pub limits: Limits,
     /// The caches.
     pub caches: Caches,
+    /// Derivative pyramids of large flat sources.
+    pub derivatives: crate::derivative::Derivatives,
     /// The object records.
     pub store: Store,
     /// Access rules by resolved file, so that every identifier that reaches a file (with or
@@ -76,12 +78,23 @@ impl AppState {
                 *slot = slot.strictest(access);
             }
         }
+        let caches = Caches::new(config.cache_decoded_mb, config.cache_encoded_mb);
         Ok(AppState {
             root,
             store,
             file_access,
             limits: config.limits(),
-            caches: Caches::new(config.cache_decoded_mb, config.cache_encoded_mb),
+            caches: caches.clone(),
+            derivatives: crate::derivative::Derivatives::new(
+                crate::derivative::Settings {
+                    dir: config.derivatives.clone(),
+                    min_pixels: config.derivative_min_pixels,
+                    tile: config.tile_size,
+                    quality: config.jpeg_quality,
+                    max_source_pixels: config.max_source_pixels,
+                },
+                caches,
+            ),
             workers: Arc::new(Semaphore::new(config.workers)),
             queue: Arc::new(Semaphore::new(config.workers + config.queue_depth)),
             config,

@@ -7,6 +7,7 @@ pub mod jpeg;
 pub mod pyramid;
 pub mod resolve;
 pub mod tiff;
+pub mod tiled;
 
 use std::path::PathBuf;
 use std::time::SystemTime;

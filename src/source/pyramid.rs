@@ -41,15 +41,25 @@ pub fn levels(path: &Path) -> Option<Vec<Level>> {
             .ok()
             .flatten()
             .and_then(|v| v.into_u16().ok());
+        let jpeg = d
+            .find_tag(Tag::Compression)
+            .ok()
+            .flatten()
+            .and_then(|v| v.into_u16().ok())
+            == Some(7);
         d.get_chunk_type() == ChunkType::Tile
             && planar.is_none_or(|p| p == 1)
-            && matches!(
-                d.colortype(),
-                Ok(ColorType::Gray(8)
+            && match d.colortype() {
+                Ok(
+                    ColorType::Gray(8)
                     | ColorType::GrayA(8)
                     | ColorType::RGB(8)
-                    | ColorType::RGBA(8))
-            )
+                    | ColorType::RGBA(8),
+                ) => true,
+                // The JPEG decoder upsamples chroma; the tiles come out as full YCbCr.
+                Ok(ColorType::YCbCr(8)) => jpeg,
+                _ => false,
+            }
     };
     if !usable(&mut d) {
         return None;
@@ -188,8 +198,10 @@ pub fn read(
     let x1 = (((f64::from(region.x + region.w) / fx).ceil() as u32) + margin).min(level.width);
     let y1 = (((f64::from(region.y + region.h) / fy).ceil() as u32) + margin).min(level.height);
     let (ww, wh) = (x1.saturating_sub(x0).max(1), y1.saturating_sub(y0).max(1));
-    let channels: usize = match d.colortype().map_err(err)? {
+    let color = d.colortype().map_err(err)?;
+    let channels: usize = match color {
         ColorType::Gray(8) => 1,
+        ColorType::YCbCr(8) => 3,
         ColorType::GrayA(8) => 2,
         ColorType::RGB(8) => 3,
         ColorType::RGBA(8) => 4,
@@ -240,6 +252,9 @@ pub fn read(
             }
         }
     }
+    if color == ColorType::YCbCr(8) {
+        ycbcr_to_rgb(&mut buf);
+    }
     let size = || SourceError::Decode("tile buffer has the wrong size".into());
     let img = match channels {
         1 => DynamicImage::ImageLuma8(ImageBuffer::from_raw(ww, wh, buf).ok_or_else(size)?),
@@ -258,6 +273,20 @@ pub fn read(
         fy,
     };
     Ok((img, window))
+}
+
+/// Converts full-range (JFIF) YCbCr samples to RGB in place.
+fn ycbcr_to_rgb(buf: &mut [u8]) {
+    for px in buf.chunks_exact_mut(3) {
+        let y = f32::from(px[0]);
+        let cb = f32::from(px[1]) - 128.0;
+        let cr = f32::from(px[2]) - 128.0;
+        px[0] = (y + 1.402 * cr).round().clamp(0.0, 255.0) as u8;
+        px[1] = (y - 0.344_136 * cb - 0.714_136 * cr)
+            .round()
+            .clamp(0.0, 255.0) as u8;
+        px[2] = (y + 1.772 * cb).round().clamp(0.0, 255.0) as u8;
+    }
 }
 
 /// What sending a level's stored JPEG tiles as they are needs: where each tile lies in the
@@ -293,7 +322,10 @@ pub fn jpeg_tiles(path: &Path, level: Level) -> Result<Option<JpegTiles>, Source
     if compression != Some(7) || !matches!(photometric, Some(1 | 2 | 6)) {
         return Ok(None);
     }
-    if !matches!(d.colortype(), Ok(ColorType::Gray(8) | ColorType::RGB(8))) {
+    if !matches!(
+        d.colortype(),
+        Ok(ColorType::Gray(8) | ColorType::RGB(8) | ColorType::YCbCr(8))
+    ) {
         return Ok(None);
     }
     let tables = d

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use image::{DynamicImage, RgbaImage};
+use image::{DynamicImage, GenericImageView, RgbaImage};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tessera::config::Config;
@@ -40,6 +40,8 @@ pub async fn start(images: &Path, tweak: impl FnOnce(&mut Config)) -> String {
     let mut config = Config {
         images: images.to_path_buf(),
         records: images.join("no-records-here"),
+        // Derivative pyramids are off unless a test turns them on (tests/derivatives.rs).
+        derivative_min_pixels: 0,
         ..Config::default()
     };
     tweak(&mut config);
@@ -83,5 +85,32 @@ pub fn assert_grid(img: &DynamicImage, scale: f64, tol: u8, what: &str) {
         let x = ((c * 100.0 + 50.0) * scale) as u32;
         let y = ((r * 100.0 + 50.0) * scale) as u32;
         assert_near(&rgba, x, y, *colour, tol, &format!("{what} block {i}"));
+    }
+}
+
+/// PSNR in dB over the RGB channels of two images of the same size (alpha composited on white
+/// first); infinite when identical.
+pub fn psnr(a: &DynamicImage, b: &DynamicImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions(), "sizes differ");
+    let flat = |i: &DynamicImage| {
+        let rgba = i.to_rgba8();
+        rgba.pixels()
+            .flat_map(|p| {
+                let a = f64::from(p.0[3]) / 255.0;
+                [0, 1, 2].map(|c| f64::from(p.0[c]) * a + 255.0 * (1.0 - a))
+            })
+            .collect::<Vec<f64>>()
+    };
+    let (x, y) = (flat(a), flat(b));
+    let mse = x
+        .iter()
+        .zip(&y)
+        .map(|(p, q)| (p - q) * (p - q))
+        .sum::<f64>()
+        / x.len() as f64;
+    if mse == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (255.0f64 * 255.0 / mse).log10()
     }
 }

@@ -1,0 +1,263 @@
+//! Derivative pyramids for flat sources. A large JPEG, PNG or strip TIFF has no reduced levels
+//! and no tiles, so every new zoom level of it costs a whole decode. The first request for
+//! such a source queues a build, in the background, of a tiled pyramidal TIFF
+//! ([`crate::source::tiled`]) in a cache folder; until it is ready, requests are served from
+//! the decoded source as before, and after that from the pyramid, by the tile.
+//!
+//! A derivative is named by a hash of the source's path and by the source's size and mtime,
+//! so a changed source never meets a stale derivative. Its first image's description names
+//! the source and version, and is checked before a file found on disk is used. A folder that
+//! cannot be written, or a build that fails, is logged once and the source is served without
+//! a derivative.
+
+use crate::cache::Caches;
+use crate::iiif::Dimensions;
+use crate::source::{self, SourceFile};
+use image::DynamicImage;
+use moka::sync::Cache;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::{Arc, Mutex, Weak};
+
+/// What is known of one source version's derivative.
+#[derive(Debug, Clone)]
+enum State {
+    /// Queued or being written.
+    Building,
+    /// Ready: the pyramid file.
+    Ready(SourceFile),
+    /// Not made (the source has alpha, or the build failed); the source is served as it is.
+    Skipped,
+}
+
+/// Settings of the derivative store.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The cache folder.
+    pub dir: PathBuf,
+    /// Flat sources with at least this many pixels get a derivative; 0 turns them off.
+    pub min_pixels: u64,
+    /// Tile width and height of the pyramid.
+    pub tile: u32,
+    /// JPEG quality of the pyramid's tiles.
+    pub quality: u8,
+    /// Sources above this many pixels are not decoded (the server's ceiling).
+    pub max_source_pixels: u64,
+}
+
+/// The derivative pyramids of a running server, and the one thread that builds them.
+#[derive(Clone)]
+pub struct Derivatives {
+    inner: Option<Arc<Inner>>,
+}
+
+struct Inner {
+    settings: Settings,
+    states: Cache<SourceFile, State>,
+    jobs: Mutex<Sender<SourceFile>>,
+}
+
+impl Derivatives {
+    /// No derivatives: every source is served as it is.
+    pub fn disabled() -> Derivatives {
+        Derivatives { inner: None }
+    }
+
+    /// A store in `settings.dir` (made when the first derivative is written), with its
+    /// builder thread. Builds reuse a whole decode already in `caches`, and drop the decodes
+    /// of a source from it once its pyramid is ready.
+    pub fn new(settings: Settings, caches: Caches) -> Derivatives {
+        if settings.min_pixels == 0 {
+            return Derivatives::disabled();
+        }
+        let (tx, rx) = channel::<SourceFile>();
+        let inner = Arc::new(Inner {
+            settings,
+            states: Cache::new(100_000),
+            jobs: Mutex::new(tx),
+        });
+        let weak: Weak<Inner> = Arc::downgrade(&inner);
+        // One build at a time, so that at most one extra decode is alive; the loop ends when
+        // the store is dropped (its sender goes with it).
+        let spawned = std::thread::Builder::new()
+            .name("derivatives".into())
+            .spawn(move || {
+                while let Ok(file) = rx.recv() {
+                    let Some(inner) = weak.upgrade() else { break };
+                    let state = match build(&inner.settings, &caches, &file) {
+                        Ok(Some(ready)) => State::Ready(ready),
+                        Ok(None) => State::Skipped,
+                        Err(why) => {
+                            tracing::warn!(
+                                source = %file.path.display(),
+                                "no derivative pyramid, serving the source as it is: {why}"
+                            );
+                            State::Skipped
+                        }
+                    };
+                    if matches!(state, State::Ready(_)) {
+                        for shrink in [1, 2, 4, 8] {
+                            caches.decoded.invalidate(&(file.clone(), shrink));
+                        }
+                    }
+                    inner.states.insert(file, state);
+                }
+            });
+        match spawned {
+            Ok(_) => Derivatives { inner: Some(inner) },
+            Err(e) => {
+                tracing::warn!("derivative builder not started: {e}");
+                Derivatives::disabled()
+            }
+        }
+    }
+
+    /// The ready pyramid of `file`, if it has one. The first call for a large enough source
+    /// looks for a pyramid on disk, and queues a build when there is none.
+    pub fn ready(&self, file: &SourceFile, dims: Dimensions) -> Option<SourceFile> {
+        let inner = self.inner.as_ref()?;
+        let s = &inner.settings;
+        let pixels = u64::from(dims.width) * u64::from(dims.height);
+        if pixels < s.min_pixels || pixels > s.max_source_pixels {
+            return None;
+        }
+        let state = inner.states.get_with(file.clone(), || {
+            let path = path_for(&s.dir, file);
+            if let Some(found) = existing(&path, file) {
+                return State::Ready(found);
+            }
+            match inner.jobs.lock().map(|tx| tx.send(file.clone())) {
+                Ok(Ok(())) => State::Building,
+                _ => State::Skipped,
+            }
+        });
+        match state {
+            State::Ready(d) => Some(d),
+            State::Building | State::Skipped => None,
+        }
+    }
+
+    /// Forgets a derivative that failed to read, and deletes it, so that the next request
+    /// builds it again.
+    pub fn discard(&self, file: &SourceFile, why: &str) {
+        let Some(inner) = &self.inner else { return };
+        if let Some(State::Ready(d)) = inner.states.get(file) {
+            tracing::warn!(derivative = %d.path.display(), "derivative discarded: {why}");
+            let _ = std::fs::remove_file(&d.path);
+        }
+        inner.states.invalidate(file);
+    }
+
+    /// Whether a build of `file` is queued or running (for tests and the load script).
+    pub fn building(&self, file: &SourceFile) -> bool {
+        self.inner
+            .as_ref()
+            .is_some_and(|i| matches!(i.states.get(file), Some(State::Building)))
+    }
+}
+
+/// The derivative's path: a hash of the source path, then the source's version.
+fn path_for(dir: &Path, file: &SourceFile) -> PathBuf {
+    dir.join(format!("{}-{}.tif", stem(file), file.version()))
+}
+
+/// The part of a derivative's file name shared by every version of one source.
+fn stem(file: &SourceFile) -> String {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    file.path.hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+/// What the first image's description says of the source a pyramid was made from.
+fn description(file: &SourceFile) -> String {
+    format!(
+        "tessera derivative of {} version {}",
+        file.path.display(),
+        file.version()
+    )
+}
+
+/// A pyramid on disk for exactly this source version, if one is there and says so.
+fn existing(path: &Path, file: &SourceFile) -> Option<SourceFile> {
+    let meta = std::fs::metadata(path).ok()?;
+    let f = std::fs::File::open(path).ok()?;
+    let mut d = tiff::decoder::Decoder::new(std::io::BufReader::new(f)).ok()?;
+    let desc = d
+        .get_tag_ascii_string(tiff::tags::Tag::ImageDescription)
+        .ok()?;
+    if desc != description(file) {
+        return None;
+    }
+    Some(SourceFile {
+        path: path.to_path_buf(),
+        len: meta.len(),
+        modified: meta.modified().ok()?,
+    })
+}
+
+/// Builds the pyramid of `file`; `Ok(None)` when it cannot have one (it has alpha).
+fn build(s: &Settings, caches: &Caches, file: &SourceFile) -> Result<Option<SourceFile>, String> {
+    let started = std::time::Instant::now();
+    let img: Arc<DynamicImage> = match caches.decoded.get(&(file.clone(), 1)) {
+        Some(img) => img,
+        None => {
+            Arc::new(source::decode(&file.path, s.max_source_pixels).map_err(|e| e.to_string())?)
+        }
+    };
+    let converted;
+    let (pixels, channels): (&[u8], usize) = match &*img {
+        DynamicImage::ImageRgb8(rgb) => (rgb.as_raw(), 3),
+        DynamicImage::ImageLuma8(g) => (g.as_raw(), 1),
+        DynamicImage::ImageRgb16(_) | DynamicImage::ImageRgb32F(_) => {
+            converted = DynamicImage::ImageRgb8(img.to_rgb8());
+            (converted.as_bytes(), 3)
+        }
+        DynamicImage::ImageLuma16(_) => {
+            converted = DynamicImage::ImageLuma8(img.to_luma8());
+            (converted.as_bytes(), 1)
+        }
+        _ => return Ok(None),
+    };
+    std::fs::create_dir_all(&s.dir).map_err(|e| format!("{}: {e}", s.dir.display()))?;
+    let tmp =
+        tempfile::NamedTempFile::new_in(&s.dir).map_err(|e| format!("{}: {e}", s.dir.display()))?;
+    let out = source::tiled::write_pyramid(
+        pixels,
+        (img.width(), img.height()),
+        channels,
+        s.tile,
+        s.quality,
+        &description(file),
+        tmp,
+    )
+    .map_err(|e| e.to_string())?;
+    out.as_file().sync_all().map_err(|e| e.to_string())?;
+    let path = path_for(&s.dir, file);
+    out.persist(&path).map_err(|e| e.to_string())?;
+    remove_older_versions(&s.dir, file, &path);
+    let ready = existing(&path, file).ok_or("the written pyramid cannot be read back")?;
+    tracing::info!(
+        source = %file.path.display(),
+        derivative = %path.display(),
+        bytes = ready.len,
+        "derivative pyramid built in {:?}",
+        started.elapsed()
+    );
+    Ok(Some(ready))
+}
+
+/// Deletes the derivatives of earlier versions of the same source.
+fn remove_older_versions(dir: &Path, file: &SourceFile, keep: &Path) {
+    let prefix = format!("{}-", stem(file));
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(&prefix) && name.ends_with(".tif") && e.path() != keep {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
