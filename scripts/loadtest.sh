@@ -6,6 +6,9 @@
 #   scripts/loadtest.sh IMAGE_BASE_URL [SECONDS] [CONNECTIONS] [THREADS]
 #   e.g. scripts/loadtest.sh http://127.0.0.1:8080/iiif/mosaic-six-photos 30 16 2
 #
+# MIX=thumbs asks instead for 200 different thumbnails of the whole image (full/!N,N/0/
+# default.jpg for N = 200..399), cycled: the issue-5 thumbnail mix.
+#
 # The same command runs against Tessera and against any anchor (IIPImage, nginx serving a
 # static `--layout iiif` tree, iiif-processor), so their figures compare. Loopback only.
 # Needs: wrk (Debian package wrk), python3.
@@ -19,9 +22,9 @@ esac
 command -v wrk >/dev/null || { echo "loadtest.sh: apt-get install wrk" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-python3 - "$base" "$tmp/paths.txt" <<'PY'
+python3 - "$base" "$tmp/paths.txt" "${MIX:-tiles}" <<'PY'
 import json, random, sys, urllib.parse, urllib.request
-base, out = sys.argv[1].rstrip("/"), sys.argv[2]
+base, out, mix = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
 info = json.load(urllib.request.urlopen(base + "/info.json", timeout=30))
 W, H = info["width"], info["height"]
 tiles = info.get("tiles") or [{"width": 256, "scaleFactors": [1]}]
@@ -37,8 +40,10 @@ for t in tiles:
                 region = "full" if (xr, yr, wr, hr) == (0, 0, W, H) else f"{xr},{yr},{wr},{hr}"
                 urls.append(f"{path}/{region}/{ws},/0/default.jpg")
 random.Random(42).shuffle(urls)
+if mix == "thumbs":
+    urls = [f"{path}/full/!{n},{n}/0/default.jpg" for n in range(200, 400)]
 open(out, "w").write("\n".join(urls) + "\n")
-print(f"{len(urls)} tile URLs for {W}x{H} ({len(tiles[0]['scaleFactors'])} scale factors)", file=sys.stderr)
+print(f"{mix}: {len(urls)} URLs for {W}x{H} ({len(tiles[0]['scaleFactors'])} scale factors)", file=sys.stderr)
 PY
 cat > "$tmp/tiles.lua" <<LUA
 local paths = {}
@@ -59,7 +64,7 @@ request = function()
   return wrk.format("GET", paths[i + 1])
 end
 done = function(summary, latency, requests)
-  io.write(string.format("tiles/s %.0f  p50 %.2f ms  p99 %.2f ms  errors(non-2xx/3xx) %d  socket errors %d\n",
+  io.write(string.format("requests/s %.0f  p50 %.2f ms  p99 %.2f ms  errors(non-2xx/3xx) %d  socket errors %d\n",
     summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
     summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end

@@ -12,13 +12,16 @@ use zune_core::bytestream::ZCursor;
 use zune_core::colorspace::ColorSpace;
 use zune_jpeg::JpegDecoder;
 
-/// Whether a JPEG file is complete: its last scan (SOS marker) is followed by an EOI marker.
+/// Whether a JPEG file is complete: its last EOI marker comes after its last scan (SOS).
 /// The decoder fills a truncated scan with gray instead of failing; such a file must be
 /// reported, not served.
 pub fn is_complete(bytes: &[u8]) -> bool {
-    let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
-    match last_sos {
-        Some(at) => bytes[at..].windows(2).any(|w| w == [0xFF, 0xD9]),
+    // The last end-of-image marker, searched from the end (so a whole file costs a few
+    // bytes); an embedded thumbnail's marker does not count, because the main scan's
+    // start-of-scan would come after it.
+    let sos = |w: &[u8]| w == [0xFF, 0xDA];
+    match bytes.windows(2).rposition(|w| w == [0xFF, 0xD9]) {
+        Some(eoi) => !bytes[eoi..].windows(2).any(sos) && bytes[..eoi].windows(2).any(sos),
         None => false,
     }
 }
@@ -149,6 +152,15 @@ mod tests {
         assert!(!is_complete(&jpg[..jpg.len() - 10]));
         assert!(!is_complete(&jpg[..jpg.len() / 2]));
         assert!(!is_complete(b"not a jpeg"));
+        // A complete thumbnail embedded in an APP1 segment does not make a truncated main
+        // image complete.
+        let mut with_thumb = jpg[..2].to_vec();
+        with_thumb.extend_from_slice(&[0xFF, 0xE1]);
+        with_thumb.extend_from_slice(&((jpg.len() + 2) as u16).to_be_bytes());
+        with_thumb.extend_from_slice(&jpg);
+        with_thumb.extend_from_slice(&jpg[2..]);
+        assert!(is_complete(&with_thumb));
+        assert!(!is_complete(&with_thumb[..with_thumb.len() - 10]));
         assert_eq!(adobe_transform(&jpg), None);
         assert!(
             decode_cmyk(&jpg).unwrap().is_none(),
