@@ -83,13 +83,21 @@ pub fn render(
                         e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("jpeg")
                     });
                 let shrink = if is_jpeg { shrink_for(plan) } else { 1 };
-                let src: Arc<DynamicImage> = caches
-                    .decoded
-                    .try_get_with((file.clone(), shrink), || {
-                        source::decode::decode_shrunk(&file.path, max_source_pixels, shrink)
-                            .map(Arc::new)
-                    })
-                    .map_err(Arc::unwrap_or_clone)?;
+                // While its pyramid is built from the whole decode, a source is not decoded
+                // again at a reduced size: the whole decode serves every zoom level.
+                let whole = (shrink > 1 && derivatives.building(file))
+                    .then(|| caches.decoded.get(&(file.clone(), 1)))
+                    .flatten();
+                let src: Arc<DynamicImage> = match whole {
+                    Some(img) => img,
+                    None => caches
+                        .decoded
+                        .try_get_with((file.clone(), shrink), || {
+                            source::decode::decode_shrunk(&file.path, max_source_pixels, shrink)
+                                .map(Arc::new)
+                        })
+                        .map_err(Arc::unwrap_or_clone)?,
+                };
                 pipeline::execute_reduced(&src, plan, dims).map_err(processing)?
             }
         }

@@ -12,16 +12,13 @@ use image::codecs::jpeg::JpegEncoder;
 use image::ExtendedColorType;
 use std::io::{self, Seek, SeekFrom, Write};
 
-/// One level's raw pixels: rows of `width * channels` bytes.
-struct Raster {
-    data: Vec<u8>,
-    width: u32,
-    height: u32,
-}
-
 /// Writes `pixels` (`width`×`height`, 1 = gray or 3 = RGB `channels`, rows packed) as a tiled
 /// pyramid with `tile`-pixel tiles at JPEG `quality`. `description` goes into the
 /// ImageDescription tag of the first image.
+///
+/// One pass over the rows makes every level: each reduced level keeps only the rows of its
+/// current tile row, and its encoded tiles, so the working memory beyond `pixels` is a few
+/// bands and the compressed reduced levels.
 pub fn write_pyramid<W: Write + Seek>(
     pixels: &[u8],
     (width, height): (u32, u32),
@@ -38,42 +35,159 @@ pub fn write_pyramid<W: Write + Seek>(
     if pixels.len() != width as usize * height as usize * channels {
         return Err(bad("pixel buffer does not match the size"));
     }
+    let enc = Encoder {
+        channels,
+        tile,
+        quality,
+    };
+    // The reduced levels, each `ceil` of half the one above, down to one tile.
+    let mut reduced = Vec::new();
+    let (mut lw, mut lh) = (width, height);
+    while lw > tile || lh > tile {
+        (lw, lh) = (lw.div_ceil(2), lh.div_ceil(2));
+        reduced.push(Reduced {
+            width: lw,
+            height: lh,
+            rows: 0,
+            band: Vec::new(),
+            pending: None,
+            tiles: Vec::new(),
+        });
+    }
     let mut w = Writer {
         out: io::BufWriter::new(out),
         pos: 0,
     };
     w.put(b"II\x2a\x00\x00\x00\x00\x00")?;
-    // Where the offset of the next IFD goes.
-    let mut link_at = 4u64;
-    let mut level: Option<Raster> = None;
-    let mut index = 0u32;
-    loop {
-        let (data, lw, lh) = match &level {
-            Some(r) => (r.data.as_slice(), r.width, r.height),
-            None => (pixels, width, height),
-        };
-        let (offsets, counts) = write_tiles(&mut w, data, lw, lh, channels, tile, quality)?;
+    // Level 0: its tiles go straight to the file, a tile row at a time, while its rows feed
+    // the reductions.
+    let (mut offsets, mut counts) = (Vec::new(), Vec::new());
+    let row_len = width as usize * channels;
+    let mut pending: Option<Vec<u8>> = None;
+    for y0 in (0..height).step_by(tile as usize) {
+        let rows = tile.min(height - y0);
+        let band = &pixels[y0 as usize * row_len..(y0 + rows) as usize * row_len];
+        for jpeg in enc.tile_row(band, width)? {
+            offsets.push(w.align()?);
+            counts.push(jpeg.len() as u32);
+            w.put(&jpeg)?;
+        }
+        if !reduced.is_empty() {
+            for y in y0..y0 + rows {
+                let row = &band[(y - y0) as usize * row_len..][..row_len];
+                if let Some(half) = pair(&mut pending, row, y + 1 == height, width, channels) {
+                    push_row(&mut reduced, 0, half, &enc)?;
+                }
+            }
+        }
+    }
+    let ifd = w.align()?;
+    w.patch(4, ifd)?;
+    let mut link_at = write_ifd(
+        &mut w,
+        false,
+        (width, height),
+        channels,
+        tile,
+        &offsets,
+        &counts,
+        Some(description),
+    )?;
+    for level in &reduced {
+        let (mut offsets, mut counts) = (Vec::new(), Vec::new());
+        for jpeg in &level.tiles {
+            offsets.push(w.align()?);
+            counts.push(jpeg.len() as u32);
+            w.put(jpeg)?;
+        }
         let ifd = w.align()?;
         w.patch(link_at, ifd)?;
-        let desc = (index == 0).then_some(description);
         link_at = write_ifd(
             &mut w,
-            index > 0,
-            (lw, lh),
+            true,
+            (level.width, level.height),
             channels,
             tile,
             &offsets,
             &counts,
-            desc,
+            None,
         )?;
-        if lw <= tile && lh <= tile {
-            break;
-        }
-        level = Some(halve(data, lw, lh, channels));
-        index += 1;
     }
     w.out.flush()?;
     w.out.into_inner().map_err(|e| e.into_error())
+}
+
+/// A reduced level being made row by row.
+struct Reduced {
+    width: u32,
+    height: u32,
+    /// Rows received so far.
+    rows: u32,
+    /// The rows of the current tile row.
+    band: Vec<u8>,
+    /// A row waiting for its pair, to make a row of the next level.
+    pending: Option<Vec<u8>>,
+    /// The level's tiles, encoded, row by row.
+    tiles: Vec<Vec<u8>>,
+}
+
+/// Adds a row to reduced level `i`: encodes its tile row when complete, and passes every
+/// pair of rows on to the next level.
+fn push_row(levels: &mut [Reduced], i: usize, row: Vec<u8>, enc: &Encoder) -> io::Result<()> {
+    let (level, below) = levels[i..]
+        .split_first_mut()
+        .ok_or_else(|| io::Error::other("level"))?;
+    level.rows += 1;
+    let last = level.rows == level.height;
+    level.band.extend_from_slice(&row);
+    if level.rows % enc.tile == 0 || last {
+        let tiles = enc.tile_row(&level.band, level.width)?;
+        level.tiles.extend(tiles);
+        level.band.clear();
+    }
+    if !below.is_empty() {
+        if let Some(half) = pair(&mut level.pending, &row, last, level.width, enc.channels) {
+            push_row(levels, i + 1, half, enc)?;
+        }
+    }
+    Ok(())
+}
+
+/// Pairs rows for halving: keeps the first of a pair, and returns the halved row on the
+/// second (or on a last, unpaired row, which pairs with itself).
+fn pair(
+    pending: &mut Option<Vec<u8>>,
+    row: &[u8],
+    last: bool,
+    width: u32,
+    channels: usize,
+) -> Option<Vec<u8>> {
+    match pending.take() {
+        Some(upper) => Some(halve_rows(&upper, row, width, channels)),
+        None if last => Some(halve_rows(row, row, width, channels)),
+        None => {
+            *pending = Some(row.to_vec());
+            None
+        }
+    }
+}
+
+/// The row of the next level made from two rows: each pixel the rounded mean of a 2×2 block,
+/// the last column repeated when the width is odd.
+fn halve_rows(r0: &[u8], r1: &[u8], width: u32, c: usize) -> Vec<u8> {
+    let (w, nw) = (width as usize, width.div_ceil(2) as usize);
+    let mut out = vec![0u8; nw * c];
+    for x in 0..nw {
+        let (a, b) = (2 * x * c, (2 * x + 1).min(w - 1) * c);
+        for k in 0..c {
+            let sum = u16::from(r0[a + k])
+                + u16::from(r0[b + k])
+                + u16::from(r1[a + k])
+                + u16::from(r1[b + k]);
+            out[x * c + k] = ((sum + 2) / 4) as u8;
+        }
+    }
+    out
 }
 
 /// A writer that knows its position and checks that every offset fits a classic TIFF.
@@ -109,51 +223,50 @@ impl<W: Write + Seek> Writer<W> {
     }
 }
 
-/// Encodes every tile of one level, row by row; returns their offsets and byte counts.
-fn write_tiles<W: Write + Seek>(
-    w: &mut Writer<W>,
-    data: &[u8],
-    width: u32,
-    height: u32,
+/// Encodes tiles: full `tile`-pixel JPEGs, edge tiles padded by repeating the last row and
+/// column.
+struct Encoder {
     channels: usize,
     tile: u32,
     quality: u8,
-) -> io::Result<(Vec<u32>, Vec<u32>)> {
-    let (across, down) = (width.div_ceil(tile), height.div_ceil(tile));
-    let mut offsets = Vec::with_capacity((across * down) as usize);
-    let mut counts = Vec::with_capacity((across * down) as usize);
-    let t = tile as usize;
-    let mut buf = vec![0u8; t * t * channels];
-    let mut jpeg = Vec::new();
-    let color = if channels == 1 {
-        ExtendedColorType::L8
-    } else {
-        ExtendedColorType::Rgb8
-    };
-    for ty in 0..down {
-        for tx in 0..across {
-            let (x0, y0) = ((tx * tile) as usize, (ty * tile) as usize);
+}
+
+impl Encoder {
+    /// The tiles, left to right, of a band of up to `tile` rows of a `width`-pixel level.
+    fn tile_row(&self, band: &[u8], width: u32) -> io::Result<Vec<Vec<u8>>> {
+        let (t, c) = (self.tile as usize, self.channels);
+        let row_len = width as usize * c;
+        let rows = band.len() / row_len.max(1);
+        if rows == 0 {
+            return Ok(Vec::new());
+        }
+        let mut buf = vec![0u8; t * t * c];
+        let color = if c == 1 {
+            ExtendedColorType::L8
+        } else {
+            ExtendedColorType::Rgb8
+        };
+        let mut out = Vec::new();
+        for x0 in (0..width as usize).step_by(t) {
             let cols = t.min(width as usize - x0);
             for row in 0..t {
-                let sy = (y0 + row).min(height as usize - 1);
-                let src = &data[(sy * width as usize + x0) * channels..][..cols * channels];
-                let dst = &mut buf[row * t * channels..][..t * channels];
-                dst[..cols * channels].copy_from_slice(src);
-                let last = cols * channels - channels;
+                let sy = row.min(rows - 1);
+                let src = &band[sy * row_len + x0 * c..][..cols * c];
+                let dst = &mut buf[row * t * c..][..t * c];
+                dst[..cols * c].copy_from_slice(src);
+                let last = cols * c - c;
                 for x in cols..t {
-                    dst.copy_within(last..last + channels, x * channels);
+                    dst.copy_within(last..last + c, x * c);
                 }
             }
-            jpeg.clear();
-            JpegEncoder::new_with_quality(&mut jpeg, quality.clamp(1, 100))
-                .encode(&buf, tile, tile, color)
+            let mut jpeg = Vec::new();
+            JpegEncoder::new_with_quality(&mut jpeg, self.quality.clamp(1, 100))
+                .encode(&buf, self.tile, self.tile, color)
                 .map_err(io::Error::other)?;
-            offsets.push(w.align()?);
-            counts.push(jpeg.len() as u32);
-            w.put(&jpeg)?;
+            out.push(jpeg);
         }
+        Ok(out)
     }
-    Ok((offsets, counts))
 }
 
 const SHORT: u16 = 3;
@@ -253,38 +366,37 @@ fn write_ifd<W: Write + Seek>(
     Ok(start + ifd_len - 4)
 }
 
-/// The next level: `ceil` of half the size, each pixel the rounded mean of a 2×2 block.
-fn halve(data: &[u8], width: u32, height: u32, channels: usize) -> Raster {
-    let (nw, nh) = (width.div_ceil(2), height.div_ceil(2));
-    let (w, c) = (width as usize, channels);
-    let mut out = vec![0u8; nw as usize * nh as usize * c];
-    for y in 0..nh as usize {
-        let r0 = &data[2 * y * w * c..][..w * c];
-        let r1 = &data[(2 * y + 1).min(height as usize - 1) * w * c..][..w * c];
-        let dst = &mut out[y * nw as usize * c..][..nw as usize * c];
-        for x in 0..nw as usize {
-            let (a, b) = (2 * x * c, (2 * x + 1).min(w - 1) * c);
-            for k in 0..c {
-                let sum = u16::from(r0[a + k])
-                    + u16::from(r0[b + k])
-                    + u16::from(r1[a + k])
-                    + u16::from(r1[b + k]);
-                dst[x * c + k] = ((sum + 2) / 4) as u8;
-            }
-        }
-    }
-    Raster {
-        data: out,
-        width: nw,
-        height: nh,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::iiif::Rect;
     use crate::source::pyramid;
+
+    /// A whole level halved (the reference for the streamed levels).
+    struct Raster {
+        data: Vec<u8>,
+        width: u32,
+        height: u32,
+    }
+
+    fn halve(data: &[u8], width: u32, height: u32, c: usize) -> Raster {
+        let row = width as usize * c;
+        let mut out = Vec::new();
+        for y in (0..height as usize).step_by(2) {
+            let r1 = (y + 1).min(height as usize - 1);
+            out.extend(halve_rows(
+                &data[y * row..][..row],
+                &data[r1 * row..][..row],
+                width,
+                c,
+            ));
+        }
+        Raster {
+            data: out,
+            width: width.div_ceil(2),
+            height: height.div_ceil(2),
+        }
+    }
 
     /// A smooth RGB test picture with a hard edge, so JPEG error stays small but measurable.
     fn picture(w: u32, h: u32) -> Vec<u8> {
@@ -320,7 +432,7 @@ mod tests {
 
     #[test]
     fn the_pyramid_reads_back_level_by_level() {
-        let (w, h) = (1000, 600);
+        let (w, h) = (1001, 601);
         let pixels = picture(w, h);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.tif");
@@ -329,7 +441,7 @@ mod tests {
 
         let levels = pyramid::levels(&path).expect("a readable pyramid");
         let sizes: Vec<(u32, u32)> = levels.iter().map(|l| (l.width, l.height)).collect();
-        assert_eq!(sizes, vec![(1000, 600), (500, 300), (250, 150)]);
+        assert_eq!(sizes, vec![(1001, 601), (501, 301), (251, 151)]);
         for l in &levels[1..] {
             let f = pyramid::factors(levels[0], *l);
             assert_eq!(f.0, f.1, "exact powers of two");
@@ -356,10 +468,14 @@ mod tests {
         assert!(psnr(&got, &want) > 38.0, "psnr {}", psnr(&got, &want));
         // The smallest level, against a box reduction of the source by 4.
         let full = Rect { x: 0, y: 0, w, h };
-        let (small, _) = pyramid::read(&path, levels[0], levels[2], full, 0).unwrap();
         let halved = halve(&pixels, w, h, 3);
         let quarter = halve(&halved.data, halved.width, halved.height, 3);
-        assert!(psnr(&small.to_rgb8().into_raw(), &quarter.data) > 38.0);
+        for (k, want) in [(1, &halved), (2, &quarter)] {
+            let (got, _) = pyramid::read(&path, levels[0], levels[k], full, 0).unwrap();
+            assert_eq!((got.width(), got.height()), (want.width, want.height));
+            let db = psnr(&got.to_rgb8().into_raw(), &want.data);
+            assert!(db > 38.0, "level {k}: {db:.1} dB");
+        }
         // Interior tiles are complete JPEGs that can be sent as they are.
         let index = pyramid::jpeg_tiles(&path, levels[1])
             .unwrap()
