@@ -5,6 +5,7 @@
 //! "Architecture" section.
 
 pub mod access;
+pub mod batch;
 pub mod cache;
 pub mod config;
 pub mod derivative;

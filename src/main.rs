@@ -27,6 +27,89 @@ struct Cli {
 enum Command {
     /// Serve the IIIF Image API over HTTP (the default).
     Serve(ServeArgs),
+    /// Make thumbnails of a folder of images (walked recursively) or of one image.
+    Thumbnails(ThumbnailArgs),
+}
+
+#[derive(Args)]
+struct ThumbnailArgs {
+    /// A folder of images, or one image file.
+    src: PathBuf,
+    /// The output folder; it mirrors the source tree.
+    out: PathBuf,
+    /// A IIIF size expression: `!w,h`, `w,`, `,h`, `pct:n`, `w,h`, `max`.
+    #[arg(long, default_value = "!200,200")]
+    size: String,
+    /// Output format: jpg, png or webp (any IIIF format Tessera serves).
+    #[arg(long, default_value = "jpg")]
+    format: String,
+    /// JPEG quality, 1-100.
+    #[arg(long, default_value_t = 85)]
+    quality: u8,
+    /// Images made at once [default: one per core].
+    #[arg(long, default_value_t = 0)]
+    jobs: usize,
+    /// Remake thumbnails that are newer than their sources.
+    #[arg(long)]
+    force: bool,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+impl ThumbnailArgs {
+    fn run(self) -> Result<bool, Box<dyn std::error::Error>> {
+        let defaults = Config::default();
+        // The size and format are checked once, before any file is read.
+        let req = tessera::iiif::ImageRequest::parse(
+            "full",
+            &self.size,
+            "0",
+            &format!("default.{}", self.format),
+        )
+        .map_err(|e| format!("--size {} / --format {}: {e}", self.size, self.format))?;
+        if !(1..=100).contains(&self.quality) {
+            return Err("--quality must be between 1 and 100".into());
+        }
+        let opts = tessera::batch::ThumbnailOptions {
+            size: self.size.clone(),
+            format: req.format,
+            quality: self.quality,
+            jobs: self.jobs,
+            force: self.force,
+            limits: defaults.limits(),
+            max_source_pixels: defaults.max_source_pixels,
+        };
+        let jobs = tessera::batch::plan_outputs(&self.src, &self.out, req.format)
+            .map_err(|e| format!("{}: {e}", self.src.display()))?;
+        let terminal = std::io::stderr().is_terminal();
+        let step = (jobs.len() / 20).max(1);
+        let progress = |done: usize, total: usize| {
+            if terminal {
+                eprint!("\r{done}/{total}");
+            } else if done % step == 0 || done == total {
+                eprintln!("{done}/{total} ({}%)", done * 100 / total.max(1));
+            }
+        };
+        let summary = tessera::batch::thumbnails(&jobs, &opts, &progress);
+        if terminal {
+            eprintln!();
+        }
+        for f in &summary.failed {
+            eprintln!("failed: {}: {}", f.path.display(), f.reason);
+        }
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+        }
+        eprintln!(
+            "made {}, skipped {}, failed {}, in {:.2} s",
+            summary.made,
+            summary.skipped,
+            summary.failed.len(),
+            summary.seconds
+        );
+        Ok(summary.failed.is_empty())
+    }
 }
 
 #[derive(Args, Default)]
@@ -89,6 +172,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(a)) => a,
+        Some(Command::Thumbnails(t)) => {
+            return match t.run() {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(e) => {
+                    eprintln!("tessera thumbnails: {e}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         None => cli.serve,
     };
     let result = args.into_config().and_then(|config| {

@@ -1,0 +1,148 @@
+//! `tessera thumbnails`, run as a real process: a nested tree of mixed formats with a corrupt
+//! file in the middle, the IIIF size rule for every thumbnail, pixels, resume, and `--json`.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_tessera");
+
+fn run(args: &[&str]) -> (i32, serde_json::Value, String) {
+    let out = Command::new(BIN)
+        .arg("thumbnails")
+        .args(args)
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (
+        out.status.code().unwrap_or(-1),
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Whether `w`×`h` obeys `!bw,bh` for a `sw`×`sh` image (§4.2 best fit): within the box,
+/// touching it on one side, and the aspect ratio kept to a pixel (the tile-shaped rounding of
+/// Appendix A may round the other side up).
+fn fits(w: u32, h: u32, sw: u32, sh: u32, bw: u32, bh: u32) -> bool {
+    let s = (f64::from(bw) / f64::from(sw)).min(f64::from(bh) / f64::from(sh));
+    let near = |got: u32, exact: f64| (f64::from(got) - exact).abs() <= 1.0;
+    w <= bw
+        && h <= bh
+        && (w == bw || h == bh)
+        && near(w, f64::from(sw) * s)
+        && near(h, f64::from(sh) * s)
+}
+
+#[test]
+fn a_tree_is_mirrored_a_bad_file_is_reported_and_a_rerun_resumes() {
+    let src = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let s = src.path();
+    for dir in ["a/b", "c"] {
+        std::fs::create_dir_all(s.join(dir)).unwrap();
+    }
+    let put = |name: &str, to: &str| std::fs::copy(samples().join(name), s.join(to)).unwrap();
+    put("landscape-lake-boats.jpg", "a/lake.jpg");
+    put("alpha-ladybird.png", "a/b/ladybird.png");
+    put("gray-foggy-pier.jpg", "c/pier.jpg");
+    put("portrait-forest-path.jpg", "c/path.JPG");
+    let whole = std::fs::read(samples().join("mosaic-six-photos.jpg")).unwrap();
+    std::fs::write(s.join("a/broken.jpg"), &whole[..whole.len() / 3]).unwrap();
+    std::fs::write(s.join("a/notes.txt"), "not an image").unwrap();
+
+    let (code, json, stderr) = run(&[
+        s.to_str().unwrap(),
+        out.path().to_str().unwrap(),
+        "--json",
+        "--jobs",
+        "2",
+    ]);
+    assert_eq!(
+        code, 1,
+        "a failure makes the exit status non-zero: {stderr}"
+    );
+    assert_eq!(json["made"], 4, "{json}");
+    assert_eq!(json["skipped"], 0);
+    let failed = json["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("a/broken.jpg"));
+    assert!(stderr.contains("broken.jpg"), "{stderr}");
+
+    let o = out.path();
+    for (name, thumb) in [
+        ("landscape-lake-boats.jpg", "a/lake.jpg"),
+        ("alpha-ladybird.png", "a/b/ladybird.jpg"),
+        ("gray-foggy-pier.jpg", "c/pier.jpg"),
+        ("portrait-forest-path.jpg", "c/path.jpg"),
+    ] {
+        let source = image::open(samples().join(name)).unwrap();
+        let img = image::open(o.join(thumb)).unwrap_or_else(|e| panic!("{thumb}: {e}"));
+        let (w, h) = (img.width(), img.height());
+        assert!(
+            fits(w, h, source.width(), source.height(), 200, 200),
+            "{thumb}: {w}x{h}"
+        );
+        let reference = source.resize_exact(w, h, image::imageops::FilterType::Lanczos3);
+        let db = psnr(&img, &reference);
+        assert!(
+            db > 28.0,
+            "{thumb}: {db:.1} dB against a Lanczos3 reduction"
+        );
+    }
+    assert!(!o.join("a/notes.jpg").exists());
+    assert!(
+        !o.join("a/broken.jpg").exists(),
+        "nothing written for the bad file"
+    );
+
+    // A second run skips everything already made; --force makes it again.
+    let (_, json, _) = run(&[s.to_str().unwrap(), o.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        (json["made"].as_u64(), json["skipped"].as_u64()),
+        (Some(0), Some(4))
+    );
+    std::fs::remove_file(s.join("a/broken.jpg")).unwrap();
+    let (code, json, _) = run(&[
+        s.to_str().unwrap(),
+        o.to_str().unwrap(),
+        "--json",
+        "--force",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(json["made"], 4);
+}
+
+#[test]
+fn sizes_formats_and_single_files() {
+    let out = tempfile::tempdir().unwrap();
+    let src = samples().join("landscape-lake-boats.jpg");
+    for (size, want) in [
+        ("150,", (150, 94)),
+        (",100", (160, 100)),
+        ("pct:10", (192, 120)),
+    ] {
+        let dir = out.path().join(size.replace([',', ':'], "_"));
+        let (code, _, stderr) = run(&[
+            src.to_str().unwrap(),
+            dir.to_str().unwrap(),
+            "--size",
+            size,
+            "--format",
+            "png",
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        let img = image::open(dir.join("landscape-lake-boats.png")).unwrap();
+        assert_eq!((img.width(), img.height()), want, "{size}");
+    }
+    let (code, _, stderr) = run(&[src.to_str().unwrap(), "x", "--size", "!x,5"]);
+    assert_eq!(code, 2, "a bad size is refused before any work: {stderr}");
+    let (code, _, _) = run(&[src.to_str().unwrap(), "x", "--format", "bmp"]);
+    assert_eq!(code, 2);
+    assert!(!Path::new("x").exists());
+}
