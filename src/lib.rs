@@ -10,6 +10,7 @@ pub mod cache;
 pub mod config;
 pub mod derivative;
 pub mod encode;
+pub mod export;
 pub mod http;
 pub mod iiif;
 pub mod pipeline;

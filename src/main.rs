@@ -29,6 +29,73 @@ enum Command {
     Serve(ServeArgs),
     /// Make thumbnails of a folder of images (walked recursively) or of one image.
     Thumbnails(ThumbnailArgs),
+    /// Cut a static IIIF level 0 tree (info.json and every tile) for each image.
+    Tiles(TileArgs),
+}
+
+#[derive(Args)]
+struct TileArgs {
+    /// An image file, or a folder of them (each becomes OUT/<file name without extension>/).
+    src: PathBuf,
+    /// The output folder.
+    out: PathBuf,
+    /// Tile width and height.
+    #[arg(long, default_value_t = 256)]
+    tile: u32,
+    /// The URL the tree will be served from: info.json's @id is BASE_URL/<id>.
+    #[arg(long, value_name = "URL", default_value = "http://localhost:8000")]
+    base_url: String,
+    /// Tile format.
+    #[arg(long, default_value = "jpg")]
+    format: String,
+    /// JPEG quality, 1-100 [default: the server's, 90].
+    #[arg(long)]
+    quality: Option<u8>,
+}
+
+impl TileArgs {
+    fn run(self) -> Result<bool, Box<dyn std::error::Error>> {
+        let defaults = Config::default();
+        let req = tessera::iiif::ImageRequest::parse(
+            "full",
+            "max",
+            "0",
+            &format!("default.{}", self.format),
+        )
+        .map_err(|e| format!("--format {}: {e}", self.format))?;
+        let quality = self.quality.unwrap_or(defaults.jpeg_quality);
+        if !(1..=100).contains(&quality) || !(16..=4096).contains(&self.tile) {
+            return Err("--quality must be 1-100 and --tile 16-4096".into());
+        }
+        let opts = tessera::export::TileOptions {
+            tile: self.tile,
+            base_url: self.base_url.clone(),
+            format: req.format,
+            quality,
+            limits: defaults.limits(),
+            max_source_pixels: defaults.max_source_pixels,
+            cache_mb: defaults.cache_decoded_mb,
+        };
+        let sources = tessera::export::sources(&self.src)
+            .map_err(|e| format!("{}: {e}", self.src.display()))?;
+        let started = std::time::Instant::now();
+        let mut failed = 0;
+        for (path, id) in &sources {
+            match tessera::export::export(path, id, &self.out, &opts) {
+                Ok(n) => eprintln!("{id}: {n} files"),
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("failed: {}: {e}", path.display());
+                }
+            }
+        }
+        eprintln!(
+            "{} images, {failed} failed, in {:.2} s",
+            sources.len(),
+            started.elapsed().as_secs_f64()
+        );
+        Ok(failed == 0)
+    }
 }
 
 #[derive(Args)]
@@ -172,16 +239,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(a)) => a,
-        Some(Command::Thumbnails(t)) => {
-            return match t.run() {
-                Ok(true) => ExitCode::SUCCESS,
-                Ok(false) => ExitCode::FAILURE,
-                Err(e) => {
-                    eprintln!("tessera thumbnails: {e}");
-                    ExitCode::from(2)
-                }
-            };
-        }
+        Some(Command::Thumbnails(t)) => return exit(t.run(), "thumbnails"),
+        Some(Command::Tiles(t)) => return exit(t.run(), "tiles"),
         None => cli.serve,
     };
     let result = args.into_config().and_then(|config| {
@@ -193,6 +252,19 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("tessera: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// The exit status of a batch command: 0 when all went well, 1 when some input failed, 2
+/// when the command could not run.
+fn exit(result: Result<bool, Box<dyn std::error::Error>>, name: &str) -> ExitCode {
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("tessera {name}: {e}");
+            ExitCode::from(2)
         }
     }
 }

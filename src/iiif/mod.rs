@@ -7,6 +7,7 @@
 pub mod canonical;
 pub mod geometry;
 pub mod info;
+pub mod level0;
 pub mod number;
 pub mod path;
 pub mod request;

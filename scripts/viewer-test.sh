@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Issue 6's viewer test: `tessera tiles` cuts a static level 0 tree of a sample photograph, a
+# plain static file server (loopback) serves it, and OpenSeadragon opens it in headless
+# Chromium (Debian's chromium, driven by playwright-core). Screenshots go to
+# target/viewer/. Installs what it needs: Debian's chromium, and the npm packages pinned in
+# tests/viewer/package-lock.json.
+#
+#   scripts/viewer-test.sh [TESSERA_BINARY]      (default target/release/tessera)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin="$(realpath "${1:-target/release/tessera}")"
+if [ ! -x /usr/bin/chromium ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium
+fi
+command -v node >/dev/null || { echo "viewer-test: node and npm are needed" >&2; exit 1; }
+(cd tests/viewer && npm ci --no-audit --no-fund --silent)
+mkdir -p target/viewer
+node tests/viewer/osd-test.mjs "$bin" sample-images/landscape-lake-boats.jpg "$(realpath target/viewer)"

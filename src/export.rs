@@ -1,0 +1,110 @@
+//! `tessera tiles`: a static IIIF Image API 2.1 level 0 tree for each image, cut by the
+//! server's own render path, so every file holds the bytes the server would send for its URL.
+//! Any static web server can then serve the tree as an image service.
+
+use crate::cache::Caches;
+use crate::derivative::Derivatives;
+use crate::iiif::geometry::plan;
+use crate::iiif::info::Tiling;
+use crate::iiif::path::encode_identifier;
+use crate::iiif::{level0, Format, ImageRequest, Limits};
+use crate::source::{read_dimensions, SourceFile};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// How to cut the trees.
+#[derive(Debug, Clone)]
+pub struct TileOptions {
+    /// Tile width and height.
+    pub tile: u32,
+    /// The base URL the tree will be served from; each image's `@id` is `base/<id>`.
+    pub base_url: String,
+    /// Tile format.
+    pub format: Format,
+    /// JPEG quality, 1–100.
+    pub quality: u8,
+    /// The limits that bound the `sizes` ladder.
+    pub limits: Limits,
+    /// Sources claiming more pixels than this are refused.
+    pub max_source_pixels: u64,
+    /// Budget of the decoded-image cache shared by the tiles of one image, in MiB.
+    pub cache_mb: u64,
+}
+
+/// The images to export from `src` (one file, or the image files directly in a folder), each
+/// with its identifier: the file name without its extension.
+pub fn sources(src: &Path) -> std::io::Result<Vec<(PathBuf, String)>> {
+    let files = if src.is_file() {
+        vec![src.to_path_buf()]
+    } else {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(src)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.is_file()
+                    && p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                        crate::batch::SOURCE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
+                    })
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    Ok(files
+        .into_iter()
+        .filter_map(|f| {
+            let id = f.file_stem()?.to_str()?.to_string();
+            Some((f, id))
+        })
+        .collect())
+}
+
+/// Writes the tree of one image under `out/<id>/`; returns the number of files written. The
+/// info.json is written last, so its presence means the tree is complete.
+pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<usize, String> {
+    let meta = std::fs::metadata(src).map_err(|e| e.to_string())?;
+    let file = SourceFile {
+        path: src.to_path_buf(),
+        len: meta.len(),
+        modified: meta.modified().map_err(|e| e.to_string())?,
+    };
+    let dims = read_dimensions(src).map_err(|e| e.to_string())?;
+    let tiling = Tiling::square(dims, opts.tile);
+    let images = level0::images(dims, &tiling, &opts.limits);
+    let dir = out.join(encode_identifier(id));
+    let caches = Caches::new(opts.cache_mb, 0);
+    let off = Derivatives::disabled();
+    let ext = format!("default.{}", opts.format.extension());
+    images
+        .par_iter()
+        .try_for_each(|img| -> Result<(), String> {
+            let req = ImageRequest::parse(&img.region, &img.size, "0", &ext)
+                .map_err(|e| e.to_string())?;
+            let p = plan(&req, dims, &opts.limits).map_err(|e| e.to_string())?;
+            let bytes = crate::render::render(
+                &caches,
+                &off,
+                &file,
+                dims,
+                &p,
+                opts.max_source_pixels,
+                opts.quality,
+            )
+            .map_err(|e| e.to_string())?;
+            let target = dir.join(img.path(opts.format));
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("{}: {e}", parent.display()))?;
+            }
+            std::fs::write(&target, bytes).map_err(|e| format!("{}: {e}", target.display()))
+        })?;
+    let base = opts.base_url.trim_end_matches('/');
+    let info = level0::info_json(
+        &format!("{base}/{}", encode_identifier(id)),
+        dims,
+        &tiling,
+        &opts.limits,
+    );
+    let text = serde_json::to_string_pretty(&info).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("info.json"), text).map_err(|e| e.to_string())?;
+    Ok(images.len() + 1)
+}
