@@ -2,6 +2,7 @@
 //! server's own render path, so the pixels are the ones the server would send. Parallel, with
 //! one decode in flight per job; resumable; a bad file is reported and skipped.
 
+use crate::access::Access;
 use crate::cache::Caches;
 use crate::derivative::Derivatives;
 use crate::iiif::geometry::plan;
@@ -34,6 +35,17 @@ pub struct ThumbnailOptions {
     pub max_source_pixels: u64,
 }
 
+/// One thumbnail to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// The source image.
+    pub source: PathBuf,
+    /// Where its thumbnail goes.
+    pub output: PathBuf,
+    /// The longest side its record allows (`imagepermissionlevel` 1), if limited.
+    pub max_side: Option<u32>,
+}
+
 /// What a run did.
 #[derive(Debug, Default, serde::Serialize)]
 pub struct Summary {
@@ -41,6 +53,8 @@ pub struct Summary {
     pub made: usize,
     /// Sources skipped because their thumbnail is newer.
     pub skipped: usize,
+    /// Record images left out because they are restricted.
+    pub restricted: usize,
     /// Sources that failed, with the reason.
     pub failed: Vec<Failure>,
     /// Wall time in seconds.
@@ -59,11 +73,7 @@ pub struct Failure {
 /// The source images under `src` (a folder, walked recursively, or one file), sorted, each
 /// with its output path under `out`: the relative path without its extension, plus the
 /// format's extension.
-pub fn plan_outputs(
-    src: &Path,
-    out: &Path,
-    format: Format,
-) -> std::io::Result<Vec<(PathBuf, PathBuf)>> {
+pub fn plan_outputs(src: &Path, out: &Path, format: Format) -> std::io::Result<Vec<Job>> {
     let mut files = Vec::new();
     if src.is_file() {
         files.push(src.to_path_buf());
@@ -83,10 +93,84 @@ pub fn plan_outputs(
                 .strip_prefix(base)
                 .unwrap_or(&f)
                 .with_extension(format.extension());
-            let target = out.join(rel);
-            (f, target)
+            Job {
+                output: out.join(rel),
+                source: f,
+                max_side: None,
+            }
         })
         .collect())
+}
+
+/// The jobs for every image of every object record in `records`, found in the images folder
+/// `images` and named `out/<identifier>.<format>` (the identifier percent-encoded as in a
+/// URL). Restricted images are left out (and counted) unless `include_restricted`; an image
+/// limited to a size by its record keeps that limit. Identifiers with no image file, and
+/// records that cannot be read, are failures.
+pub fn record_jobs(
+    records: &Path,
+    images: &Path,
+    out: &Path,
+    format: Format,
+    include_restricted: bool,
+) -> (Vec<Job>, usize, Vec<Failure>) {
+    let (store, report) = crate::presentation::Store::load(records);
+    let mut failed: Vec<Failure> = report
+        .skipped
+        .into_iter()
+        .map(|(path, reason)| Failure { path, reason })
+        .collect();
+    let root = images
+        .canonicalize()
+        .unwrap_or_else(|_| images.to_path_buf());
+    let (mut jobs, mut restricted) = (Vec::new(), 0);
+    let mut seen = std::collections::HashSet::new();
+    for objectid in store.objects() {
+        let record = match store.record(objectid) {
+            Some(Ok(r)) => r,
+            Some(Err(reason)) => {
+                failed.push(Failure {
+                    path: records.join(objectid.to_string()),
+                    reason,
+                });
+                continue;
+            }
+            None => continue,
+        };
+        for image in record.ordered_images() {
+            let Some(id) = image.identifier() else {
+                continue;
+            };
+            if !seen.insert(id.clone()) {
+                continue;
+            }
+            let access = store.access(&id);
+            let max_side = match access {
+                Access::Restricted if !include_restricted => {
+                    restricted += 1;
+                    continue;
+                }
+                Access::Limited(side) if !include_restricted => Some(side),
+                _ => None,
+            };
+            match crate::source::resolve(&root, &id) {
+                Ok(file) => jobs.push(Job {
+                    source: file.path,
+                    output: out.join(format!(
+                        "{}.{}",
+                        crate::iiif::path::encode_identifier(&id),
+                        format.extension()
+                    )),
+                    max_side,
+                }),
+                Err(e) => failed.push(Failure {
+                    path: PathBuf::from(&id),
+                    reason: format!("object {objectid}: {e}"),
+                }),
+            }
+        }
+    }
+    (jobs, restricted, failed)
 }
 
 fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -111,7 +195,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// Makes the thumbnails of `jobs` (source, output) pairs. `progress(done, total)` is called
 /// after each one.
 pub fn thumbnails(
-    jobs: &[(PathBuf, PathBuf)],
+    jobs: &[Job],
     opts: &ThumbnailOptions,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Summary {
@@ -123,8 +207,8 @@ pub fn thumbnails(
     let done = AtomicUsize::new(0);
     let work = || {
         jobs.par_iter()
-            .map(|(src, dst)| {
-                let r = one(src, dst, opts);
+            .map(|job| {
+                let r = one(job, opts);
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1, jobs.len());
                 r
             })
@@ -135,12 +219,12 @@ pub fn thumbnails(
         Err(_) => work(),
     };
     let mut summary = Summary::default();
-    for ((src, _), r) in jobs.iter().zip(results) {
+    for (job, r) in jobs.iter().zip(results) {
         match r {
             Ok(true) => summary.made += 1,
             Ok(false) => summary.skipped += 1,
             Err(reason) => summary.failed.push(Failure {
-                path: src.clone(),
+                path: job.source.clone(),
                 reason,
             }),
         }
@@ -150,7 +234,8 @@ pub fn thumbnails(
 }
 
 /// Makes one thumbnail; `Ok(false)` when it is already newer than its source.
-fn one(src: &Path, dst: &Path, opts: &ThumbnailOptions) -> Result<bool, String> {
+fn one(job: &Job, opts: &ThumbnailOptions) -> Result<bool, String> {
+    let (src, dst) = (job.source.as_path(), job.output.as_path());
     let meta = std::fs::metadata(src).map_err(|e| e.to_string())?;
     let modified = meta.modified().map_err(|e| e.to_string())?;
     if !opts.force {
@@ -173,7 +258,18 @@ fn one(src: &Path, dst: &Path, opts: &ThumbnailOptions) -> Result<bool, String> 
         &format!("default.{}", opts.format.extension()),
     )
     .map_err(|e| e.to_string())?;
-    let plan = plan(&req, dims, &opts.limits).map_err(|e| e.to_string())?;
+    let limits = match job.max_side {
+        Some(side) => Limits {
+            max_width: opts.limits.max_width.min(side),
+            max_height: opts.limits.max_height.min(side),
+            ..opts.limits
+        },
+        None => opts.limits,
+    };
+    let plan = plan(&req, dims, &limits).map_err(|e| match job.max_side {
+        Some(side) => format!("{e} (its record limits it to {side} px)"),
+        None => e.to_string(),
+    })?;
     // No caches: each job holds at most one decode, and lets go of it when done.
     let bytes = crate::render::render(
         &Caches::new(0, 0),

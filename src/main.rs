@@ -122,6 +122,13 @@ struct ThumbnailArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// Make the thumbnail of every image of the object records in DIR instead, found in SRC
+    /// (the images folder) and named OUT/<image identifier>.<format>.
+    #[arg(long, value_name = "DIR")]
+    records: Option<PathBuf>,
+    /// With --records: include restricted images, and limited ones at any size.
+    #[arg(long, requires = "records")]
+    include_restricted: bool,
 }
 
 impl ThumbnailArgs {
@@ -147,21 +154,47 @@ impl ThumbnailArgs {
             limits: defaults.limits(),
             max_source_pixels: defaults.max_source_pixels,
         };
-        let jobs = tessera::batch::plan_outputs(&self.src, &self.out, req.format)
-            .map_err(|e| format!("{}: {e}", self.src.display()))?;
-        let terminal = std::io::stderr().is_terminal();
+        let (jobs, restricted, mut failed) = match &self.records {
+            Some(records) => tessera::batch::record_jobs(
+                records,
+                &self.src,
+                &self.out,
+                req.format,
+                self.include_restricted,
+            ),
+            None => (
+                tessera::batch::plan_outputs(&self.src, &self.out, req.format)
+                    .map_err(|e| format!("{}: {e}", self.src.display()))?,
+                0,
+                Vec::new(),
+            ),
+        };
+        // A bar on a terminal; otherwise a line per 5%.
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(jobs.len() as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} images, {per_sec}, ETA {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
         let step = (jobs.len() / 20).max(1);
-        let progress = |done: usize, total: usize| {
-            if terminal {
-                eprint!("\r{done}/{total}");
-            } else if done % step == 0 || done == total {
+        let progress = |done: usize, total: usize| match &bar {
+            Some(bar) => bar.set_position(done as u64),
+            None if done % step == 0 || done == total => {
                 eprintln!("{done}/{total} ({}%)", done * 100 / total.max(1));
             }
+            None => {}
         };
-        let summary = tessera::batch::thumbnails(&jobs, &opts, &progress);
-        if terminal {
-            eprintln!();
+        let mut summary = tessera::batch::thumbnails(&jobs, &opts, &progress);
+        if let Some(bar) = bar {
+            bar.finish();
         }
+        summary.restricted = restricted;
+        failed.append(&mut summary.failed);
+        summary.failed = failed;
         for f in &summary.failed {
             eprintln!("failed: {}: {}", f.path.display(), f.reason);
         }
@@ -169,9 +202,10 @@ impl ThumbnailArgs {
             println!("{}", serde_json::to_string_pretty(&summary)?);
         }
         eprintln!(
-            "made {}, skipped {}, failed {}, in {:.2} s",
+            "made {}, skipped {} (up to date), restricted {}, failed {}, in {:.2} s",
             summary.made,
             summary.skipped,
+            summary.restricted,
             summary.failed.len(),
             summary.seconds
         );

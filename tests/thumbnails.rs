@@ -146,3 +146,78 @@ fn sizes_formats_and_single_files() {
     assert_eq!(code, 2);
     assert!(!Path::new("x").exists());
 }
+
+#[test]
+fn records_name_thumbnails_by_identifier_and_leave_restricted_images_out() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (images, records) = (samples(), root.join("manifests"));
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path();
+    let (code, json, stderr) = run(&[
+        images.to_str().unwrap(),
+        o.to_str().unwrap(),
+        "--records",
+        records.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    // Six images the public may see (alpha-ladybird's object limits it to 256 px); the image
+    // record of gray-foggy-pier and the object of small-garden restrict those two.
+    assert_eq!(
+        (json["made"].as_u64(), json["restricted"].as_u64()),
+        (Some(6), Some(2))
+    );
+    assert!(!o.join("small-garden.jpg").exists(), "a restricted object stays out");
+    assert!(o.join("landscape-lake-boats.jpg").exists());
+    assert!(
+        !o.join("gray-foggy-pier.jpg").exists(),
+        "a restricted image stays out"
+    );
+    let (_, json, _) = run(&[
+        images.to_str().unwrap(),
+        o.to_str().unwrap(),
+        "--records",
+        records.to_str().unwrap(),
+        "--include-restricted",
+        "--json",
+    ]);
+    assert_eq!(
+        (json["made"].as_u64(), json["skipped"].as_u64()),
+        (Some(2), Some(6))
+    );
+    assert!(o.join("gray-foggy-pier.jpg").exists());
+
+    // An image limited to 256 px by its record gets no larger thumbnail.
+    let limited = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        records.join("300003.json"),
+        limited.path().join("300003.json"),
+    )
+    .unwrap();
+    let args = |size: &'static str, out: &Path| {
+        run(&[
+            images.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "--records",
+            limited.path().to_str().unwrap(),
+            "--size",
+            size,
+            "--json",
+        ])
+    };
+    let big = tempfile::tempdir().unwrap();
+    let (code, json, _) = args("!300,300", big.path());
+    assert_eq!(code, 1);
+    assert!(
+        json["failed"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("256"),
+        "{json}"
+    );
+    let small = tempfile::tempdir().unwrap();
+    let (code, _, _) = args("!200,200", small.path());
+    assert_eq!(code, 0);
+    let img = image::open(small.path().join("alpha-ladybird.jpg")).unwrap();
+    assert_eq!((img.width(), img.height()), (200, 200));
+}

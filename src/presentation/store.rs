@@ -267,6 +267,13 @@ impl Store {
         self.entries.is_empty()
     }
 
+    /// Every object id (public or not), in id order.
+    pub fn objects(&self) -> Vec<u64> {
+        let mut ids: Vec<u64> = self.entries.keys().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// Public objects, in id order.
     pub fn public_objects(&self) -> &[u64] {
         &self.public
