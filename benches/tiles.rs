@@ -127,6 +127,7 @@ fn bench(c: &mut Criterion) {
                 tile: 256,
                 quality: 90,
                 max_source_pixels: u64::MAX,
+                parallel: false,
             },
             Caches::new(0, 0),
         );

@@ -44,6 +44,8 @@ pub struct Settings {
     pub quality: u8,
     /// Sources above this many pixels are not decoded (the server's ceiling).
     pub max_source_pixels: u64,
+    /// Encode tiles on all cores (batch work) rather than on the builder thread alone.
+    pub parallel: bool,
 }
 
 /// The derivative pyramids of a running server, and the one thread that builds them.
@@ -196,6 +198,12 @@ fn existing(path: &Path, file: &SourceFile) -> Option<SourceFile> {
     })
 }
 
+/// Builds the pyramid of `file` now, in `settings.dir`, as the server's builder would;
+/// `Ok(None)` when it cannot have one (it has alpha). For batch work (`tessera tiles`).
+pub fn build_now(settings: &Settings, file: &SourceFile) -> Result<Option<SourceFile>, String> {
+    build(settings, &Caches::new(0, 0), file)
+}
+
 /// Builds the pyramid of `file`; `Ok(None)` when it cannot have one (it has alpha).
 fn build(s: &Settings, caches: &Caches, file: &SourceFile) -> Result<Option<SourceFile>, String> {
     let started = std::time::Instant::now();
@@ -226,8 +234,11 @@ fn build(s: &Settings, caches: &Caches, file: &SourceFile) -> Result<Option<Sour
         pixels,
         (img.width(), img.height()),
         channels,
-        s.tile,
-        s.quality,
+        source::tiled::TileSpec {
+            size: s.tile,
+            quality: s.quality,
+            parallel: s.parallel,
+        },
         &description(file),
         tmp,
     )

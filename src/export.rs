@@ -29,6 +29,9 @@ pub struct TileOptions {
     pub max_source_pixels: u64,
     /// Budget of the decoded-image cache shared by the tiles of one image, in MiB.
     pub cache_mb: u64,
+    /// Flat sources with at least this many pixels are cut from a derivative pyramid, as the
+    /// server serves them (0: never).
+    pub derivative_min_pixels: u64,
 }
 
 /// The images to export from `src` (one file, or the image files directly in a folder), each
@@ -73,29 +76,63 @@ pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<us
     let dir = out.join(encode_identifier(id));
     let caches = Caches::new(opts.cache_mb, 0);
     let off = Derivatives::disabled();
+    // A large flat source is served by the server from its derivative pyramid once built;
+    // the tree is cut the same way, so its bytes are the server's (and most are stored tiles,
+    // copied without a decode).
+    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let pixels = u64::from(dims.width) * u64::from(dims.height);
+    let flat = caches.jp2_header(&file).is_none() && crate::source::pyramid::levels(src).is_none();
+    let derived = if flat && opts.derivative_min_pixels > 0 && pixels >= opts.derivative_min_pixels
+    {
+        let settings = crate::derivative::Settings {
+            dir: scratch.path().to_path_buf(),
+            min_pixels: opts.derivative_min_pixels,
+            tile: opts.tile,
+            quality: opts.quality,
+            max_source_pixels: opts.max_source_pixels,
+            parallel: true,
+        };
+        crate::derivative::build_now(&settings, &file)?
+    } else {
+        None
+    };
+    let file = derived.unwrap_or(file);
     let ext = format!("default.{}", opts.format.extension());
-    images
-        .par_iter()
-        .try_for_each(|img| -> Result<(), String> {
-            let req = ImageRequest::parse(&img.region, &img.size, "0", &ext)
-                .map_err(|e| e.to_string())?;
-            let p = plan(&req, dims, &opts.limits).map_err(|e| e.to_string())?;
+    // Paths with the same canonical form (`full/w,` and `full/w,h`) are one image: render it
+    // once and write it under each path.
+    let mut by_canonical: std::collections::BTreeMap<String, (crate::iiif::Plan, Vec<PathBuf>)> =
+        std::collections::BTreeMap::new();
+    for img in &images {
+        let req =
+            ImageRequest::parse(&img.region, &img.size, "0", &ext).map_err(|e| e.to_string())?;
+        let p = plan(&req, dims, &opts.limits).map_err(|e| e.to_string())?;
+        by_canonical
+            .entry(crate::iiif::canonical::canonical_path(&p, dims))
+            .or_insert_with(|| (p, Vec::new()))
+            .1
+            .push(dir.join(img.path(opts.format)));
+    }
+    let work: Vec<_> = by_canonical.into_values().collect();
+    work.par_iter()
+        .try_for_each(|(p, targets)| -> Result<(), String> {
             let bytes = crate::render::render(
                 &caches,
                 &off,
                 &file,
                 dims,
-                &p,
+                p,
                 opts.max_source_pixels,
                 opts.quality,
             )
             .map_err(|e| e.to_string())?;
-            let target = dir.join(img.path(opts.format));
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| format!("{}: {e}", parent.display()))?;
+            for target in targets {
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| format!("{}: {e}", parent.display()))?;
+                }
+                std::fs::write(target, &bytes).map_err(|e| format!("{}: {e}", target.display()))?;
             }
-            std::fs::write(&target, bytes).map_err(|e| format!("{}: {e}", target.display()))
+            Ok(())
         })?;
     let base = opts.base_url.trim_end_matches('/');
     let info = level0::info_json(

@@ -75,6 +75,7 @@ impl TileArgs {
             limits: defaults.limits(),
             max_source_pixels: defaults.max_source_pixels,
             cache_mb: defaults.cache_decoded_mb,
+            derivative_min_pixels: defaults.derivative_min_pixels,
         };
         let sources = tessera::export::sources(&self.src)
             .map_err(|e| format!("{}: {e}", self.src.display()))?;

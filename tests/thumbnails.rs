@@ -167,7 +167,10 @@ fn records_name_thumbnails_by_identifier_and_leave_restricted_images_out() {
         (json["made"].as_u64(), json["restricted"].as_u64()),
         (Some(6), Some(2))
     );
-    assert!(!o.join("small-garden.jpg").exists(), "a restricted object stays out");
+    assert!(
+        !o.join("small-garden.jpg").exists(),
+        "a restricted object stays out"
+    );
     assert!(o.join("landscape-lake-boats.jpg").exists());
     assert!(
         !o.join("gray-foggy-pier.jpg").exists(),

@@ -7,7 +7,6 @@ mod pdf;
 use crate::iiif::Format;
 use crate::pipeline::flatten_on_white;
 use image::codecs::gif::GifEncoder;
-use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::codecs::tiff::TiffEncoder;
 use image::codecs::webp::WebPEncoder;
@@ -120,9 +119,37 @@ fn opaque(img: &DynamicImage) -> DynamicImage {
 }
 
 fn jpeg(img: &DynamicImage, quality: u8, out: &mut Vec<u8>) -> Result<(), String> {
-    let img = opaque(img);
-    let enc = JpegEncoder::new_with_quality(out, quality.clamp(1, 100));
-    img.write_with_encoder(enc).map_err(|e| e.to_string())
+    let img = match opaque(img) {
+        i @ (DynamicImage::ImageLuma8(_) | DynamicImage::ImageRgb8(_)) => i,
+        other => DynamicImage::ImageRgb8(other.to_rgb8()),
+    };
+    let channels = usize::from(img.color().channel_count());
+    *out = jpeg_pixels(img.as_bytes(), img.width(), img.height(), channels, quality)?;
+    Ok(())
+}
+
+/// Encodes packed 8-bit gray (1 channel) or RGB (3) pixels as a baseline JFIF JPEG at
+/// `quality`, without chroma subsampling (`jpeg-encoder`, SIMD; see BENCHMARKS.md).
+pub fn jpeg_pixels(
+    pixels: &[u8],
+    width: u32,
+    height: u32,
+    channels: usize,
+    quality: u8,
+) -> Result<Vec<u8>, String> {
+    let side =
+        |v: u32| u16::try_from(v).map_err(|_| format!("{width}x{height} is too large for JPEG"));
+    let color = match channels {
+        1 => jpeg_encoder::ColorType::Luma,
+        3 => jpeg_encoder::ColorType::Rgb,
+        n => return Err(format!("cannot encode {n} channels as JPEG")),
+    };
+    let mut out = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
+    enc.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_4_4);
+    enc.encode(pixels, side(width)?, side(height)?, color)
+        .map_err(|e| e.to_string())?;
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -92,6 +92,7 @@ impl AppState {
                     tile: config.tile_size,
                     quality: config.jpeg_quality,
                     max_source_pixels: config.max_source_pixels,
+                    parallel: false,
                 },
                 caches,
             ),

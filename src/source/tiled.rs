@@ -8,12 +8,22 @@
 //! shared JPEG tables are needed. The file is a classic little-endian TIFF, so it must stay
 //! under 4 GiB.
 
-use image::codecs::jpeg::JpegEncoder;
-use image::ExtendedColorType;
 use std::io::{self, Seek, SeekFrom, Write};
 
+/// How the tiles of a pyramid are made.
+#[derive(Debug, Clone, Copy)]
+pub struct TileSpec {
+    /// Tile width and height.
+    pub size: u32,
+    /// JPEG quality, 1–100.
+    pub quality: u8,
+    /// Encode the tiles of a row on rayon's pool (for batch work; a server's background
+    /// build leaves the cores to requests).
+    pub parallel: bool,
+}
+
 /// Writes `pixels` (`width`×`height`, 1 = gray or 3 = RGB `channels`, rows packed) as a tiled
-/// pyramid with `tile`-pixel tiles at JPEG `quality`. `description` goes into the
+/// pyramid with `spec.size`-pixel tiles at JPEG `spec.quality`. `description` goes into the
 /// ImageDescription tag of the first image.
 ///
 /// One pass over the rows makes every level: each reduced level keeps only the rows of its
@@ -23,11 +33,15 @@ pub fn write_pyramid<W: Write + Seek>(
     pixels: &[u8],
     (width, height): (u32, u32),
     channels: usize,
-    tile: u32,
-    quality: u8,
+    spec: TileSpec,
     description: &str,
     out: W,
 ) -> io::Result<W> {
+    let TileSpec {
+        size: tile,
+        quality,
+        parallel,
+    } = spec;
     let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidInput, m.to_string());
     if !matches!(channels, 1 | 3) || tile == 0 || width == 0 || height == 0 {
         return Err(bad("only gray or RGB images with a size and a tile size"));
@@ -39,6 +53,7 @@ pub fn write_pyramid<W: Write + Seek>(
         channels,
         tile,
         quality,
+        parallel,
     };
     // The reduced levels, each `ceil` of half the one above, down to one tile.
     let mut reduced = Vec::new();
@@ -229,43 +244,49 @@ struct Encoder {
     channels: usize,
     tile: u32,
     quality: u8,
+    parallel: bool,
 }
 
 impl Encoder {
     /// The tiles, left to right, of a band of up to `tile` rows of a `width`-pixel level.
     fn tile_row(&self, band: &[u8], width: u32) -> io::Result<Vec<Vec<u8>>> {
+        use rayon::prelude::*;
+        let starts: Vec<usize> = (0..width as usize).step_by(self.tile as usize).collect();
+        if self.parallel {
+            starts
+                .par_iter()
+                .map(|&x0| self.tile_at(band, width, x0))
+                .collect()
+        } else {
+            starts
+                .iter()
+                .map(|&x0| self.tile_at(band, width, x0))
+                .collect()
+        }
+    }
+
+    /// The tile whose left edge is `x0`, from a band of up to `tile` rows.
+    fn tile_at(&self, band: &[u8], width: u32, x0: usize) -> io::Result<Vec<u8>> {
         let (t, c) = (self.tile as usize, self.channels);
         let row_len = width as usize * c;
         let rows = band.len() / row_len.max(1);
         if rows == 0 {
-            return Ok(Vec::new());
+            return Err(io::Error::other("empty band"));
         }
         let mut buf = vec![0u8; t * t * c];
-        let color = if c == 1 {
-            ExtendedColorType::L8
-        } else {
-            ExtendedColorType::Rgb8
-        };
-        let mut out = Vec::new();
-        for x0 in (0..width as usize).step_by(t) {
-            let cols = t.min(width as usize - x0);
-            for row in 0..t {
-                let sy = row.min(rows - 1);
-                let src = &band[sy * row_len + x0 * c..][..cols * c];
-                let dst = &mut buf[row * t * c..][..t * c];
-                dst[..cols * c].copy_from_slice(src);
-                let last = cols * c - c;
-                for x in cols..t {
-                    dst.copy_within(last..last + c, x * c);
-                }
+        let cols = t.min(width as usize - x0);
+        for row in 0..t {
+            let sy = row.min(rows - 1);
+            let src = &band[sy * row_len + x0 * c..][..cols * c];
+            let dst = &mut buf[row * t * c..][..t * c];
+            dst[..cols * c].copy_from_slice(src);
+            let last = cols * c - c;
+            for x in cols..t {
+                dst.copy_within(last..last + c, x * c);
             }
-            let mut jpeg = Vec::new();
-            JpegEncoder::new_with_quality(&mut jpeg, self.quality.clamp(1, 100))
-                .encode(&buf, self.tile, self.tile, color)
-                .map_err(io::Error::other)?;
-            out.push(jpeg);
         }
-        Ok(out)
+        crate::encode::jpeg_pixels(&buf, self.tile, self.tile, c, self.quality)
+            .map_err(io::Error::other)
     }
 }
 
@@ -372,6 +393,14 @@ mod tests {
     use crate::iiif::Rect;
     use crate::source::pyramid;
 
+    fn spec(quality: u8) -> TileSpec {
+        TileSpec {
+            size: 256,
+            quality,
+            parallel: quality % 2 == 0,
+        }
+    }
+
     /// A whole level halved (the reference for the streamed levels).
     struct Raster {
         data: Vec<u8>,
@@ -437,7 +466,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.tif");
         let file = std::fs::File::create(&path).unwrap();
-        write_pyramid(&pixels, (w, h), 3, 256, 92, "test", file).unwrap();
+        write_pyramid(&pixels, (w, h), 3, spec(92), "test", file).unwrap();
 
         let levels = pyramid::levels(&path).expect("a readable pyramid");
         let sizes: Vec<(u32, u32)> = levels.iter().map(|l| (l.width, l.height)).collect();
@@ -492,7 +521,7 @@ mod tests {
         let (w, h) = (200, 100);
         let pixels: Vec<u8> = (0..w * h).map(|i| (i % 251) as u8).collect();
         let mut cursor = io::Cursor::new(Vec::new());
-        write_pyramid(&pixels, (w, h), 1, 256, 95, "g", &mut cursor).unwrap();
+        write_pyramid(&pixels, (w, h), 1, spec(95), "g", &mut cursor).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g.tif");
         std::fs::write(&path, cursor.into_inner()).unwrap();
@@ -500,15 +529,20 @@ mod tests {
         assert_eq!(levels.len(), 1);
         let whole = image::open(&path).unwrap();
         assert_eq!((whole.width(), whole.height()), (200, 100));
-        assert!(
-            write_pyramid(&pixels, (w, h), 2, 256, 90, "", io::Cursor::new(Vec::new())).is_err()
-        );
+        assert!(write_pyramid(
+            &pixels,
+            (w, h),
+            2,
+            spec(90),
+            "",
+            io::Cursor::new(Vec::new())
+        )
+        .is_err());
         assert!(write_pyramid(
             &pixels[1..],
             (w, h),
             1,
-            256,
-            90,
+            spec(90),
             "",
             io::Cursor::new(Vec::new())
         )
