@@ -416,6 +416,22 @@ async fn bad_requests_get_400_with_a_message() {
 }
 
 #[tokio::test]
+async fn overlong_uris_get_414_before_any_work() {
+    let base = start(&fixtures(), |_| {}).await;
+    let long = "a".repeat(tessera::http::MAX_URI_BYTES);
+    let (status, headers, body) = get(&format!("{base}/iiif/{long}/info.json")).await;
+    assert_eq!(status, 414);
+    assert_eq!(headers["access-control-allow-origin"], "*");
+    assert!(String::from_utf8_lossy(&body).contains("limit is 4096"));
+    // Just under the limit, the request is served as usual (an unknown identifier).
+    let id = "a".repeat(tessera::http::MAX_URI_BYTES - 40);
+    let (status, _, _) = get(&format!("{base}/iiif/{id}/info.json")).await;
+    assert_eq!(status, 404);
+    let (status, _, _) = get(&format!("{base}/iiif/grid/info.json?{}", "q".repeat(5000))).await;
+    assert_eq!(status, 414, "the query string counts");
+}
+
+#[tokio::test]
 async fn unknown_and_oversized_get_404() {
     let base = start(&fixtures(), |c| {
         c.max_width = 500;

@@ -146,8 +146,30 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(presentation::classification),
         )
         .with_state(state)
+        .layer(axum::middleware::from_fn(limit_uri))
         .layer(cors)
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+}
+
+/// The longest request target (path and query) served; a longer one gets 414.
+pub const MAX_URI_BYTES: usize = 4096;
+
+/// Refuses request targets longer than [`MAX_URI_BYTES`] before any routing or parsing.
+async fn limit_uri(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if len > MAX_URI_BYTES {
+        return (
+            axum::http::StatusCode::URI_TOO_LONG,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("request URI is {len} bytes; the limit is {MAX_URI_BYTES}\n"),
+        )
+            .into_response();
+    }
+    next.run(req).await
 }
 
 /// The span of a request in logs: method and path only, never the query string, which may
