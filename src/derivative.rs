@@ -151,7 +151,8 @@ impl Derivatives {
         inner.states.invalidate(file);
     }
 
-    /// Whether a build of `file` is queued or running (for tests and the load script).
+    /// Whether a build of `file` is queued or running (render then serves every zoom level of
+    /// it from the whole decode, rather than decoding it again at a reduced size).
     pub fn building(&self, file: &SourceFile) -> bool {
         self.inner
             .as_ref()
