@@ -13,16 +13,20 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-/// The file extensions read as sources.
-pub const SOURCE_EXTENSIONS: [&str; 7] = ["jpg", "jpeg", "png", "tif", "tiff", "jp2", "j2k"];
+/// Whether a file's extension is one that identifiers resolve to
+/// ([`crate::source::resolve::EXTENSIONS`]), in any case.
+pub fn is_source(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        crate::source::resolve::EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
+    })
+}
 
 /// What to make.
 #[derive(Debug, Clone)]
 pub struct ThumbnailOptions {
-    /// A IIIF size expression (`!w,h`, `w,`, `,h`, `pct:n`, ...).
-    pub size: String,
-    /// The output format.
-    pub format: Format,
+    /// The request made of every image: `full`, the size asked for, no rotation, the default
+    /// quality and the output format (parsed once, by the caller).
+    pub request: ImageRequest,
     /// JPEG quality, 1–100.
     pub quality: u8,
     /// Images made at once (0 = one per core).
@@ -180,12 +184,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let kind = entry.file_type()?;
         if kind.is_dir() {
             walk(&path, files)?;
-        } else if kind.is_file()
-            && path
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| SOURCE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-        {
+        } else if kind.is_file() && is_source(&path) {
             files.push(path);
         }
     }
@@ -204,11 +203,14 @@ pub fn thumbnails(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs)
         .build();
+    // No decoded or encoded cache: each job holds at most one decode, and lets go of it
+    // when done.
+    let caches = Caches::new(0, 0);
     let done = AtomicUsize::new(0);
     let work = || {
         jobs.par_iter()
             .map(|job| {
-                let r = one(job, opts);
+                let r = one(job, opts, &caches);
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1, jobs.len());
                 r
             })
@@ -234,30 +236,17 @@ pub fn thumbnails(
 }
 
 /// Makes one thumbnail; `Ok(false)` when it is already newer than its source.
-fn one(job: &Job, opts: &ThumbnailOptions) -> Result<bool, String> {
+fn one(job: &Job, opts: &ThumbnailOptions, caches: &Caches) -> Result<bool, String> {
     let (src, dst) = (job.source.as_path(), job.output.as_path());
-    let meta = std::fs::metadata(src).map_err(|e| e.to_string())?;
-    let modified = meta.modified().map_err(|e| e.to_string())?;
+    let file = SourceFile::at(src).map_err(|e| e.to_string())?;
     if !opts.force {
         if let Ok(t) = std::fs::metadata(dst).and_then(|m| m.modified()) {
-            if t >= modified {
+            if t >= file.modified {
                 return Ok(false);
             }
         }
     }
-    let file = SourceFile {
-        path: src.to_path_buf(),
-        len: meta.len(),
-        modified,
-    };
     let dims = read_dimensions(src).map_err(|e| e.to_string())?;
-    let req = ImageRequest::parse(
-        "full",
-        &opts.size,
-        "0",
-        &format!("default.{}", opts.format.extension()),
-    )
-    .map_err(|e| e.to_string())?;
     let limits = match job.max_side {
         Some(side) => Limits {
             max_width: opts.limits.max_width.min(side),
@@ -266,13 +255,12 @@ fn one(job: &Job, opts: &ThumbnailOptions) -> Result<bool, String> {
         },
         None => opts.limits,
     };
-    let plan = plan(&req, dims, &limits).map_err(|e| match job.max_side {
+    let plan = plan(&opts.request, dims, &limits).map_err(|e| match job.max_side {
         Some(side) => format!("{e} (its record limits it to {side} px)"),
         None => e.to_string(),
     })?;
-    // No caches: each job holds at most one decode, and lets go of it when done.
     let bytes = crate::render::render(
-        &Caches::new(0, 0),
+        caches,
         &Derivatives::disabled(),
         &file,
         dims,
@@ -286,7 +274,7 @@ fn one(job: &Job, opts: &ThumbnailOptions) -> Result<bool, String> {
     }
     // Written beside the target and renamed, so an interrupted run never leaves a partial
     // file that looks newer than its source.
-    let tmp = dst.with_extension(format!("{}.part", opts.format.extension()));
+    let tmp = dst.with_extension(format!("{}.part", opts.request.format.extension()));
     std::fs::write(&tmp, &bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, dst).map_err(|e| format!("{}: {e}", dst.display()))?;
     Ok(true)

@@ -48,6 +48,14 @@ impl Caches {
         })
     }
 
+    /// The readable levels of a tiled TIFF, read once per source version (`None` for other
+    /// files).
+    pub fn levels_of(&self, file: &SourceFile) -> Option<Arc<Vec<crate::source::pyramid::Level>>> {
+        self.levels.get_with(file.clone(), || {
+            crate::source::pyramid::levels(&file.path).map(Arc::new)
+        })
+    }
+
     /// Creates caches with the given budgets in MiB.
     pub fn new(decoded_mb: u64, encoded_mb: u64) -> Caches {
         Caches {

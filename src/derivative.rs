@@ -183,7 +183,7 @@ fn description(file: &SourceFile) -> String {
 
 /// A pyramid on disk for exactly this source version, if one is there and says so.
 fn existing(path: &Path, file: &SourceFile) -> Option<SourceFile> {
-    let meta = std::fs::metadata(path).ok()?;
+    let found = SourceFile::at(path).ok()?;
     let f = std::fs::File::open(path).ok()?;
     let mut d = tiff::decoder::Decoder::new(std::io::BufReader::new(f)).ok()?;
     let desc = d
@@ -192,11 +192,7 @@ fn existing(path: &Path, file: &SourceFile) -> Option<SourceFile> {
     if desc != description(file) {
         return None;
     }
-    Some(SourceFile {
-        path: path.to_path_buf(),
-        len: meta.len(),
-        modified: meta.modified().ok()?,
-    })
+    Some(found)
 }
 
 /// Builds the pyramid of `file` now, in `settings.dir`, as the server's builder would;

@@ -42,12 +42,7 @@ pub fn sources(src: &Path) -> std::io::Result<Vec<(PathBuf, String)>> {
     } else {
         let mut v: Vec<PathBuf> = std::fs::read_dir(src)?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.is_file()
-                    && p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-                        crate::batch::SOURCE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
-                    })
-            })
+            .filter(|p| p.is_file() && crate::batch::is_source(p))
             .collect();
         v.sort();
         v
@@ -64,12 +59,7 @@ pub fn sources(src: &Path) -> std::io::Result<Vec<(PathBuf, String)>> {
 /// Writes the tree of one image under `out/<id>/`; returns the number of files written. The
 /// info.json is written last, so its presence means the tree is complete.
 pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<usize, String> {
-    let meta = std::fs::metadata(src).map_err(|e| e.to_string())?;
-    let file = SourceFile {
-        path: src.to_path_buf(),
-        len: meta.len(),
-        modified: meta.modified().map_err(|e| e.to_string())?,
-    };
+    let file = SourceFile::at(src).map_err(|e| e.to_string())?;
     let dims = read_dimensions(src).map_err(|e| e.to_string())?;
     let tiling = Tiling::square(dims, opts.tile);
     let images = level0::images(dims, &tiling, &opts.limits);
@@ -81,7 +71,7 @@ pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<us
     // copied without a decode).
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
     let pixels = u64::from(dims.width) * u64::from(dims.height);
-    let flat = caches.jp2_header(&file).is_none() && crate::source::pyramid::levels(src).is_none();
+    let flat = caches.jp2_header(&file).is_none() && caches.levels_of(&file).is_none();
     let derived = if flat && opts.derivative_min_pixels > 0 && pixels >= opts.derivative_min_pixels
     {
         let settings = crate::derivative::Settings {

@@ -147,8 +147,7 @@ impl ThumbnailArgs {
             return Err("--quality must be between 1 and 100".into());
         }
         let opts = tessera::batch::ThumbnailOptions {
-            size: self.size.clone(),
-            format: req.format,
+            request: req,
             quality: self.quality,
             jobs: self.jobs,
             force: self.force,

@@ -52,8 +52,9 @@ pub fn render(
         let reduce = jp2::reduction_for(plan.region, plan.width, plan.height, header.levels);
         let (part, window) = jp2::decode(&file.path, &header, Some(plan.region), reduce)?;
         pipeline::execute_window(&part, plan, window).map_err(processing)?
-    } else if let Some(levels) =
-        levels_of(caches, file).filter(|l| pyramid_fits(l, plan, max_source_pixels))
+    } else if let Some(levels) = caches
+        .levels_of(file)
+        .filter(|l| pyramid_fits(l, plan, max_source_pixels))
     {
         match from_pyramid(caches, file, &levels, plan)? {
             Made::Stored(bytes) => return Ok(bytes),
@@ -61,7 +62,7 @@ pub fn render(
         }
     } else {
         let derived = derivatives.ready(file, dims).and_then(|d| {
-            let Some(levels) = levels_of(caches, &d) else {
+            let Some(levels) = caches.levels_of(&d) else {
                 derivatives.discard(file, "not a readable pyramid");
                 return None;
             };
@@ -104,13 +105,6 @@ pub fn render(
     };
     encode::encode(&out, plan.format, jpeg_quality)
         .map_err(|e| RenderError::Processing(e.to_string()))
-}
-
-/// The readable levels of a tiled TIFF, once per source version (`None` for other files).
-fn levels_of(caches: &Caches, file: &SourceFile) -> Option<Arc<Vec<pyramid::Level>>> {
-    caches
-        .levels
-        .get_with(file.clone(), || pyramid::levels(&file.path).map(Arc::new))
 }
 
 /// Serves `plan` from the levels of a pyramidal TIFF: a stored tile as it is, or the tiles

@@ -185,10 +185,7 @@ async fn info(
         } else {
             // A tiled TIFF offers its own tiles, so that viewers' tiles align with stored ones.
             st2.caches
-                .levels
-                .get_with(file.clone(), || {
-                    crate::source::pyramid::levels(&file.path).map(Arc::new)
-                })
+                .levels_of(&file)
                 .map(|l| Tiling::stored(dims, l[0].tile))
         };
         Ok((

@@ -27,6 +27,17 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
+    /// The file at `path` with its size and mtime as they are now (for batch commands and
+    /// derivatives; requests go through [`resolve`], which also confines them to the root).
+    pub fn at(path: &std::path::Path) -> std::io::Result<SourceFile> {
+        let meta = std::fs::metadata(path)?;
+        Ok(SourceFile {
+            path: path.to_path_buf(),
+            len: meta.len(),
+            modified: meta.modified()?,
+        })
+    }
+
     /// A short tag that changes whenever the file does (used in ETags and cache keys).
     pub fn version(&self) -> String {
         let nanos = self
