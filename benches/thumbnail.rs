@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use tessera::iiif::geometry::plan;
 use tessera::iiif::{Dimensions, ImageRequest, Limits};
 use tessera::source::decode::{decode, decode_shrunk};
+use tessera::source::DecodeLimits;
 use tessera::{encode, pipeline, render};
 
 fn source() -> PathBuf {
@@ -19,7 +20,11 @@ fn source() -> PathBuf {
     let out = root.join("target/bench/24mp.jpg");
     if !out.exists() {
         std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-        let mosaic = decode(&root.join("sample-images/mosaic-six-photos.jpg"), u64::MAX).unwrap();
+        let mosaic = decode(
+            &root.join("sample-images/mosaic-six-photos.jpg"),
+            DecodeLimits::UNLIMITED,
+        )
+        .unwrap();
         let big = mosaic.resize_exact(6000, 4000, image::imageops::FilterType::CatmullRom);
         let bytes = encode::encode(&big, tessera::iiif::Format::Jpg, 90).unwrap();
         std::fs::write(&out, bytes).unwrap();
@@ -45,7 +50,7 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("full decode + Lanczos3", |b| {
         b.iter(|| {
-            let src = decode(&path, u64::MAX).unwrap();
+            let src = decode(&path, DecodeLimits::UNLIMITED).unwrap();
             let out = pipeline::execute(&src, &p).unwrap();
             encode::encode(&out, p.format, 90).unwrap()
         })
@@ -53,7 +58,7 @@ fn bench(c: &mut Criterion) {
     let shrink = render::shrink_for(&p);
     g.bench_function(format!("DCT 1/{shrink} decode + Lanczos3 (Tessera)"), |b| {
         b.iter(|| {
-            let src = decode_shrunk(&path, u64::MAX, shrink).unwrap();
+            let src = decode_shrunk(&path, DecodeLimits::UNLIMITED, shrink).unwrap();
             let out = pipeline::execute_reduced(&src, &p, dims).unwrap();
             encode::encode(&out, p.format, 90).unwrap()
         })

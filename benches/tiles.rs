@@ -19,7 +19,7 @@ use tessera::iiif::geometry::plan;
 use tessera::iiif::{Dimensions, ImageRequest, Limits, Plan};
 use tessera::render::render;
 use tessera::source::decode::decode;
-use tessera::source::{resolve, SourceFile};
+use tessera::source::{resolve, DecodeLimits, SourceFile};
 
 const W: u32 = 10_000;
 const H: u32 = 6_667;
@@ -30,7 +30,11 @@ fn sources() -> (PathBuf, bool) {
     std::fs::create_dir_all(&dir).unwrap();
     let jpg = dir.join("photo.jpg");
     if !jpg.exists() {
-        let mosaic = decode(&root.join("sample-images/mosaic-six-photos.jpg"), u64::MAX).unwrap();
+        let mosaic = decode(
+            &root.join("sample-images/mosaic-six-photos.jpg"),
+            DecodeLimits::UNLIMITED,
+        )
+        .unwrap();
         let big = mosaic.resize_exact(W, H, image::imageops::FilterType::CatmullRom);
         let bytes = tessera::encode::encode(&big, tessera::iiif::Format::Jpg, 90).unwrap();
         std::fs::write(&jpg, bytes).unwrap();
@@ -65,6 +69,11 @@ fn tile_plan(x: u32, y: u32, s: u32) -> Plan {
     plan(&req, dims, &limits).unwrap()
 }
 
+/// Renders one plan without decode limits (the sources are trusted), at quality 90.
+fn tile(caches: &Caches, d: &Derivatives, f: &SourceFile, dims: Dimensions, p: &Plan) -> Vec<u8> {
+    render(caches, d, f, dims, p, DecodeLimits::UNLIMITED, 90).unwrap()
+}
+
 fn bench(c: &mut Criterion) {
     let (dir, have_tif) = sources();
     let root = dir.canonicalize().unwrap();
@@ -90,13 +99,13 @@ fn bench(c: &mut Criterion) {
         g.bench_function("pyramidal TIFF, cold, full resolution", |b| {
             b.iter(|| {
                 i += 1;
-                render(&caches, &off, &tif, dims, &full[i % 20], u64::MAX, 90).unwrap()
+                tile(&caches, &off, &tif, dims, &full[i % 20])
             })
         });
         g.bench_function("pyramidal TIFF, cold, scale 1/16", |b| {
             b.iter(|| {
                 i += 1;
-                render(&caches, &off, &tif, dims, &low[i % 20], u64::MAX, 90).unwrap()
+                tile(&caches, &off, &tif, dims, &low[i % 20])
             })
         });
     } else {
@@ -108,14 +117,14 @@ fn bench(c: &mut Criterion) {
     g.bench_function("flat JPEG, warm (decoded once), full resolution", |b| {
         b.iter(|| {
             i += 1;
-            render(&warm, &off, &jpg, dims, &full[i % 20], u64::MAX, 90).unwrap()
+            tile(&warm, &off, &jpg, dims, &full[i % 20])
         })
     });
     let png = file("photo.png");
     g.bench_function("flat PNG, warm (decoded once), full resolution", |b| {
         b.iter(|| {
             i += 1;
-            render(&warm, &off, &png, dims, &full[i % 20], u64::MAX, 90).unwrap()
+            tile(&warm, &off, &png, dims, &full[i % 20])
         })
     });
     // The same flat sources through their derivative pyramids (built once, then found on disk).
@@ -126,7 +135,7 @@ fn bench(c: &mut Criterion) {
                 min_pixels: 1,
                 tile: 256,
                 quality: 90,
-                max_source_pixels: u64::MAX,
+                decode: DecodeLimits::UNLIMITED,
                 parallel: false,
             },
             Caches::new(0, 0),
@@ -151,7 +160,7 @@ fn bench(c: &mut Criterion) {
             |b| {
                 b.iter(|| {
                     i += 1;
-                    render(&caches, &d, &f, dims, &full[i % 20], u64::MAX, 90).unwrap()
+                    tile(&caches, &d, &f, dims, &full[i % 20])
                 })
             },
         );
@@ -160,7 +169,7 @@ fn bench(c: &mut Criterion) {
             |b| {
                 b.iter(|| {
                     i += 1;
-                    render(&caches, &d, &f, dims, &low[i % 20], u64::MAX, 90).unwrap()
+                    tile(&caches, &d, &f, dims, &low[i % 20])
                 })
             },
         );
@@ -177,7 +186,7 @@ fn bench(c: &mut Criterion) {
                     &jpg,
                     dims,
                     &full[i % 20],
-                    u64::MAX,
+                    DecodeLimits::UNLIMITED,
                     90,
                 )
                 .unwrap()

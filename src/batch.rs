@@ -7,7 +7,7 @@ use crate::cache::Caches;
 use crate::derivative::Derivatives;
 use crate::iiif::geometry::plan;
 use crate::iiif::{Format, ImageRequest, Limits};
-use crate::source::{read_dimensions, SourceFile};
+use crate::source::{read_dimensions, DecodeLimits, SourceFile};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -35,8 +35,8 @@ pub struct ThumbnailOptions {
     pub force: bool,
     /// The output limits (the server's defaults unless changed).
     pub limits: Limits,
-    /// Sources claiming more pixels than this are refused.
-    pub max_source_pixels: u64,
+    /// The limits of one decode.
+    pub decode: DecodeLimits,
 }
 
 /// One thumbnail to make.
@@ -265,7 +265,7 @@ fn one(job: &Job, opts: &ThumbnailOptions, caches: &Caches) -> Result<bool, Stri
         &file,
         dims,
         &plan,
-        opts.max_source_pixels,
+        opts.decode,
         opts.quality,
     )
     .map_err(|e| e.to_string())?;

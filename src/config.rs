@@ -29,6 +29,8 @@ pub struct Config {
     pub max_area: u64,
     /// Sources whose header claims more pixels than this are refused before decoding.
     pub max_source_pixels: u64,
+    /// The most memory one decode of a flat source may hold (file and picture), in MiB.
+    pub max_decode_mb: u64,
     /// JPEG output quality, 1–100.
     pub jpeg_quality: u8,
     /// Budget of the decoded-image cache, in MiB.
@@ -68,6 +70,7 @@ impl Default for Config {
             max_height: 10_000,
             max_area: 50_000_000,
             max_source_pixels: 1_000_000_000,
+            max_decode_mb: 2048,
             jpeg_quality: 90,
             cache_decoded_mb: 512,
             cache_encoded_mb: 256,
@@ -136,6 +139,14 @@ impl Config {
         }
     }
 
+    /// The limits of one decode.
+    pub fn decode_limits(&self) -> crate::source::DecodeLimits {
+        crate::source::DecodeLimits {
+            max_pixels: self.max_source_pixels,
+            max_bytes: self.max_decode_mb.saturating_mul(1 << 20),
+        }
+    }
+
     /// Normalises and checks every value, once, at start-up.
     pub fn validate(mut self) -> Result<Config, ConfigError> {
         let invalid = |key, message: &str| ConfigError::Invalid {
@@ -177,6 +188,9 @@ impl Config {
         }
         if self.max_source_pixels == 0 {
             return Err(invalid("max_source_pixels", "must be positive"));
+        }
+        if self.max_decode_mb == 0 {
+            return Err(invalid("max_decode_mb", "must be positive"));
         }
         if self.api_keys.iter().any(|k| k.key.len() < 8) {
             return Err(invalid(

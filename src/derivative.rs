@@ -12,6 +12,7 @@
 
 use crate::cache::Caches;
 use crate::iiif::Dimensions;
+use crate::source::DecodeLimits;
 use crate::source::{self, SourceFile};
 use image::DynamicImage;
 use moka::sync::Cache;
@@ -42,8 +43,8 @@ pub struct Settings {
     pub tile: u32,
     /// JPEG quality of the pyramid's tiles.
     pub quality: u8,
-    /// Sources above this many pixels are not decoded (the server's ceiling).
-    pub max_source_pixels: u64,
+    /// The limits of one decode (the server's).
+    pub decode: DecodeLimits,
     /// Encode tiles on all cores (batch work) rather than on the builder thread alone.
     pub parallel: bool,
 }
@@ -121,7 +122,7 @@ impl Derivatives {
         let inner = self.inner.as_ref()?;
         let s = &inner.settings;
         let pixels = u64::from(dims.width) * u64::from(dims.height);
-        if pixels < s.min_pixels || pixels > s.max_source_pixels {
+        if pixels < s.min_pixels || pixels > s.decode.max_pixels {
             return None;
         }
         let state = inner.states.get_with(file.clone(), || {
@@ -206,9 +207,7 @@ fn build(s: &Settings, caches: &Caches, file: &SourceFile) -> Result<Option<Sour
     let started = std::time::Instant::now();
     let img: Arc<DynamicImage> = match caches.decoded.get(&(file.clone(), 1)) {
         Some(img) => img,
-        None => {
-            Arc::new(source::decode(&file.path, s.max_source_pixels).map_err(|e| e.to_string())?)
-        }
+        None => Arc::new(source::decode(&file.path, s.decode).map_err(|e| e.to_string())?),
     };
     let converted;
     let (pixels, channels): (&[u8], usize) = match &*img {

@@ -8,7 +8,7 @@ use crate::iiif::geometry::plan;
 use crate::iiif::info::Tiling;
 use crate::iiif::path::encode_identifier;
 use crate::iiif::{level0, Format, ImageRequest, Limits};
-use crate::source::{read_dimensions, SourceFile};
+use crate::source::{read_dimensions, DecodeLimits, SourceFile};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -25,8 +25,8 @@ pub struct TileOptions {
     pub quality: u8,
     /// The limits that bound the `sizes` ladder.
     pub limits: Limits,
-    /// Sources claiming more pixels than this are refused.
-    pub max_source_pixels: u64,
+    /// The limits of one decode.
+    pub decode: DecodeLimits,
     /// Budget of the decoded-image cache shared by the tiles of one image, in MiB.
     pub cache_mb: u64,
     /// Flat sources with at least this many pixels are cut from a derivative pyramid, as the
@@ -79,7 +79,7 @@ pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<us
             min_pixels: opts.derivative_min_pixels,
             tile: opts.tile,
             quality: opts.quality,
-            max_source_pixels: opts.max_source_pixels,
+            decode: opts.decode,
             parallel: true,
         };
         crate::derivative::build_now(&settings, &file)?
@@ -105,16 +105,9 @@ pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<us
     let work: Vec<_> = by_canonical.into_values().collect();
     work.par_iter()
         .try_for_each(|(p, targets)| -> Result<(), String> {
-            let bytes = crate::render::render(
-                &caches,
-                &off,
-                &file,
-                dims,
-                p,
-                opts.max_source_pixels,
-                opts.quality,
-            )
-            .map_err(|e| e.to_string())?;
+            let bytes =
+                crate::render::render(&caches, &off, &file, dims, p, opts.decode, opts.quality)
+                    .map_err(|e| e.to_string())?;
             for target in targets {
                 if let Some(parent) = target.parent() {
                     std::fs::create_dir_all(parent)

@@ -73,7 +73,7 @@ impl TileArgs {
             format: req.format,
             quality,
             limits: defaults.limits(),
-            max_source_pixels: defaults.max_source_pixels,
+            decode: defaults.decode_limits(),
             cache_mb: defaults.cache_decoded_mb,
             derivative_min_pixels: defaults.derivative_min_pixels,
         };
@@ -152,7 +152,7 @@ impl ThumbnailArgs {
             jobs: self.jobs,
             force: self.force,
             limits: defaults.limits(),
-            max_source_pixels: defaults.max_source_pixels,
+            decode: defaults.decode_limits(),
         };
         let (jobs, restricted, mut failed) = match &self.records {
             Some(records) => tessera::batch::record_jobs(

@@ -5,7 +5,7 @@
 use crate::cache::Caches;
 use crate::derivative::Derivatives;
 use crate::iiif::{Dimensions, Plan};
-use crate::source::{self, jp2, pyramid, SourceError, SourceFile};
+use crate::source::{self, jp2, pyramid, DecodeLimits, SourceError, SourceFile};
 use crate::{encode, pipeline};
 use image::DynamicImage;
 use std::sync::Arc;
@@ -35,26 +35,18 @@ pub fn render(
     file: &SourceFile,
     dims: Dimensions,
     plan: &Plan,
-    max_source_pixels: u64,
+    limits: DecodeLimits,
     jpeg_quality: u8,
 ) -> Result<Vec<u8>, RenderError> {
     let processing = |e: pipeline::PipelineError| RenderError::Processing(e.to_string());
     let out = if let Some(header) = caches.jp2_header(file) {
-        let pixels = u64::from(header.dims.width) * u64::from(header.dims.height);
-        if pixels > max_source_pixels {
-            return Err(SourceError::TooManyPixels {
-                width: header.dims.width,
-                height: header.dims.height,
-                ceiling: max_source_pixels,
-            }
-            .into());
-        }
+        limits.check_pixels(header.dims)?;
         let reduce = jp2::reduction_for(plan.region, plan.width, plan.height, header.levels);
         let (part, window) = jp2::decode(&file.path, &header, Some(plan.region), reduce)?;
         pipeline::execute_window(&part, plan, window).map_err(processing)?
     } else if let Some(levels) = caches
         .levels_of(file)
-        .filter(|l| pyramid_fits(l, plan, max_source_pixels))
+        .filter(|l| pyramid_fits(l, plan, limits.max_pixels))
     {
         match from_pyramid(caches, file, &levels, plan)? {
             Made::Stored(bytes) => return Ok(bytes),
@@ -94,8 +86,7 @@ pub fn render(
                     None => caches
                         .decoded
                         .try_get_with((file.clone(), shrink), || {
-                            source::decode::decode_shrunk(&file.path, max_source_pixels, shrink)
-                                .map(Arc::new)
+                            source::decode::decode_shrunk(&file.path, limits, shrink).map(Arc::new)
                         })
                         .map_err(Arc::unwrap_or_clone)?,
                 };

@@ -491,6 +491,38 @@ async fn the_pixel_ceiling_covers_tiled_sources_too() {
 }
 
 #[tokio::test]
+async fn decodes_above_the_memory_cap_are_refused_before_allocation() {
+    let dir = tempfile::tempdir().unwrap();
+    // 2,000 x 1,500 RGB: 9 MB decoded, against a cap of 4 MiB.
+    let img = image::RgbImage::from_fn(2000, 1500, |x, y| {
+        image::Rgb([(x / 8) as u8, (y / 6) as u8, ((x + y) / 14) as u8])
+    });
+    img.save(dir.path().join("big.jpg")).unwrap();
+    img.save(dir.path().join("big.png")).unwrap();
+    let base = start(dir.path(), |c| c.max_decode_mb = 4).await;
+    for id in ["big.jpg", "big.png"] {
+        let (status, _, body) = get(&format!("{base}/iiif/{id}/full/full/0/default.jpg")).await;
+        let body = String::from_utf8(body).unwrap();
+        assert_eq!(status, 500, "{id}: {body}");
+        assert!(
+            body.contains("per-decode cap") && body.contains(id),
+            "{id}: {body}"
+        );
+    }
+    // A JPEG decoded at 1/8 by DCT scaling fits the cap and is served, correctly.
+    let thumb = get_image(&format!("{base}/iiif/big.jpg/full/200,/0/default.png")).await;
+    assert_eq!((thumb.width(), thumb.height()), (200, 150));
+    let px = thumb.to_rgb8().get_pixel(100, 75).0;
+    let want = img.get_pixel(1000, 750).0;
+    for c in 0..3 {
+        assert!(px[c].abs_diff(want[c]) <= 6, "{px:?} vs {want:?}");
+    }
+    // With the default cap the same request is served.
+    let base = start(dir.path(), |_| {}).await;
+    get_image(&format!("{base}/iiif/big.png/full/full/0/default.jpg")).await;
+}
+
+#[tokio::test]
 async fn identifiers_never_escape_the_images_folder() {
     let outer = tempfile::tempdir().unwrap();
     let images = outer.path().join("images");

@@ -282,7 +282,7 @@ async fn image(
                     &file,
                     dims,
                     &plan,
-                    st2.config.max_source_pixels,
+                    st2.config.decode_limits(),
                     st2.config.jpeg_quality,
                 )
                 .map(Bytes::from)

@@ -91,7 +91,7 @@ impl AppState {
                     min_pixels: config.derivative_min_pixels,
                     tile: config.tile_size,
                     quality: config.jpeg_quality,
-                    max_source_pixels: config.max_source_pixels,
+                    decode: config.decode_limits(),
                     parallel: false,
                 },
                 caches,

@@ -2,7 +2,7 @@
 //! and CMYK converted), upright (EXIF or TIFF orientation applied), and at 8 or 16 bits per
 //! channel (16-bit sources keep their precision until the final encode).
 
-use super::{color, jpeg, SourceError};
+use super::{color, jpeg, DecodeLimits, SourceError};
 use crate::iiif::Dimensions;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
@@ -48,22 +48,26 @@ pub fn read_dimensions(path: &Path) -> Result<Dimensions, SourceError> {
     Ok(upright(w, h, o))
 }
 
-/// Decodes the whole image, refusing sources above `max_pixels` before allocating.
-pub fn decode(path: &Path, max_pixels: u64) -> Result<DynamicImage, SourceError> {
+/// Reads a whole file, refusing one larger than the per-decode cap before reading it.
+fn read_file(path: &Path, limits: DecodeLimits) -> Result<Vec<u8>, SourceError> {
+    let len = std::fs::metadata(path).map_err(decode_err)?.len();
+    limits.check_bytes(len)?;
+    std::fs::read(path).map_err(decode_err)
+}
+
+/// Decodes the whole image, refusing sources above the pixel ceiling or the per-decode
+/// memory cap before allocating.
+pub fn decode(path: &Path, limits: DecodeLimits) -> Result<DynamicImage, SourceError> {
     let dims = read_dimensions(path)?;
+    limits.check_pixels(dims)?;
     let pixels = u64::from(dims.width) * u64::from(dims.height);
-    if pixels > max_pixels {
-        return Err(SourceError::TooManyPixels {
-            width: dims.width,
-            height: dims.height,
-            ceiling: max_pixels,
-        });
-    }
     if super::jp2::is_jp2_file(path) {
         let header = super::jp2::read_header(path)?;
+        // Four 8-bit channels at most (16-bit JPEG 2000 is read as 8-bit).
+        limits.check_bytes(pixels.saturating_mul(4))?;
         return super::jp2::decode(path, &header, None, 0).map(|(img, _)| img);
     }
-    let bytes = std::fs::read(path).map_err(decode_err)?;
+    let bytes = read_file(path, limits)?;
     let reader = ImageReader::new(Cursor::new(&bytes))
         .with_guessed_format()
         .map_err(decode_err)?;
@@ -75,6 +79,8 @@ pub fn decode(path: &Path, max_pixels: u64) -> Result<DynamicImage, SourceError>
         ));
     }
     let mut dec = reader.into_decoder().map_err(decode_err)?;
+    // The decoded picture, and the file bytes already held.
+    limits.check_bytes(dec.total_bytes().saturating_add(bytes.len() as u64))?;
     let orientation = dec.orientation().unwrap_or(Orientation::NoTransforms);
     let is_tiff = reader_format == Some(ImageFormat::Tiff);
     let four_channel = if is_jpeg {
@@ -91,10 +97,13 @@ pub fn decode(path: &Path, max_pixels: u64) -> Result<DynamicImage, SourceError>
                 None if is_tiff => super::tiff::icc_profile(&bytes),
                 found => found,
             };
-            let mut limits = Limits::default();
             // Four 16-bit channels of every claimed pixel, plus decoder working space.
-            limits.max_alloc = Some(pixels.saturating_mul(8).saturating_add(64 << 20));
-            dec.set_limits(limits).map_err(decode_err)?;
+            // Four 16-bit channels of every claimed pixel plus decoder working space, within
+            // the per-decode cap.
+            let claimed = pixels.saturating_mul(8).saturating_add(64 << 20);
+            let mut image_limits = Limits::default();
+            image_limits.max_alloc = Some(claimed.min(limits.max_bytes));
+            dec.set_limits(image_limits).map_err(decode_err)?;
             let img = working(DynamicImage::from_decoder(dec).map_err(decode_err)?);
             match icc {
                 Some(icc) => color::to_srgb(img, &icc),
@@ -119,29 +128,23 @@ pub fn is_jpeg_file(path: &Path) -> bool {
 /// JPEG, by DCT scaling: 2, 4 or 8), else whole. The caller maps regions by the actual size.
 pub fn decode_shrunk(
     path: &Path,
-    max_pixels: u64,
+    limits: DecodeLimits,
     shrink: u32,
 ) -> Result<DynamicImage, SourceError> {
     if shrink <= 1 || !is_jpeg_file(path) {
-        return decode(path, max_pixels);
+        return decode(path, limits);
     }
-    let dims = read_dimensions(path)?;
-    if u64::from(dims.width) * u64::from(dims.height) > max_pixels {
-        return Err(SourceError::TooManyPixels {
-            width: dims.width,
-            height: dims.height,
-            ceiling: max_pixels,
-        });
-    }
-    let bytes = std::fs::read(path).map_err(decode_err)?;
+    limits.check_pixels(read_dimensions(path)?)?;
+    let bytes = read_file(path, limits)?;
     if !jpeg::is_complete(&bytes) {
         return Err(SourceError::Decode(
             "JPEG data is truncated (no end-of-image marker)".into(),
         ));
     }
-    match jpeg::decode_shrunk(&bytes, shrink).map_err(decode_err)? {
+    let budget = limits.max_bytes.saturating_sub(bytes.len() as u64);
+    match jpeg::decode_shrunk(&bytes, shrink, budget)? {
         Some(img) => Ok(img),
-        None => decode(path, max_pixels),
+        None => decode(path, limits),
     }
 }
 

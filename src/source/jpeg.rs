@@ -6,6 +6,7 @@
 //! ink inverted (255 = no ink).
 
 use super::color::{cmyk_to_srgb, to_srgb};
+use super::SourceError;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageBuffer};
 use zune_core::bytestream::ZCursor;
@@ -95,20 +96,43 @@ pub fn decode_cmyk(bytes: &[u8]) -> Result<Option<DynamicImage>, String> {
 /// Decodes an RGB or gray JPEG at 1/`shrink` of its size (1, 2, 4 or 8) by reduced-size
 /// inverse DCTs (`jpeg-decoder`), converted to sRGB and upright. The result is
 /// `ceil(size / shrink)`. Returns `Ok(None)` for a CMYK JPEG, which takes the full path.
-pub fn decode_shrunk(bytes: &[u8], shrink: u32) -> Result<Option<DynamicImage>, String> {
+/// A decode that would hold more than `max_bytes` is refused before allocation.
+pub fn decode_shrunk(
+    bytes: &[u8],
+    shrink: u32,
+    max_bytes: u64,
+) -> Result<Option<DynamicImage>, SourceError> {
+    let err = |e: jpeg_decoder::Error| SourceError::Decode(e.to_string());
+    let no_header = || SourceError::Decode("JPEG has no header".into());
     let mut d = jpeg_decoder::Decoder::new(std::io::Cursor::new(bytes));
-    d.read_info().map_err(|e| e.to_string())?;
-    let info = d.info().ok_or("JPEG has no header")?;
+    d.read_info().map_err(err)?;
+    let info = d.info().ok_or_else(no_header)?;
     if info.pixel_format == jpeg_decoder::PixelFormat::CMYK32 {
         return Ok(None);
     }
     let (w, h) = (u32::from(info.width), u32::from(info.height));
     let target = |v: u32| u16::try_from(v.div_ceil(shrink.max(1))).unwrap_or(u16::MAX);
-    d.scale(target(w), target(h)).map_err(|e| e.to_string())?;
-    let pixels = d.decode().map_err(|e| e.to_string())?;
-    let info = d.info().ok_or("JPEG has no header")?;
+    let sample = info.pixel_format.pixel_bytes() as u64;
+    let out = u64::from(target(w)) * u64::from(target(h)) * sample;
+    // A progressive JPEG keeps every coefficient (two bytes per sample) until its last scan.
+    let coefficients = if info.coding_process == jpeg_decoder::CodingProcess::DctProgressive {
+        u64::from(w) * u64::from(h) * sample * 2
+    } else {
+        0
+    };
+    let needed = out + coefficients;
+    if needed > max_bytes {
+        return Err(SourceError::TooLarge {
+            needed,
+            cap: max_bytes,
+        });
+    }
+    d.set_max_decoding_buffer_size(usize::try_from(max_bytes).unwrap_or(usize::MAX));
+    d.scale(target(w), target(h)).map_err(err)?;
+    let pixels = d.decode().map_err(err)?;
+    let info = d.info().ok_or_else(no_header)?;
     let (w, h) = (u32::from(info.width), u32::from(info.height));
-    let size_err = || "JPEG buffer has the wrong size".to_string();
+    let size_err = || SourceError::Decode("JPEG buffer has the wrong size".into());
     let img = match info.pixel_format {
         jpeg_decoder::PixelFormat::L8 => {
             DynamicImage::ImageLuma8(ImageBuffer::from_raw(w, h, pixels).ok_or_else(size_err)?)
@@ -182,7 +206,7 @@ mod tests {
             (4, (84, 50)),
             (8, (42, 25)),
         ] {
-            let out = decode_shrunk(&jpg, shrink).unwrap().unwrap();
+            let out = decode_shrunk(&jpg, shrink, u64::MAX).unwrap().unwrap();
             assert_eq!((out.width(), out.height()), dims, "1/{shrink}");
         }
     }

@@ -13,6 +13,48 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 pub use decode::{decode, read_dimensions};
+
+/// What one decode of a flat source may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// Sources whose header claims more pixels than this are refused before any allocation.
+    pub max_pixels: u64,
+    /// The most bytes one decode may hold: the compressed file, and the decoded picture (or,
+    /// for progressive JPEG, its coefficients). Larger decodes are refused before allocation.
+    pub max_bytes: u64,
+}
+
+impl DecodeLimits {
+    /// No limits (benchmarks and trusted batch work).
+    pub const UNLIMITED: DecodeLimits = DecodeLimits {
+        max_pixels: u64::MAX,
+        max_bytes: u64::MAX,
+    };
+
+    /// Refuses a source whose header claims more than `max_pixels`.
+    pub fn check_pixels(&self, dims: crate::iiif::Dimensions) -> Result<(), SourceError> {
+        let pixels = u64::from(dims.width) * u64::from(dims.height);
+        if pixels > self.max_pixels {
+            return Err(SourceError::TooManyPixels {
+                width: dims.width,
+                height: dims.height,
+                ceiling: self.max_pixels,
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses a decode that would hold more than `max_bytes`.
+    pub fn check_bytes(&self, needed: u64) -> Result<(), SourceError> {
+        if needed > self.max_bytes {
+            return Err(SourceError::TooLarge {
+                needed,
+                cap: self.max_bytes,
+            });
+        }
+        Ok(())
+    }
+}
 pub use resolve::resolve;
 
 /// A resolved source file and the version facts that key every cache entry made from it.
@@ -64,6 +106,14 @@ pub enum SourceError {
         height: u32,
         /// The configured ceiling.
         ceiling: u64,
+    },
+    /// Decoding would hold more bytes than the per-decode cap (500-class refusal).
+    #[error("decoding needs {} MiB, above the per-decode cap of {} MiB", .needed >> 20, .cap >> 20)]
+    TooLarge {
+        /// Bytes the decode would hold.
+        needed: u64,
+        /// The configured cap.
+        cap: u64,
     },
     /// The file could not be read or decoded.
     #[error("cannot decode image: {0}")]
