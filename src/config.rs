@@ -48,6 +48,18 @@ pub struct Config {
     pub queue_depth: usize,
     /// `Cache-Control: public, max-age` for successful responses, in seconds.
     pub cache_max_age: u32,
+    /// Seconds a client has to send a request's headers; slower ones are disconnected.
+    pub header_timeout_secs: f64,
+    /// Seconds a request may take from its headers to its response; then 503.
+    pub request_timeout_secs: f64,
+    /// Seconds a connection may go without reading or writing a byte (an idle keep-alive
+    /// connection, a slow body, a client that stops reading) before it is closed.
+    pub idle_timeout_secs: f64,
+    /// The largest request head (request line and headers) accepted, in bytes; larger
+    /// ones get 431.
+    pub max_header_bytes: usize,
+    /// Seconds that requests in flight have to finish after SIGTERM or SIGINT.
+    pub shutdown_grace_secs: f64,
     /// Folder of object records (JSON) that become Presentation API manifests.
     pub records: PathBuf,
     /// API keys: `[[api_keys]]` tables with `key`, `privileged` and an optional `name`.
@@ -79,6 +91,11 @@ impl Default for Config {
             workers: 0,
             queue_depth: 256,
             cache_max_age: 86_400,
+            header_timeout_secs: 10.0,
+            request_timeout_secs: 30.0,
+            idle_timeout_secs: 60.0,
+            max_header_bytes: 16_384,
+            shutdown_grace_secs: 30.0,
             records: PathBuf::from("./manifests"),
             api_keys: Vec::new(),
             attribution: None,
@@ -188,6 +205,29 @@ impl Config {
         }
         if self.max_source_pixels == 0 {
             return Err(invalid("max_source_pixels", "must be positive"));
+        }
+        for (key, secs) in [
+            ("header_timeout_secs", self.header_timeout_secs),
+            ("request_timeout_secs", self.request_timeout_secs),
+            ("idle_timeout_secs", self.idle_timeout_secs),
+            ("shutdown_grace_secs", self.shutdown_grace_secs),
+        ] {
+            if !(secs > 0.0 && secs <= 86_400.0) {
+                return Err(invalid(key, "must be between 0 and 86400 seconds"));
+            }
+        }
+        if self.idle_timeout_secs < self.request_timeout_secs {
+            // Else a long request could lose its connection to the inactivity timeout.
+            return Err(invalid(
+                "idle_timeout_secs",
+                "must be at least request_timeout_secs",
+            ));
+        }
+        if !(1024..=1 << 20).contains(&self.max_header_bytes) {
+            return Err(invalid(
+                "max_header_bytes",
+                "must be between 1024 and 1048576",
+            ));
         }
         if self.max_decode_mb == 0 {
             return Err(invalid("max_decode_mb", "must be positive"));

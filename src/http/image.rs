@@ -243,12 +243,12 @@ async fn image(
     if let Some(resp) = from_memory(&st, base, &t, &req, headers, box_is_maximum) {
         return Ok(resp);
     }
-    let _queued = st
+    let queued = st
         .queue
         .clone()
         .try_acquire_owned()
         .map_err(|_| Error::Busy)?;
-    let _running = st
+    let running = st
         .workers
         .clone()
         .acquire_owned()
@@ -259,6 +259,9 @@ async fn image(
     let who = t.who;
     let headers = headers.clone();
     let made = blocking(move || {
+        // The slots go with the work: if the request is abandoned (timeout, disconnect),
+        // they are released only when the work ends.
+        let _slots = (queued, running);
         let (file, dims, access) = open_for(&st2, &t)?;
         let limits = limits_for(st2.limits, access, dims);
         let plan = if box_is_maximum {

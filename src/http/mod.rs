@@ -7,6 +7,7 @@ mod image;
 pub mod json;
 mod presentation;
 pub mod query;
+mod server;
 
 use crate::access::Access;
 use crate::cache::Caches;
@@ -24,6 +25,7 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 pub use errors::Error;
+pub use server::serve_on;
 
 /// Everything a request handler needs, shared by all requests.
 pub struct AppState {
@@ -145,7 +147,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/collections/classification/{slug}",
             get(presentation::classification),
         )
-        .with_state(state)
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            state.config.request_timeout_secs,
+            limit_time,
+        ))
         .layer(axum::middleware::from_fn(limit_uri))
         .layer(cors)
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
@@ -172,13 +178,37 @@ async fn limit_uri(
     next.run(req).await
 }
 
+/// Answers 503 when a request takes longer than `request_timeout_secs`. Image work already
+/// running on a worker thread finishes in the background and keeps its worker slot until
+/// then, so abandoned work never lets more jobs run than there are workers.
+async fn limit_time(
+    axum::extract::State(secs): axum::extract::State<f64>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = req.uri().path().to_string();
+    match tokio::time::timeout(std::time::Duration::from_secs_f64(secs), next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            tracing::warn!(path, "request took longer than {secs} s");
+            let mut resp = Error::Busy.into_response();
+            *resp.body_mut() = axum::body::Body::from(format!(
+                "503 Service Unavailable: request took longer than {secs} s\n"
+            ));
+            resp
+        }
+    }
+}
+
 /// The span of a request in logs: method and path only, never the query string, which may
 /// carry an API key.
 fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
     tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
 }
 
-/// Runs the server until SIGINT or SIGTERM, then finishes the requests in flight.
+/// Runs the server until SIGINT or SIGTERM, then finishes the requests in flight (see
+/// [`serve_on`]).
 pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let state = Arc::new(AppState::new(config)?);
     let listener = tokio::net::TcpListener::bind(state.config.bind).await?;
@@ -188,9 +218,7 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         "listening on http://{addr}/{}/",
         state.config.prefix
     );
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    serve_on(listener, state, shutdown_signal()).await?;
     Ok(())
 }
 

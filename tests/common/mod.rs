@@ -7,7 +7,7 @@ use image::{DynamicImage, GenericImageView, RgbaImage};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tessera::config::Config;
-use tessera::http::{router, AppState};
+use tessera::http::{serve_on, AppState};
 
 /// The block colours of the fixtures' 4×3 grid, row-major (see tests/fixtures/README.md).
 pub const GRID: [[u8; 3]; 12] = [
@@ -48,7 +48,12 @@ pub async fn start(images: &Path, tweak: impl FnOnce(&mut Config)) -> String {
     let state = Arc::new(AppState::new(config.validate().unwrap()).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+    // The real connection loop, with its timeouts and limits.
+    tokio::spawn(async move {
+        serve_on(listener, state, std::future::pending())
+            .await
+            .unwrap()
+    });
     format!("http://{addr}")
 }
 

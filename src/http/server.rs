@@ -1,0 +1,68 @@
+//! The connection loop: HTTP/1.1 connections with a header-read timeout, a cap on the
+//! request head, an inactivity timeout on every read and write, and graceful shutdown (new
+//! connections refused, requests in flight finished within a grace period).
+
+use super::{router, AppState};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Serves `state` on `listener` until `shutdown` completes; then stops accepting, lets the
+/// requests in flight finish for up to `shutdown_grace_secs`, and returns.
+pub async fn serve_on(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let c = &state.config;
+    let idle = Duration::from_secs_f64(c.idle_timeout_secs);
+    let grace = Duration::from_secs_f64(c.shutdown_grace_secs);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Some(Duration::from_secs_f64(c.header_timeout_secs)))
+        .max_header_size(c.max_header_bytes)
+        .max_buf_size(c.max_header_bytes.max(8192) * 2);
+    let app = router(state.clone());
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before it was
+                    // accepted: wait a moment rather than spin.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let mut timed = tokio_io_timeout::TimeoutStream::new(stream);
+        timed.set_read_timeout(Some(idle));
+        timed.set_write_timeout(Some(idle));
+        let io = TokioIo::new(Box::pin(timed));
+        let conn = http.serve_connection(io, TowerToHyperService::new(app.clone()));
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!("connection ended: {e}");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("no longer accepting; finishing requests in flight");
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = tokio::time::sleep(grace) => {
+            tracing::warn!("grace period of {grace:?} over; closing the remaining connections");
+        }
+    }
+    Ok(())
+}

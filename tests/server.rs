@@ -1,0 +1,185 @@
+//! The connection loop under hostile clients and at shutdown (issue 7): slowloris is cut off
+//! by the header timeout, oversized heads get 431, slow requests get 503 while the server
+//! goes on serving, and SIGTERM finishes the requests in flight, refuses new connections and
+//! exits 0.
+
+mod common;
+
+use common::{get, get_image, start};
+use std::path::Path;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A noisy RGB PNG (slow to decode and to encode, which the timing tests need).
+fn noise_png(path: &Path, w: u32, h: u32) {
+    let mut state = 0x2545_f491_u32;
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        let n = (state >> 24) as u8;
+        image::Rgb([n, (x as u8) ^ n, (y as u8).wrapping_add(n)])
+    });
+    img.save(path).unwrap();
+}
+
+/// Reads until the server closes the connection (or 10 s pass); returns what it sent.
+async fn read_to_close(s: &mut TcpStream) -> Vec<u8> {
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
+    out
+}
+
+#[tokio::test]
+async fn slowloris_is_disconnected_by_the_header_timeout() {
+    let base = start(&common::fixtures(), |c| c.header_timeout_secs = 1.0).await;
+    let addr = base.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /iiif/grid.png/info.json HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    // One more header line every 200 ms, for ever: the server must hang up.
+    let mut buf = [0u8; 512];
+    loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "a client dripping headers is still connected after 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if s.write_all(b"X-Drip: 1\r\n").await.is_err() {
+            break;
+        }
+        match tokio::time::timeout(Duration::from_millis(10), s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => {
+                // A 408 before closing is fine; a normal answer is not.
+                let head = String::from_utf8_lossy(&buf[..n]);
+                assert!(!head.contains(" 200 "), "{head}");
+            }
+            Err(_) => {}
+        }
+    }
+    let held = started.elapsed();
+    assert!(held >= Duration::from_millis(900), "cut after {held:?}");
+    // Everyone else is still served.
+    let (status, _, _) = get(&format!("{base}/iiif/grid.png/info.json")).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn oversized_request_heads_get_431() {
+    let base = start(&common::fixtures(), |c| c.max_header_bytes = 8192).await;
+    let addr = base.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let big = "a".repeat(20_000);
+    let req = format!("GET /iiif/grid.png/info.json HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\n\r\n");
+    let _ = s.write_all(req.as_bytes()).await;
+    let answer = String::from_utf8_lossy(&read_to_close(&mut s).await).into_owned();
+    assert!(
+        answer.starts_with("HTTP/1.1 431"),
+        "answer: {:?}",
+        &answer[..answer.len().min(80)]
+    );
+    // A head within the limit is served.
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let ok = format!(
+        "GET /iiif/grid.png/info.json HTTP/1.1\r\nHost: x\r\nX-Fine: {}\r\nConnection: close\r\n\r\n",
+        "a".repeat(4000)
+    );
+    s.write_all(ok.as_bytes()).await.unwrap();
+    let answer = String::from_utf8_lossy(&read_to_close(&mut s).await).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:.80}");
+}
+
+#[tokio::test]
+async fn requests_over_the_time_limit_get_503_and_others_are_served() {
+    let dir = tempfile::tempdir().unwrap();
+    noise_png(&dir.path().join("big.png"), 4000, 3000);
+    noise_png(&dir.path().join("small.png"), 16, 16);
+    let base = start(dir.path(), |c| {
+        c.request_timeout_secs = 0.05;
+        c.workers = 2;
+    })
+    .await;
+    let (status, headers, body) =
+        get(&format!("{base}/iiif/big.png/full/full/0/default.jpg")).await;
+    let body = String::from_utf8_lossy(&body);
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("longer than 0.05 s"), "{body}");
+    assert!(headers.contains_key("retry-after"));
+    // A quick request on the same server is answered while the abandoned work finishes.
+    let small = get_image(&format!("{base}/iiif/small.png/full/8,/0/default.png")).await;
+    assert_eq!((small.width(), small.height()), (8, 8));
+}
+
+/// Starts the real binary on an ephemeral port; returns the child and its address.
+fn spawn_server(images: &Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--images"])
+        .arg(images)
+        .arg("--records")
+        .arg(images.join("no-records"))
+        .env("RUST_LOG", "tessera=info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split('/').next().unwrap().to_string();
+        }
+    };
+    // Keep draining the log so that the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, addr)
+}
+
+#[tokio::test]
+async fn sigterm_finishes_requests_in_flight_refuses_new_ones_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    noise_png(&dir.path().join("big.png"), 6000, 4000);
+    let (mut child, addr) = spawn_server(dir.path());
+    let url = format!("http://{addr}/iiif/big.png/full/full/0/default.png");
+    let in_flight = tokio::spawn(async move {
+        let resp = reqwest::get(&url).await.unwrap();
+        let status = resp.status();
+        let body = resp.bytes().await.unwrap();
+        (status, body, Instant::now())
+    });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let signalled = Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // New connections are refused once the signal is handled.
+    assert!(
+        TcpStream::connect(&addr).await.is_err(),
+        "a new connection was accepted after SIGTERM"
+    );
+    let (status, body, answered) = in_flight.await.unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        answered > signalled,
+        "the request finished before the signal; the test proves nothing"
+    );
+    let img = image::load_from_memory(&body).unwrap();
+    assert_eq!((img.width(), img.height()), (6000, 4000));
+    let started = Instant::now();
+    let code = loop {
+        if let Some(code) = child.try_wait().unwrap() {
+            break code;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "no exit");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(code.success(), "exit status {code}");
+}
