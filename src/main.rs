@@ -51,6 +51,13 @@ struct TileArgs {
     /// JPEG quality, 1-100 [default: the server's, 90].
     #[arg(long)]
     quality: Option<u8>,
+    /// Object records (JSON): images that their records restrict or limit in size are left
+    /// out, since a static tree is public.
+    #[arg(long, value_name = "DIR")]
+    records: Option<PathBuf>,
+    /// With --records: export restricted and limited images too.
+    #[arg(long, requires = "records")]
+    include_restricted: bool,
 }
 
 impl TileArgs {
@@ -79,9 +86,31 @@ impl TileArgs {
         };
         let sources = tessera::export::sources(&self.src)
             .map_err(|e| format!("{}: {e}", self.src.display()))?;
+        let access = match &self.records {
+            Some(records) if !self.include_restricted => {
+                let (store, report) = tessera::presentation::Store::load(records);
+                for (path, why) in &report.skipped {
+                    eprintln!("record skipped: {}: {why}", path.display());
+                }
+                let root = if self.src.is_dir() {
+                    self.src.clone()
+                } else {
+                    self.src.parent().map(PathBuf::from).unwrap_or_default()
+                };
+                let root = root.canonicalize().unwrap_or(root);
+                store.file_access(&root)
+            }
+            _ => Default::default(),
+        };
         let started = std::time::Instant::now();
-        let mut failed = 0;
+        let (mut failed, mut restricted) = (0, 0);
         for (path, id) in &sources {
+            let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+            if let Some(rule) = access.get(&canonical) {
+                restricted += 1;
+                eprintln!("left out: {id}: {rule:?} by its record (the tree is public)");
+                continue;
+            }
             match tessera::export::export(path, id, &self.out, &opts) {
                 Ok(n) => eprintln!("{id}: {n} files"),
                 Err(e) => {
@@ -91,7 +120,7 @@ impl TileArgs {
             }
         }
         eprintln!(
-            "{} images, {failed} failed, in {:.2} s",
+            "{} images, {restricted} left out (restricted), {failed} failed, in {:.2} s",
             sources.len(),
             started.elapsed().as_secs_f64()
         );

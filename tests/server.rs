@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{get, get_image, start};
+use common::{get, get_image, spawn_binary, start};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -112,39 +112,15 @@ async fn requests_over_the_time_limit_get_503_and_others_are_served() {
     assert_eq!((small.width(), small.height()), (8, 8));
 }
 
-/// Starts the real binary on an ephemeral port; returns the child and its address.
-fn spawn_server(images: &Path) -> (std::process::Child, String) {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--images"])
-        .arg(images)
-        .arg("--records")
-        .arg(images.join("no-records"))
-        .env("RUST_LOG", "tessera=info")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = std::io::BufReader::new(stderr).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("server exited before listening")
-            .unwrap();
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split('/').next().unwrap().to_string();
-        }
-    };
-    // Keep draining the log so that the server never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, addr)
-}
-
 #[tokio::test]
 async fn sigterm_finishes_requests_in_flight_refuses_new_ones_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     noise_png(&dir.path().join("big.png"), 6000, 4000);
-    let (mut child, addr) = spawn_server(dir.path());
+    let images = dir.path().display().to_string();
+    let (mut child, addr, _) = spawn_binary(
+        &["--images", &images, "--records", "/nonexistent"],
+        "tessera=info",
+    );
     let url = format!("http://{addr}/iiif/big.png/full/full/0/default.png");
     let in_flight = tokio::spawn(async move {
         let resp = reqwest::get(&url).await.unwrap();

@@ -73,13 +73,7 @@ impl AppState {
             "records loaded in {:?}",
             started.elapsed()
         );
-        let mut file_access: HashMap<PathBuf, Access> = HashMap::new();
-        for (id, access) in store.non_public() {
-            if let Ok(file) = crate::source::resolve(&root, id) {
-                let slot = file_access.entry(file.path).or_insert(access);
-                *slot = slot.strictest(access);
-            }
-        }
+        let file_access = store.file_access(&root);
         let caches = Caches::new(config.cache_decoded_mb, config.cache_encoded_mb);
         Ok(AppState {
             root,

@@ -302,6 +302,19 @@ impl Store {
         self.access.iter().map(|(k, v)| (&**k, *v))
     }
 
+    /// The access rule of every image file in `root` that a non-public identifier reaches
+    /// (with or without its extension, or through a symlink): the strictest of its rules.
+    pub fn file_access(&self, root: &std::path::Path) -> HashMap<std::path::PathBuf, Access> {
+        let mut by_file: HashMap<std::path::PathBuf, Access> = HashMap::new();
+        for (id, access) in self.non_public() {
+            if let Ok(file) = crate::source::resolve(root, id) {
+                let slot = by_file.entry(file.path).or_insert(access);
+                *slot = slot.strictest(access);
+            }
+        }
+        by_file
+    }
+
     /// Whether `id` may be a rendition number (cheap, no I/O): then [`Store::resolve_alias`]
     /// finds the identifier it stands for.
     pub fn may_be_alias(&self, id: &str) -> bool {

@@ -119,3 +119,42 @@ pub fn psnr(a: &DynamicImage, b: &DynamicImage) -> f64 {
         10.0 * (255.0f64 * 255.0 / mse).log10()
     }
 }
+
+/// Starts the real binary (`tessera serve --bind 127.0.0.1:0` plus `args`) with `RUST_LOG` =
+/// `log`; returns the child, its address, and its log so far (kept up to date).
+pub fn spawn_binary(
+    args: &[&str],
+    log: &str,
+) -> (std::process::Child, String, Arc<std::sync::Mutex<String>>) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(args)
+        .env("RUST_LOG", log)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let kept = Arc::new(std::sync::Mutex::new(String::new()));
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        kept.lock().unwrap().push_str(&line);
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split('/').next().unwrap().to_string();
+        }
+    };
+    // Keep draining the log so that the server never blocks on a full pipe.
+    let sink = kept.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let mut s = sink.lock().unwrap();
+            s.push_str(&line);
+            s.push('\n');
+        }
+    });
+    (child, addr, kept)
+}

@@ -1,0 +1,352 @@
+//! The adversarial access suite (issue 7): hostile identifiers never open a file outside the
+//! images folder (watched with inotify), restricted images never reach an unprivileged
+//! client through manifests, collections or thumbnails, `tessera tiles --records` leaves
+//! them out of a public tree, and API keys never appear in the logs. Tiles, info.json, sizes,
+//! the default service and cache hits are covered in tests/presentation.rs.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::collections::{BTreeSet, VecDeque};
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// An inotify watch on one folder, reporting whether any file in it was opened or read.
+struct OpenWatch {
+    fd: i32,
+}
+
+impl OpenWatch {
+    fn new(dir: &Path) -> OpenWatch {
+        // SAFETY: plain system calls on a file descriptor this struct owns; the path is a
+        // valid NUL-terminated string.
+        unsafe {
+            let fd = libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC);
+            assert!(fd >= 0, "inotify_init1");
+            let path = CString::new(dir.as_os_str().as_bytes()).unwrap();
+            let wd = libc::inotify_add_watch(fd, path.as_ptr(), libc::IN_OPEN | libc::IN_ACCESS);
+            assert!(wd >= 0, "inotify_add_watch");
+            OpenWatch { fd }
+        }
+    }
+
+    /// The number of open or read events since the last call.
+    fn events(&self) -> usize {
+        let mut buf = [0u8; 8192];
+        let mut count = 0;
+        loop {
+            // SAFETY: reads into a buffer of the given length.
+            let n = unsafe { libc::read(self.fd, buf.as_mut_ptr().cast(), buf.len()) };
+            if n <= 0 {
+                return count;
+            }
+            let mut at = 0usize;
+            while at + 16 <= n as usize {
+                let name_len = u32::from_ne_bytes(buf[at + 12..at + 16].try_into().unwrap());
+                at += 16 + name_len as usize;
+                count += 1;
+            }
+        }
+    }
+}
+
+impl Drop for OpenWatch {
+    fn drop(&mut self) {
+        // SAFETY: closes the descriptor this struct owns.
+        unsafe { libc::close(self.fd) };
+    }
+}
+
+#[tokio::test]
+async fn no_request_opens_a_file_outside_the_images_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let images = dir.path().join("images");
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(images.join("sub")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    for name in ["secret.png", "secret.jpg", "info.json"] {
+        std::fs::copy(fixtures().join("grid.png"), outside.join(name)).unwrap();
+    }
+    std::fs::copy(fixtures().join("grid.png"), images.join("sub/inside.png")).unwrap();
+    std::os::unix::fs::symlink(outside.join("secret.png"), images.join("link.png")).unwrap();
+    std::os::unix::fs::symlink(&outside, images.join("dirlink")).unwrap();
+    let watch = OpenWatch::new(&outside);
+    let base = start(&images, |_| {}).await;
+    let out = outside.display().to_string().replace('/', "%2F");
+    let hostile = [
+        "..%2Foutside%2Fsecret".to_string(),
+        "..%2Foutside%2Fsecret.png".into(),
+        "%2E%2E%2Foutside%2Fsecret".into(),
+        "%2e%2e%2foutside%2fsecret.png".into(),
+        "%252E%252E%252Foutside%252Fsecret".into(),
+        "..%252foutside%252fsecret.png".into(),
+        "sub%2F..%2F..%2Foutside%2Fsecret".into(),
+        "..%5Coutside%5Csecret.png".into(),
+        "sub%5C..%5C..%5Coutside%5Csecret".into(),
+        "%C0%AE%C0%AE%2Foutside%2Fsecret".into(),
+        "%C0%AE%C0%AE%C0%AFoutside%C0%AFsecret.png".into(),
+        "..%00%2Foutside%2Fsecret".into(),
+        "secret%00.png".into(),
+        out.clone(),
+        format!("{out}%2Fsecret"),
+        format!("{out}%2Fsecret.png"),
+        "%2Fetc%2Fpasswd".into(),
+        "link".into(),
+        "link.png".into(),
+        "dirlink%2Fsecret".into(),
+        "dirlink%2Fsecret.png".into(),
+        "dirlink".into(),
+        "sub%2F..%2Fdirlink%2Fsecret".into(),
+        ".".into(),
+        "%2E".into(),
+    ];
+    let forms = [
+        "info.json",
+        "full/full/0/default.png",
+        "0,0,10,10/full/0/default.jpg",
+    ];
+    for id in &hostile {
+        for form in forms {
+            let (status, _, _) = get(&format!("{base}/iiif/{id}/{form}")).await;
+            assert!(
+                status == 404 || status == 400,
+                "{id}/{form}: {status}, want 404 (or 400 for a malformed identifier)"
+            );
+        }
+        let (status, _, _) = get(&format!("{base}/iiif/{id}?width=50&height=50")).await;
+        assert!(status == 404 || status == 400, "{id}?width: {status}");
+    }
+    for raw in [
+        "/iiif/../outside/secret.png/info.json",
+        "/iiif/%2e%2e/info.json",
+    ] {
+        let (status, _, _) = get(&format!("{base}{raw}")).await;
+        assert!((400..500).contains(&status.as_u16()), "{raw}: {status}");
+    }
+    // The inside file is served, so the server did work during the test.
+    get_image(&format!("{base}/iiif/sub%2Finside/full/40,/0/default.png")).await;
+    assert_eq!(
+        watch.events(),
+        0,
+        "a file outside the images folder was opened"
+    );
+    // The watch itself works: reading the secret here is seen.
+    std::fs::read(outside.join("secret.png")).unwrap();
+    assert!(watch.events() > 0, "the inotify watch saw nothing");
+}
+
+/// Every JSON document reachable from the top collection, fetched anonymously, by URL.
+async fn crawl(base: &str) -> Vec<(String, Value)> {
+    let mut seen = BTreeSet::new();
+    let mut queue = VecDeque::from([format!("{base}/collections/top")]);
+    let mut docs = Vec::new();
+    while let Some(url) = queue.pop_front() {
+        if !seen.insert(url.clone()) {
+            continue;
+        }
+        let (status, _, body) = get(&url).await;
+        assert_eq!(status, 200, "{url}");
+        let doc: Value = serde_json::from_slice(&body).unwrap();
+        let mut links = Vec::new();
+        collect_ids(&doc, &mut links);
+        for link in links {
+            let is_doc = link.contains("/collections/")
+                || (link.contains("/manifests/object/")
+                    && link.ends_with(|c: char| c.is_ascii_digit()));
+            if link.starts_with(base) && is_doc {
+                queue.push_back(link);
+            }
+        }
+        docs.push((url, doc));
+    }
+    docs
+}
+
+fn collect_ids(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for key in ["@id", "first", "next", "prev", "last"] {
+                if let Some(Value::String(id)) = m.get(key) {
+                    out.push(id.clone());
+                }
+            }
+            m.values().for_each(|x| collect_ids(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| collect_ids(x, out)),
+        _ => {}
+    }
+}
+
+/// Every `thumbnail` URL in a document.
+fn thumbnails(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            match m.get("thumbnail") {
+                Some(Value::String(s)) => out.push(s.clone()),
+                Some(Value::Object(t)) => {
+                    if let Some(Value::String(s)) = t.get("@id") {
+                        out.push(s.clone());
+                    }
+                }
+                _ => {}
+            }
+            m.values().for_each(|x| thumbnails(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| thumbnails(x, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn manifests_collections_and_thumbnails_never_show_a_restricted_image() {
+    let base = start(&samples(), |c| {
+        c.records = Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests");
+    })
+    .await;
+    let docs = crawl(&base).await;
+    assert!(
+        docs.iter()
+            .any(|(u, _)| u.ends_with("/manifests/object/300002")),
+        "the crawl reached the object with a restricted image"
+    );
+    let mut thumbs = Vec::new();
+    for (url, doc) in &docs {
+        let text = doc.to_string();
+        for restricted in ["gray-foggy-pier", "small-garden"] {
+            assert!(!text.contains(restricted), "{url} names {restricted}");
+        }
+        thumbnails(doc, &mut thumbs);
+    }
+    assert!(!thumbs.is_empty());
+    // Every thumbnail offered to an anonymous client is one it may fetch, and a limited
+    // image's thumbnail stays within 256 px.
+    for t in thumbs.iter().filter(|t| t.starts_with(&base)) {
+        let img = get_image(t).await;
+        if t.contains("alpha-ladybird") {
+            assert!(img.width() <= 256 && img.height() <= 256, "{t}");
+        }
+    }
+}
+
+#[test]
+fn tiles_with_records_leave_restricted_and_limited_images_out() {
+    let out = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(["tiles"])
+            .arg(samples())
+            .arg(out.path())
+            .args(["--records"])
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let done = run(&[]);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let tree: BTreeSet<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for kept in ["portrait-forest-path", "landscape-lake-boats"] {
+        assert!(tree.contains(kept), "{kept} missing from {tree:?}");
+    }
+    for left_out in ["gray-foggy-pier", "small-garden", "alpha-ladybird"] {
+        assert!(!tree.contains(left_out), "{left_out} exported: {tree:?}");
+    }
+    let log = String::from_utf8_lossy(&done.stderr);
+    assert!(log.contains("3 left out"), "{log}");
+    // With --include-restricted they are exported too.
+    let done = run(&["--include-restricted"]);
+    assert!(done.status.success());
+    assert!(out.path().join("gray-foggy-pier/info.json").is_file());
+}
+
+#[tokio::test]
+async fn api_keys_never_appear_in_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let staff = "staff-SECRET-4f1c9e";
+    let web = "web-SECRET-77a0b2";
+    let config = dir.path().join("tessera.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[api_keys]]\nkey = \"{staff}\"\nprivileged = true\nname = \"staff\"\n\n\
+             [[api_keys]]\nkey = \"{web}\"\nprivileged = false\nname = \"web\"\n"
+        ),
+    )
+    .unwrap();
+    let samples = samples().display().to_string();
+    let records = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("manifests")
+        .display()
+        .to_string();
+    let config = config.display().to_string();
+    let (mut child, addr, log) = spawn_binary(
+        &[
+            "--images",
+            &samples,
+            "--records",
+            &records,
+            "--config",
+            &config,
+        ],
+        "debug",
+    );
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::new();
+    let wrong = "wrong-SECRET-0d3e55";
+    for key in [staff, web, wrong] {
+        for path in [
+            "iiif/gray-foggy-pier/info.json",
+            "iiif/gray-foggy-pier/full/64,/0/default.jpg",
+            "iiif/portrait-forest-path/full/64,/0/default.jpg",
+            "manifests/object/300002",
+            "nope/at/all",
+        ] {
+            let r = client
+                .get(format!("{base}/{path}?apikey={key}"))
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().as_u16() < 500, "{path}");
+            let r = client
+                .get(format!("{base}/{path}"))
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().as_u16() < 500, "{path}");
+        }
+    }
+    // A key in a malformed request line or header must not be echoed either.
+    let r = client
+        .get(format!(
+            "{base}/iiif/x/info.json?apikey={wrong}&apikey={staff}"
+        ))
+        .header("authorization", format!("Basic {staff}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().as_u16() < 500);
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    let log = log.lock().unwrap().clone();
+    assert!(
+        log.contains("gray-foggy-pier"),
+        "debug logging names requests (else this test proves nothing):\n{log}"
+    );
+    for key in [staff, web, wrong] {
+        assert!(!log.contains(key), "the key {key} is in the log");
+        assert!(!log.contains("SECRET"), "a key is in the log");
+    }
+}
