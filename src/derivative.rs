@@ -240,6 +240,10 @@ fn build(s: &Settings, caches: &Caches, file: &SourceFile) -> Result<Option<Sour
     )
     .map_err(|e| e.to_string())?;
     out.as_file().sync_all().map_err(|e| e.to_string())?;
+    if !file.unchanged() {
+        // Its pixels may mix two versions; the new version gets its own build.
+        return Err("the source changed while its pyramid was built".into());
+    }
     let path = path_for(&s.dir, file);
     out.persist(&path).map_err(|e| e.to_string())?;
     remove_older_versions(&s.dir, file, &path);

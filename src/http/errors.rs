@@ -20,6 +20,9 @@ pub enum Error {
     NotFound(String),
     /// 503: all workers busy and the queue full; retry shortly.
     Busy,
+    /// 503: a passing condition (the source changed while read, a request took too long);
+    /// retry shortly.
+    Retry(String),
     /// 500: the server failed (for example a corrupt source file).
     Internal(String),
 }
@@ -32,7 +35,7 @@ impl Error {
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Busy | Error::Retry(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -81,6 +84,7 @@ impl IntoResponse for Error {
             | Error::Unauthorized(m)
             | Error::Forbidden(m)
             | Error::NotFound(m)
+            | Error::Retry(m)
             | Error::Internal(m) => m,
             Error::Busy => "server busy, retry shortly".to_string(),
         };

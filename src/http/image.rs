@@ -188,6 +188,7 @@ async fn info(
                 .levels_of(&file)
                 .map(|l| Tiling::stored(dims, l[0].tile))
         };
+        still_current(&st2, &t.id, &file)?;
         Ok((
             dims,
             access,
@@ -288,10 +289,14 @@ async fn image(
                     st2.config.decode_limits(),
                     st2.config.jpeg_quality,
                 )
-                .map(Bytes::from)
                 .map_err(|e| match e {
                     RenderError::Source(e) => Error::from_source(e, &t.id),
                     RenderError::Processing(m) => Error::Internal(m),
+                })
+                .and_then(|bytes| {
+                    // Checked before the bytes are cached or sent.
+                    still_current(&st2, &t.id, &file)?;
+                    Ok(Bytes::from(bytes))
                 })
             })
             .map_err(Arc::unwrap_or_clone)?;
@@ -311,6 +316,19 @@ async fn image(
         } => image_response(&st, base, &id, req.format, bytes, etag, &canonical, who),
     };
     Ok(resp)
+}
+
+/// Fails with a 503, and forgets the identifier's file, when the file changed since it was
+/// resolved: what was read may mix two versions, so it is neither sent nor cached.
+fn still_current(st: &AppState, id: &str, file: &SourceFile) -> Result<(), Error> {
+    if file.unchanged() {
+        return Ok(());
+    }
+    st.caches.resolved.invalidate(id);
+    tracing::warn!(identifier = id, "source changed while being read");
+    Err(Error::Retry(format!(
+        "image {id:?} changed while being read; retry"
+    )))
 }
 
 /// Serves a response already made for this request straight from memory, with no file-system

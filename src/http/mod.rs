@@ -186,11 +186,7 @@ async fn limit_time(
         Ok(resp) => resp,
         Err(_) => {
             tracing::warn!(path, "request took longer than {secs} s");
-            let mut resp = Error::Busy.into_response();
-            *resp.body_mut() = axum::body::Body::from(format!(
-                "503 Service Unavailable: request took longer than {secs} s\n"
-            ));
-            resp
+            Error::Retry(format!("request took longer than {secs} s")).into_response()
         }
     }
 }

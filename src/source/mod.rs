@@ -80,6 +80,12 @@ impl SourceFile {
         })
     }
 
+    /// Whether the file still has the size and mtime it had when resolved: if not, whatever
+    /// was read from it may mix two versions.
+    pub fn unchanged(&self) -> bool {
+        SourceFile::at(&self.path).is_ok_and(|now| now == *self)
+    }
+
     /// A short tag that changes whenever the file does (used in ETags and cache keys).
     pub fn version(&self) -> String {
         let nanos = self

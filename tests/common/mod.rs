@@ -126,14 +126,28 @@ pub fn spawn_binary(
     args: &[&str],
     log: &str,
 ) -> (std::process::Child, String, Arc<std::sync::Mutex<String>>) {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"));
+    cmd.args(["serve", "--bind", "127.0.0.1:0"])
         .args(args)
-        .env("RUST_LOG", log)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        .env("RUST_LOG", log);
+    spawn_logged(cmd)
+}
+
+/// Runs a `sh -c` command line that execs the server (for shell limits such as `ulimit`),
+/// logging at `tessera=info`; returns as [`spawn_binary`] does.
+pub fn spawn_shell(line: &str) -> (std::process::Child, String, Arc<std::sync::Mutex<String>>) {
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(["-c", line]).env("RUST_LOG", "tessera=info");
+    spawn_logged(cmd)
+}
+
+/// Spawns a server command, reads its address from the "listening on" log line, and keeps
+/// collecting its log.
+fn spawn_logged(
+    mut cmd: std::process::Command,
+) -> (std::process::Child, String, Arc<std::sync::Mutex<String>>) {
+    use std::io::BufRead;
+    let mut child = cmd.stderr(std::process::Stdio::piped()).spawn().unwrap();
     let stderr = child.stderr.take().unwrap();
     let mut lines = std::io::BufReader::new(stderr).lines();
     let kept = Arc::new(std::sync::Mutex::new(String::new()));
