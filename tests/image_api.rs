@@ -522,6 +522,115 @@ async fn decodes_above_the_memory_cap_are_refused_before_allocation() {
     get_image(&format!("{base}/iiif/big.png/full/full/0/default.jpg")).await;
 }
 
+/// A PNG whose IHDR claims `w` x `h` (with a valid CRC) over the data of a small image.
+fn lying_png(w: u32, h: u32) -> Vec<u8> {
+    let mut png = std::fs::read(fixtures().join("grid.png")).unwrap();
+    png[16..20].copy_from_slice(&w.to_be_bytes());
+    png[20..24].copy_from_slice(&h.to_be_bytes());
+    let crc = crc32(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
+    png
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A JPEG whose SOF claims `w` x `h` over the scan of a small image.
+fn lying_jpeg(w: u16, h: u16) -> Vec<u8> {
+    let mut jpg = std::fs::read(fixtures().join("grid.jpg")).unwrap();
+    let sof = jpg
+        .windows(2)
+        .position(|m| m == [0xFF, 0xC0] || m == [0xFF, 0xC2])
+        .unwrap();
+    jpg[sof + 5..sof + 7].copy_from_slice(&h.to_be_bytes());
+    jpg[sof + 7..sof + 9].copy_from_slice(&w.to_be_bytes());
+    jpg
+}
+
+/// A little-endian TIFF with its first IFD edited: `tag`'s value set (SHORT or LONG), and,
+/// with `loop_ifd`, its next-IFD offset pointing back at itself.
+fn edited_tiff(tag: Option<(u16, u32)>, loop_ifd: bool) -> Vec<u8> {
+    let mut tif = std::fs::read(fixtures().join("grid-tiled.tif")).unwrap();
+    let rd16 = |b: &[u8], at: usize| u16::from_le_bytes([b[at], b[at + 1]]);
+    let ifd = u32::from_le_bytes(tif[4..8].try_into().unwrap()) as usize;
+    let n = rd16(&tif, ifd) as usize;
+    for i in 0..n {
+        let e = ifd + 2 + 12 * i;
+        if let Some((t, v)) = tag {
+            if rd16(&tif, e) == t {
+                tif[e + 2..e + 4].copy_from_slice(&4u16.to_le_bytes());
+                tif[e + 4..e + 8].copy_from_slice(&1u32.to_le_bytes());
+                tif[e + 8..e + 12].copy_from_slice(&v.to_le_bytes());
+            }
+        }
+    }
+    if loop_ifd {
+        let next = ifd + 2 + 12 * n;
+        tif[next..next + 4].copy_from_slice(&(ifd as u32).to_le_bytes());
+    }
+    tif
+}
+
+#[tokio::test]
+async fn lying_and_looping_source_files_get_quick_clean_500s() {
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("bomb.png", lying_png(60_000, 60_000), "ceiling"),
+        ("zero.png", lying_png(0, 300), ""),
+        ("bomb.jpg", lying_jpeg(65_000, 65_000), "ceiling"),
+        ("huge.jpg", lying_jpeg(30_000, 30_000), "too short"),
+        ("wide.tif", edited_tiff(Some((256, 100_000)), false), ""),
+        ("tall.tif", edited_tiff(Some((257, 1_000_000)), false), ""),
+        ("loop.tif", edited_tiff(None, true), ""),
+        ("offsets.tif", edited_tiff(Some((324, 1 << 30)), false), ""),
+    ];
+    for (name, bytes, _) in &files {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    std::fs::copy(fixtures().join("grid.png"), dir.path().join("good.png")).unwrap();
+    let base = start(dir.path(), |_| {}).await;
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let mut bad = Vec::new();
+    for (name, _, why) in &files {
+        for form in ["full/64,/0/default.jpg", "0,0,16,16/full/0/default.png"] {
+            let url = format!("{base}/iiif/{name}/{form}");
+            let r = client.get(&url).send().await.expect("answered within 10 s");
+            let status = r.status();
+            let text = r.text().await.unwrap();
+            if status != 500 || !text.contains(name) || !text.contains(why) {
+                bad.push(format!("{url}: {status} {text}"));
+            }
+        }
+        let r = client
+            .get(format!("{base}/iiif/{name}/info.json"))
+            .send()
+            .await
+            .expect("answered within 10 s");
+        assert!(
+            r.status() == 200 || r.status() == 500,
+            "{name}: {}",
+            r.status()
+        );
+    }
+    assert!(bad.is_empty(), "{bad:#?}");
+    get_image(&format!("{base}/iiif/good.png/full/40,/0/default.png")).await;
+}
+
 #[tokio::test]
 async fn identifiers_never_escape_the_images_folder() {
     let outer = tempfile::tempdir().unwrap();

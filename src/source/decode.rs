@@ -73,10 +73,8 @@ pub fn decode(path: &Path, limits: DecodeLimits) -> Result<DynamicImage, SourceE
         .map_err(decode_err)?;
     let reader_format = reader.format();
     let is_jpeg = reader_format == Some(ImageFormat::Jpeg);
-    if is_jpeg && !jpeg::is_complete(&bytes) {
-        return Err(SourceError::Decode(
-            "JPEG data is truncated (no end-of-image marker)".into(),
-        ));
+    if is_jpeg {
+        jpeg::check_data(&bytes, dims)?;
     }
     let mut dec = reader.into_decoder().map_err(decode_err)?;
     // The decoded picture, and the file bytes already held.
@@ -134,13 +132,10 @@ pub fn decode_shrunk(
     if shrink <= 1 || !is_jpeg_file(path) {
         return decode(path, limits);
     }
-    limits.check_pixels(read_dimensions(path)?)?;
+    let dims = read_dimensions(path)?;
+    limits.check_pixels(dims)?;
     let bytes = read_file(path, limits)?;
-    if !jpeg::is_complete(&bytes) {
-        return Err(SourceError::Decode(
-            "JPEG data is truncated (no end-of-image marker)".into(),
-        ));
-    }
+    jpeg::check_data(&bytes, dims)?;
     let budget = limits.max_bytes.saturating_sub(bytes.len() as u64);
     match jpeg::decode_shrunk(&bytes, shrink, budget)? {
         Some(img) => Ok(img),

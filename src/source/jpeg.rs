@@ -27,6 +27,28 @@ pub fn is_complete(bytes: &[u8]) -> bool {
     }
 }
 
+/// Refuses JPEG data that cannot hold the image its header claims: a truncated file (see
+/// [`is_complete`]), or one with less than a bit per 8x8 block of the claimed pixels (Huffman
+/// coding spends at least one bit on every block's DC). Else a forged header over a small
+/// scan makes the decoder turn a few kilobytes into hundreds of megapixels of work.
+pub fn check_data(bytes: &[u8], dims: crate::iiif::Dimensions) -> Result<(), SourceError> {
+    if !is_complete(bytes) {
+        return Err(SourceError::Decode(
+            "JPEG data is truncated (no end-of-image marker)".into(),
+        ));
+    }
+    let pixels = u64::from(dims.width) * u64::from(dims.height);
+    if (bytes.len() as u64) < pixels / 512 {
+        return Err(SourceError::Decode(format!(
+            "JPEG data ({} bytes) is too short for the {}x{} it claims",
+            bytes.len(),
+            dims.width,
+            dims.height
+        )));
+    }
+    Ok(())
+}
+
 /// The transform byte of the Adobe APP14 segment (0 = CMYK/RGB, 1 = YCbCr, 2 = YCCK), if the
 /// file has one before its first scan.
 pub fn adobe_transform(bytes: &[u8]) -> Option<u8> {
