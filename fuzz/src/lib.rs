@@ -1,0 +1,173 @@
+//! Shared bodies of the fuzz targets: each takes the fuzzer's bytes and panics only when an
+//! invariant of the server is broken (a panic is what the fuzzer records as a crash).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use tessera::cache::Caches;
+use tessera::derivative::Derivatives;
+use tessera::http::Error;
+use tessera::iiif::canonical::canonical_path;
+use tessera::iiif::geometry::plan;
+use tessera::iiif::path::{encode_identifier, parse, Route};
+use tessera::iiif::{Dimensions, Limits};
+use tessera::source::{DecodeLimits, SourceFile};
+
+/// The output limits used by every target.
+pub fn limits() -> Limits {
+    Limits {
+        max_width: 4000,
+        max_height: 4000,
+        max_area: 8_000_000,
+        scale_cap: None,
+    }
+}
+
+/// The decode limits used by the decoder targets: a source claiming more than 4 MP, or a
+/// decode holding more than 64 MiB, must be refused, so that the fuzzer's memory limit
+/// catches any allocation that escapes them.
+pub const DECODE: DecodeLimits = DecodeLimits {
+    max_pixels: 4 << 20,
+    max_bytes: 64 << 20,
+};
+
+/// The parser target: any path parses or is a 4xx; a parsed image request plans within the
+/// limits (or is a 4xx) on a few image sizes, and its canonical form parses to the same plan.
+pub fn check_path(data: &[u8]) {
+    let path = String::from_utf8_lossy(data);
+    let route = match parse(&path) {
+        Ok(route) => route,
+        Err(e) => {
+            let status = Error::from(e).status().as_u16();
+            assert!((400..500).contains(&status), "{path}: {status}");
+            return;
+        }
+    };
+    let Route::Image(id, req) = route else { return };
+    for (w, h) in [(1, 1), (300, 200), (6000, 4000), (65_535, 3)] {
+        let dims = Dimensions {
+            width: w,
+            height: h,
+        };
+        let p = match plan(&req, dims, &limits()) {
+            Ok(p) => p,
+            Err(e) => {
+                let status = Error::from(e).status().as_u16();
+                assert!((400..500).contains(&status), "{path} on {w}x{h}: {status}");
+                continue;
+            }
+        };
+        assert!(p.width >= 1 && p.height >= 1 && p.width <= 4000 && p.height <= 4000);
+        assert!(u64::from(p.width) * u64::from(p.height) <= 8_000_000);
+        assert!(p.region.x + p.region.w <= w && p.region.y + p.region.h <= h);
+        let again = format!("{}/{}", encode_identifier(&id), canonical_path(&p, dims));
+        let Ok(Route::Image(id2, req2)) = parse(&again) else {
+            panic!("{again} (canonical of {path}) does not parse");
+        };
+        assert_eq!(id2, id);
+        let p2 = plan(&req2, dims, &limits()).expect("canonical form plans");
+        assert_eq!(
+            (p2.region, p2.width, p2.height, p2.mirror),
+            (p.region, p.width, p.height, p.mirror),
+            "{path} -> {again}"
+        );
+    }
+}
+
+/// A scratch folder of this process (the fuzzer runs one process per core).
+fn scratch() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("tessera-fuzz-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    })
+}
+
+/// The decoder targets: the bytes become a source file with extension `ext`, then go through
+/// the server's own header read and render path (whole, DCT-shrunk, pyramid and JPEG 2000
+/// reads) for three requests. Errors are fine; panics and escaped allocations are not.
+pub fn check_source(data: &[u8], ext: &str) {
+    let path = scratch().join(format!("source.{ext}"));
+    std::fs::write(&path, data).unwrap();
+    let Ok(file) = SourceFile::at(&path) else {
+        return;
+    };
+    let Ok(dims) = tessera::source::read_dimensions(&path) else {
+        return;
+    };
+    let requests = [
+        "full/64,/0/default.png",
+        "0,0,40,30/full/0/default.jpg",
+        "pct:10,10,80,80/!90,90/0/gray.jpg",
+    ];
+    for r in requests {
+        let Ok(Route::Image(_, req)) = parse(&format!("x/{r}")) else {
+            unreachable!()
+        };
+        let Ok(p) = plan(&req, dims, &limits()) else {
+            continue;
+        };
+        let caches = Caches::new(0, 0);
+        let made = tessera::render::render(
+            &caches,
+            &Derivatives::disabled(),
+            &file,
+            dims,
+            &p,
+            DECODE,
+            80,
+        );
+        if let Ok(bytes) = made {
+            let img = image::load_from_memory(&bytes).expect("output decodes");
+            assert_eq!((img.width(), img.height()), (p.width, p.height), "{r}");
+        }
+    }
+}
+
+/// The server of the router target: a folder of three small images, built once.
+fn server() -> &'static (tokio::runtime::Runtime, axum::Router) {
+    static SERVER: OnceLock<(tokio::runtime::Runtime, axum::Router)> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let images = scratch().join("images");
+        std::fs::create_dir_all(&images).unwrap();
+        let img = image::RgbImage::from_fn(96, 64, |x, y| image::Rgb([x as u8, y as u8, 90]));
+        img.save(images.join("a.png")).unwrap();
+        img.save(images.join("b.jpg")).unwrap();
+        let config = tessera::config::Config {
+            images: images.clone(),
+            records: images.join("none"),
+            derivative_min_pixels: 0,
+            workers: 1,
+            ..Default::default()
+        };
+        let state = tessera::http::AppState::new(config.validate().unwrap()).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        (runtime, tessera::http::router(Arc::new(state)))
+    })
+}
+
+/// The router target: any request target gets an answer below 500 (the images are sound),
+/// without a panic.
+pub fn check_router(data: &[u8]) {
+    use tower::ServiceExt;
+    let (runtime, router) = server();
+    let target = String::from_utf8_lossy(data);
+    let target = if target.starts_with('/') {
+        target.into_owned()
+    } else {
+        format!("/iiif/{target}")
+    };
+    let Ok(uri) = target.parse::<axum::http::Uri>() else {
+        return;
+    };
+    let req = axum::http::Request::get(uri)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let resp = runtime
+        .block_on(router.clone().oneshot(req))
+        .expect("infallible");
+    assert!(resp.status().as_u16() < 500, "{target}: {}", resp.status());
+}
