@@ -4,6 +4,9 @@
 //!
 //!     cargo bench --bench thumbnail
 //!
+//! A second group times the 1/8 decode alone: jpeg-decoder's scaled IDCT against the
+//! DC-only decoder (`source::jpeg_dc`).
+//!
 //! The source is made once, in `target/bench/24mp.jpg`, by enlarging the sample mosaic (it is
 //! a photograph mosaic, so the entropy decoder has real detail to chew on).
 
@@ -61,6 +64,26 @@ fn bench(c: &mut Criterion) {
             let src = decode_shrunk(&path, DecodeLimits::UNLIMITED, shrink).unwrap();
             let out = pipeline::execute_reduced(&src, &p, dims).unwrap();
             encode::encode(&out, p.format, 90).unwrap()
+        })
+    });
+    g.finish();
+    // The 1/8 decode alone: the general decoder's scaled IDCT against the DC-only decoder.
+    let bytes = std::fs::read(&path).unwrap();
+    let mut g = c.benchmark_group("1/8 decode of a 24-MP JPEG");
+    g.sample_size(10);
+    g.bench_function("jpeg-decoder, scaled IDCT", |b| {
+        b.iter(|| {
+            let mut d = jpeg_decoder::Decoder::new(&bytes[..]);
+            d.read_info().unwrap();
+            d.scale(750, 500).unwrap();
+            d.decode().unwrap()
+        })
+    });
+    g.bench_function("DC only (Tessera)", |b| {
+        b.iter(|| {
+            tessera::source::jpeg_dc::decode_eighth(&bytes)
+                .unwrap()
+                .unwrap()
         })
     });
     g.finish();

@@ -149,27 +149,44 @@ pub fn decode_shrunk(
             cap: max_bytes,
         });
     }
-    d.set_max_decoding_buffer_size(usize::try_from(max_bytes).unwrap_or(usize::MAX));
-    d.scale(target(w), target(h)).map_err(err)?;
-    let pixels = d.decode().map_err(err)?;
-    let info = d.info().ok_or_else(no_header)?;
-    let (w, h) = (u32::from(info.width), u32::from(info.height));
     let size_err = || SourceError::Decode("JPEG buffer has the wrong size".into());
-    let img = match info.pixel_format {
-        jpeg_decoder::PixelFormat::L8 => {
-            DynamicImage::ImageLuma8(ImageBuffer::from_raw(w, h, pixels).ok_or_else(size_err)?)
+    // At 1/8, a baseline file needs only its DC coefficients.
+    let eighth = if shrink == 8 {
+        super::jpeg_dc::decode_eighth(bytes).map_err(SourceError::Decode)?
+    } else {
+        None
+    };
+    let img = if let Some(e) = eighth {
+        match e.channels {
+            1 => DynamicImage::ImageLuma8(
+                ImageBuffer::from_raw(e.width, e.height, e.pixels).ok_or_else(size_err)?,
+            ),
+            _ => DynamicImage::ImageRgb8(
+                ImageBuffer::from_raw(e.width, e.height, e.pixels).ok_or_else(size_err)?,
+            ),
         }
-        jpeg_decoder::PixelFormat::L16 => {
-            let v: Vec<u16> = pixels
-                .chunks_exact(2)
-                .map(|b| u16::from_be_bytes([b[0], b[1]]))
-                .collect();
-            DynamicImage::ImageLuma16(ImageBuffer::from_raw(w, h, v).ok_or_else(size_err)?)
+    } else {
+        d.set_max_decoding_buffer_size(usize::try_from(max_bytes).unwrap_or(usize::MAX));
+        d.scale(target(w), target(h)).map_err(err)?;
+        let pixels = d.decode().map_err(err)?;
+        let info = d.info().ok_or_else(no_header)?;
+        let (w, h) = (u32::from(info.width), u32::from(info.height));
+        match info.pixel_format {
+            jpeg_decoder::PixelFormat::L8 => {
+                DynamicImage::ImageLuma8(ImageBuffer::from_raw(w, h, pixels).ok_or_else(size_err)?)
+            }
+            jpeg_decoder::PixelFormat::L16 => {
+                let v: Vec<u16> = pixels
+                    .chunks_exact(2)
+                    .map(|b| u16::from_be_bytes([b[0], b[1]]))
+                    .collect();
+                DynamicImage::ImageLuma16(ImageBuffer::from_raw(w, h, v).ok_or_else(size_err)?)
+            }
+            jpeg_decoder::PixelFormat::RGB24 => {
+                DynamicImage::ImageRgb8(ImageBuffer::from_raw(w, h, pixels).ok_or_else(size_err)?)
+            }
+            jpeg_decoder::PixelFormat::CMYK32 => return Ok(None),
         }
-        jpeg_decoder::PixelFormat::RGB24 => {
-            DynamicImage::ImageRgb8(ImageBuffer::from_raw(w, h, pixels).ok_or_else(size_err)?)
-        }
-        jpeg_decoder::PixelFormat::CMYK32 => return Ok(None),
     };
     let mut img = match d.icc_profile() {
         Some(icc) => to_srgb(img, &icc),

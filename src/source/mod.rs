@@ -4,6 +4,7 @@ mod color;
 pub mod decode;
 pub mod jp2;
 pub mod jpeg;
+pub mod jpeg_dc;
 pub mod pyramid;
 pub mod resolve;
 pub mod tiff;
