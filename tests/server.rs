@@ -1,5 +1,5 @@
 //! The connection loop under hostile clients and at shutdown (issue 7): slowloris is cut off
-//! by the header timeout, oversized heads get 431, slow requests get 503 while the server
+//! by the header timeout, a client that stops reading by the idle timeout, oversized heads get 431, slow requests get 503 while the server
 //! goes on serving, and SIGTERM finishes the requests in flight, refuses new connections and
 //! exits 0.
 
@@ -61,6 +61,42 @@ async fn slowloris_is_disconnected_by_the_header_timeout() {
     }
     let held = started.elapsed();
     assert!(held >= Duration::from_millis(900), "cut after {held:?}");
+    // Everyone else is still served.
+    let (status, _, _) = get(&format!("{base}/iiif/grid.png/info.json")).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_cut_off_by_the_idle_timeout() {
+    let base = start(&common::fixtures(), |c| {
+        c.idle_timeout_secs = 1.0;
+        c.request_timeout_secs = 1.0;
+    })
+    .await;
+    let addr = base.trim_start_matches("http://");
+    let s = TcpStream::connect(addr).await.unwrap();
+    let (mut rx, mut tx) = s.into_split();
+    // 20,000 pipelined requests (about 20 MB of answers), and no reading for 3 s: the
+    // socket buffers fill, the server's writes stall, and it must hang up.
+    const N: usize = 20_000;
+    let writer = tokio::spawn(async move {
+        let one = b"GET /iiif/grid.png/info.json HTTP/1.1\r\nHost: x\r\n\r\n";
+        let all: Vec<u8> = one.iter().copied().cycle().take(one.len() * N).collect();
+        let _ = tokio::time::timeout(Duration::from_secs(10), tx.write_all(&all)).await;
+    });
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut answers = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), rx.read_to_end(&mut answers)).await;
+    assert!(read.is_ok(), "the connection was still open 13 s later");
+    let served = String::from_utf8_lossy(&answers)
+        .matches("HTTP/1.1 200")
+        .count();
+    // Without the timeout nearly all are delivered once the client reads again.
+    assert!(
+        served < N / 2,
+        "{served} of {N} answers were delivered; nothing was cut"
+    );
+    writer.abort();
     // Everyone else is still served.
     let (status, _, _) = get(&format!("{base}/iiif/grid.png/info.json")).await;
     assert_eq!(status, 200);
