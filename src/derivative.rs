@@ -88,7 +88,11 @@ impl Derivatives {
             .spawn(move || {
                 while let Ok(file) = rx.recv() {
                     let Some(inner) = weak.upgrade() else { break };
-                    let state = match build(&inner.settings, &caches, &file) {
+                    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        build(&inner.settings, &caches, &file)
+                    }))
+                    .unwrap_or_else(|_| Err("the build panicked".into()));
+                    let state = match built {
                         Ok(Some(ready)) => State::Ready(ready),
                         Ok(None) => State::Skipped,
                         Err(why) => {

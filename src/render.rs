@@ -29,7 +29,22 @@ enum Made {
 
 /// Decodes what `plan` needs of `file`, runs the pipeline and encodes the result. A flat
 /// source with a ready derivative pyramid (see [`Derivatives`]) is read from the pyramid.
+/// A panic in any decoder or encoder on the way becomes an error (see [`source::guarded`]).
 pub fn render(
+    caches: &Caches,
+    derivatives: &Derivatives,
+    file: &SourceFile,
+    dims: Dimensions,
+    plan: &Plan,
+    limits: DecodeLimits,
+    jpeg_quality: u8,
+) -> Result<Vec<u8>, RenderError> {
+    source::guarded("rendering", || {
+        render_unguarded(caches, derivatives, file, dims, plan, limits, jpeg_quality)
+    })
+}
+
+fn render_unguarded(
     caches: &Caches,
     derivatives: &Derivatives,
     file: &SourceFile,

@@ -632,6 +632,27 @@ async fn lying_and_looping_source_files_get_quick_clean_500s() {
 }
 
 #[tokio::test]
+async fn files_that_crashed_a_decoder_under_fuzzing_get_clean_500s() {
+    let found = fixtures().join("fuzz");
+    let base = start(&found, |_| {}).await;
+    let mut names: Vec<String> = std::fs::read_dir(&found)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(!names.is_empty());
+    for name in &names {
+        for form in ["full/64,/0/default.jpg", "0,0,16,16/full/0/default.png"] {
+            let (status, _, body) = get(&format!("{base}/iiif/{name}/{form}")).await;
+            let text = String::from_utf8_lossy(&body);
+            assert_eq!(status, 500, "{name}/{form}: {text}");
+            assert!(text.contains(name.as_str()), "{text}");
+            assert!(!text.contains("panicked"), "{name}: {text}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn identifiers_never_escape_the_images_folder() {
     let outer = tempfile::tempdir().unwrap();
     let images = outer.path().join("images");

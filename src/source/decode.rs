@@ -32,6 +32,12 @@ fn upright(w: u32, h: u32, o: Orientation) -> Dimensions {
 
 /// Reads only the header to learn the image's upright size.
 pub fn read_dimensions(path: &Path) -> Result<Dimensions, SourceError> {
+    super::guarded("the image header reader", || {
+        read_dimensions_unguarded(path)
+    })
+}
+
+fn read_dimensions_unguarded(path: &Path) -> Result<Dimensions, SourceError> {
     if super::jp2::is_jp2_file(path) {
         return super::jp2::read_header(path).map(|h| h.dims);
     }
@@ -58,6 +64,10 @@ fn read_file(path: &Path, limits: DecodeLimits) -> Result<Vec<u8>, SourceError> 
 /// Decodes the whole image, refusing sources above the pixel ceiling or the per-decode
 /// memory cap before allocating.
 pub fn decode(path: &Path, limits: DecodeLimits) -> Result<DynamicImage, SourceError> {
+    super::guarded("the decoder", || decode_unguarded(path, limits))
+}
+
+fn decode_unguarded(path: &Path, limits: DecodeLimits) -> Result<DynamicImage, SourceError> {
     let dims = read_dimensions(path)?;
     limits.check_pixels(dims)?;
     let pixels = u64::from(dims.width) * u64::from(dims.height);
@@ -75,6 +85,9 @@ pub fn decode(path: &Path, limits: DecodeLimits) -> Result<DynamicImage, SourceE
     let is_jpeg = reader_format == Some(ImageFormat::Jpeg);
     if is_jpeg {
         jpeg::check_data(&bytes, dims)?;
+    }
+    if reader_format == Some(ImageFormat::Png) {
+        check_png_palette(&bytes)?;
     }
     let mut dec = reader.into_decoder().map_err(decode_err)?;
     // The decoded picture, and the file bytes already held.
@@ -113,6 +126,26 @@ pub fn decode(path: &Path, limits: DecodeLimits) -> Result<DynamicImage, SourceE
     Ok(img)
 }
 
+/// Refuses a PNG whose palette (PLTE) is not a whole number of RGB entries, up to 256, which
+/// the png crate (0.18.1) does not check.
+fn check_png_palette(bytes: &[u8]) -> Result<(), SourceError> {
+    let mut at = 8;
+    while let Some(head) = bytes.get(at..at + 8) {
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        match &head[4..8] {
+            b"PLTE" if len == 0 || len % 3 != 0 || len > 768 => {
+                return Err(SourceError::Decode(format!(
+                    "PNG palette of {len} bytes is not 1 to 256 RGB entries"
+                )));
+            }
+            b"IDAT" | b"IEND" => break,
+            _ => {}
+        }
+        at = at.saturating_add(12).saturating_add(len);
+    }
+    Ok(())
+}
+
 /// Whether a file starts with a JPEG SOI marker.
 pub fn is_jpeg_file(path: &Path) -> bool {
     let mut head = [0u8; 3];
@@ -125,6 +158,16 @@ pub fn is_jpeg_file(path: &Path) -> bool {
 /// Decodes the image at 1/`shrink` of its size where the format allows it (RGB and gray
 /// JPEG, by DCT scaling: 2, 4 or 8), else whole. The caller maps regions by the actual size.
 pub fn decode_shrunk(
+    path: &Path,
+    limits: DecodeLimits,
+    shrink: u32,
+) -> Result<DynamicImage, SourceError> {
+    super::guarded("the decoder", || {
+        decode_shrunk_unguarded(path, limits, shrink)
+    })
+}
+
+fn decode_shrunk_unguarded(
     path: &Path,
     limits: DecodeLimits,
     shrink: u32,
