@@ -40,77 +40,66 @@ pub fn render(
     jpeg_quality: u8,
 ) -> Result<Vec<u8>, RenderError> {
     source::guarded("rendering", || {
-        render_unguarded(caches, derivatives, file, dims, plan, limits, jpeg_quality)
-    })
-}
-
-fn render_unguarded(
-    caches: &Caches,
-    derivatives: &Derivatives,
-    file: &SourceFile,
-    dims: Dimensions,
-    plan: &Plan,
-    limits: DecodeLimits,
-    jpeg_quality: u8,
-) -> Result<Vec<u8>, RenderError> {
-    let processing = |e: pipeline::PipelineError| RenderError::Processing(e.to_string());
-    let out = if let Some(header) = caches.jp2_header(file) {
-        limits.check_pixels(header.dims)?;
-        let reduce = jp2::reduction_for(plan.region, plan.width, plan.height, header.levels);
-        let (part, window) = jp2::decode(&file.path, &header, Some(plan.region), reduce)?;
-        pipeline::execute_window(&part, plan, window).map_err(processing)?
-    } else if let Some(levels) = caches
-        .levels_of(file)
-        .filter(|l| pyramid_fits(l, plan, limits.max_pixels))
-    {
-        match from_pyramid(caches, file, &levels, plan)? {
-            Made::Stored(bytes) => return Ok(bytes),
-            Made::Pixels(img) => img,
-        }
-    } else {
-        let derived = derivatives.ready(file, dims).and_then(|d| {
-            let Some(levels) = caches.levels_of(&d) else {
-                derivatives.discard(file, "not a readable pyramid");
-                return None;
-            };
-            from_pyramid(caches, &d, &levels, plan)
-                .map_err(|e| derivatives.discard(file, &e.to_string()))
-                .ok()
-        });
-        match derived {
-            Some(Made::Stored(bytes)) => return Ok(bytes),
-            Some(Made::Pixels(img)) => img,
-            None => {
-                // DCT scaling applies to JPEG only; every other source is cached once, at
-                // full size.
-                let is_jpeg = file
-                    .path
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| {
-                        e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("jpeg")
-                    });
-                let shrink = if is_jpeg { shrink_for(plan) } else { 1 };
-                // While its pyramid is built from the whole decode, a source is not decoded
-                // again at a reduced size: the whole decode serves every zoom level.
-                let whole = (shrink > 1 && derivatives.building(file))
-                    .then(|| caches.decoded.get(&(file.clone(), 1)))
-                    .flatten();
-                let src: Arc<DynamicImage> = match whole {
-                    Some(img) => img,
-                    None => caches
-                        .decoded
-                        .try_get_with((file.clone(), shrink), || {
-                            source::decode::decode_shrunk(&file.path, limits, shrink).map(Arc::new)
-                        })
-                        .map_err(Arc::unwrap_or_clone)?,
-                };
-                pipeline::execute_reduced(&src, plan, dims).map_err(processing)?
+        let processing = |e: pipeline::PipelineError| RenderError::Processing(e.to_string());
+        let out = if let Some(header) = caches.jp2_header(file) {
+            limits.check_pixels(header.dims)?;
+            let reduce = jp2::reduction_for(plan.region, plan.width, plan.height, header.levels);
+            let (part, window) = jp2::decode(&file.path, &header, Some(plan.region), reduce)?;
+            pipeline::execute_window(&part, plan, window).map_err(processing)?
+        } else if let Some(levels) = caches
+            .levels_of(file)
+            .filter(|l| pyramid_fits(l, plan, limits.max_pixels))
+        {
+            match from_pyramid(caches, file, &levels, plan)? {
+                Made::Stored(bytes) => return Ok(bytes),
+                Made::Pixels(img) => img,
             }
-        }
-    };
-    encode::encode(&out, plan.format, jpeg_quality)
-        .map_err(|e| RenderError::Processing(e.to_string()))
+        } else {
+            let derived = derivatives.ready(file, dims).and_then(|d| {
+                let Some(levels) = caches.levels_of(&d) else {
+                    derivatives.discard(file, "not a readable pyramid");
+                    return None;
+                };
+                from_pyramid(caches, &d, &levels, plan)
+                    .map_err(|e| derivatives.discard(file, &e.to_string()))
+                    .ok()
+            });
+            match derived {
+                Some(Made::Stored(bytes)) => return Ok(bytes),
+                Some(Made::Pixels(img)) => img,
+                None => {
+                    // DCT scaling applies to JPEG only; every other source is cached once, at
+                    // full size.
+                    let is_jpeg = file
+                        .path
+                        .extension()
+                        .and_then(|e| e.to_str())
+                        .is_some_and(|e| {
+                            e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("jpeg")
+                        });
+                    let shrink = if is_jpeg { shrink_for(plan) } else { 1 };
+                    // While its pyramid is built from the whole decode, a source is not decoded
+                    // again at a reduced size: the whole decode serves every zoom level.
+                    let whole = (shrink > 1 && derivatives.building(file))
+                        .then(|| caches.decoded.get(&(file.clone(), 1)))
+                        .flatten();
+                    let src: Arc<DynamicImage> = match whole {
+                        Some(img) => img,
+                        None => caches
+                            .decoded
+                            .try_get_with((file.clone(), shrink), || {
+                                source::decode::decode_shrunk(&file.path, limits, shrink)
+                                    .map(Arc::new)
+                            })
+                            .map_err(Arc::unwrap_or_clone)?,
+                    };
+                    pipeline::execute_reduced(&src, plan, dims).map_err(processing)?
+                }
+            }
+        };
+        encode::encode(&out, plan.format, jpeg_quality)
+            .map_err(|e| RenderError::Processing(e.to_string()))
+    })
 }
 
 /// Serves `plan` from the levels of a pyramidal TIFF: a stored tile as it is, or the tiles
