@@ -652,6 +652,35 @@ async fn files_that_crashed_a_decoder_under_fuzzing_get_clean_500s() {
     }
 }
 
+/// JPEG 2000 files on which openjp2 0.6.1 overflows a u32 (t2.rs:1211) when overflow checks
+/// are on (tests, fuzzing); a release build wraps and serves them in milliseconds. Either
+/// way: a quick 200 or 500, and the server goes on.
+#[tokio::test]
+async fn jp2_files_that_overflow_openjp2_are_answered_quickly() {
+    let found = fixtures().join("fuzz-jp2");
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&found).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::copy(fixtures().join("grid.png"), dir.path().join("good.png")).unwrap();
+    let base = start(dir.path(), |_| {}).await;
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap();
+    for entry in std::fs::read_dir(&found).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        for form in ["info.json", "full/64,/0/default.png"] {
+            let url = format!("{base}/iiif/{name}/{form}");
+            let r = client.get(&url).send().await.expect("answered within 10 s");
+            let status = r.status().as_u16();
+            assert!(status == 200 || status == 500, "{url}: {status}");
+        }
+    }
+    get_image(&format!("{base}/iiif/good.png/full/8,/0/default.png")).await;
+}
+
 #[tokio::test]
 async fn identifiers_never_escape_the_images_folder() {
     let outer = tempfile::tempdir().unwrap();

@@ -135,7 +135,16 @@ pub fn check_source(data: &[u8], ext: &str) {
                 let img = image::load_from_memory(&bytes).expect("output decodes");
                 assert_eq!((img.width(), img.height()), (p.width, p.height), "{r}");
             }
-            Err(e) => assert!(!e.to_string().contains("panicked"), "{r}: {e}"),
+            Err(e) => {
+                let e = e.to_string();
+                // cargo-afl forces overflow checks on every crate; openjp2 0.6.1 overflows
+                // on malformed codestreams (t2.rs:1211), which a release build wraps. Such
+                // panics are counted apart from crashes (see RELIABILITY.md).
+                let overflow = ext == "jp2"
+                    && e.contains("panicked: attempt to")
+                    && e.contains("with overflow");
+                assert!(!e.contains("panicked") || overflow, "{r}: {e}");
+            }
         }
     }
 }
