@@ -522,6 +522,14 @@ async fn decodes_above_the_memory_cap_are_refused_before_allocation() {
     get_image(&format!("{base}/iiif/big.png/full/full/0/default.jpg")).await;
 }
 
+/// A client that gives up after 10 s (a server that hangs fails the test instead of it).
+fn client_with_10s_timeout() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
 /// A PNG whose IHDR claims `w` x `h` (with a valid CRC) over the data of a small image.
 fn lying_png(w: u32, h: u32) -> Vec<u8> {
     let mut png = std::fs::read(fixtures().join("grid.png")).unwrap();
@@ -601,10 +609,7 @@ async fn lying_and_looping_source_files_get_quick_clean_500s() {
     }
     std::fs::copy(fixtures().join("grid.png"), dir.path().join("good.png")).unwrap();
     let base = start(dir.path(), |_| {}).await;
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
-        .build()
-        .unwrap();
+    let client = client_with_10s_timeout();
     let mut bad = Vec::new();
     for (name, _, why) in &files {
         for form in ["full/64,/0/default.jpg", "0,0,16,16/full/0/default.png"] {
@@ -665,10 +670,7 @@ async fn jp2_files_that_overflow_openjp2_are_answered_quickly() {
     }
     std::fs::copy(fixtures().join("grid.png"), dir.path().join("good.png")).unwrap();
     let base = start(dir.path(), |_| {}).await;
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
-        .build()
-        .unwrap();
+    let client = client_with_10s_timeout();
     for entry in std::fs::read_dir(&found).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         for form in ["info.json", "full/64,/0/default.png"] {
