@@ -25,6 +25,9 @@ pub struct Eighth {
 /// Bits looked up at once in the Huffman tables.
 const LOOKAHEAD: u32 = 10;
 
+/// Bits looked up at once to skip several AC codes (and their values) in one step.
+const MULTI: u32 = 12;
+
 /// A Huffman table: a lookup of the next [`LOOKAHEAD`] bits for short codes, and the
 /// canonical code ranges (JPEG F.2.2.3) for longer ones.
 struct Huffman {
@@ -32,6 +35,9 @@ struct Huffman {
     /// `bits` is the code length plus the size of the value after it, and `advance` is the
     /// number of coefficients it covers (0 for end-of-block). 0 means "longer code".
     lut: Box<[u16; 1 << LOOKAHEAD]>,
+    /// For AC tables: the AC codes that the next [`MULTI`] bits hold whole, skipped in one
+    /// step: `bits << 12 | end_of_block << 11 | advance` (0: none).
+    multi: Box<[u16; 1 << MULTI]>,
     /// The largest code of each length (-1 when none).
     maxcode: [i32; 18],
     /// Index of the first symbol of each length, minus the first code of that length.
@@ -82,7 +88,32 @@ impl Huffman {
             code <<= 1;
         }
         maxcode[17] = i32::MAX;
+        let mut multi = Box::new([0u16; 1 << MULTI]);
+        if ac {
+            for (pattern, slot) in multi.iter_mut().enumerate() {
+                let (mut used, mut advance, mut end) = (0u32, 0u16, false);
+                while used < MULTI {
+                    // The next codes, from the bits of `pattern` not yet used (zeros after).
+                    let window = ((pattern << used) & ((1 << MULTI) - 1)) >> (MULTI - LOOKAHEAD);
+                    let e = lut[window];
+                    let bits = u32::from(e >> 8);
+                    if e == 0 || bits > MULTI - used {
+                        break;
+                    }
+                    used += bits;
+                    if e & 0xFF == 0 {
+                        end = true;
+                        break;
+                    }
+                    advance += e & 0xFF;
+                }
+                if used > 0 {
+                    *slot = (used as u16) << 12 | u16::from(end) << 11 | advance;
+                }
+            }
+        }
         Ok(Huffman {
+            multi,
             lut,
             maxcode,
             valoffset,
@@ -457,6 +488,21 @@ fn decode_scan(
                         while k < 64 {
                             if bits.count < 32 {
                                 bits.refill();
+                            }
+                            // Several codes at once, when they stay inside this block (an
+                            // end of block must come at or before coefficient 63).
+                            let m = act.multi[bits.peek(MULTI) as usize];
+                            if m != 0 {
+                                let advance = usize::from(m & 0x7FF);
+                                let end = m & 0x800 != 0;
+                                if k + advance <= if end { 63 } else { 64 } {
+                                    bits.skip(u32::from(m >> 12));
+                                    k += advance;
+                                    if end {
+                                        break;
+                                    }
+                                    continue;
+                                }
                             }
                             let e = act.lut[bits.peek(LOOKAHEAD) as usize];
                             if e != 0 {
