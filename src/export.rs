@@ -102,7 +102,9 @@ pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<us
             .1
             .push(dir.join(img.path(opts.format)));
     }
-    let work: Vec<_> = by_canonical.into_values().collect();
+    // The largest images first, so that no core is left with one large ladder entry at the end.
+    let mut work: Vec<_> = by_canonical.into_values().collect();
+    work.sort_by_key(|(p, _)| std::cmp::Reverse(u64::from(p.width) * u64::from(p.height)));
     work.par_iter()
         .try_for_each(|(p, targets)| -> Result<(), String> {
             let bytes =

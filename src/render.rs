@@ -118,7 +118,15 @@ fn from_pyramid(
         return Ok(Made::Stored(bytes));
     }
     let margin = pyramid::margin_for(ratio, copy);
-    let (part, window) = pyramid::read(&file.path, levels[0], level, plan.region, margin)?;
+    let index = stored_index(caches, file, level)?;
+    let (part, window) = pyramid::read(
+        &file.path,
+        levels[0],
+        level,
+        plan.region,
+        margin,
+        index.as_deref(),
+    )?;
     pipeline::execute_window(&part, plan, window)
         .map(Made::Pixels)
         .map_err(|e| RenderError::Processing(e.to_string()))
@@ -154,13 +162,7 @@ fn passthrough(
     if !(aligned && whole_tile) {
         return Ok(None);
     }
-    let index = caches
-        .jpeg_tiles
-        .try_get_with((file.clone(), level.ifd), || {
-            pyramid::jpeg_tiles(&file.path, level).map(|o| o.map(Arc::new))
-        })
-        .map_err(|e| RenderError::Source(Arc::unwrap_or_clone(e)))?;
-    match index {
+    match stored_index(caches, file, level)? {
         Some(index) => Ok(pyramid::stored_jpeg_tile(
             &file.path,
             &index,
@@ -170,6 +172,20 @@ fn passthrough(
         )?),
         None => Ok(None),
     }
+}
+
+/// The stored-tile index of a level of a pyramid, read once and cached.
+fn stored_index(
+    caches: &Caches,
+    file: &SourceFile,
+    level: pyramid::Level,
+) -> Result<Option<Arc<pyramid::JpegTiles>>, RenderError> {
+    caches
+        .jpeg_tiles
+        .try_get_with((file.clone(), level.ifd), || {
+            pyramid::jpeg_tiles(&file.path, level).map(|o| o.map(Arc::new))
+        })
+        .map_err(|e| RenderError::Source(Arc::unwrap_or_clone(e)))
 }
 
 /// Whether a request may take the tile path of a tiled TIFF: the image is within the pixel

@@ -108,7 +108,6 @@ fn decode_unguarded(path: &Path, limits: DecodeLimits) -> Result<DynamicImage, S
                 None if is_tiff => super::tiff::icc_profile(&bytes),
                 found => found,
             };
-            // Four 16-bit channels of every claimed pixel, plus decoder working space.
             // Four 16-bit channels of every claimed pixel plus decoder working space, within
             // the per-decode cap.
             let claimed = pixels.saturating_mul(8).saturating_add(64 << 20);

@@ -173,12 +173,17 @@ pub fn is_copy(full: Level, level: Level, region: Rect, out_w: u32, out_h: u32) 
 /// Reads the tiles of `level` under `region` (full-resolution coordinates), plus `margin`
 /// level pixels, and returns them as one image with the window it covers. The embedded ICC
 /// profile, if any, is applied.
+///
+/// With the level's stored-tile index (`jpeg`, from [`jpeg_tiles`]), gray and YCbCr JPEG
+/// tiles are decoded straight to gray or RGB, many at a time when the window spans many
+/// tiles; other tiles go through the TIFF decoder one by one.
 pub fn read(
     path: &Path,
     full: Level,
     level: Level,
     region: Rect,
     margin: u32,
+    jpeg: Option<&JpegTiles>,
 ) -> Result<(DynamicImage, Window), SourceError> {
     let err = |e: tiff::TiffError| SourceError::Decode(e.to_string());
     let file = std::fs::File::open(path).map_err(|e| SourceError::Decode(e.to_string()))?;
@@ -218,42 +223,55 @@ pub fn read(
         .and_then(|n| n.checked_mul(channels))
         .ok_or_else(|| SourceError::Decode("tile window too large".into()))?;
     let mut buf = vec![0u8; len];
-    for ty in y0 / th..=(y1 - 1) / th {
-        for tx in x0 / tw..=(x1 - 1) / tw {
-            let index = ty * across + tx;
-            let data = match d.read_chunk(index).map_err(err)? {
-                DecodingResult::U8(v) => v,
-                _ => return Err(SourceError::Decode("unexpected tile sample type".into())),
-            };
-            let (cw, ch) = d.chunk_data_dimensions(index);
-            // The tile's rows may be stored at the full tile width, or cropped at the edge.
-            let stride = if data.len() >= (tw * ch) as usize * channels {
-                tw
+    let window = Span {
+        x0,
+        y0,
+        x1,
+        y1,
+        channels,
+    };
+    let direct = jpeg.filter(|_| matches!(color, ColorType::YCbCr(8) | ColorType::Gray(8)));
+    if let Some(index) = direct {
+        let file = std::fs::File::open(path).map_err(|e| SourceError::Decode(e.to_string()))?;
+        let tiles = ((x1 - 1) / tw - x0 / tw + 1) * ((y1 - 1) / th - y0 / th + 1);
+        for ty in y0 / th..=(y1 - 1) / th {
+            let row: Vec<u32> = (x0 / tw..=(x1 - 1) / tw).collect();
+            let decode = |&tx: &u32| decode_stored(&file, index, ty * across + tx, channels);
+            // A large window is decoded on all cores, a tile row at a time.
+            let decoded: Vec<(u32, u32, Vec<u8>)> = if tiles >= PARALLEL_TILES {
+                use rayon::prelude::*;
+                row.par_iter().map(decode).collect::<Result<_, _>>()?
             } else {
-                cw
-            } as usize
-                * channels;
-            let (ox, oy) = (tx * tw, ty * th);
-            for row in oy.max(y0)..(oy + ch).min(y1) {
-                let cols = ox.max(x0)..(ox + cw).min(x1);
-                if cols.is_empty() {
-                    continue;
-                }
-                let src_at = (row - oy) as usize * stride + (cols.start - ox) as usize * channels;
-                let dst_at =
-                    ((row - y0) as usize * ww as usize + (cols.start - x0) as usize) * channels;
-                let n = cols.len() * channels;
-                if let (Some(s), Some(t)) = (
-                    data.get(src_at..src_at + n),
-                    buf.get_mut(dst_at..dst_at + n),
-                ) {
-                    t.copy_from_slice(s);
-                }
+                row.iter().map(decode).collect::<Result<_, _>>()?
+            };
+            for (&tx, (dw, dh, data)) in row.iter().zip(decoded) {
+                let (cw, ch) = (dw.min(tw), dh.min(th));
+                let stride = dw as usize * channels;
+                window.copy_tile(&mut buf, &data, stride, (tx * tw, ty * th), (cw, ch));
             }
         }
-    }
-    if color == ColorType::YCbCr(8) {
-        ycbcr_to_rgb(&mut buf);
+    } else {
+        for ty in y0 / th..=(y1 - 1) / th {
+            for tx in x0 / tw..=(x1 - 1) / tw {
+                let index = ty * across + tx;
+                let data = match d.read_chunk(index).map_err(err)? {
+                    DecodingResult::U8(v) => v,
+                    _ => return Err(SourceError::Decode("unexpected tile sample type".into())),
+                };
+                let (cw, ch) = d.chunk_data_dimensions(index);
+                // The tile's rows may be stored at the full tile width, or cropped at the edge.
+                let stride = if data.len() >= (tw * ch) as usize * channels {
+                    tw
+                } else {
+                    cw
+                } as usize
+                    * channels;
+                window.copy_tile(&mut buf, &data, stride, (tx * tw, ty * th), (cw, ch));
+            }
+        }
+        if color == ColorType::YCbCr(8) {
+            ycbcr_to_rgb(&mut buf);
+        }
     }
     let size = || SourceError::Decode("tile buffer has the wrong size".into());
     let img = match channels {
@@ -273,6 +291,80 @@ pub fn read(
         fy,
     };
     Ok((img, window))
+}
+
+/// Windows of at least this many tiles are decoded on all cores.
+const PARALLEL_TILES: u32 = 16;
+
+/// The window of a level being read, in level pixels (`x1`, `y1` exclusive).
+struct Span {
+    x0: u32,
+    y0: u32,
+    x1: u32,
+    y1: u32,
+    channels: usize,
+}
+
+impl Span {
+    /// Copies the part of a decoded tile (`cw`×`ch` pixels of rows `stride` bytes apart, its
+    /// top left at level pixel `origin`) that falls in the window into `buf`.
+    fn copy_tile(
+        &self,
+        buf: &mut [u8],
+        data: &[u8],
+        stride: usize,
+        origin: (u32, u32),
+        size: (u32, u32),
+    ) {
+        let ((ox, oy), (cw, ch), c) = (origin, size, self.channels);
+        let ww = (self.x1 - self.x0) as usize;
+        let cols = ox.max(self.x0)..(ox + cw).min(self.x1);
+        if cols.is_empty() {
+            return;
+        }
+        for row in oy.max(self.y0)..(oy + ch).min(self.y1) {
+            let src_at = (row - oy) as usize * stride + (cols.start - ox) as usize * c;
+            let dst_at = ((row - self.y0) as usize * ww + (cols.start - self.x0) as usize) * c;
+            let n = cols.len() * c;
+            if let (Some(s), Some(t)) = (
+                data.get(src_at..src_at + n),
+                buf.get_mut(dst_at..dst_at + n),
+            ) {
+                t.copy_from_slice(s);
+            }
+        }
+    }
+}
+
+/// Decodes stored JPEG tile `i` straight to gray (1 channel) or RGB (3); returns its decoded
+/// width, height and pixels.
+fn decode_stored(
+    file: &std::fs::File,
+    index: &JpegTiles,
+    i: u32,
+    channels: usize,
+) -> Result<(u32, u32, Vec<u8>), SourceError> {
+    use zune_core::bytestream::ZCursor;
+    use zune_core::colorspace::ColorSpace;
+    use zune_core::options::DecoderOptions;
+    let bad = |m: String| SourceError::Decode(format!("tile {i}: {m}"));
+    let bytes = tile_bytes(file, index, i as usize)?.ok_or_else(|| bad("not a JPEG".into()))?;
+    let space = if channels == 1 {
+        ColorSpace::Luma
+    } else {
+        ColorSpace::RGB
+    };
+    let options = DecoderOptions::default()
+        .jpeg_set_out_colorspace(space)
+        .set_max_width(1 << 16)
+        .set_max_height(1 << 16);
+    let mut d = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(&bytes), options);
+    let data = d.decode().map_err(|e| bad(e.to_string()))?;
+    let (w, h) = d.dimensions().ok_or_else(|| bad("no dimensions".into()))?;
+    if data.len() != w * h * channels {
+        return Err(bad("unexpected decoded size".into()));
+    }
+    Ok((w as u32, h as u32, data))
 }
 
 /// Converts full-range (JFIF) YCbCr samples to RGB in place (rounded to nearest).
@@ -364,15 +456,24 @@ pub fn stored_jpeg_tile(
     tx: u32,
     ty: u32,
 ) -> Result<Option<Vec<u8>>, SourceError> {
-    use std::os::unix::fs::FileExt;
     let i = (ty * level.width.div_ceil(level.tile.0.max(1)) + tx) as usize;
+    let file = std::fs::File::open(path).map_err(|e| SourceError::Decode(e.to_string()))?;
+    tile_bytes(&file, index, i)
+}
+
+/// Stored tile `i` as a complete JPEG datastream (see [`stored_jpeg_tile`]).
+fn tile_bytes(
+    file: &std::fs::File,
+    index: &JpegTiles,
+    i: usize,
+) -> Result<Option<Vec<u8>>, SourceError> {
+    use std::os::unix::fs::FileExt;
     let (Some(&offset), Some(&count)) = (index.offsets.get(i), index.counts.get(i)) else {
         return Ok(None);
     };
     if !(4..=64 << 20).contains(&count) {
         return Ok(None);
     }
-    let file = std::fs::File::open(path).map_err(|e| SourceError::Decode(e.to_string()))?;
     let mut tile = vec![0u8; count as usize];
     file.read_exact_at(&mut tile, offset)
         .map_err(|e| SourceError::Decode(e.to_string()))?;
@@ -485,7 +586,8 @@ mod tests {
             w: 120,
             h: 100,
         };
-        let (img, win) = read(&path, levels[0], levels[0], region, 4).unwrap();
+        let index = jpeg_tiles(&path, levels[0]).unwrap();
+        let (img, win) = read(&path, levels[0], levels[0], region, 4, index.as_ref()).unwrap();
         assert_eq!((win.x0, win.y0, win.fx), (86.0, 36.0, 1.0));
         let whole = image::open(&path).unwrap().to_rgb8();
         let part = img.to_rgb8();

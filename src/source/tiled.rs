@@ -482,7 +482,7 @@ mod tests {
             w: 300,
             h: 200,
         };
-        let (img, win) = pyramid::read(&path, levels[0], levels[0], region, 0).unwrap();
+        let (img, win) = pyramid::read(&path, levels[0], levels[0], region, 0, None).unwrap();
         assert_eq!(
             (img.width(), img.height(), win.x0, win.y0),
             (300, 200, 700.0, 400.0)
@@ -500,7 +500,7 @@ mod tests {
         let halved = halve(&pixels, w, h, 3);
         let quarter = halve(&halved.data, halved.width, halved.height, 3);
         for (k, want) in [(1, &halved), (2, &quarter)] {
-            let (got, _) = pyramid::read(&path, levels[0], levels[k], full, 0).unwrap();
+            let (got, _) = pyramid::read(&path, levels[0], levels[k], full, 0, None).unwrap();
             assert_eq!((got.width(), got.height()), (want.width, want.height));
             let db = psnr(&got.to_rgb8().into_raw(), &want.data);
             assert!(db > 38.0, "level {k}: {db:.1} dB");
@@ -514,6 +514,67 @@ mod tests {
             .expect("tile bytes");
         let decoded = image::load_from_memory(&tile).unwrap();
         assert_eq!((decoded.width(), decoded.height()), (256, 256));
+    }
+
+    /// The largest difference between two equal-length buffers.
+    fn max_diff(a: &[u8], b: &[u8]) -> u8 {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| x.abs_diff(*y))
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn stored_tiles_decode_directly_as_the_tiff_decoder_does() {
+        // 5×3 level-0 tiles over 1100×700 (15: serial), and the 1100×1200 gray picture's
+        // 5×5 (25: on all cores).
+        for (w, h, c) in [(1100u32, 700u32, 3usize), (1100, 1200, 1)] {
+            let pixels: Vec<u8> = if c == 3 {
+                picture(w, h)
+            } else {
+                (0..w * h)
+                    .map(|i| ((i % w) * 255 / w) as u8 ^ (i / w % 7) as u8)
+                    .collect()
+            };
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("p.tif");
+            let file = std::fs::File::create(&path).unwrap();
+            write_pyramid(&pixels, (w, h), c, spec(90), "test", file).unwrap();
+            let levels = pyramid::levels(&path).unwrap();
+            let regions = [
+                Rect { x: 0, y: 0, w, h },
+                Rect {
+                    x: 300,
+                    y: 250,
+                    w: 517,
+                    h: 301,
+                },
+            ];
+            for level in &levels {
+                let index = pyramid::jpeg_tiles(&path, *level)
+                    .unwrap()
+                    .expect("JPEG tiles");
+                for region in regions {
+                    let (a, wa) = pyramid::read(&path, levels[0], *level, region, 2, None).unwrap();
+                    let (b, wb) =
+                        pyramid::read(&path, levels[0], *level, region, 2, Some(&index)).unwrap();
+                    assert_eq!(
+                        (a.width(), a.height(), a.color()),
+                        (b.width(), b.height(), b.color())
+                    );
+                    assert_eq!((wa.x0, wa.y0, wa.fx), (wb.x0, wb.y0, wb.fx));
+                    // Only the YCbCr-to-RGB rounding of the two decoders differs.
+                    let d = max_diff(a.as_bytes(), b.as_bytes());
+                    assert!(
+                        d <= 2,
+                        "{w}x{h}x{c} level {}: max difference {d}",
+                        level.ifd
+                    );
+                    assert!(psnr(a.as_bytes(), b.as_bytes()) > 50.0);
+                }
+            }
+        }
     }
 
     #[test]
