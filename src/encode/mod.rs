@@ -3,6 +3,7 @@
 mod bilevel;
 mod jp2;
 mod pdf;
+mod strips;
 
 use crate::iiif::Format;
 use crate::pipeline::flatten_on_white;
@@ -128,14 +129,44 @@ fn jpeg(img: &DynamicImage, quality: u8, out: &mut Vec<u8>) -> Result<(), String
     Ok(())
 }
 
+/// Images of at least this many pixels (and more than one strip tall) are encoded in strips
+/// on all cores, with restart markers (see [`strips`]).
+const STRIPS_MIN_PIXELS: u64 = 4_000_000;
+
 /// Encodes packed 8-bit gray (1 channel) or RGB (3) pixels as a baseline JFIF JPEG at
-/// `quality`, without chroma subsampling (`jpeg-encoder`, SIMD; see BENCHMARKS.md).
+/// `quality`, without chroma subsampling (`jpeg-encoder`, SIMD; see BENCHMARKS.md). Large
+/// images are encoded on all cores.
 pub fn jpeg_pixels(
     pixels: &[u8],
     width: u32,
     height: u32,
     channels: usize,
     quality: u8,
+) -> Result<Vec<u8>, String> {
+    if pixels.len() != width as usize * height as usize * channels {
+        return Err("pixel buffer does not match the size".into());
+    }
+    let large = u64::from(width) * u64::from(height) >= STRIPS_MIN_PIXELS;
+    if large && height > strips::STRIP_ROWS {
+        strips::encode_in_strips(
+            pixels,
+            (width, height),
+            channels,
+            |part, w, rows, interval| jpeg_pass(part, w, rows, channels, quality, interval),
+        )
+    } else {
+        jpeg_pass(pixels, width, height, channels, quality, 0)
+    }
+}
+
+/// One `jpeg-encoder` pass, with a restart marker every `restart_interval` MCUs (0: none).
+fn jpeg_pass(
+    pixels: &[u8],
+    width: u32,
+    height: u32,
+    channels: usize,
+    quality: u8,
+    restart_interval: u16,
 ) -> Result<Vec<u8>, String> {
     let side =
         |v: u32| u16::try_from(v).map_err(|_| format!("{width}x{height} is too large for JPEG"));
@@ -147,6 +178,9 @@ pub fn jpeg_pixels(
     let mut out = Vec::new();
     let mut enc = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
     enc.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_4_4);
+    // Strips share their Huffman tables only if the tables are the standard ones.
+    enc.set_optimized_huffman_tables(false);
+    enc.set_restart_interval(restart_interval);
     enc.encode(pixels, side(width)?, side(height)?, color)
         .map_err(|e| e.to_string())?;
     Ok(out)
@@ -161,6 +195,45 @@ mod tests {
         let mut img = RgbaImage::from_pixel(64, 48, Rgba([200, 30, 40, 255]));
         img.put_pixel(0, 0, Rgba([0, 0, 0, 0]));
         DynamicImage::ImageRgba8(img)
+    }
+
+    #[test]
+    fn large_jpegs_encoded_in_strips_decode_as_one_pass() {
+        // 2,400×1,700 (3 strips, the last 676 rows: not whole MCU rows) in RGB, and gray.
+        let (w, h) = (2401u32, 1701u32);
+        for channels in [3usize, 1] {
+            let pixels: Vec<u8> = (0..w * h)
+                .flat_map(|i| {
+                    let (x, y) = (i % w, i / w);
+                    let v = ((x * 7 + y * 3) % 256) as u8 ^ ((x / 50 + y / 40) % 2 * 90) as u8;
+                    [v, (y % 256) as u8, (x % 256) as u8][..channels].to_vec()
+                })
+                .collect();
+            assert!(u64::from(w * h) >= STRIPS_MIN_PIXELS && h > strips::STRIP_ROWS);
+            let joined = jpeg_pixels(&pixels, w, h, channels, 85).unwrap();
+            let single = jpeg_pass(&pixels, w, h, channels, 85, 0).unwrap();
+            assert_ne!(joined, single, "the strip path was taken");
+            // Restart markers: one between every two MCU rows, numbered 0–7 in turn.
+            let markers: Vec<u8> = joined
+                .windows(2)
+                .filter(|p| p[0] == 0xFF && (0xD0..=0xD7).contains(&p[1]))
+                .map(|p| p[1] - 0xD0)
+                .collect();
+            assert_eq!(markers.len(), h.div_ceil(8) as usize - 1);
+            assert!(markers
+                .iter()
+                .enumerate()
+                .all(|(i, &m)| m as usize == i % 8));
+            // Both decoders read the joined stream as exactly the single pass's pixels.
+            let a = image::load_from_memory(&joined).unwrap();
+            let b = image::load_from_memory(&single).unwrap();
+            assert_eq!((a.width(), a.height()), (w, h));
+            assert_eq!(a.as_bytes(), b.as_bytes());
+            let mut d = jpeg_decoder::Decoder::new(std::io::Cursor::new(&joined));
+            let strict = d.decode().unwrap();
+            let mut d = jpeg_decoder::Decoder::new(std::io::Cursor::new(&single));
+            assert_eq!(strict, d.decode().unwrap());
+        }
     }
 
     #[test]
