@@ -173,6 +173,19 @@ fn bench(c: &mut Criterion) {
                 })
             },
         );
+        // The largest entry of the `sizes` ladder: a whole level read, then encoded.
+        let req = ImageRequest::parse("full", "5000,", "0", "default.jpg").unwrap();
+        let limits = Limits {
+            max_width: 10_000,
+            max_height: 10_000,
+            max_area: 100_000_000,
+            scale_cap: None,
+        };
+        let half = plan(&req, dims, &limits).unwrap();
+        g.bench_function(
+            format!("flat {name} through its derivative pyramid, full/5000,"),
+            |b| b.iter(|| tile(&caches, &d, &f, dims, &half)),
+        );
     }
     g.sample_size(10);
     g.bench_function(
@@ -193,6 +206,29 @@ fn bench(c: &mut Criterion) {
             })
         },
     );
+    g.finish();
+
+    // The largest `sizes` entry that `tessera tiles` writes, 5000x3334, as JPEG Q90: one
+    // jpeg-encoder pass against the strips that `encode::jpeg_pixels` encodes on all cores.
+    let photo = decode(&dir.join("photo.jpg"), DecodeLimits::UNLIMITED)
+        .unwrap()
+        .resize_exact(5000, 3334, image::imageops::FilterType::Triangle)
+        .to_rgb8();
+    let mut g = c.benchmark_group("5000x3334 JPEG encode, Q90");
+    g.sample_size(10);
+    g.bench_function("one pass (jpeg-encoder)", |b| {
+        b.iter(|| {
+            let mut out = Vec::new();
+            let mut enc = jpeg_encoder::Encoder::new(&mut out, 90);
+            enc.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_4_4);
+            enc.encode(photo.as_raw(), 5000, 3334, jpeg_encoder::ColorType::Rgb)
+                .unwrap();
+            out
+        })
+    });
+    g.bench_function("512-row strips on all cores (encode::jpeg_pixels)", |b| {
+        b.iter(|| tessera::encode::jpeg_pixels(photo.as_raw(), 5000, 3334, 3, 90).unwrap())
+    });
     g.finish();
 }
 

@@ -213,6 +213,7 @@ fn build(s: &Settings, caches: &Caches, file: &SourceFile) -> Result<Option<Sour
         Some(img) => img,
         None => Arc::new(source::decode(&file.path, s.decode).map_err(|e| e.to_string())?),
     };
+    tracing::debug!(source = %file.path.display(), "decoded in {:?}", started.elapsed());
     let converted;
     let (pixels, channels): (&[u8], usize) = match &*img {
         DynamicImage::ImageRgb8(rgb) => (rgb.as_raw(), 3),

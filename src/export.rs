@@ -59,6 +59,7 @@ pub fn sources(src: &Path) -> std::io::Result<Vec<(PathBuf, String)>> {
 /// Writes the tree of one image under `out/<id>/`; returns the number of files written. The
 /// info.json is written last, so its presence means the tree is complete.
 pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<usize, String> {
+    let started = std::time::Instant::now();
     let file = SourceFile::at(src).map_err(|e| e.to_string())?;
     let dims = read_dimensions(src).map_err(|e| e.to_string())?;
     let tiling = Tiling::square(dims, opts.tile);
@@ -86,6 +87,7 @@ pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<us
     } else {
         None
     };
+    tracing::debug!("pyramid ready at {:?}", started.elapsed());
     let file = derived.unwrap_or(file);
     let ext = format!("default.{}", opts.format.extension());
     // Paths with the same canonical form (`full/w,` and `full/w,h`) are one image: render it
@@ -107,9 +109,17 @@ pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<us
     work.sort_by_key(|(p, _)| std::cmp::Reverse(u64::from(p.width) * u64::from(p.height)));
     work.par_iter()
         .try_for_each(|(p, targets)| -> Result<(), String> {
+            let started = std::time::Instant::now();
             let bytes =
                 crate::render::render(&caches, &off, &file, dims, p, opts.decode, opts.quality)
                     .map_err(|e| e.to_string())?;
+            tracing::debug!(
+                path = %targets[0].display(),
+                "rendered {}x{} in {:?}",
+                p.width,
+                p.height,
+                started.elapsed()
+            );
             for target in targets {
                 if let Some(parent) = target.parent() {
                     std::fs::create_dir_all(parent)
@@ -119,6 +129,7 @@ pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<us
             }
             Ok(())
         })?;
+    tracing::debug!("{} images rendered at {:?}", work.len(), started.elapsed());
     let base = opts.base_url.trim_end_matches('/');
     let info = level0::info_json(
         &format!("{base}/{}", encode_identifier(id)),

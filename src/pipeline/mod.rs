@@ -94,9 +94,13 @@ fn crop_and_scale(
     let y = ((f64::from(r.y) - win.y0) / win.fy).clamp(0.0, sh);
     let w = (f64::from(r.w) / win.fx).min(sw - x).max(f64::MIN_POSITIVE);
     let h = (f64::from(r.h) / win.fy).min(sh - y).max(f64::MIN_POSITIVE);
-    // Whole source pixels at the output size: a plain copy, no filter.
-    let whole = [x, y, w, h].iter().all(|v| v.fract() == 0.0);
-    if whole && (w as u32, h as u32) == (plan.width, plan.height) {
+    // Whole source pixels at the output size: a plain copy, no filter. The last column or
+    // row may be partial, as a reduced level's is when the image does not divide evenly
+    // (`ceil(size / 2^k)` pixels, the last covering what is left).
+    let fits = |start: f64, len: f64, out: u32, have: f64| {
+        start.fract() == 0.0 && len.ceil() == f64::from(out) && start + len.ceil() <= have
+    };
+    if fits(x, w, plan.width, sw) && fits(y, h, plan.height, sh) {
         let (x, y) = (x as u32, y as u32);
         if (x, y, plan.width, plan.height) == (0, 0, src.width(), src.height()) {
             return Ok(src.clone());
@@ -239,6 +243,28 @@ mod tests {
         assert_eq!((out.width(), out.height()), (50, 20));
         assert_eq!(rgb(&out, 0, 0), [0, 0, 255]);
         assert_eq!(rgb(&out, 49, 19), [0, 255, 0]);
+    }
+
+    #[test]
+    fn a_reduced_level_with_a_partial_last_pixel_is_copied() {
+        // A 9×5 image halved to 5×3: the last column and row cover one full-resolution pixel.
+        let level = DynamicImage::ImageRgb8(image::RgbImage::from_fn(5, 3, |x, y| {
+            image::Rgb([(x * 50) as u8, (y * 100) as u8, 7])
+        }));
+        let half = Window {
+            x0: 0.0,
+            y0: 0.0,
+            fx: 2.0,
+            fy: 2.0,
+        };
+        let r = |x, y, w, h| Rect { x, y, w, h };
+        let whole = execute_window(&level, &plan(r(0, 0, 9, 5), 5, 3), half).unwrap();
+        assert_eq!(whole.as_bytes(), level.as_bytes());
+        let corner = execute_window(&level, &plan(r(4, 2, 5, 3), 3, 2), half).unwrap();
+        assert_eq!(corner.as_bytes(), level.crop_imm(2, 1, 3, 2).as_bytes());
+        // Not a copy: the region is wider than its output.
+        let wider = execute_window(&level, &plan(r(0, 0, 9, 5), 4, 3), half).unwrap();
+        assert_eq!((wider.width(), wider.height()), (4, 3));
     }
 
     #[test]

@@ -129,7 +129,9 @@ pub fn factors(full: Level, level: Level) -> (f64, f64) {
 }
 
 /// The level to read for `region` of the full image going to `out_w`×`out_h`: the smallest
-/// one that still has at least as many pixels across the region as the output.
+/// one that still has at least as many pixels across the region as the output, or of which
+/// the output is a plain copy (see [`is_copy`]: at the image's edge, a level's partial last
+/// pixel counts).
 pub fn choose(levels: &[Level], region: Rect, out_w: u32, out_h: u32) -> Level {
     let full = levels[0];
     let mut best = full;
@@ -137,6 +139,7 @@ pub fn choose(levels: &[Level], region: Rect, out_w: u32, out_h: u32) -> Level {
         let (fx, fy) = factors(full, *l);
         if f64::from(region.w) / fx >= f64::from(out_w)
             && f64::from(region.h) / fy >= f64::from(out_h)
+            || is_copy(full, *l, region, out_w, out_h)
         {
             best = *l;
         }
@@ -568,6 +571,29 @@ mod tests {
         assert_eq!(choose(&levels, r(0, 0, 4800, 3200), 601, 400).ifd, 2);
         assert_eq!(choose(&levels, r(1024, 1024, 1024, 1024), 256, 256).ifd, 2);
         assert_eq!(choose(&levels, r(1024, 1024, 256, 256), 256, 256).ifd, 0);
+        // Halved rounding up, 4800×3201 has a 2400×1601 level whose last row is half a row
+        // of the source: the whole image, or its bottom tile, at that size is a copy of it.
+        let odd = [
+            Level {
+                ifd: 0,
+                width: 4800,
+                height: 3201,
+                tile: (256, 256),
+            },
+            Level {
+                ifd: 1,
+                width: 2400,
+                height: 1601,
+                tile: (256, 256),
+            },
+        ];
+        assert_eq!(choose(&odd, r(0, 0, 4800, 3201), 2400, 1601).ifd, 1);
+        assert_eq!(choose(&odd, r(0, 3072, 512, 129), 256, 65).ifd, 1);
+        assert_eq!(
+            choose(&odd, r(0, 3072, 512, 128), 256, 65).ifd,
+            0,
+            "an upscale"
+        );
         assert_eq!(
             choose(&levels, r(0, 0, 100, 100), 400, 400).ifd,
             0,
