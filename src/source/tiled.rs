@@ -53,7 +53,6 @@ pub fn write_pyramid<W: Write + Seek>(
         channels,
         tile,
         quality,
-        parallel,
     };
     // The reduced levels, each `ceil` of half the one above, down to one tile.
     let mut reduced = Vec::new();
@@ -66,70 +65,144 @@ pub fn write_pyramid<W: Write + Seek>(
             rows: 0,
             band: Vec::new(),
             pending: None,
-            tiles: Vec::new(),
         });
+    }
+    // Every level's encoded tiles, filled as the encodes finish.
+    let sizes: Vec<(u32, u32)> = std::iter::once((width, height))
+        .chain(reduced.iter().map(|r| (r.width, r.height)))
+        .collect();
+    let slots: Vec<Vec<Slot>> = sizes
+        .iter()
+        .map(|&(w, h)| {
+            (0..w.div_ceil(tile) * h.div_ceil(tile))
+                .map(|_| Slot::new())
+                .collect()
+        })
+        .collect();
+    // One pass over the rows makes every level. In parallel, the tile encodes queue on
+    // rayon's pool while this thread goes on halving.
+    if parallel {
+        rayon::scope(|s| {
+            let sink = Sink {
+                enc: &enc,
+                slots: &slots,
+                queue: Some(s),
+            };
+            pass(pixels, (width, height), &mut reduced, &sink);
+        });
+    } else {
+        let sink = Sink {
+            enc: &enc,
+            slots: &slots,
+            queue: None,
+        };
+        pass(pixels, (width, height), &mut reduced, &sink);
     }
     let mut w = Writer {
         out: io::BufWriter::new(out),
         pos: 0,
     };
     w.put(b"II\x2a\x00\x00\x00\x00\x00")?;
-    // Level 0: its tiles go straight to the file, a tile row at a time, while its rows feed
-    // the reductions.
-    let (mut offsets, mut counts) = (Vec::new(), Vec::new());
-    let row_len = width as usize * channels;
-    let mut pending: Option<Vec<u8>> = None;
-    for y0 in (0..height).step_by(tile as usize) {
-        let rows = tile.min(height - y0);
-        let band = &pixels[y0 as usize * row_len..(y0 + rows) as usize * row_len];
-        for jpeg in enc.tile_row(band, width)? {
+    let mut link_at = 4;
+    for (level, (&size, tiles)) in sizes.iter().zip(slots).enumerate() {
+        let (mut offsets, mut counts) = (Vec::new(), Vec::new());
+        for slot in tiles {
+            let jpeg = slot
+                .into_inner()
+                .unwrap_or_else(|| Err(io::Error::other("a tile was not encoded")))?;
             offsets.push(w.align()?);
             counts.push(jpeg.len() as u32);
             w.put(&jpeg)?;
-        }
-        if !reduced.is_empty() {
-            for y in y0..y0 + rows {
-                let row = &band[(y - y0) as usize * row_len..][..row_len];
-                if let Some(half) = pair(&mut pending, row, y + 1 == height, width, channels) {
-                    push_row(&mut reduced, 0, half, &enc)?;
-                }
-            }
-        }
-    }
-    let ifd = w.align()?;
-    w.patch(4, ifd)?;
-    let mut link_at = write_ifd(
-        &mut w,
-        false,
-        (width, height),
-        channels,
-        tile,
-        &offsets,
-        &counts,
-        Some(description),
-    )?;
-    for level in &reduced {
-        let (mut offsets, mut counts) = (Vec::new(), Vec::new());
-        for jpeg in &level.tiles {
-            offsets.push(w.align()?);
-            counts.push(jpeg.len() as u32);
-            w.put(jpeg)?;
         }
         let ifd = w.align()?;
         w.patch(link_at, ifd)?;
         link_at = write_ifd(
             &mut w,
-            true,
-            (level.width, level.height),
+            level > 0,
+            size,
             channels,
             tile,
             &offsets,
             &counts,
-            None,
+            (level == 0).then_some(description),
         )?;
     }
     w.out.flush()?;
     w.out.into_inner().map_err(|e| e.into_error())
+}
+
+/// Sends level 0's tile rows to `sink` as they come, and feeds its rows to the reductions.
+fn pass<'a: 's, 's>(
+    pixels: &'a [u8],
+    (width, height): (u32, u32),
+    reduced: &mut [Reduced],
+    sink: &Sink<'a, '_, 's>,
+) {
+    let (tile, channels) = (sink.enc.tile, sink.enc.channels);
+    let row_len = width as usize * channels;
+    let mut pending: Option<Vec<u8>> = None;
+    for (k, y0) in (0..height).step_by(tile as usize).enumerate() {
+        let rows = tile.min(height - y0);
+        let band = &pixels[y0 as usize * row_len..(y0 + rows) as usize * row_len];
+        sink.tile_row(0, k as u32, width, Band::Borrowed(band));
+        if reduced.is_empty() {
+            continue;
+        }
+        for y in y0..y0 + rows {
+            let row = &band[(y - y0) as usize * row_len..][..row_len];
+            if let Some(half) = pair(&mut pending, row, y + 1 == height, width, channels) {
+                push_row(reduced, 0, half, sink);
+            }
+        }
+    }
+}
+
+/// One encoded tile, set once by whichever thread encodes it.
+type Slot = std::sync::OnceLock<io::Result<Vec<u8>>>;
+
+/// The rows of one tile row of a level: level 0's borrowed from the picture, a reduced
+/// level's owned and shared by the encodes of its tiles.
+#[derive(Clone)]
+enum Band<'a> {
+    Borrowed(&'a [u8]),
+    Shared(std::sync::Arc<Vec<u8>>),
+}
+
+impl Band<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Band::Borrowed(b) => b,
+            Band::Shared(b) => b,
+        }
+    }
+}
+
+/// Where tile rows go to be encoded: at once on this thread, or queued on rayon's pool.
+struct Sink<'a, 'q, 's> {
+    enc: &'a Encoder,
+    slots: &'a [Vec<Slot>],
+    queue: Option<&'q rayon::Scope<'s>>,
+}
+
+impl<'a: 's, 's> Sink<'a, '_, 's> {
+    /// Encodes tile row `row` of `level` (`width` pixels wide) from `band`, into its slots.
+    fn tile_row(&self, level: usize, row: u32, width: u32, band: Band<'a>) {
+        let tile = self.enc.tile;
+        let across = width.div_ceil(tile);
+        let (enc, slots): (&'a Encoder, &'a [Vec<Slot>]) = (self.enc, self.slots);
+        for tx in 0..across {
+            let slot = &slots[level][(row * across + tx) as usize];
+            let band = band.clone();
+            let x0 = (tx * tile) as usize;
+            let job = move || {
+                let _ = slot.set(enc.tile_at(band.bytes(), width, x0));
+            };
+            match self.queue {
+                Some(q) => q.spawn(move |_| job()),
+                None => job(),
+            }
+        }
+    }
 }
 
 /// A reduced level being made row by row.
@@ -142,30 +215,33 @@ struct Reduced {
     band: Vec<u8>,
     /// A row waiting for its pair, to make a row of the next level.
     pending: Option<Vec<u8>>,
-    /// The level's tiles, encoded, row by row.
-    tiles: Vec<Vec<u8>>,
 }
 
-/// Adds a row to reduced level `i`: encodes its tile row when complete, and passes every
-/// pair of rows on to the next level.
-fn push_row(levels: &mut [Reduced], i: usize, row: Vec<u8>, enc: &Encoder) -> io::Result<()> {
-    let (level, below) = levels[i..]
-        .split_first_mut()
-        .ok_or_else(|| io::Error::other("level"))?;
+/// Adds a row to reduced level `i` (level `i + 1` of the pyramid): sends its tile row to be
+/// encoded when complete, and passes every pair of rows on to the next level.
+fn push_row<'a: 's, 's>(levels: &mut [Reduced], i: usize, row: Vec<u8>, sink: &Sink<'a, '_, 's>) {
+    let Some((level, below)) = levels[i..].split_first_mut() else {
+        return;
+    };
     level.rows += 1;
     let last = level.rows == level.height;
     level.band.extend_from_slice(&row);
-    if level.rows % enc.tile == 0 || last {
-        let tiles = enc.tile_row(&level.band, level.width)?;
-        level.tiles.extend(tiles);
-        level.band.clear();
+    if level.rows % sink.enc.tile == 0 || last {
+        let band = std::mem::take(&mut level.band);
+        let tile_row = (level.rows - 1) / sink.enc.tile;
+        sink.tile_row(i + 1, tile_row, level.width, Band::Shared(band.into()));
     }
     if !below.is_empty() {
-        if let Some(half) = pair(&mut level.pending, &row, last, level.width, enc.channels) {
-            push_row(levels, i + 1, half, enc)?;
+        if let Some(half) = pair(
+            &mut level.pending,
+            &row,
+            last,
+            level.width,
+            sink.enc.channels,
+        ) {
+            push_row(levels, i + 1, half, sink);
         }
     }
-    Ok(())
 }
 
 /// Pairs rows for halving: keeps the first of a pair, and returns the halved row on the
@@ -244,27 +320,9 @@ struct Encoder {
     channels: usize,
     tile: u32,
     quality: u8,
-    parallel: bool,
 }
 
 impl Encoder {
-    /// The tiles, left to right, of a band of up to `tile` rows of a `width`-pixel level.
-    fn tile_row(&self, band: &[u8], width: u32) -> io::Result<Vec<Vec<u8>>> {
-        use rayon::prelude::*;
-        let starts: Vec<usize> = (0..width as usize).step_by(self.tile as usize).collect();
-        if self.parallel {
-            starts
-                .par_iter()
-                .map(|&x0| self.tile_at(band, width, x0))
-                .collect()
-        } else {
-            starts
-                .iter()
-                .map(|&x0| self.tile_at(band, width, x0))
-                .collect()
-        }
-    }
-
     /// The tile whose left edge is `x0`, from a band of up to `tile` rows.
     fn tile_at(&self, band: &[u8], width: u32, x0: usize) -> io::Result<Vec<u8>> {
         let (t, c) = (self.tile as usize, self.channels);
@@ -575,6 +633,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn parallel_and_serial_builds_write_the_same_bytes() {
+        let (w, h) = (1301, 901);
+        let pixels = picture(w, h);
+        let build = |parallel| {
+            let spec = TileSpec {
+                size: 128,
+                quality: 80,
+                parallel,
+            };
+            write_pyramid(&pixels, (w, h), 3, spec, "d", io::Cursor::new(Vec::new()))
+                .unwrap()
+                .into_inner()
+        };
+        let serial = build(false);
+        assert!(serial.len() > 10_000);
+        assert_eq!(build(true), serial);
     }
 
     #[test]
