@@ -67,28 +67,6 @@ pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<us
     let dir = out.join(encode_identifier(id));
     let caches = Caches::new(opts.cache_mb, 0);
     let off = Derivatives::disabled();
-    // A large flat source is served by the server from its derivative pyramid once built;
-    // the tree is cut the same way, so its bytes are the server's (and most are stored tiles,
-    // copied without a decode).
-    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let pixels = u64::from(dims.width) * u64::from(dims.height);
-    let flat = caches.jp2_header(&file).is_none() && caches.levels_of(&file).is_none();
-    let derived = if flat && opts.derivative_min_pixels > 0 && pixels >= opts.derivative_min_pixels
-    {
-        let settings = crate::derivative::Settings {
-            dir: scratch.path().to_path_buf(),
-            min_pixels: opts.derivative_min_pixels,
-            tile: opts.tile,
-            quality: opts.quality,
-            decode: opts.decode,
-            parallel: true,
-        };
-        crate::derivative::build_now(&settings, &file)?
-    } else {
-        None
-    };
-    tracing::debug!("pyramid ready at {:?}", started.elapsed());
-    let file = derived.unwrap_or(file);
     let ext = format!("default.{}", opts.format.extension());
     // Paths with the same canonical form (`full/w,` and `full/w,h`) are one image: render it
     // once and write it under each path.
@@ -104,6 +82,31 @@ pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<us
             .1
             .push(dir.join(img.path(opts.format)));
     }
+    // The tree's folders (three per tile) are made on another thread while the source is
+    // decoded on one core.
+    let folders: std::collections::BTreeSet<&Path> = by_canonical
+        .values()
+        .flat_map(|(_, targets)| targets.iter().filter_map(|t| t.parent()))
+        .collect();
+    let (derived, made) = std::thread::scope(|s| {
+        let making = s.spawn(|| {
+            folders.iter().try_for_each(|f| {
+                std::fs::create_dir_all(f).map_err(|e| format!("{}: {e}", f.display()))
+            })
+        });
+        let derived = pyramid_for(&file, dims, opts);
+        let made = making
+            .join()
+            .unwrap_or_else(|_| Err("making the folders panicked".into()));
+        (derived, made)
+    });
+    made?;
+    // The scratch folder that holds the pyramid lives until the tree is cut.
+    let (file, _scratch) = match derived? {
+        Some((d, scratch)) => (d, Some(scratch)),
+        None => (file, None),
+    };
+    tracing::debug!("pyramid ready at {:?}", started.elapsed());
     // The largest images first, so that no core is left with one large ladder entry at the end.
     let mut work: Vec<_> = by_canonical.into_values().collect();
     work.sort_by_key(|(p, _)| std::cmp::Reverse(u64::from(p.width) * u64::from(p.height)));
@@ -121,10 +124,6 @@ pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<us
                 started.elapsed()
             );
             for target in targets {
-                if let Some(parent) = target.parent() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| format!("{}: {e}", parent.display()))?;
-                }
                 std::fs::write(target, &bytes).map_err(|e| format!("{}: {e}", target.display()))?;
             }
             Ok(())
@@ -140,4 +139,31 @@ pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<us
     let text = serde_json::to_string_pretty(&info).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("info.json"), text).map_err(|e| e.to_string())?;
     Ok(images.len() + 1)
+}
+
+/// The derivative pyramid to cut the tree from, with the scratch folder that holds it. A
+/// large flat source is served by the server from its derivative pyramid once built, so the
+/// tree is cut the same way and its bytes are the server's (most of them stored tiles, copied
+/// without a decode). `None` for a source served as it is.
+fn pyramid_for(
+    file: &SourceFile,
+    dims: crate::iiif::Dimensions,
+    opts: &TileOptions,
+) -> Result<Option<(SourceFile, tempfile::TempDir)>, String> {
+    let caches = Caches::new(0, 0);
+    let pixels = u64::from(dims.width) * u64::from(dims.height);
+    let flat = caches.jp2_header(file).is_none() && caches.levels_of(file).is_none();
+    if !(flat && opts.derivative_min_pixels > 0 && pixels >= opts.derivative_min_pixels) {
+        return Ok(None);
+    }
+    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let settings = crate::derivative::Settings {
+        dir: scratch.path().to_path_buf(),
+        min_pixels: opts.derivative_min_pixels,
+        tile: opts.tile,
+        quality: opts.quality,
+        decode: opts.decode,
+        parallel: true,
+    };
+    Ok(crate::derivative::build_now(&settings, file)?.map(|d| (d, scratch)))
 }
