@@ -540,31 +540,17 @@ mod tests {
 
     #[test]
     fn choose_takes_the_smallest_sufficient_level() {
+        let l = |ifd, width, height| Level {
+            ifd,
+            width,
+            height,
+            tile: (256, 256),
+        };
         let levels = [
-            Level {
-                ifd: 0,
-                width: 4800,
-                height: 3200,
-                tile: (256, 256),
-            },
-            Level {
-                ifd: 1,
-                width: 2400,
-                height: 1600,
-                tile: (256, 256),
-            },
-            Level {
-                ifd: 2,
-                width: 1200,
-                height: 800,
-                tile: (256, 256),
-            },
-            Level {
-                ifd: 3,
-                width: 600,
-                height: 400,
-                tile: (256, 256),
-            },
+            l(0, 4800, 3200),
+            l(1, 2400, 1600),
+            l(2, 1200, 800),
+            l(3, 600, 400),
         ];
         let r = |x, y, w, h| Rect { x, y, w, h };
         assert_eq!(choose(&levels, r(0, 0, 4800, 3200), 200, 133).ifd, 3);
@@ -573,20 +559,7 @@ mod tests {
         assert_eq!(choose(&levels, r(1024, 1024, 256, 256), 256, 256).ifd, 0);
         // Halved rounding up, 4800×3201 has a 2400×1601 level whose last row is half a row
         // of the source: the whole image, or its bottom tile, at that size is a copy of it.
-        let odd = [
-            Level {
-                ifd: 0,
-                width: 4800,
-                height: 3201,
-                tile: (256, 256),
-            },
-            Level {
-                ifd: 1,
-                width: 2400,
-                height: 1601,
-                tile: (256, 256),
-            },
-        ];
+        let odd = [l(0, 4800, 3201), l(1, 2400, 1601)];
         assert_eq!(choose(&odd, r(0, 0, 4800, 3201), 2400, 1601).ifd, 1);
         assert_eq!(choose(&odd, r(0, 3072, 512, 129), 256, 65).ifd, 1);
         assert_eq!(
