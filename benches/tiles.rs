@@ -183,7 +183,7 @@ fn bench(c: &mut Criterion) {
         };
         let half = plan(&req, dims, &limits).unwrap();
         g.bench_function(
-            format!("flat {name} through its derivative pyramid, full/5000,"),
+            format!("flat {name} through its derivative pyramid, not a tile: full/5000,"),
             |b| b.iter(|| tile(&caches, &d, &f, dims, &half)),
         );
     }
