@@ -139,12 +139,19 @@ pub fn choose(levels: &[Level], region: Rect, out_w: u32, out_h: u32) -> Level {
         let (fx, fy) = factors(full, *l);
         if f64::from(region.w) / fx >= f64::from(out_w)
             && f64::from(region.h) / fy >= f64::from(out_h)
-            || is_copy(full, *l, region, out_w, out_h)
+            || is_copy(full, *l, region, out_w, out_h) && holds(*l, region, (fx, fy))
         {
             best = *l;
         }
     }
     best
+}
+
+/// Whether `level` has every pixel that `region` touches, the partial last one included (a
+/// level halved rounding down has dropped it).
+fn holds(level: Level, region: Rect, (fx, fy): (f64, f64)) -> bool {
+    (f64::from(region.x + region.w) / fx).ceil() <= f64::from(level.width)
+        && (f64::from(region.y + region.h) / fy).ceil() <= f64::from(level.height)
 }
 
 /// The margin, in level pixels, to read around a region resampled at `ratio` level pixels per
@@ -560,6 +567,11 @@ mod tests {
         // Halved rounding up, 4800×3201 has a 2400×1601 level whose last row is half a row
         // of the source: the whole image, or its bottom tile, at that size is a copy of it.
         let odd = [l(0, 4800, 3201), l(1, 2400, 1601)];
+        // Halved rounding down (as libvips does), the level has dropped that half row: a
+        // copy of it would be one row short, so the level above is resampled.
+        let vips = [l(0, 4800, 3201), l(1, 2400, 1600)];
+        assert_eq!(choose(&vips, r(0, 0, 4800, 3201), 2400, 1601).ifd, 0);
+        assert_eq!(choose(&vips, r(0, 0, 4800, 3200), 2400, 1600).ifd, 1);
         assert_eq!(choose(&odd, r(0, 0, 4800, 3201), 2400, 1601).ifd, 1);
         assert_eq!(choose(&odd, r(0, 3072, 512, 129), 256, 65).ifd, 1);
         assert_eq!(
