@@ -246,7 +246,8 @@ pub fn read(
         let tiles = ((x1 - 1) / tw - x0 / tw + 1) * ((y1 - 1) / th - y0 / th + 1);
         for ty in y0 / th..=(y1 - 1) / th {
             let row: Vec<u32> = (x0 / tw..=(x1 - 1) / tw).collect();
-            let decode = |&tx: &u32| decode_stored(&file, index, ty * across + tx, channels);
+            let decode =
+                |&tx: &u32| decode_stored(&file, index, ty * across + tx, channels, (tw, th));
             // A large window is decoded on all cores, a tile row at a time.
             let decoded: Vec<(u32, u32, Vec<u8>)> = if tiles >= PARALLEL_TILES {
                 use rayon::prelude::*;
@@ -347,12 +348,14 @@ impl Span {
 }
 
 /// Decodes stored JPEG tile `i` straight to gray (1 channel) or RGB (3); returns its decoded
-/// width, height and pixels.
+/// width, height and pixels. A tile whose JPEG claims more than the level's `tile` size is
+/// refused before its pixels are allocated.
 fn decode_stored(
     file: &std::fs::File,
     index: &JpegTiles,
     i: u32,
     channels: usize,
+    (tw, th): (u32, u32),
 ) -> Result<(u32, u32, Vec<u8>), SourceError> {
     use zune_core::bytestream::ZCursor;
     use zune_core::colorspace::ColorSpace;
@@ -366,8 +369,8 @@ fn decode_stored(
     };
     let options = DecoderOptions::default()
         .jpeg_set_out_colorspace(space)
-        .set_max_width(1 << 16)
-        .set_max_height(1 << 16);
+        .set_max_width(tw as usize)
+        .set_max_height(th as usize);
     let mut d = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(&bytes), options);
     let data = d.decode().map_err(|e| bad(e.to_string()))?;
     let (w, h) = d.dimensions().ok_or_else(|| bad("no dimensions".into()))?;
@@ -503,6 +506,27 @@ fn tile_bytes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_tile_larger_than_the_tile_size_is_refused() {
+        let pixels = vec![90u8; 300 * 200 * 3];
+        let jpeg = crate::encode::jpeg_pixels(&pixels, 300, 200, 3, 80).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tile.jpg");
+        std::fs::write(&path, &jpeg).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let index = JpegTiles {
+            offsets: vec![0],
+            counts: vec![jpeg.len() as u64],
+            tables: None,
+        };
+        let (w, h, data) = decode_stored(&file, &index, 0, 3, (300, 200)).unwrap();
+        assert_eq!((w, h, data.len()), (300, 200, 300 * 200 * 3));
+        for small in [(256, 256), (300, 199)] {
+            let err = decode_stored(&file, &index, 0, 3, small).unwrap_err();
+            assert!(err.to_string().contains("tile 0"), "{err}");
+        }
+    }
 
     #[test]
     fn ycbcr_converts_to_rgb() {
