@@ -100,11 +100,14 @@ pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<us
             .unwrap_or_else(|_| Err("making the folders panicked".into()));
         (derived, made)
     });
-    made?;
     // The scratch folder that holds the pyramid lives until the tree is cut.
-    let (file, _scratch) = match derived? {
-        Some((d, scratch)) => (d, Some(scratch)),
-        None => (file, None),
+    let (file, _scratch) = match made.and(derived) {
+        Ok(Some((d, scratch))) => (d, Some(scratch)),
+        Ok(None) => (file, None),
+        Err(e) => {
+            remove_empty(&folders, &dir);
+            return Err(e);
+        }
     };
     tracing::debug!("pyramid ready at {:?}", started.elapsed());
     // The largest images first, so that no core is left with one large ladder entry at the end.
@@ -166,4 +169,18 @@ fn pyramid_for(
         parallel: true,
     };
     Ok(crate::derivative::build_now(&settings, file)?.map(|d| (d, scratch)))
+}
+
+/// Removes `folders` and their parents up to `top` where they are empty (a source that failed
+/// leaves no empty tree; an earlier tree's files are kept).
+fn remove_empty(folders: &std::collections::BTreeSet<&Path>, top: &Path) {
+    for folder in folders.iter().rev() {
+        let mut at = Some(*folder);
+        while let Some(f) = at.filter(|f| f.starts_with(top)) {
+            if std::fs::remove_dir(f).is_err() {
+                break;
+            }
+            at = f.parent();
+        }
+    }
 }

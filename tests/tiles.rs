@@ -87,3 +87,33 @@ async fn the_static_tree_is_complete_and_matches_the_server() {
         }
     }
 }
+
+#[test]
+fn a_source_that_fails_to_decode_leaves_no_empty_tree() {
+    let out = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        samples().join("alpha-ladybird.png"),
+        src.path().join("alpha-ladybird.png"),
+    )
+    .unwrap();
+    // 4,096 × 4,096 (above the 16-MP derivative threshold), cut off after its first half.
+    let img = image::RgbImage::from_fn(4096, 4096, |x, y| {
+        image::Rgb([(x / 16) as u8, (y / 16) as u8, ((x ^ y) % 256) as u8])
+    });
+    let jpeg = tessera::encode::jpeg_pixels(img.as_raw(), 4096, 4096, 3, 60).unwrap();
+    std::fs::write(src.path().join("cut.jpg"), &jpeg[..jpeg.len() / 2]).unwrap();
+    let output = Command::new(BIN)
+        .args(["tiles", src.path().to_str().unwrap()])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("cut"), "{stderr}");
+    assert!(out.path().join("alpha-ladybird/info.json").is_file());
+    assert!(
+        !out.path().join("cut").exists(),
+        "folders left for the failed source"
+    );
+}
