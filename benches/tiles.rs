@@ -51,6 +51,16 @@ fn sources() -> (PathBuf, bool) {
     (dir, have_tif)
 }
 
+/// Output limits above every size the benches ask for.
+fn limits() -> Limits {
+    Limits {
+        max_width: 10_000,
+        max_height: 10_000,
+        max_area: 100_000_000,
+        scale_cap: None,
+    }
+}
+
 fn tile_plan(x: u32, y: u32, s: u32) -> Plan {
     let dims = Dimensions {
         width: W,
@@ -60,13 +70,7 @@ fn tile_plan(x: u32, y: u32, s: u32) -> Plan {
     let (w, h) = (span.min(W - x), span.min(H - y));
     let size = format!("{},", w.div_ceil(s));
     let req = ImageRequest::parse(&format!("{x},{y},{w},{h}"), &size, "0", "default.jpg").unwrap();
-    let limits = Limits {
-        max_width: 10_000,
-        max_height: 10_000,
-        max_area: 100_000_000,
-        scale_cap: None,
-    };
-    plan(&req, dims, &limits).unwrap()
+    plan(&req, dims, &limits()).unwrap()
 }
 
 /// Renders one plan without decode limits (the sources are trusted), at quality 90.
@@ -175,13 +179,7 @@ fn bench(c: &mut Criterion) {
         );
         // The largest entry of the `sizes` ladder: a whole level read, then encoded.
         let req = ImageRequest::parse("full", "5000,", "0", "default.jpg").unwrap();
-        let limits = Limits {
-            max_width: 10_000,
-            max_height: 10_000,
-            max_area: 100_000_000,
-            scale_cap: None,
-        };
-        let half = plan(&req, dims, &limits).unwrap();
+        let half = plan(&req, dims, &limits()).unwrap();
         g.bench_function(
             format!("flat {name} through its derivative pyramid, not a tile: full/5000,"),
             |b| b.iter(|| tile(&caches, &d, &f, dims, &half)),

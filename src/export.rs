@@ -94,7 +94,7 @@ pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<us
                 std::fs::create_dir_all(f).map_err(|e| format!("{}: {e}", f.display()))
             })
         });
-        let derived = pyramid_for(&file, dims, opts);
+        let derived = pyramid_for(&caches, &file, dims, opts);
         let made = making
             .join()
             .unwrap_or_else(|_| Err("making the folders panicked".into()));
@@ -149,11 +149,11 @@ pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<us
 /// tree is cut the same way and its bytes are the server's (most of them stored tiles, copied
 /// without a decode). `None` for a source served as it is.
 fn pyramid_for(
+    caches: &Caches,
     file: &SourceFile,
     dims: crate::iiif::Dimensions,
     opts: &TileOptions,
 ) -> Result<Option<(SourceFile, tempfile::TempDir)>, String> {
-    let caches = Caches::new(0, 0);
     let pixels = u64::from(dims.width) * u64::from(dims.height);
     let flat = caches.jp2_header(file).is_none() && caches.levels_of(file).is_none();
     if !(flat && opts.derivative_min_pixels > 0 && pixels >= opts.derivative_min_pixels) {

@@ -89,7 +89,9 @@ fn join(strips: &[Vec<u8>], height: u32) -> Result<Vec<u8>, String> {
     let total: usize = strips.iter().map(|s| s.len() + 2).sum();
     let mut out = Vec::with_capacity(total);
     out.extend_from_slice(first.headers);
-    out[first.height_at..first.height_at + 2].copy_from_slice(&height.to_be_bytes());
+    out.get_mut(first.height_at..first.height_at + 2)
+        .ok_or("strip: truncated frame header")?
+        .copy_from_slice(&height.to_be_bytes());
     // Restart markers so far, across strips: each is RST(n mod 8).
     let mut restarts: usize = 0;
     for (k, strip) in strips.iter().enumerate() {

@@ -139,19 +139,12 @@ pub fn choose(levels: &[Level], region: Rect, out_w: u32, out_h: u32) -> Level {
         let (fx, fy) = factors(full, *l);
         if f64::from(region.w) / fx >= f64::from(out_w)
             && f64::from(region.h) / fy >= f64::from(out_h)
-            || is_copy(full, *l, region, out_w, out_h) && holds(*l, region, (fx, fy))
+            || is_copy(full, *l, region, out_w, out_h)
         {
             best = *l;
         }
     }
     best
-}
-
-/// Whether `level` has every pixel that `region` touches, the partial last one included (a
-/// level halved rounding down has dropped it).
-fn holds(level: Level, region: Rect, (fx, fy): (f64, f64)) -> bool {
-    (f64::from(region.x + region.w) / fx).ceil() <= f64::from(level.width)
-        && (f64::from(region.y + region.h) / fy).ceil() <= f64::from(level.height)
 }
 
 /// The margin, in level pixels, to read around a region resampled at `ratio` level pixels per
@@ -166,7 +159,9 @@ pub fn margin_for(ratio: f64, copy: bool) -> u32 {
 }
 
 /// Whether taking `region` from `level` to `out_w`×`out_h` is a plain copy (no resampling, so
-/// no margin): the region covers exactly that many whole pixels of the level.
+/// no margin): the region covers exactly that many pixels of the level, whole ones or, at the
+/// image's edge, a partial last one that the level holds (a level halved rounding down, as
+/// libvips makes them, has dropped it).
 pub fn is_copy(full: Level, level: Level, region: Rect, out_w: u32, out_h: u32) -> bool {
     let (fx, fy) = factors(full, level);
     let whole = |v: u32, f: f64| (f64::from(v) / f).fract() == 0.0;
@@ -178,6 +173,8 @@ pub fn is_copy(full: Level, level: Level, region: Rect, out_w: u32, out_h: u32) 
         && (whole(region.h, fy) || edge_h)
         && (f64::from(region.w) / fx).ceil() as u32 == out_w
         && (f64::from(region.h) / fy).ceil() as u32 == out_h
+        && (f64::from(region.x + region.w) / fx).ceil() <= f64::from(level.width)
+        && (f64::from(region.y + region.h) / fy).ceil() <= f64::from(level.height)
 }
 
 /// Reads the tiles of `level` under `region` (full-resolution coordinates), plus `margin`
