@@ -2,6 +2,7 @@
 
 use crate::access::ApiKey;
 use crate::iiif::Limits;
+use crate::proxy::{IpRange, IpRangeError};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,10 @@ pub struct Config {
     /// Scheme, host and path used in `@id` and Link headers, e.g.
     /// `https://images.example.org/iiif`. Without it they come from the request headers.
     pub public_base: Option<String>,
+    /// Peers whose `Forwarded` and `X-Forwarded-Proto`/`-Host` headers are believed: IP
+    /// addresses or CIDR ranges (`10.0.0.0/8`, `::1/128`). From any other peer those headers
+    /// are ignored.
+    pub trusted_proxies: Vec<String>,
     /// Tile width and height advertised in info.json.
     pub tile_size: u32,
     /// `maxWidth` of info.json: the widest output served.
@@ -77,6 +82,7 @@ impl Default for Config {
             images: PathBuf::from("./sample-images"),
             prefix: "iiif".into(),
             public_base: None,
+            trusted_proxies: Vec::new(),
             tile_size: 256,
             max_width: 10_000,
             max_height: 10_000,
@@ -164,6 +170,22 @@ impl Config {
         }
     }
 
+    /// The ranges of `trusted_proxies`; an error names the first entry that is not an
+    /// address or a range.
+    pub fn trusted_proxy_ranges(&self) -> Result<Vec<IpRange>, ConfigError> {
+        self.trusted_proxies
+            .iter()
+            .map(|entry| {
+                entry
+                    .parse()
+                    .map_err(|e: IpRangeError| ConfigError::Invalid {
+                        key: "trusted_proxies",
+                        message: e.to_string(),
+                    })
+            })
+            .collect()
+    }
+
     /// Normalises and checks every value, once, at start-up.
     pub fn validate(mut self) -> Result<Config, ConfigError> {
         let invalid = |key, message: &str| ConfigError::Invalid {
@@ -194,6 +216,7 @@ impl Config {
             }
             self.public_base = Some(base);
         }
+        self.trusted_proxy_ranges()?;
         if !(16..=4096).contains(&self.tile_size) {
             return Err(invalid("tile_size", "must be between 16 and 4096"));
         }
@@ -281,6 +304,9 @@ mod tests {
             "max_width = 0",
             "api_keys = [{ key = \"short\" }]",
             "logo = \"logo.png\"",
+            "trusted_proxies = [\"10.0.0.0/8\", \"proxy.example.org\"]",
+            "trusted_proxies = [\"10.0.0.0/33\"]",
+            "trusted_proxies = [\"10.0.0.1/8\"]",
         ] {
             let c: Config = toml::from_str(bad).unwrap();
             assert!(c.validate().is_err(), "{bad}");
@@ -290,5 +316,25 @@ mod tests {
             c.validate().unwrap().public_base.as_deref(),
             Some("https://x.org/iiif")
         );
+    }
+
+    #[test]
+    fn trusted_proxies_are_checked_and_named_when_wrong() {
+        assert!(Config::default().trusted_proxy_ranges().unwrap().is_empty());
+        let c: Config =
+            toml::from_str("trusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"::1/128\"]")
+                .unwrap();
+        let c = c.validate().unwrap();
+        let ranges = c.trusted_proxy_ranges().unwrap();
+        assert_eq!(ranges.len(), 3);
+        assert!(ranges[1].contains("10.9.8.7".parse().unwrap()));
+        let c: Config =
+            toml::from_str("trusted_proxies = [\"10.0.0.0/8\", \"proxy.example.org\"]").unwrap();
+        assert_eq!(
+            c.validate().unwrap_err().to_string(),
+            "invalid setting trusted_proxies: \"proxy.example.org\" is not an IP address or \
+             CIDR range (such as 10.0.0.0/8 or ::1/128)"
+        );
+        assert!(toml::from_str::<Config>("trusted_proxies = \"127.0.0.1\"").is_err());
     }
 }

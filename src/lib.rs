@@ -15,5 +15,6 @@ pub mod http;
 pub mod iiif;
 pub mod pipeline;
 pub mod presentation;
+pub mod proxy;
 pub mod render;
 pub mod source;
