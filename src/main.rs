@@ -254,7 +254,8 @@ struct ServeArgs {
     #[arg(long)]
     prefix: Option<String>,
     /// Scheme, host and path for `@id` and Link headers, e.g. https://images.example.org/iiif.
-    /// Without it they come from Forwarded / X-Forwarded-Proto / X-Forwarded-Host, then Host.
+    /// Without it they come from Host, or from Forwarded / X-Forwarded-Proto / X-Forwarded-Host
+    /// when the peer is one of the config file's trusted_proxies.
     #[arg(long, value_name = "URL")]
     public_base: Option<String>,
     /// Folder of object records (JSON) served as IIIF manifests [default: ./manifests].

@@ -762,17 +762,84 @@ async fn headers_redirects_and_conditional_requests() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "image/jpeg");
     assert!(r.bytes().await.unwrap().is_empty());
+}
 
-    // Behind a proxy: X-Forwarded-* then Forwarded decide @id.
-    let r = client
-        .get(format!("{base}/iiif/grid.png/info.json"))
-        .header("X-Forwarded-Proto", "https")
-        .header("X-Forwarded-Host", "images.example.org")
-        .send()
-        .await
-        .unwrap();
+/// The `@id` of grid.png's info.json and the canonical URI in an image's Link header, for a
+/// request with `headers`.
+async fn ids_with_headers(base: &str, headers: &[(&str, &str)]) -> (String, String) {
+    let client = reqwest::Client::new();
+    let mut info = client.get(format!("{base}/iiif/grid.png/info.json"));
+    let mut img = client.get(format!("{base}/iiif/grid.png/full/200,/0/default.jpg"));
+    for (k, v) in headers {
+        info = info.header(*k, *v);
+        img = img.header(*k, *v);
+    }
+    let r = info.send().await.unwrap();
+    assert_eq!(r.status(), 200);
     let v: serde_json::Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
-    assert_eq!(v["@id"], "https://images.example.org/iiif/grid.png");
+    let r = img.send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let link = r.headers()["link"].to_str().unwrap();
+    let canonical = link
+        .split(",<")
+        .nth(1)
+        .and_then(|c| c.split_once('>'))
+        .map(|(uri, _)| uri.to_string())
+        .unwrap_or_else(|| panic!("no canonical link in {link}"));
+    (v["@id"].as_str().unwrap().to_string(), canonical)
+}
+
+#[tokio::test]
+async fn forwarded_headers_count_only_from_trusted_proxies() {
+    let x_forwarded = [
+        ("X-Forwarded-Proto", "https"),
+        ("X-Forwarded-Host", "images.example.org"),
+    ];
+    let forwarded = [
+        ("X-Forwarded-Host", "ignored.example.org"),
+        (
+            "Forwarded",
+            "for=192.0.2.1;proto=https;host=\"iiif.example.org:8443\"",
+        ),
+    ];
+
+    // By default no peer is trusted: a client's forwarded headers (which a cache keyed on
+    // the URL alone would keep) are ignored, and @id comes from Host.
+    for trusted in [vec![], vec!["10.0.0.0/8".to_string(), "::1".to_string()]] {
+        let base = start(&fixtures(), |c| c.trusted_proxies = trusted.clone()).await;
+        for headers in [&x_forwarded[..], &forwarded[..]] {
+            let (id, canonical) = ids_with_headers(&base, headers).await;
+            assert_eq!(
+                id,
+                format!("{base}/iiif/grid.png"),
+                "{trusted:?} {headers:?}"
+            );
+            assert_eq!(
+                canonical,
+                format!("{base}/iiif/grid.png/full/200,/0/default.jpg"),
+                "{trusted:?} {headers:?}"
+            );
+        }
+    }
+
+    // From a trusted proxy (the test client on loopback): X-Forwarded-*, and Forwarded
+    // before them, decide @id and Link.
+    for trusted in ["127.0.0.1", "127.0.0.0/8"] {
+        let base = start(&fixtures(), |c| c.trusted_proxies = vec![trusted.into()]).await;
+        let (id, canonical) = ids_with_headers(&base, &x_forwarded).await;
+        assert_eq!(id, "https://images.example.org/iiif/grid.png", "{trusted}");
+        assert_eq!(
+            canonical,
+            "https://images.example.org/iiif/grid.png/full/200,/0/default.jpg"
+        );
+        let (id, _) = ids_with_headers(&base, &forwarded).await;
+        assert_eq!(
+            id, "https://iiif.example.org:8443/iiif/grid.png",
+            "{trusted}"
+        );
+        let (id, _) = ids_with_headers(&base, &[]).await;
+        assert_eq!(id, format!("{base}/iiif/grid.png"), "{trusted}, no headers");
+    }
 }
 
 #[tokio::test]

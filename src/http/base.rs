@@ -1,6 +1,9 @@
 //! The public URIs that `@id` and Link headers use: the Image API base
 //! (`{scheme}://{server}/{prefix}`) and the server root of the Presentation API. They come from
-//! the configured `public_base`, else `Forwarded`, else `X-Forwarded-Proto`/`-Host`, else `Host`.
+//! the configured `public_base`, else (only when the peer is a trusted proxy) `Forwarded`, else
+//! `X-Forwarded-Proto`/`-Host`, else `Host`. Any client can send forwarded headers, and a cache
+//! in front that keys on the URL alone would keep a stranger's host in its copy, so from other
+//! peers they are ignored.
 
 use axum::http::HeaderMap;
 
@@ -43,11 +46,13 @@ pub struct Bases {
 }
 
 /// Computes both public URIs. A configured `public_base` is the Image API base; the root is
-/// it without the trailing `/{prefix}`.
+/// it without the trailing `/{prefix}`. Forwarded headers are read only when `trusted` (the
+/// peer is a trusted proxy).
 pub fn bases(
     public_base: Option<&str>,
     prefix: &str,
     headers: &HeaderMap,
+    trusted: bool,
     fallback_host: &str,
 ) -> Bases {
     if let Some(base) = public_base {
@@ -57,25 +62,29 @@ pub fn bases(
             image: base.to_string(),
         };
     }
-    let root = origin(headers, fallback_host);
+    let root = origin(headers, trusted, fallback_host);
     Bases {
         image: format!("{root}/{prefix}"),
         root,
     }
 }
 
-/// `{scheme}://{host}` as the client sees this server.
-fn origin(headers: &HeaderMap, fallback_host: &str) -> String {
-    let (mut proto, mut host) = header(headers, "forwarded")
-        .map(forwarded)
-        .unwrap_or((None, None));
-    if proto.is_none() {
-        proto = header(headers, "x-forwarded-proto")
-            .map(|p| p.split(',').next().unwrap_or("").trim().to_string());
-    }
-    if host.is_none() {
-        host = header(headers, "x-forwarded-host")
-            .map(|h| h.split(',').next().unwrap_or("").trim().to_string());
+/// `{scheme}://{host}` as the client sees this server; the forwarded headers count only when
+/// `trusted`.
+fn origin(headers: &HeaderMap, trusted: bool, fallback_host: &str) -> String {
+    let (mut proto, mut host) = (None, None);
+    if trusted {
+        (proto, host) = header(headers, "forwarded")
+            .map(forwarded)
+            .unwrap_or((None, None));
+        if proto.is_none() {
+            proto = header(headers, "x-forwarded-proto")
+                .map(|p| p.split(',').next().unwrap_or("").trim().to_string());
+        }
+        if host.is_none() {
+            host = header(headers, "x-forwarded-host")
+                .map(|h| h.split(',').next().unwrap_or("").trim().to_string());
+        }
     }
     let host = host
         .filter(|h| valid_host(h))
@@ -99,7 +108,7 @@ fn base_uri(
     headers: &HeaderMap,
     fallback: &str,
 ) -> String {
-    bases(public_base, prefix, headers, fallback).image
+    bases(public_base, prefix, headers, true, fallback).image
 }
 
 #[cfg(test)]
@@ -145,6 +154,34 @@ mod tests {
             base_uri(Some("https://p.org/img"), "iiif", &fw, fb),
             "https://p.org/img"
         );
+    }
+
+    #[test]
+    fn forwarded_headers_count_only_from_a_trusted_peer() {
+        let fb = "127.0.0.1:8080";
+        let untrusted = |h: &HeaderMap| bases(None, "iiif", h, false, fb).image;
+        let xf = headers(&[
+            ("host", "a.org"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "evil.example"),
+        ]);
+        assert_eq!(untrusted(&xf), "http://a.org/iiif");
+        assert_eq!(base_uri(None, "iiif", &xf, fb), "https://evil.example/iiif");
+        let fw = headers(&[
+            ("host", "a.org"),
+            ("forwarded", "proto=https;host=evil.example"),
+        ]);
+        assert_eq!(untrusted(&fw), "http://a.org/iiif");
+        assert_eq!(base_uri(None, "iiif", &fw, fb), "https://evil.example/iiif");
+        // Without a Host header either, the listening address.
+        let only_xf = headers(&[("x-forwarded-host", "evil.example")]);
+        assert_eq!(untrusted(&only_xf), "http://127.0.0.1:8080/iiif");
+        // A configured public base wins whoever the peer is.
+        let b = bases(Some("https://p.org/img"), "img", &fw, false, fb);
+        assert_eq!(b.image, "https://p.org/img");
+        assert_eq!(b.root, "https://p.org");
+        let b = bases(None, "iiif", &fw, false, fb);
+        assert_eq!(b.root, "http://a.org");
     }
 
     #[test]

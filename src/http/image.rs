@@ -3,7 +3,7 @@
 
 use super::json::{cache_control, etag, not_modified, respond};
 use super::query::{caller, denied, param};
-use super::{AppState, Error};
+use super::{AppState, Error, Peer};
 use crate::access::{Access, Caller};
 use crate::iiif::canonical::canonical_path;
 use crate::iiif::geometry::{plan, GeometryError, Limits, Plan};
@@ -17,11 +17,17 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Handles every path below `/{prefix}/`.
-pub async fn handle(State(st): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
-    match route(st, &uri, &headers).await {
+pub async fn handle(
+    State(st): State<Arc<AppState>>,
+    Peer(peer): Peer,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    match route(st, peer, &uri, &headers).await {
         Ok(resp) => resp,
         Err(e) => e.into_response(),
     }
@@ -33,7 +39,12 @@ struct Target {
     who: Caller,
 }
 
-async fn route(st: Arc<AppState>, uri: &Uri, headers: &HeaderMap) -> Result<Response, Error> {
+async fn route(
+    st: Arc<AppState>,
+    peer: Option<SocketAddr>,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Response, Error> {
     let prefix = format!("/{}/", st.config.prefix);
     let rest = uri
         .path()
@@ -41,7 +52,7 @@ async fn route(st: Arc<AppState>, uri: &Uri, headers: &HeaderMap) -> Result<Resp
         .ok_or_else(|| Error::NotFound("no such route".into()))?;
     let route = parse(rest)?;
     let who = caller(&st.config.api_keys, headers, uri.query())?;
-    let base = st.bases(headers).image;
+    let base = st.bases(headers, peer).image;
     let target = |id: String| async {
         let id = if st.store.may_be_alias(&id) {
             let st2 = st.clone();

@@ -14,10 +14,12 @@ use crate::cache::Caches;
 use crate::config::Config;
 use crate::iiif::Limits;
 use crate::presentation::Store;
+use crate::proxy::IpRange;
 use axum::http::{header, Method};
 use axum::routing::get;
 use axum::Router;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -26,6 +28,7 @@ use tower_http::trace::TraceLayer;
 
 pub use errors::Error;
 pub use server::serve_on;
+use server::Peer;
 
 /// Everything a request handler needs, shared by all requests.
 pub struct AppState {
@@ -48,6 +51,8 @@ pub struct AppState {
     workers: Arc<Semaphore>,
     /// One permit per image job allowed to run or wait; when empty, new jobs get 503.
     queue: Arc<Semaphore>,
+    /// The ranges of `trusted_proxies`: peers whose forwarded headers are believed.
+    trusted_proxies: Vec<IpRange>,
 }
 
 impl AppState {
@@ -73,6 +78,7 @@ impl AppState {
             "records loaded in {:?}",
             started.elapsed()
         );
+        let trusted_proxies = config.trusted_proxy_ranges().map_err(|e| e.to_string())?;
         let file_access = store.file_access(&root);
         let caches = Caches::new(config.cache_decoded_mb, config.cache_encoded_mb);
         Ok(AppState {
@@ -94,6 +100,7 @@ impl AppState {
             ),
             workers: Arc::new(Semaphore::new(config.workers)),
             queue: Arc::new(Semaphore::new(config.workers + config.queue_depth)),
+            trusted_proxies,
             config,
         })
     }
@@ -111,14 +118,21 @@ impl AppState {
         by_file.strictest(self.store.access(id))
     }
 
-    /// The public URIs (server root and Image API base) for a request.
-    pub fn bases(&self, headers: &axum::http::HeaderMap) -> base::Bases {
+    /// The public URIs (server root and Image API base) for a request from `peer`; its
+    /// forwarded headers count only when it is a trusted proxy (never when unknown).
+    pub fn bases(&self, headers: &axum::http::HeaderMap, peer: Option<SocketAddr>) -> base::Bases {
         base::bases(
             self.config.public_base.as_deref(),
             &self.config.prefix,
             headers,
+            self.trusts(peer),
             &self.config.bind.to_string(),
         )
+    }
+
+    /// Whether `peer` is one of the trusted proxies.
+    pub fn trusts(&self, peer: Option<SocketAddr>) -> bool {
+        peer.is_some_and(|p| self.trusted_proxies.iter().any(|r| r.contains(p.ip())))
     }
 }
 

@@ -4,7 +4,7 @@
 use super::image::{open, private_if_keyed};
 use super::json::respond;
 use super::query::{caller, denied, param};
-use super::{AppState, Error};
+use super::{AppState, Error, Peer};
 use crate::access::Caller;
 use crate::presentation::collection::{self, page_count, Reference, PAGE_SIZE};
 use crate::presentation::manifest::{self, canvas_images, standalone, Context, Lookup};
@@ -13,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 fn reply(r: Result<Response, Error>) -> Response {
@@ -22,25 +23,28 @@ fn reply(r: Result<Response, Error>) -> Response {
 /// `GET /manifests/object/{objectid}`.
 pub async fn manifest(
     State(st): State<Arc<AppState>>,
+    Peer(peer): Peer,
     Path(oid): Path<String>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    reply(document(st, &oid, None, &uri, &headers).await)
+    reply(document(st, peer, &oid, None, &uri, &headers).await)
 }
 
 /// `GET /manifests/object/{objectid}/{kind}/{name}`: the sequence, a canvas or an annotation.
 pub async fn part(
     State(st): State<Arc<AppState>>,
+    Peer(peer): Peer,
     Path((oid, kind, name)): Path<(String, String, String)>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    reply(document(st, &oid, Some((kind, name)), &uri, &headers).await)
+    reply(document(st, peer, &oid, Some((kind, name)), &uri, &headers).await)
 }
 
 async fn document(
     st: Arc<AppState>,
+    peer: Option<SocketAddr>,
     oid: &str,
     part: Option<(String, String)>,
     uri: &Uri,
@@ -53,7 +57,7 @@ async fn document(
     if entry.restricted && who != Caller::Privileged {
         return Err(denied(who, &format!("object {objectid}")));
     }
-    let b = st.bases(headers);
+    let b = st.bases(headers, peer);
     let st2 = st.clone();
     let body = tokio::task::spawn_blocking(move || -> Result<Value, Error> {
         let record = st2
@@ -121,28 +125,35 @@ fn not_found_for(objectid: u64) -> impl Fn() -> Error {
 }
 
 /// `GET /collections/top[?page=N]`.
-pub async fn top(State(st): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
-    reply(listing(&st, None, &uri, &headers))
+pub async fn top(
+    State(st): State<Arc<AppState>>,
+    Peer(peer): Peer,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    reply(listing(&st, peer, None, &uri, &headers))
 }
 
 /// `GET /collections/classification/{slug}[?page=N]`.
 pub async fn classification(
     State(st): State<Arc<AppState>>,
+    Peer(peer): Peer,
     Path(slug): Path<String>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    reply(listing(&st, Some(&slug), &uri, &headers))
+    reply(listing(&st, peer, Some(&slug), &uri, &headers))
 }
 
 fn listing(
     st: &AppState,
+    peer: Option<SocketAddr>,
     slug: Option<&str>,
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<Response, Error> {
     let who = caller(&st.config.api_keys, headers, uri.query())?;
-    let b = st.bases(headers);
+    let b = st.bases(headers, peer);
     let top_id = format!("{}/collections/top", b.root);
     let owner = st.config.attribution.as_deref().unwrap_or("Tessera");
     let (id, label, objects, within, subs): (String, String, &[u64], Option<&str>, Vec<Reference>) =

@@ -1,15 +1,39 @@
 //! The connection loop: HTTP/1.1 connections with a header-read timeout, a cap on the
 //! request head, an inactivity timeout on every read and write, and graceful shutdown (new
-//! connections refused, requests in flight finished within a grace period).
+//! connections refused, requests in flight finished within a grace period). Every request
+//! carries its connection's peer address ([`Peer`]).
 
 use super::{router, AppState};
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+/// The address of the client at the other end of the connection; `None` when the router is
+/// called without one (in process, as tests and benchmarks do).
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub Option<SocketAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Peer, Infallible> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| *addr),
+        ))
+    }
+}
 
 /// Serves `state` on `listener` until `shutdown` completes; then stops accepting, lets the
 /// requests in flight finish for up to `shutdown_grace_secs`, and returns.
@@ -30,9 +54,9 @@ pub async fn serve_on(
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors, or a connection reset before it was
                     // accepted: wait a moment rather than spin.
@@ -48,7 +72,13 @@ pub async fn serve_on(
         timed.set_read_timeout(Some(idle));
         timed.set_write_timeout(Some(idle));
         let io = TokioIo::new(Box::pin(timed));
-        let conn = http.serve_connection(io, TowerToHyperService::new(app.clone()));
+        let service =
+            app.clone()
+                .map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    req
+                });
+        let conn = http.serve_connection(io, TowerToHyperService::new(service));
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {
