@@ -232,17 +232,23 @@ async fn a_full_derivative_folder_is_served_without_and_leaves_nothing_behind() 
     );
     let (mut child, addr, log) = spawn_shell(&cmd);
     let source = image::open(images.join("n.jpg")).unwrap();
+    let url = format!("http://{addr}/iiif/n.jpg/256,256,256,256/256,/0/default.png");
+    let want = source.crop_imm(256, 256, 256, 256);
+    // The first request queues a build, which fails at the file-size limit and says so; it
+    // and the requests after the failure are served from the source.
+    let mut warned = false;
     for round in 0..3 {
-        let url = format!("http://{addr}/iiif/n.jpg/256,256,256,256/256,/0/default.png");
         let tile = get_image(&url).await;
-        let want = source.crop_imm(256, 256, 256, 256);
         assert!(psnr(&tile, &want) > 30.0, "round {round}");
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        if round == 0 {
+            warned = wait_until_async(Duration::from_secs(10), || {
+                log.lock()
+                    .unwrap()
+                    .contains("no derivative pyramid, serving the source as it is")
+            })
+            .await;
+        }
     }
-    let warned = log
-        .lock()
-        .unwrap()
-        .contains("no derivative pyramid, serving the source as it is");
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

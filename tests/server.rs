@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{get, get_image, spawn_binary, start};
+use common::{get, get_image, spawn_binary, start, wait_until_async};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -153,10 +153,15 @@ async fn sigterm_finishes_requests_in_flight_refuses_new_ones_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     noise_png(&dir.path().join("big.png"), 6000, 4000);
     let images = dir.path().display().to_string();
-    let (mut child, addr, _) = spawn_binary(
+    // tower_http's debug log says when the request has reached the server.
+    let (mut child, addr, log) = spawn_binary(
         &["--images", &images, "--records", "/nonexistent"],
-        "tessera=info",
+        "tessera=info,tower_http=debug",
     );
+    let logged = |what: &'static str| {
+        let log = log.clone();
+        move || log.lock().unwrap().contains(what)
+    };
     let url = format!("http://{addr}/iiif/big.png/full/full/0/default.png");
     let in_flight = tokio::spawn(async move {
         let resp = reqwest::get(&url).await.unwrap();
@@ -164,14 +169,26 @@ async fn sigterm_finishes_requests_in_flight_refuses_new_ones_and_exits_0() {
         let body = resp.bytes().await.unwrap();
         (status, body, Instant::now())
     });
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert!(
+        wait_until_async(
+            Duration::from_secs(10),
+            logged("started processing request")
+        )
+        .await,
+        "the request never reached the server:\n{}",
+        log.lock().unwrap()
+    );
     let signalled = Instant::now();
     let kill = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        wait_until_async(Duration::from_secs(10), logged("no longer accepting")).await,
+        "SIGTERM not handled:\n{}",
+        log.lock().unwrap()
+    );
     // New connections are refused once the signal is handled.
     assert!(
         TcpStream::connect(&addr).await.is_err(),

@@ -6,6 +6,7 @@
 use image::{DynamicImage, GenericImageView, RgbaImage};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tessera::config::Config;
 use tessera::http::{serve_on, AppState};
 
@@ -55,6 +56,39 @@ pub async fn start(images: &Path, tweak: impl FnOnce(&mut Config)) -> String {
             .unwrap()
     });
     format!("http://{addr}")
+}
+
+/// How often [`wait_until`] and [`wait_until_async`] check their condition.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Checks `f` every 20 ms until it holds or `deadline` has passed; returns whether it held.
+/// For background work whose end a test can observe, instead of sleeping a fixed time.
+pub fn wait_until(deadline: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + deadline;
+    loop {
+        if f() {
+            return true;
+        }
+        if Instant::now() >= end {
+            return false;
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// [`wait_until`] for async tests: it sleeps without blocking the runtime, so that the
+/// test's other tasks (a request in flight) go on meanwhile.
+pub async fn wait_until_async(deadline: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + deadline;
+    loop {
+        if f() {
+            return true;
+        }
+        if Instant::now() >= end {
+            return false;
+        }
+        tokio::time::sleep(POLL).await;
+    }
 }
 
 /// GETs a URL; returns the response (status and headers) and its body.
