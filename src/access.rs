@@ -5,6 +5,52 @@
 //! 256 px on the long side; an object with `accesslevel` 0 is not public at all. A caller with
 //! a privileged key sees everything.
 
+use serde::{Deserialize, Deserializer};
+
+/// An access field of a record (`accesslevel`, `imagepermissionlevel`), read leniently where
+/// the meaning is plain (`1`, `1.0`, `"1"`), and kept as unreadable otherwise, so that a
+/// record with an odd value restricts its images rather than failing to load and leaving
+/// them public.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Level {
+    /// Missing or null.
+    #[default]
+    Absent,
+    /// A whole number from 0 to 255.
+    Value(u8),
+    /// Anything else: a fraction, a negative or large number, a word, a list.
+    Unreadable,
+}
+
+impl Level {
+    /// Reads a JSON value as a level.
+    pub fn from_json(v: &serde_json::Value) -> Level {
+        use serde_json::Value;
+        let whole = |f: f64| {
+            if f.fract() == 0.0 && (0.0..=255.0).contains(&f) {
+                Level::Value(f as u8)
+            } else {
+                Level::Unreadable
+            }
+        };
+        match v {
+            Value::Null => Level::Absent,
+            Value::Number(n) => match n.as_u64() {
+                Some(u) => u8::try_from(u).map_or(Level::Unreadable, Level::Value),
+                None => n.as_f64().map_or(Level::Unreadable, whole),
+            },
+            Value::String(s) => s.trim().parse::<f64>().map_or(Level::Unreadable, whole),
+            _ => Level::Unreadable,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Level {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Level, D::Error> {
+        Ok(Level::from_json(&serde_json::Value::deserialize(d)?))
+    }
+}
+
 /// The long side, in pixels, of images of objects with `imagepermissionlevel` 1.
 pub const LIMITED_SIDE: u32 = 256;
 
@@ -20,19 +66,27 @@ pub enum Access {
 }
 
 impl Access {
-    /// The access of an image from its object's and its own record fields.
-    pub fn from_record(
-        object_access: Option<u8>,
-        permission: Option<u8>,
-        image_access: Option<u8>,
-    ) -> Access {
-        if object_access == Some(0) || image_access == Some(0) || permission == Some(2) {
-            Access::Restricted
-        } else if permission == Some(1) {
-            Access::Limited(LIMITED_SIDE)
-        } else {
-            Access::Public
+    /// The access of an image from its object's and its own record fields. A value that is
+    /// unreadable or not one Harvard defines (an `accesslevel` of 3, say) restricts the image:
+    /// a record never makes an image more public than it plainly says.
+    pub fn from_record(object_access: Level, permission: Level, image_access: Level) -> Access {
+        let open = |l: Level| matches!(l, Level::Absent | Level::Value(1));
+        match permission {
+            _ if !open(object_access) || !open(image_access) => Access::Restricted,
+            Level::Absent | Level::Value(0) => Access::Public,
+            Level::Value(1) => Access::Limited(LIMITED_SIDE),
+            _ => Access::Restricted,
         }
+    }
+
+    /// Whether the fields hold a value that is unreadable or undefined (to be logged).
+    pub fn odd_fields(object_access: Level, permission: Level, image_access: Level) -> bool {
+        let known = |l: Level, max: u8| match l {
+            Level::Absent => true,
+            Level::Value(v) => v <= max,
+            Level::Unreadable => false,
+        };
+        !(known(object_access, 1) && known(permission, 2) && known(image_access, 1))
     }
 
     /// The stricter of two (an image listed by several records gets the strictest).
@@ -117,24 +171,19 @@ mod tests {
 
     #[test]
     fn harvard_rules() {
-        assert_eq!(Access::from_record(Some(1), Some(0), None), Access::Public);
-        assert_eq!(Access::from_record(None, None, None), Access::Public);
-        assert_eq!(
-            Access::from_record(Some(1), Some(0), Some(0)),
-            Access::Restricted
-        );
-        assert_eq!(
-            Access::from_record(Some(0), Some(0), Some(1)),
-            Access::Restricted
-        );
-        assert_eq!(
-            Access::from_record(Some(1), Some(2), Some(1)),
-            Access::Restricted
-        );
-        assert_eq!(
-            Access::from_record(Some(1), Some(1), Some(1)),
-            Access::Limited(256)
-        );
+        use Level::{Absent as N, Unreadable as U, Value as V};
+        assert_eq!(Access::from_record(V(1), V(0), N), Access::Public);
+        assert_eq!(Access::from_record(N, N, N), Access::Public);
+        assert_eq!(Access::from_record(V(1), V(0), V(0)), Access::Restricted);
+        assert_eq!(Access::from_record(V(0), V(0), V(1)), Access::Restricted);
+        assert_eq!(Access::from_record(V(1), V(2), V(1)), Access::Restricted);
+        assert_eq!(Access::from_record(V(1), V(1), V(1)), Access::Limited(256));
+        // Unreadable or undefined values restrict, and are flagged for the log.
+        for (o, p, i) in [(U, N, N), (N, U, N), (N, N, U), (V(3), N, N), (N, V(7), N)] {
+            assert_eq!(Access::from_record(o, p, i), Access::Restricted);
+            assert!(Access::odd_fields(o, p, i));
+        }
+        assert!(!Access::odd_fields(V(1), V(2), V(0)));
         assert_eq!(
             Access::Public.strictest(Access::Limited(256)),
             Access::Limited(256)

@@ -2,15 +2,17 @@
 //! server's own render path, so the pixels are the ones the server would send. Parallel, with
 //! one decode in flight per job; resumable; a bad file is reported and skipped.
 
-use crate::access::Access;
+use crate::access::{Access, Caller};
 use crate::cache::Caches;
 use crate::derivative::Derivatives;
 use crate::iiif::geometry::plan;
 use crate::iiif::{Format, ImageRequest, Limits};
+use crate::policy::{limits_for, Policy, Unlisted};
 use crate::source::{read_dimensions, DecodeLimits, SourceFile};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Whether a file's extension is one that identifiers resolve to
@@ -46,8 +48,9 @@ pub struct Job {
     pub source: PathBuf,
     /// Where its thumbnail goes.
     pub output: PathBuf,
-    /// The longest side its record allows (`imagepermissionlevel` 1), if limited.
-    pub max_side: Option<u32>,
+    /// What the access policy allows of it (`Public` when no records are involved, or
+    /// with `--include-restricted`).
+    pub access: Access,
 }
 
 /// What a run did.
@@ -100,7 +103,7 @@ pub fn plan_outputs(src: &Path, out: &Path, format: Format) -> std::io::Result<V
             Job {
                 output: out.join(rel),
                 source: f,
-                max_side: None,
+                access: Access::Public,
             }
         })
         .collect())
@@ -108,25 +111,38 @@ pub fn plan_outputs(src: &Path, out: &Path, format: Format) -> std::io::Result<V
 
 /// The jobs for every image of every object record in `records`, found in the images folder
 /// `images` and named `out/<identifier>.<format>` (the identifier percent-encoded as in a
-/// URL). Restricted images are left out (and counted) unless `include_restricted`; an image
-/// limited to a size by its record keeps that limit. Identifiers with no image file, and
-/// records that cannot be read, are failures.
+/// URL). Each image's access is the server's policy for the file it resolves to (not for the
+/// identifier's spelling): restricted images are left out (and counted) unless
+/// `include_restricted`; an image limited to a size keeps that limit. Identifiers with no
+/// image file, and records that cannot be read, are failures.
 pub fn record_jobs(
     records: &Path,
     images: &Path,
     out: &Path,
     format: Format,
     include_restricted: bool,
+    unlisted: Unlisted,
 ) -> (Vec<Job>, usize, Vec<Failure>) {
-    let (store, report) = crate::presentation::Store::load(records);
+    let (store, report) =
+        crate::presentation::Store::load_with(records, unlisted == Unlisted::Restricted);
     let mut failed: Vec<Failure> = report
         .skipped
         .into_iter()
         .map(|(path, reason)| Failure { path, reason })
         .collect();
+    for (path, why) in &report.warnings {
+        tracing::warn!(file = %path.display(), "record: {why}");
+    }
     let root = images
         .canonicalize()
         .unwrap_or_else(|_| images.to_path_buf());
+    let store = Arc::new(store);
+    let policy = Policy::new(store.clone(), &root, unlisted);
+    let who = if include_restricted {
+        Caller::Privileged
+    } else {
+        Caller::Anonymous
+    };
     let (mut jobs, mut restricted) = (Vec::new(), 0);
     let mut seen = std::collections::HashSet::new();
     for objectid in store.objects() {
@@ -148,30 +164,30 @@ pub fn record_jobs(
             if !seen.insert(id.clone()) {
                 continue;
             }
-            let access = store.access(&id);
-            let max_side = match access {
-                Access::Restricted if !include_restricted => {
-                    restricted += 1;
+            let file = match crate::source::resolve(&root, &id) {
+                Ok(file) => file,
+                Err(e) => {
+                    failed.push(Failure {
+                        path: PathBuf::from(&id),
+                        reason: format!("object {objectid}: {e}"),
+                    });
                     continue;
                 }
-                Access::Limited(side) if !include_restricted => Some(side),
-                _ => None,
             };
-            match crate::source::resolve(&root, &id) {
-                Ok(file) => jobs.push(Job {
-                    source: file.path,
-                    output: out.join(format!(
-                        "{}.{}",
-                        crate::iiif::path::encode_identifier(&id),
-                        format.extension()
-                    )),
-                    max_side,
-                }),
-                Err(e) => failed.push(Failure {
-                    path: PathBuf::from(&id),
-                    reason: format!("object {objectid}: {e}"),
-                }),
+            let access = policy.decide(who, &file);
+            if access == Access::Restricted {
+                restricted += 1;
+                continue;
             }
+            jobs.push(Job {
+                source: file.path,
+                output: out.join(format!(
+                    "{}.{}",
+                    crate::iiif::path::encode_identifier(&id),
+                    format.extension()
+                )),
+                access,
+            });
         }
     }
     (jobs, restricted, failed)
@@ -247,17 +263,10 @@ fn one(job: &Job, opts: &ThumbnailOptions, caches: &Caches) -> Result<bool, Stri
         }
     }
     let dims = read_dimensions(src).map_err(|e| e.to_string())?;
-    let limits = match job.max_side {
-        Some(side) => Limits {
-            max_width: opts.limits.max_width.min(side),
-            max_height: opts.limits.max_height.min(side),
-            ..opts.limits
-        },
-        None => opts.limits,
-    };
-    let plan = plan(&opts.request, dims, &limits).map_err(|e| match job.max_side {
-        Some(side) => format!("{e} (its record limits it to {side} px)"),
-        None => e.to_string(),
+    let limits = limits_for(opts.limits, job.access, dims);
+    let plan = plan(&opts.request, dims, &limits).map_err(|e| match job.access {
+        Access::Limited(side) => format!("{e} (its record limits it to {side} px)"),
+        _ => e.to_string(),
     })?;
     let bytes = crate::render::render(
         caches,

@@ -73,6 +73,24 @@ pub struct Config {
     pub attribution: Option<String>,
     /// URL of a logo image for manifests.
     pub logo: Option<String>,
+    /// What images that no readable record lists are: `"public"` (the default) or
+    /// `"restricted"` (only images a readable record makes public are served openly).
+    pub unlisted_images: crate::policy::Unlisted,
+    /// How a restricted image or object answers a caller who may not see it: `"denied"`
+    /// (401 without a key, 403 with an unprivileged one; the default) or `"not_found"`
+    /// (404, exactly as an identifier that does not exist).
+    pub restricted_answer: RestrictedAnswer,
+}
+
+/// How a restricted resource answers callers who may not see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RestrictedAnswer {
+    /// 401 without a key, 403 with an unprivileged one.
+    #[default]
+    Denied,
+    /// 404, as for an identifier that does not exist.
+    NotFound,
 }
 
 impl Default for Config {
@@ -106,6 +124,8 @@ impl Default for Config {
             api_keys: Vec::new(),
             attribution: None,
             logo: None,
+            unlisted_images: crate::policy::Unlisted::Public,
+            restricted_answer: RestrictedAnswer::Denied,
         }
     }
 }
@@ -186,8 +206,9 @@ impl Config {
             .collect()
     }
 
-    /// Normalises and checks every value, once, at start-up.
-    pub fn validate(mut self) -> Result<Config, ConfigError> {
+    /// Normalises and checks every value, once, at start-up: the only way to a
+    /// [`ValidConfig`], which is what the server and the batch commands accept.
+    pub fn validate(mut self) -> Result<ValidConfig, ConfigError> {
         let invalid = |key, message: &str| ConfigError::Invalid {
             key,
             message: message.to_string(),
@@ -271,7 +292,26 @@ impl Config {
                 .map(|n| n.get())
                 .unwrap_or(2);
         }
-        Ok(self)
+        Ok(ValidConfig(self))
+    }
+}
+
+/// A configuration that [`Config::validate`] has checked and normalised (for example,
+/// `workers = 0` made one per core). It derefs to the [`Config`] it holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidConfig(Config);
+
+impl std::ops::Deref for ValidConfig {
+    type Target = Config;
+    fn deref(&self) -> &Config {
+        &self.0
+    }
+}
+
+impl ValidConfig {
+    /// The settings, to change and validate again.
+    pub fn into_inner(self) -> Config {
+        self.0
     }
 }
 

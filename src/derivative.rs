@@ -16,7 +16,6 @@ use crate::source::DecodeLimits;
 use crate::source::{self, SourceFile};
 use image::DynamicImage;
 use moka::sync::Cache;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::{Arc, Mutex, Weak};
@@ -86,6 +85,12 @@ impl Derivatives {
         let spawned = std::thread::Builder::new()
             .name("derivatives".into())
             .spawn(move || {
+                if let Some(inner) = weak.upgrade() {
+                    let removed = remove_old_scheme(&inner.settings.dir);
+                    if removed > 0 {
+                        tracing::info!(removed, "derivatives of the old naming scheme deleted");
+                    }
+                }
                 while let Ok(file) = rx.recv() {
                     let Some(inner) = weak.upgrade() else { break };
                     let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -172,9 +177,33 @@ fn path_for(dir: &Path, file: &SourceFile) -> PathBuf {
 
 /// The part of a derivative's file name shared by every version of one source.
 fn stem(file: &SourceFile) -> String {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    file.path.hash(&mut h);
-    format!("{:016x}", h.finish())
+    use std::os::unix::ffi::OsStrExt;
+    let h = crate::digest::hex(&[file.path.as_os_str().as_bytes()]);
+    format!("{}-{}", crate::digest::DERIVATIVE_SCHEME, &h[..16])
+}
+
+/// Whether a file name is a derivative of the scheme before [`crate::digest`]: 16 hex digits
+/// of std's `DefaultHasher`, the source's size and mtime in hex, `.tif`.
+fn is_old_scheme(name: &str) -> bool {
+    let Some(stem) = name.strip_suffix(".tif") else {
+        return false;
+    };
+    let parts: Vec<&str> = stem.split('-').collect();
+    let hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
+    parts.len() == 3 && parts[0].len() == 16 && parts.iter().all(|p| hex(p))
+}
+
+/// Deletes derivatives named by the old scheme in `dir`; their names can no longer be
+/// computed, so they would never be used or cleaned up otherwise. Returns how many.
+pub fn remove_old_scheme(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_name().to_str().is_some_and(is_old_scheme))
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
 }
 
 /// What the first image's description says of the source a pyramid was made from.
@@ -275,5 +304,33 @@ fn remove_older_versions(dir: &Path, file: &SourceFile, keep: &Path) {
         if name.starts_with(&prefix) && name.ends_with(".tif") && e.path() != keep {
             let _ = std::fs::remove_file(e.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_stable_and_old_ones_are_cleaned_up() {
+        let d = tempfile::tempdir().unwrap();
+        let src = d.path().join("a.jpg");
+        std::fs::write(&src, b"x").unwrap();
+        let file = SourceFile::at(&src).unwrap();
+        let name = path_for(d.path(), &file);
+        let name = name.file_name().unwrap().to_str().unwrap();
+        assert!(name.starts_with("d1-"), "{name}");
+        assert!(!is_old_scheme(name));
+        // A name of the DefaultHasher scheme, one of some other program, one of ours.
+        let old = "0123456789abcdef-1f-17a2b3c4d5e6f700.tif";
+        assert!(is_old_scheme(old));
+        for keep in ["notes.tif", "0123-1f-2.tif", name] {
+            assert!(!is_old_scheme(keep), "{keep}");
+            std::fs::write(d.path().join(keep), b"x").unwrap();
+        }
+        std::fs::write(d.path().join(old), b"x").unwrap();
+        assert_eq!(remove_old_scheme(d.path()), 1);
+        assert!(!d.path().join(old).exists());
+        assert!(d.path().join(name).exists() && d.path().join("notes.tif").exists());
     }
 }

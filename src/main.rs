@@ -5,7 +5,10 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tessera::config::Config;
+use std::sync::Arc;
+use tessera::access::{Access, Caller};
+use tessera::config::{Config, ValidConfig};
+use tessera::policy::{Policy, Unlisted};
 
 /// Tessera: a IIIF Image API 2.1 server for museum images.
 #[derive(Parser)]
@@ -51,18 +54,54 @@ struct TileArgs {
     /// JPEG quality, 1-100 [default: the server's, 90].
     #[arg(long)]
     quality: Option<u8>,
-    /// Object records (JSON): images that their records restrict or limit in size are left
-    /// out, since a static tree is public.
+    /// Object records (JSON): images that the access policy restricts or limits in size are
+    /// left out, since a static tree is public.
     #[arg(long, value_name = "DIR")]
     records: Option<PathBuf>,
+    /// With --records: the images folder the records' identifiers name (SRC must be in it)
+    /// [default: the config's `images`, ./sample-images].
+    #[arg(long, value_name = "DIR")]
+    images: Option<PathBuf>,
     /// With --records: export restricted and limited images too.
     #[arg(long, requires = "records")]
     include_restricted: bool,
+    /// A TOML file as for `serve`: its limits, quality and access settings apply.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+/// The validated configuration of a batch command: `--config FILE`, or the defaults.
+fn batch_config(path: Option<&std::path::Path>) -> Result<ValidConfig, Box<dyn std::error::Error>> {
+    let c = match path {
+        Some(path) => Config::from_file(path)?,
+        None => Config::default(),
+    };
+    Ok(c.validate()?)
+}
+
+/// The access policy of a batch command over `images`, from `records`.
+fn batch_policy(
+    records: &std::path::Path,
+    images: &std::path::Path,
+    unlisted: Unlisted,
+) -> Result<(Policy, PathBuf), Box<dyn std::error::Error>> {
+    let keep_public = unlisted == Unlisted::Restricted;
+    let (store, report) = tessera::presentation::Store::load_with(records, keep_public);
+    for (path, why) in &report.skipped {
+        eprintln!("record skipped: {}: {why}", path.display());
+    }
+    for (path, why) in &report.warnings {
+        eprintln!("record: {}: {why}", path.display());
+    }
+    let root = images
+        .canonicalize()
+        .map_err(|e| format!("images folder {}: {e}", images.display()))?;
+    Ok((Policy::new(Arc::new(store), &root, unlisted), root))
 }
 
 impl TileArgs {
     fn run(self) -> Result<bool, Box<dyn std::error::Error>> {
-        let defaults = Config::default();
+        let defaults = batch_config(self.config.as_deref())?;
         let req = tessera::iiif::ImageRequest::parse(
             "full",
             "max",
@@ -86,29 +125,43 @@ impl TileArgs {
         };
         let sources = tessera::export::sources(&self.src)
             .map_err(|e| format!("{}: {e}", self.src.display()))?;
-        let access = match &self.records {
+        // The tree is public: every source is decided by the server's policy, as an
+        // anonymous caller would get it, on the file it is (not on its name in SRC).
+        let policy = match &self.records {
             Some(records) if !self.include_restricted => {
-                let (store, report) = tessera::presentation::Store::load(records);
-                for (path, why) in &report.skipped {
-                    eprintln!("record skipped: {}: {why}", path.display());
+                let images = self.images.as_deref().unwrap_or(&defaults.images);
+                let (policy, root) = batch_policy(records, images, defaults.unlisted_images)?;
+                let src = self.src.canonicalize()?;
+                if !src.starts_with(&root) {
+                    return Err(format!(
+                        "{} is not inside the images folder {} that the records name \
+                         (set --images)",
+                        self.src.display(),
+                        root.display()
+                    )
+                    .into());
                 }
-                let root = if self.src.is_dir() {
-                    self.src.clone()
-                } else {
-                    self.src.parent().map(PathBuf::from).unwrap_or_default()
-                };
-                let root = root.canonicalize().unwrap_or(root);
-                store.file_access(&root)
+                Some(policy)
             }
-            _ => Default::default(),
+            _ => None,
         };
         let started = std::time::Instant::now();
         let (mut failed, mut restricted) = (0, 0);
         for (path, id) in &sources {
-            let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
-            if let Some(rule) = access.get(&canonical) {
+            let rule = match &policy {
+                Some(p) => match tessera::source::SourceFile::at(&path.canonicalize()?) {
+                    Ok(file) => p.decide(Caller::Anonymous, &file),
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("failed: {}: {e}", path.display());
+                        continue;
+                    }
+                },
+                None => Access::Public,
+            };
+            if rule != Access::Public {
                 restricted += 1;
-                eprintln!("left out: {id}: {rule:?} by its record (the tree is public)");
+                eprintln!("left out: {id}: {rule:?} by the access policy (the tree is public)");
                 continue;
             }
             match tessera::export::export(path, id, &self.out, &opts) {
@@ -159,11 +212,14 @@ struct ThumbnailArgs {
     /// With --records: include restricted images, and limited ones at any size.
     #[arg(long, requires = "records")]
     include_restricted: bool,
+    /// A TOML file as for `serve`: its output and decode limits and access settings apply.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 impl ThumbnailArgs {
     fn run(self) -> Result<bool, Box<dyn std::error::Error>> {
-        let defaults = Config::default();
+        let defaults = batch_config(self.config.as_deref())?;
         // The size and format are checked once, before any file is read.
         let req = tessera::iiif::ImageRequest::parse(
             "full",
@@ -190,6 +246,7 @@ impl ThumbnailArgs {
                 &self.out,
                 req.format,
                 self.include_restricted,
+                defaults.unlisted_images,
             ),
             None => (
                 tessera::batch::plan_outputs(&self.src, &self.out, req.format)
@@ -267,7 +324,7 @@ struct ServeArgs {
 }
 
 impl ServeArgs {
-    fn into_config(self) -> Result<Config, Box<dyn std::error::Error>> {
+    fn into_config(self) -> Result<ValidConfig, Box<dyn std::error::Error>> {
         let mut c = match &self.config {
             Some(path) => Config::from_file(path)?,
             None => Config::default(),

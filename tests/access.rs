@@ -350,3 +350,311 @@ async fn api_keys_never_appear_in_the_logs() {
         assert!(!log.contains("SECRET"), "a key is in the log");
     }
 }
+
+// ---- Issue 12: one access policy, decided at request time on the resolved source. ----
+
+/// An images folder with copies of the grid fixture under `names`, and a records folder with
+/// one file per `(file name, JSON)`.
+fn collection(names: &[&str], records: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let images = dir.path().join("images");
+    for name in names {
+        let path = images.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::copy(fixtures().join("grid.png"), path).unwrap();
+    }
+    std::fs::create_dir_all(dir.path().join("records")).unwrap();
+    for (file, json) in records {
+        std::fs::write(dir.path().join("records").join(file), json).unwrap();
+    }
+    dir
+}
+
+async fn start_collection(dir: &Path, tweak: impl FnOnce(&mut tessera::config::Config)) -> String {
+    let records = dir.join("records");
+    start(&dir.join("images"), |c| {
+        c.records = records;
+        tweak(c);
+    })
+    .await
+}
+
+/// The status of every front of the Image API for one identifier.
+async fn fronts(base: &str, id: &str) -> Vec<(String, u16)> {
+    let mut out = Vec::new();
+    for form in [
+        "info.json",
+        "full/max/0/default.png",
+        "0,0,100,100/50,/0/default.jpg",
+    ] {
+        let url = format!("{base}/iiif/{id}/{form}");
+        out.push((url.clone(), get(&url).await.0.as_u16()));
+    }
+    let url = format!("{base}/iiif/{id}?width=50&height=50");
+    out.push((url.clone(), get(&url).await.0.as_u16()));
+    out
+}
+
+#[tokio::test]
+async fn every_name_of_a_restricted_file_is_refused_even_names_made_after_start() {
+    let dir = collection(
+        &["secret.png", "open.png"],
+        &[(
+            "1.json",
+            r#"{"objectid": 1, "images": [
+                {"baseimageurl": "https://x/iiif/secret", "accesslevel": 0},
+                {"baseimageurl": "https://x/iiif/late", "accesslevel": 0},
+                {"baseimageurl": "https://x/iiif/open"}]}"#,
+        )],
+    );
+    let base = start_collection(dir.path(), |_| {}).await;
+    let images = dir.path().join("images");
+    // After start-up: a symlink, a hard link, and the late image's file itself.
+    std::os::unix::fs::symlink(images.join("secret.png"), images.join("sym.png")).unwrap();
+    std::fs::hard_link(images.join("secret.png"), images.join("hard.png")).unwrap();
+    std::fs::copy(fixtures().join("grid.png"), images.join("late.png")).unwrap();
+    for id in [
+        "secret",
+        "secret.png",
+        "sym",
+        "sym.png",
+        "hard",
+        "hard.png",
+        "late",
+        "late.png",
+    ] {
+        for (url, status) in fronts(&base, id).await {
+            assert_eq!(status, 401, "{url}");
+        }
+    }
+    for (url, status) in fronts(&base, "open").await {
+        assert_eq!(status, 200, "{url}");
+    }
+}
+
+#[tokio::test]
+async fn a_limited_image_never_yields_a_pixel_at_a_scale_above_its_cap() {
+    // grid.png is 400 x 300; limited to 256 px, the cap is 256/400 = 0.64.
+    let dir = collection(
+        &["lim.png"],
+        &[(
+            "1.json",
+            r#"{"objectid": 1, "imagepermissionlevel": 1,
+                "images": [{"baseimageurl": "https://x/iiif/lim"}]}"#,
+        )],
+    );
+    let base = start_collection(dir.path(), |_| {}).await;
+    for req in [
+        "0,0,1,1/1,1/0/default.png",
+        "0,0,1,1/max/0/default.png",
+        "17,23,1,1/!1,1/0/default.png",
+        "0,0,10,10/7,/0/default.png",
+        "0,0,10,10/,7/0/default.png",
+        "0,0,10,10/7,7/0/default.png",
+        "0,0,2,2/pct:100/0/default.png",
+        "full/257,/0/default.png",
+        "full/full/0/default.png",
+    ] {
+        let (status, _, _) = get(&format!("{base}/iiif/lim/{req}")).await;
+        assert_eq!(status, 404, "{req}");
+    }
+    // Within the cap: served, with the grid's colours where they belong.
+    let img = get_image(&format!("{base}/iiif/lim/0,0,10,10/6,/0/default.png")).await;
+    assert_eq!((img.width(), img.height()), (6, 6));
+    assert_near(&img.to_rgba8(), 3, 3, GRID[0], 2, "top-left block");
+    let img = get_image(&format!("{base}/iiif/lim/full/max/0/default.png")).await;
+    assert_eq!((img.width(), img.height()), (256, 192));
+    assert_grid(&img, 0.64, 12, "max of the limited image");
+    // Everything its info.json offers can be fetched.
+    let (_, _, body) = get(&format!("{base}/iiif/lim/info.json")).await;
+    let info: Value = serde_json::from_slice(&body).unwrap();
+    for s in info["sizes"].as_array().unwrap() {
+        let url = format!(
+            "{base}/iiif/lim/full/{},{}/0/default.jpg",
+            s["width"], s["height"]
+        );
+        get_image(&url).await;
+    }
+}
+
+#[tokio::test]
+async fn a_record_that_cannot_be_read_never_makes_an_image_more_public() {
+    let records = [
+        (
+            "a.json",
+            r#"{"objectid": 1, "imagepermissionlevel": 1.0,
+                "images": [{"baseimageurl": "https://x/iiif/one"}]}"#,
+        ),
+        (
+            "b.json",
+            r#"{"objectid": 2, "imagepermissionlevel": "unknown",
+                "images": [{"baseimageurl": "https://x/iiif/odd"}]}"#,
+        ),
+        (
+            "c1.json",
+            r#"{"objectid": 3, "images": [{"baseimageurl": "https://x/iiif/dup"}]}"#,
+        ),
+        (
+            "c2.json",
+            r#"{"objectid": 3, "images": [
+                {"baseimageurl": "https://x/iiif/dup", "accesslevel": 0}]}"#,
+        ),
+    ];
+    let dir = collection(&["one.png", "odd.png", "dup.png", "stray.png"], &records);
+    let base = start_collection(dir.path(), |_| {}).await;
+    let img = get_image(&format!("{base}/iiif/one/full/max/0/default.png")).await;
+    assert_eq!((img.width(), img.height()), (256, 192), "1.0 is read as 1");
+    for id in ["odd", "dup"] {
+        for (url, status) in fronts(&base, id).await {
+            assert_eq!(status, 401, "{url}");
+        }
+    }
+    let img = get_image(&format!("{base}/iiif/stray/full/max/0/default.png")).await;
+    assert_eq!(img.width(), 400, "unlisted images are public by default");
+    // With unlisted_images = "restricted", only what a readable record makes public is.
+    let base = start_collection(dir.path(), |c| {
+        c.unlisted_images = tessera::policy::Unlisted::Restricted;
+    })
+    .await;
+    for (url, status) in fronts(&base, "stray").await {
+        assert_eq!(status, 401, "{url}");
+    }
+    let img = get_image(&format!("{base}/iiif/one/full/max/0/default.png")).await;
+    assert_eq!(img.width(), 256);
+}
+
+#[tokio::test]
+async fn nothing_tells_an_anonymous_caller_more_than_restricted_or_not_found() {
+    let dir = collection(
+        &["hidden-master.png", "lim.png"],
+        &[
+            (
+                "1.json",
+                r#"{"objectid": 1, "images": [
+                {"baseimageurl": "https://x/iiif/hidden-master", "renditionnumber": "R-77",
+                 "accesslevel": 0}]}"#,
+            ),
+            (
+                "2.json",
+                r#"{"objectid": 2, "imagepermissionlevel": 1,
+                "images": [{"baseimageurl": "https://x/iiif/lim"}]}"#,
+            ),
+        ],
+    );
+    let base = start_collection(dir.path(), |_| {}).await;
+    for form in ["info.json", "full/max/0/default.jpg"] {
+        let (status, headers, body) = get(&format!("{base}/iiif/R-77/{form}")).await;
+        assert_eq!(status, 401, "{form}");
+        let text = String::from_utf8_lossy(&body);
+        assert!(!text.contains("hidden-master"), "{form}: {text}");
+        assert!(!format!("{headers:?}").contains("hidden-master"), "{form}");
+    }
+    // The ETag of a capped image is an opaque hash, not the file's size and mtime.
+    let (status, headers, _) = get(&format!("{base}/iiif/lim/full/max/0/default.jpg")).await;
+    assert_eq!(status, 200);
+    let tag = headers["etag"].to_str().unwrap();
+    let hex = tag.trim_matches('"').strip_prefix("t1-").unwrap_or("");
+    assert!(
+        hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+        "ETag {tag}"
+    );
+    let len = std::fs::metadata(dir.path().join("images/lim.png"))
+        .unwrap()
+        .len();
+    assert!(
+        !tag.contains(&format!("{len:x}-")),
+        "ETag {tag} shows the size"
+    );
+    // With restricted_answer = "not_found", a restricted image answers exactly as a missing one.
+    let base = start_collection(dir.path(), |c| {
+        c.restricted_answer = tessera::config::RestrictedAnswer::NotFound;
+    })
+    .await;
+    for form in ["info.json", "full/max/0/default.jpg"] {
+        let restricted = get(&format!("{base}/iiif/hidden-master/{form}")).await;
+        let missing = get(&format!("{base}/iiif/missing-master/{form}")).await;
+        assert_eq!(restricted.0, 404, "{form}");
+        assert_eq!(missing.0, 404, "{form}");
+        assert_eq!(
+            String::from_utf8_lossy(&restricted.2).replace("hidden", "missing"),
+            String::from_utf8_lossy(&missing.2),
+            "{form}"
+        );
+    }
+    let (status, _, _) = get(&format!("{base}/manifests/object/1")).await;
+    assert_eq!(
+        status, 200,
+        "the object itself is public; its image is not listed"
+    );
+}
+
+#[test]
+fn batch_commands_decide_on_the_file_not_on_the_spelling() {
+    // One record restricts `x` and one lists the same file publicly as `x.png`; another
+    // restricts `sub/y`, exported from the sub-folder itself.
+    let dir = collection(
+        &["x.png", "sub/y.png", "z.png"],
+        &[
+            (
+                "1.json",
+                r#"{"objectid": 1, "images": [{"baseimageurl": "https://x/iiif/x", "accesslevel": 0}]}"#,
+            ),
+            (
+                "2.json",
+                r#"{"objectid": 2, "images": [{"baseimageurl": "https://x/iiif/x.png"},
+                    {"baseimageurl": "https://x/iiif/z"}]}"#,
+            ),
+            (
+                "3.json",
+                r#"{"objectid": 3, "images": [{"baseimageurl": "https://x/iiif/sub%2Fy", "accesslevel": 0}]}"#,
+            ),
+        ],
+    );
+    let (images, records) = (dir.path().join("images"), dir.path().join("records"));
+    let out = dir.path().join("thumbs");
+    let done = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("thumbnails")
+        .args([&images, &out])
+        .arg("--records")
+        .arg(&records)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let made: BTreeSet<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(made, BTreeSet::from(["z.jpg".to_string()]));
+    let summary: Value = serde_json::from_slice(&done.stdout).unwrap();
+    assert_eq!(summary["restricted"], 3, "x, x.png and sub/y");
+    let tiles = dir.path().join("tiles");
+    let export = |images_folder: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .arg("tiles")
+            .args([images.join("sub"), tiles.clone()])
+            .arg("--records")
+            .arg(&records)
+            .arg("--images")
+            .arg(images_folder)
+            .output()
+            .unwrap()
+    };
+    let done = export(&images);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(
+        !tiles.join("y").exists(),
+        "the restricted sub/y was exported"
+    );
+    // A source outside the images folder the records name is refused, not guessed at.
+    let done = export(&records);
+    assert_eq!(done.status.code(), Some(2));
+}

@@ -2,7 +2,7 @@
 //! info.json and image requests, with the access rules of [`crate::access`].
 
 use super::json::{cache_control, etag, not_modified, respond};
-use super::query::{caller, denied, param};
+use super::query::{caller, param};
 use super::{AppState, Error, Peer};
 use crate::access::{Access, Caller};
 use crate::iiif::canonical::canonical_path;
@@ -12,7 +12,7 @@ use crate::iiif::number::parse_uint;
 use crate::iiif::path::{encode_identifier, parse, Route};
 use crate::iiif::{Dimensions, Format, ImageRequest, Quality, Region, Rotation, Size, LEVEL2};
 use crate::render::{render, RenderError};
-use crate::source::{self, SourceFile};
+use crate::source::{self, SourceError, SourceFile};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -33,9 +33,11 @@ pub async fn handle(
     }
 }
 
-/// One request's view of an image: its identifier (aliases resolved) and who asks.
+/// One request's view of an image: its identifier (aliases resolved), the identifier as the
+/// request spelled it (the only one error messages name), and who asks.
 struct Target {
     id: String,
+    asked: String,
     who: Caller,
 }
 
@@ -53,17 +55,17 @@ async fn route(
     let route = parse(rest)?;
     let who = caller(&st.config.api_keys, headers, uri.query())?;
     let base = st.bases(headers, peer).image;
-    let target = |id: String| async {
-        let id = if st.store.may_be_alias(&id) {
+    let target = |asked: String| async {
+        let id = if st.store.may_be_alias(&asked) {
             let st2 = st.clone();
-            let alias = id.clone();
+            let alias = asked.clone();
             blocking(move || Ok(st2.store.resolve_alias(&alias)))
                 .await?
-                .unwrap_or(id)
+                .unwrap_or_else(|| asked.clone())
         } else {
-            id
+            asked.clone()
         };
-        Ok::<Target, Error>(Target { id, who })
+        Ok::<Target, Error>(Target { id, asked, who })
     };
     match route {
         Route::Base(id) => match default_service_request(uri.query())? {
@@ -119,51 +121,44 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// Resolves an identifier and reads (or recalls) its dimensions.
-pub(crate) fn open(st: &AppState, id: &str) -> Result<(SourceFile, Dimensions), Error> {
+pub(crate) fn open(st: &AppState, id: &str) -> Result<(SourceFile, Dimensions), SourceError> {
     let file = resolve(st, id)?;
-    let dims = st
-        .caches
-        .info
-        .try_get_with(file.clone(), || source::read_dimensions(&file.path))
-        .map_err(|e| Error::from_source(Arc::unwrap_or_clone(e), id))?;
+    let dims = dimensions(st, &file)?;
     Ok((file, dims))
 }
 
+/// The dimensions of a resolved file, read once and cached.
+fn dimensions(st: &AppState, file: &SourceFile) -> Result<Dimensions, SourceError> {
+    st.caches
+        .info
+        .try_get_with(file.clone(), || source::read_dimensions(&file.path))
+        .map_err(Arc::unwrap_or_clone)
+}
+
 /// Resolves an identifier to its file, remembering the answer briefly.
-fn resolve(st: &AppState, id: &str) -> Result<SourceFile, Error> {
+fn resolve(st: &AppState, id: &str) -> Result<SourceFile, SourceError> {
     st.caches
         .resolved
         .try_get_with(id.to_string(), || source::resolve(&st.root, id))
-        .map_err(|e| Error::from_source(Arc::unwrap_or_clone(e), id))
+        .map_err(Arc::unwrap_or_clone)
 }
 
-/// Resolves an image for a caller and decides its access on the resolved file, so that every
-/// spelling of an identifier gets the same rule; a restricted image is refused before its
-/// dimensions are read.
+/// Resolves an image for a caller and decides its access on the resolved file (the policy),
+/// so that every spelling of an identifier gets the same rule; a restricted image is refused
+/// before its dimensions are read. Errors name the identifier only as the request spelled it.
 fn open_for(st: &AppState, t: &Target) -> Result<(SourceFile, Dimensions, Access), Error> {
-    let file = resolve(st, &t.id)?;
-    let access = match t.who {
-        Caller::Privileged => Access::Public,
-        _ => st.file_access(&file, &t.id),
-    };
+    let failed = |e| Error::from_source(e, &t.asked);
+    let file = resolve(st, &t.id).map_err(failed)?;
+    let access = st.policy.decide(t.who, &file);
     if access == Access::Restricted {
-        return Err(denied(t.who, &format!("image {:?}", t.id)));
+        return Err(st.refuse(
+            t.who,
+            &format!("image {:?}", t.asked),
+            Error::from_source(SourceError::NotFound, &t.asked),
+        ));
     }
-    let (file, dims) = open(st, &t.id)?;
+    let dims = dimensions(st, &file).map_err(failed)?;
     Ok((file, dims, access))
-}
-
-/// The limits for an image: the server's, tightened for images served only in reduced form.
-fn limits_for(base: Limits, access: Access, dims: Dimensions) -> Limits {
-    match access {
-        Access::Limited(side) => Limits {
-            max_width: base.max_width.min(side),
-            max_height: base.max_height.min(side),
-            max_area: base.max_area.min(u64::from(side) * u64::from(side)),
-            scale_cap: Some((f64::from(side) / f64::from(dims.width.max(dims.height))).min(1.0)),
-        },
-        _ => base,
-    }
 }
 
 /// Marks a response made for a caller with a key as private, so that shared caches (a CDN)
@@ -186,7 +181,7 @@ async fn info(
     headers: &HeaderMap,
 ) -> Result<Response, Error> {
     let st2 = st.clone();
-    let service = format!("{base}/{}", encode_identifier(&t.id));
+    let service = format!("{base}/{}", encode_identifier(&t.asked));
     let who = t.who;
     let tile_size = st.config.tile_size;
     let (dims, access, tiling) = blocking(move || {
@@ -199,7 +194,7 @@ async fn info(
                 .levels_of(&file)
                 .map(|l| Tiling::stored(dims, l[0].tile))
         };
-        still_current(&st2, &t.id, &file)?;
+        still_current(&st2, &t, &file)?;
         Ok((
             dims,
             access,
@@ -207,7 +202,7 @@ async fn info(
         ))
     })
     .await?;
-    let limits = limits_for(st.limits, access, dims);
+    let limits = crate::policy::limits_for(st.limits, access, dims);
     let body = info_json(&service, dims, &tiling, &limits).to_string();
     let link = format!("<{LEVEL2}>;rel=\"profile\"");
     let mut resp = respond(
@@ -267,7 +262,7 @@ async fn image(
         .await
         .map_err(|_| Error::Busy)?;
     let st2 = st.clone();
-    let id = t.id.clone();
+    let asked = t.asked.clone();
     let who = t.who;
     let headers = headers.clone();
     let made = blocking(move || {
@@ -275,7 +270,7 @@ async fn image(
         // they are released only when the work ends.
         let _slots = (queued, running);
         let (file, dims, access) = open_for(&st2, &t)?;
-        let limits = limits_for(st2.limits, access, dims);
+        let limits = crate::policy::limits_for(st2.limits, access, dims);
         let plan = if box_is_maximum {
             fit_plan(&req, dims, &limits)?
         } else {
@@ -301,12 +296,12 @@ async fn image(
                     st2.config.jpeg_quality,
                 )
                 .map_err(|e| match e {
-                    RenderError::Source(e) => Error::from_source(e, &t.id),
+                    RenderError::Source(e) => Error::from_source(e, &t.asked),
                     RenderError::Processing(m) => Error::Internal(m),
                 })
                 .and_then(|bytes| {
                     // Checked before the bytes are cached or sent.
-                    still_current(&st2, &t.id, &file)?;
+                    still_current(&st2, &t, &file)?;
                     Ok(Bytes::from(bytes))
                 })
             })
@@ -324,21 +319,22 @@ async fn image(
             bytes,
             etag,
             canonical,
-        } => image_response(&st, base, &id, req.format, bytes, etag, &canonical, who),
+        } => image_response(&st, base, &asked, req.format, bytes, etag, &canonical, who),
     };
     Ok(resp)
 }
 
 /// Fails with a 503, and forgets the identifier's file, when the file changed since it was
 /// resolved: what was read may mix two versions, so it is neither sent nor cached.
-fn still_current(st: &AppState, id: &str, file: &SourceFile) -> Result<(), Error> {
+fn still_current(st: &AppState, t: &Target, file: &SourceFile) -> Result<(), Error> {
     if file.unchanged() {
         return Ok(());
     }
-    st.caches.resolved.invalidate(id);
-    tracing::warn!(identifier = id, "source changed while being read");
+    st.caches.resolved.invalidate(&t.id);
+    tracing::warn!(identifier = t.asked, "source changed while being read");
     Err(Error::Retry(format!(
-        "image {id:?} changed while being read; retry"
+        "image {:?} changed while being read; retry",
+        t.asked
     )))
 }
 
@@ -355,14 +351,11 @@ fn from_memory(
 ) -> Option<Response> {
     let file = st.caches.resolved.get(&t.id)?;
     let dims = st.caches.info.get(&file)?;
-    let access = match t.who {
-        Caller::Privileged => Access::Public,
-        _ => st.file_access(&file, &t.id),
-    };
+    let access = st.policy.decide_cached(t.who, &file)?;
     if access == Access::Restricted {
         return None;
     }
-    let limits = limits_for(st.limits, access, dims);
+    let limits = crate::policy::limits_for(st.limits, access, dims);
     let plan = if box_is_maximum {
         fit_plan(req, dims, &limits).ok()?
     } else {
@@ -378,7 +371,7 @@ fn from_memory(
     Some(image_response(
         st,
         base,
-        &t.id,
+        &t.asked,
         plan.format,
         bytes,
         tag,

@@ -3,7 +3,6 @@
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// Whether an `If-None-Match` header matches `tag`.
 pub fn not_modified(headers: &HeaderMap, tag: &str) -> bool {
@@ -18,11 +17,14 @@ pub fn not_modified(headers: &HeaderMap, tag: &str) -> bool {
         })
 }
 
-/// A quoted strong ETag from a version string and the thing it tags.
+/// A quoted strong ETag from a version string and the thing it tags: a stable hash of both,
+/// so it says nothing of the source (its size or modification time) in clear.
 pub fn etag(version: &str, what: &str) -> String {
-    let mut h = DefaultHasher::new();
-    what.hash(&mut h);
-    format!("\"{version}-{:x}\"", h.finish())
+    format!(
+        "\"{}-{}\"",
+        crate::digest::ETAG_SCHEME,
+        crate::digest::hex(&[version.as_bytes(), what.as_bytes()])
+    )
 }
 
 /// `Cache-Control: public, max-age=N`.

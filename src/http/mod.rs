@@ -9,16 +9,15 @@ mod presentation;
 pub mod query;
 mod server;
 
-use crate::access::Access;
 use crate::cache::Caches;
-use crate::config::Config;
+use crate::config::ValidConfig;
 use crate::iiif::Limits;
+use crate::policy::{Policy, Unlisted};
 use crate::presentation::Store;
 use crate::proxy::IpRange;
 use axum::http::{header, Method};
 use axum::routing::get;
 use axum::Router;
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -33,7 +32,7 @@ use server::Peer;
 /// Everything a request handler needs, shared by all requests.
 pub struct AppState {
     /// The validated configuration.
-    pub config: Config,
+    pub config: ValidConfig,
     /// The canonical images folder.
     pub root: PathBuf,
     /// Output limits (from the configuration).
@@ -43,10 +42,9 @@ pub struct AppState {
     /// Derivative pyramids of large flat sources.
     pub derivatives: crate::derivative::Derivatives,
     /// The object records.
-    pub store: Store,
-    /// Access rules by resolved file, so that every identifier that reaches a file (with or
-    /// without its extension, or through a symlink) gets the file's rule.
-    file_access: HashMap<PathBuf, Access>,
+    pub store: Arc<Store>,
+    /// The access policy over the records and the images folder.
+    pub policy: Policy,
     /// One permit per image job allowed to run at once.
     workers: Arc<Semaphore>,
     /// One permit per image job allowed to run or wait; when empty, new jobs get 503.
@@ -58,7 +56,7 @@ pub struct AppState {
 impl AppState {
     /// Builds the state, loading the object records; fails if the images folder does not
     /// exist. Records that cannot be loaded are logged with their file name and skipped.
-    pub fn new(config: Config) -> Result<AppState, String> {
+    pub fn new(config: ValidConfig) -> Result<AppState, String> {
         let root = config
             .images
             .canonicalize()
@@ -67,9 +65,13 @@ impl AppState {
             return Err(format!("images folder {} is not a folder", root.display()));
         }
         let started = std::time::Instant::now();
-        let (store, report) = Store::load(&config.records);
+        let keep_public = config.unlisted_images == Unlisted::Restricted;
+        let (store, report) = Store::load_with(&config.records, keep_public);
         for (path, why) in &report.skipped {
             tracing::warn!(file = %path.display(), "record skipped: {why}");
+        }
+        for (path, why) in &report.warnings {
+            tracing::warn!(file = %path.display(), "record: {why}");
         }
         tracing::info!(
             records = report.loaded,
@@ -79,12 +81,13 @@ impl AppState {
             started.elapsed()
         );
         let trusted_proxies = config.trusted_proxy_ranges().map_err(|e| e.to_string())?;
-        let file_access = store.file_access(&root);
+        let store = Arc::new(store);
+        let policy = Policy::new(store.clone(), &root, config.unlisted_images);
         let caches = Caches::new(config.cache_decoded_mb, config.cache_encoded_mb);
         Ok(AppState {
             root,
             store,
-            file_access,
+            policy,
             limits: config.limits(),
             caches: caches.clone(),
             derivatives: crate::derivative::Derivatives::new(
@@ -107,15 +110,13 @@ impl AppState {
 }
 
 impl AppState {
-    /// The access rule of a resolved image file for unprivileged callers: the strictest of
-    /// the rules of every identifier that reaches it.
-    pub fn file_access(&self, file: &crate::source::SourceFile, id: &str) -> Access {
-        let by_file = self
-            .file_access
-            .get(&file.path)
-            .copied()
-            .unwrap_or(Access::Public);
-        by_file.strictest(self.store.access(id))
+    /// The answer to a caller who may not see a restricted resource: 401 or 403, or, with
+    /// `restricted_answer = "not_found"`, exactly the 404 of a resource that does not exist.
+    pub fn refuse(&self, who: crate::access::Caller, what: &str, not_found: Error) -> Error {
+        match self.config.restricted_answer {
+            crate::config::RestrictedAnswer::Denied => query::denied(who, what),
+            crate::config::RestrictedAnswer::NotFound => not_found,
+        }
     }
 
     /// The public URIs (server root and Image API base) for a request from `peer`; its
@@ -213,7 +214,7 @@ fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
 
 /// Runs the server until SIGINT or SIGTERM, then finishes the requests in flight (see
 /// [`serve_on`]).
-pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+pub async fn serve(config: ValidConfig) -> Result<(), Box<dyn std::error::Error>> {
     let state = Arc::new(AppState::new(config)?);
     let listener = tokio::net::TcpListener::bind(state.config.bind).await?;
     let addr = listener.local_addr()?;

@@ -3,7 +3,7 @@
 
 use super::image::{open, private_if_keyed};
 use super::json::respond;
-use super::query::{caller, denied, param};
+use super::query::{caller, param};
 use super::{AppState, Error, Peer};
 use crate::access::Caller;
 use crate::presentation::collection::{self, page_count, Reference, PAGE_SIZE};
@@ -55,7 +55,7 @@ async fn document(
     let objectid = canonical_number(oid).ok_or_else(not_found)?;
     let entry = st.store.entry(objectid).ok_or_else(not_found)?;
     if entry.restricted && who != Caller::Privileged {
-        return Err(denied(who, &format!("object {objectid}")));
+        return Err(st.refuse(who, &format!("object {objectid}"), not_found()));
     }
     let b = st.bases(headers, peer);
     let st2 = st.clone();
@@ -75,10 +75,7 @@ async fn document(
             logo: st2.config.logo.as_deref(),
             privileged: who == Caller::Privileged,
         };
-        let access = |id: &str| match crate::source::resolve(&st2.root, id) {
-            Ok(file) => st2.file_access(&file, id),
-            Err(_) => st2.store.access(id),
-        };
+        let access = |id: &str| st2.policy.decide_identifier(who, id);
         let dims = |id: &str| open(&st2, id).ok().map(|(_, d)| d);
         let lookup = Lookup {
             access: &access,

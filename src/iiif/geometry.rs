@@ -41,7 +41,40 @@ pub struct Limits {
     pub max_area: u64,
     /// The largest scale (output / region) allowed, for images served only in reduced form;
     /// `None` for no cap.
-    pub scale_cap: Option<f64>,
+    pub scale_cap: Option<ScaleCap>,
+}
+
+/// A largest scale `num / den` (output pixels per source pixel), kept as an exact ratio so
+/// that no rounding lets a single output pixel come from a finer scale than allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScaleCap {
+    /// Numerator: the limited side.
+    pub num: u32,
+    /// Denominator: the image's long side.
+    pub den: u32,
+}
+
+impl ScaleCap {
+    /// The cap `num / den`; `None` when it is no cap at all (`num >= den`) or `den` is 0.
+    pub fn new(num: u32, den: u32) -> Option<ScaleCap> {
+        (den > 0 && num < den).then_some(ScaleCap { num, den })
+    }
+
+    /// Whether `out` pixels from `region` pixels keep within the cap, exactly:
+    /// `out / region <= num / den`.
+    pub fn allows(self, out: u32, region: u32) -> bool {
+        u64::from(out) * u64::from(self.den) <= u64::from(region) * u64::from(self.num)
+    }
+
+    /// The largest output within the cap for `region` pixels (possibly 0).
+    pub fn largest(self, region: u32) -> u32 {
+        (u64::from(region) * u64::from(self.num) / u64::from(self.den)) as u32
+    }
+
+    /// The cap as a number (for choosing scale factors; never for the check itself).
+    pub fn ratio(self) -> f64 {
+        f64::from(self.num) / f64::from(self.den)
+    }
 }
 
 impl Limits {
@@ -115,6 +148,7 @@ impl std::error::Error for GeometryError {}
 pub fn plan(req: &ImageRequest, dims: Dimensions, limits: &Limits) -> Result<Plan, GeometryError> {
     let region = resolve_region(req.region, dims)?;
     let (width, height) = resolve_size(req.size, region, limits)?;
+    let (width, height) = within_cap_by_rounding(req.size, region, width, height, limits);
     if width == 0 || height == 0 {
         return Err(GeometryError::EmptySize);
     }
@@ -172,15 +206,42 @@ pub fn rotated_size(w: u32, h: u32, degrees: f64) -> (u32, u32) {
     (bw as u32, bh as u32)
 }
 
-/// Whether `w`×`h` from `region` keeps within the scale cap (one pixel of rounding allowed).
-fn within_scale_cap(region: Rect, w: u32, h: u32, limits: &Limits) -> bool {
-    match limits.scale_cap {
-        None => true,
-        Some(cap) => {
-            f64::from(w) <= (f64::from(region.w) * cap).ceil()
-                && f64::from(h) <= (f64::from(region.h) * cap).ceil()
+/// Under a scale cap, when the scale a request asks for is itself within the cap but
+/// rounding took a side it does not state (the height of `w,`, the width of `,h`, the free
+/// side of `!w,h`, both sides of `pct:n`) past it, that side is rounded down instead: `256,`
+/// of a 1000×600 image capped at 256 px is 256×153, not a refused 256×154. Sides the request
+/// states are never changed; a scale over the cap is refused.
+fn within_cap_by_rounding(size: Size, region: Rect, w: u32, h: u32, limits: &Limits) -> (u32, u32) {
+    let Some(cap) = limits.scale_cap else {
+        return (w, h);
+    };
+    let fit_w = || w.min(cap.largest(region.w).max(1));
+    let fit_h = || h.min(cap.largest(region.h).max(1));
+    match size {
+        Size::Width(_) if cap.allows(w, region.w) => (w, fit_h()),
+        Size::Height(_) if cap.allows(h, region.h) => (fit_w(), h),
+        Size::BestFit { w: bw, h: bh } => {
+            let width_bound =
+                u64::from(bw) * u64::from(region.h) <= u64::from(bh) * u64::from(region.w);
+            match width_bound {
+                true if cap.allows(w, region.w) => (w, fit_h()),
+                false if cap.allows(h, region.h) => (fit_w(), h),
+                _ => (w, h),
+            }
         }
+        Size::Percent(p) if p * f64::from(cap.den) <= 100.0 * f64::from(cap.num) => {
+            (fit_w(), fit_h())
+        }
+        _ => (w, h),
     }
+}
+
+/// Whether `w`×`h` from `region` keeps within the scale cap on both axes, exactly: no output
+/// pixel may stand for fewer source pixels than the cap allows.
+fn within_scale_cap(region: Rect, w: u32, h: u32, limits: &Limits) -> bool {
+    limits
+        .scale_cap
+        .is_none_or(|cap| cap.allows(w, region.w) && cap.allows(h, region.h))
 }
 
 /// Resolves the region parameter to a rectangle cropped at the image edge.
@@ -289,16 +350,21 @@ pub fn resolve_size(
 /// The `max` size: the region itself when the limits allow, else the largest size within them
 /// that keeps the aspect ratio.
 pub fn max_size(rw: u32, rh: u32, limits: &Limits) -> (u32, u32) {
-    if limits.allows(rw, rh) && limits.scale_cap.is_none_or(|c| c >= 1.0) {
+    if limits.allows(rw, rh) && limits.scale_cap.is_none() {
         return (rw, rh);
     }
     let (fw, fh) = (f64::from(rw), f64::from(rh));
     let scale = (f64::from(limits.max_width) / fw)
         .min(f64::from(limits.max_height) / fh)
         .min((limits.max_area as f64 / (fw * fh)).sqrt())
-        .min(limits.scale_cap.unwrap_or(f64::INFINITY));
+        .min(limits.scale_cap.map_or(f64::INFINITY, ScaleCap::ratio));
     let mut w = ((fw * scale).floor() as u32).max(1);
     let mut h = ((fh * scale).floor() as u32).max(1);
+    if let Some(cap) = limits.scale_cap {
+        // Exactly within the cap (it may leave nothing: a region too small to show).
+        w = w.min(cap.largest(rw)).max(1);
+        h = h.min(cap.largest(rh)).max(1);
+    }
     // Guard against floating point landing one pixel over a limit.
     while !limits.allows(w, h) && (w > 1 || h > 1) {
         w = w.saturating_sub(1).max(1);
@@ -496,7 +562,7 @@ mod tests {
             max_width: 256,
             max_height: 256,
             max_area: 65_536,
-            scale_cap: Some(0.256),
+            scale_cap: ScaleCap::new(256, 1000),
         };
         let req = |region: &str, size: &str| ImageRequest {
             region: Region::parse(region).unwrap(),
@@ -514,8 +580,44 @@ mod tests {
             Err(GeometryError::TooLarge { .. })
         ));
         assert!(plan(&req("0,0,256,256", "65,"), D, &lim).is_ok());
-        assert!(plan(&req("0,0,256,256", "66,"), D, &lim).is_ok());
+        // 66/256 > 256/1000: once allowed by rounding up, now refused.
+        assert!(plan(&req("0,0,256,256", "66,"), D, &lim).is_err());
         assert!(plan(&req("0,0,256,256", "67,"), D, &lim).is_err());
+        // One full-resolution pixel, or a few, at a time: refused whatever the size form.
+        for (region, size) in [
+            ("0,0,1,1", "1,1"),
+            ("0,0,1,1", "max"),
+            ("5,5,1,1", "!1,1"),
+            ("0,0,10,10", "4,"),
+            ("0,0,10,10", "3,3"),
+            ("0,0,3,3", "pct:50"),
+            ("0,0,3,3", "!2,2"),
+            ("0,0,3,300", "1,"),
+        ] {
+            assert!(
+                matches!(
+                    plan(&req(region, size), D, &lim),
+                    Err(GeometryError::TooLarge { .. })
+                ),
+                "{region}/{size}"
+            );
+        }
+        // Exactly at the cap is allowed: 4 px from 1000/256 * 4 = 15.625 -> 16 px is within.
+        assert!(plan(&req("0,0,16,16", "4,"), D, &lim).is_ok());
+        assert!(plan(&req("0,0,15,15", "4,"), D, &lim).is_err());
+        // A derived side rounds down to the cap instead of being refused.
+        let p = plan(&req("full", "256,"), D, &lim).unwrap();
+        assert_eq!((p.width, p.height), (256, 153));
+        let p = plan(&req("full", "!256,256"), D, &lim).unwrap();
+        assert_eq!((p.width, p.height), (256, 153));
+        assert!(plan(&req("full", "256,154"), D, &lim).is_err());
+        let p = plan(&req("0,0,10,10", "pct:25"), D, &lim).unwrap();
+        assert_eq!(
+            (p.width, p.height),
+            (2, 2),
+            "2.5 rounds to 3, over the cap: 2"
+        );
+        assert!(plan(&req("0,0,10,10", "pct:30"), D, &lim).is_err());
         assert_eq!(
             resolve_size(Size::Max, rect(0, 0, 500, 500), &lim),
             Ok((128, 128))

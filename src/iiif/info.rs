@@ -94,7 +94,7 @@ impl Tiling {
         self.scale_factors
             .iter()
             .copied()
-            .filter(|&s| limits.scale_cap.is_none_or(|c| 1.0 / f64::from(s) <= c))
+            .filter(|&s| limits.scale_cap.is_none_or(|c| c.allows(1, s)))
             .collect()
     }
 
@@ -109,9 +109,9 @@ impl Tiling {
             })
             .filter(|d| {
                 limits.allows(d.width, d.height)
-                    && limits
-                        .scale_cap
-                        .is_none_or(|c| f64::from(d.width) <= (f64::from(dims.width) * c).ceil())
+                    && limits.scale_cap.is_none_or(|c| {
+                        c.allows(d.width, dims.width) && c.allows(d.height, dims.height)
+                    })
             })
             .collect();
         out.reverse();

@@ -64,7 +64,7 @@ pub fn canvas_images<'r>(
     lookup: &Lookup,
 ) -> Vec<CanvasImage<'r>> {
     let mut out = Vec::new();
-    for (i, entry) in rec.ordered_images().into_iter().enumerate() {
+    for entry in rec.ordered_images() {
         let Some(identifier) = entry.identifier() else {
             continue;
         };
@@ -83,10 +83,12 @@ pub fn canvas_images<'r>(
                 None => continue,
             },
         };
+        // Numbered among the canvases this caller sees, so that no gap shows where a
+        // hidden image was.
         let name = entry
             .imageid
             .map(|id| id.to_string())
-            .unwrap_or_else(|| format!("n{}", i + 1));
+            .unwrap_or_else(|| format!("n{}", out.len() + 1));
         out.push(CanvasImage {
             entry,
             identifier,
@@ -382,6 +384,24 @@ mod tests {
         access: &access,
         dims: &dims,
     };
+
+    #[test]
+    fn canvas_numbers_leave_no_gap_where_a_hidden_image_was() {
+        let rec: ObjectRecord = serde_json::from_str(
+            r#"{"objectid": 9, "images": [
+              {"displayorder": 1, "baseimageurl": "https://x/SECRET", "width": 10, "height": 10},
+              {"displayorder": 2, "baseimageurl": "https://x/A"}]}"#,
+        )
+        .unwrap();
+        let names = |privileged| -> Vec<String> {
+            canvas_images(&rec, &ctx(privileged), &LOOKUP)
+                .into_iter()
+                .map(|c| c.name)
+                .collect()
+        };
+        assert_eq!(names(false), ["n1"]);
+        assert_eq!(names(true), ["n1", "n2"]);
+    }
 
     #[test]
     fn manifest_shape() {

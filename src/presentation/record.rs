@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Deserializer};
 
+pub use crate::access::Level;
+
 /// Deserialises `null` as the type's default.
 fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
@@ -46,11 +48,9 @@ pub struct ObjectRecord {
     /// The object's web page.
     pub url: Option<String>,
     /// 0 = restricted, 1 = public.
-    #[serde(deserialize_with = "null_default")]
-    pub accesslevel: Option<u8>,
+    pub accesslevel: Level,
     /// 0 = images at any size, 1 = at most 256 px, 2 = no images.
-    #[serde(deserialize_with = "null_default")]
-    pub imagepermissionlevel: Option<u8>,
+    pub imagepermissionlevel: Level,
     /// People related to the object.
     #[serde(deserialize_with = "null_default")]
     pub people: Vec<Person>,
@@ -98,7 +98,7 @@ pub struct ImageEntry {
     /// Media type.
     pub format: Option<String>,
     /// 0 = restricted, 1 = public (image records carry it; object records may).
-    pub accesslevel: Option<u8>,
+    pub accesslevel: Level,
 }
 
 impl ImageEntry {
@@ -152,6 +152,22 @@ mod tests {
         let i: ImageEntry =
             serde_json::from_str(r#"{"baseimageurl": "https://x.org/a%20b/"}"#).unwrap();
         assert_eq!(i.identifier().as_deref(), Some("a b"));
+    }
+
+    #[test]
+    fn access_levels_are_read_leniently_or_kept_as_unreadable() {
+        let level = |json: &str| Level::from_json(&serde_json::from_str(json).unwrap());
+        assert_eq!(level("1"), Level::Value(1));
+        assert_eq!(level("1.0"), Level::Value(1));
+        assert_eq!(level("\"2\""), Level::Value(2));
+        assert_eq!(level("null"), Level::Absent);
+        for odd in ["1.5", "-1", "300", "\"yes\"", "[1]", "true"] {
+            assert_eq!(level(odd), Level::Unreadable, "{odd}");
+        }
+        let r: ObjectRecord =
+            serde_json::from_str(r#"{"objectid": 1, "imagepermissionlevel": 1.0}"#).unwrap();
+        assert_eq!(r.imagepermissionlevel, Level::Value(1));
+        assert_eq!(r.accesslevel, Level::Absent);
     }
 
     #[test]

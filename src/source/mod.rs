@@ -77,6 +77,16 @@ impl DecodeLimits {
 }
 pub use resolve::resolve;
 
+/// What a source is, whatever name reaches it: the device and inode of a file, so that hard
+/// links, symlinks and every spelling of an identifier share one identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Identity {
+    /// The device.
+    pub dev: u64,
+    /// The inode.
+    pub ino: u64,
+}
+
 /// A resolved source file and the version facts that key every cache entry made from it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SourceFile {
@@ -86,6 +96,11 @@ pub struct SourceFile {
     pub len: u64,
     /// The file's modification time.
     pub modified: SystemTime,
+    /// The file's identity (device and inode).
+    pub identity: Identity,
+    /// When the file's inode last changed (its ctime): a new hard link changes it, so the
+    /// access policy knows when its index of identities may be out of date for this file.
+    pub changed: SystemTime,
 }
 
 impl SourceFile {
@@ -93,17 +108,39 @@ impl SourceFile {
     /// derivatives; requests go through [`resolve`], which also confines them to the root).
     pub fn at(path: &std::path::Path) -> std::io::Result<SourceFile> {
         let meta = std::fs::metadata(path)?;
+        SourceFile::from_metadata(path.to_path_buf(), &meta)
+    }
+
+    /// The file at `path` described by its metadata.
+    pub fn from_metadata(path: PathBuf, meta: &std::fs::Metadata) -> std::io::Result<SourceFile> {
+        use std::os::unix::fs::MetadataExt;
+        let changed = u64::try_from(meta.ctime())
+            .ok()
+            .and_then(|s| {
+                SystemTime::UNIX_EPOCH.checked_add(std::time::Duration::new(
+                    s,
+                    u32::try_from(meta.ctime_nsec()).unwrap_or(0),
+                ))
+            })
+            .unwrap_or(SystemTime::UNIX_EPOCH);
         Ok(SourceFile {
-            path: path.to_path_buf(),
+            path,
             len: meta.len(),
             modified: meta.modified()?,
+            identity: Identity {
+                dev: meta.dev(),
+                ino: meta.ino(),
+            },
+            changed,
         })
     }
 
     /// Whether the file still has the size and mtime it had when resolved: if not, whatever
     /// was read from it may mix two versions.
     pub fn unchanged(&self) -> bool {
-        SourceFile::at(&self.path).is_ok_and(|now| now == *self)
+        SourceFile::at(&self.path).is_ok_and(|now| {
+            (now.len, now.modified, now.identity) == (self.len, self.modified, self.identity)
+        })
     }
 
     /// A short tag that changes whenever the file does (used in ETags and cache keys).

@@ -49,11 +49,9 @@ pub fn resolve(root: &Path, id: &str) -> Result<SourceFile, SourceError> {
         if !meta.is_file() {
             continue;
         }
-        return Ok(SourceFile {
-            path,
-            len: meta.len(),
-            modified: meta.modified().unwrap_or(std::time::UNIX_EPOCH),
-        });
+        if let Ok(file) = SourceFile::from_metadata(path, &meta) {
+            return Ok(file);
+        }
     }
     Err(SourceError::NotFound)
 }
