@@ -1,14 +1,15 @@
 //! `tessera thumbnails`: thumbnails of a folder of images (or one image) in bulk, through the
-//! server's own render path, so the pixels are the ones the server would send. Parallel, with
-//! one decode in flight per job; resumable; a bad file is reported and skipped.
+//! server's own [`ImageService`] (no response cache, no derivatives), so the pixels and the
+//! access decisions are the ones the server would make. Parallel, with one decode in flight
+//! per job; resumable; a bad file is reported and skipped.
 
-use crate::access::{Access, Caller};
+use crate::access::Caller;
 use crate::cache::Caches;
 use crate::derivative::Derivatives;
-use crate::iiif::geometry::plan;
 use crate::iiif::{Format, ImageRequest, Limits};
-use crate::policy::{limits_for, Policy, Unlisted};
-use crate::source::{read_dimensions, DecodeLimits, SourceFile};
+use crate::policy::{Policy, Unlisted};
+use crate::service::{Answer, ImageService, Mode, ServiceError, Settings, Target, Want};
+use crate::source::DecodeLimits;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -39,6 +40,9 @@ pub struct ThumbnailOptions {
     pub limits: Limits,
     /// The limits of one decode.
     pub decode: DecodeLimits,
+    /// Who the thumbnails are for: `Anonymous` (restricted images left out, limited ones
+    /// capped), or `Privileged` with `--include-restricted`.
+    pub caller: Caller,
 }
 
 /// One thumbnail to make.
@@ -46,11 +50,10 @@ pub struct ThumbnailOptions {
 pub struct Job {
     /// The source image.
     pub source: PathBuf,
+    /// Its identifier in the service's images folder.
+    pub identifier: String,
     /// Where its thumbnail goes.
     pub output: PathBuf,
-    /// What the access policy allows of it (`Public` when no records are involved, or
-    /// with `--include-restricted`).
-    pub access: Access,
 }
 
 /// What a run did.
@@ -79,7 +82,7 @@ pub struct Failure {
 
 /// The source images under `src` (a folder, walked recursively, or one file), sorted, each
 /// with its output path under `out`: the relative path without its extension, plus the
-/// format's extension.
+/// format's extension. Their identifiers are relative to [`folder_root`]`(src)`.
 pub fn plan_outputs(src: &Path, out: &Path, format: Format) -> std::io::Result<Vec<Job>> {
     let mut files = Vec::new();
     if src.is_file() {
@@ -95,34 +98,39 @@ pub fn plan_outputs(src: &Path, out: &Path, format: Format) -> std::io::Result<V
     };
     Ok(files
         .into_iter()
-        .map(|f| {
-            let rel = f
-                .strip_prefix(base)
-                .unwrap_or(&f)
-                .with_extension(format.extension());
-            Job {
-                output: out.join(rel),
+        .filter_map(|f| {
+            let rel = f.strip_prefix(base).unwrap_or(&f);
+            let identifier = rel.to_str()?.to_string();
+            Some(Job {
+                output: out.join(rel.with_extension(format.extension())),
+                identifier,
                 source: f,
-                access: Access::Public,
-            }
+            })
         })
         .collect())
 }
 
+/// The folder that the identifiers of [`plan_outputs`] are relative to.
+pub fn folder_root(src: &Path) -> PathBuf {
+    if src.is_file() {
+        src.parent().unwrap_or(Path::new(".")).to_path_buf()
+    } else {
+        src.to_path_buf()
+    }
+}
+
 /// The jobs for every image of every object record in `records`, found in the images folder
 /// `images` and named `out/<identifier>.<format>` (the identifier percent-encoded as in a
-/// URL). Each image's access is the server's policy for the file it resolves to (not for the
-/// identifier's spelling): restricted images are left out (and counted) unless
-/// `include_restricted`; an image limited to a size keeps that limit. Identifiers with no
-/// image file, and records that cannot be read, are failures.
+/// URL), with the access policy of those records over that folder. What each caller may have
+/// of each image is decided when it is made, by the service, on the file it resolves to.
+/// Identifiers with no image file, and records that cannot be read, are failures.
 pub fn record_jobs(
     records: &Path,
     images: &Path,
     out: &Path,
     format: Format,
-    include_restricted: bool,
     unlisted: Unlisted,
-) -> (Vec<Job>, usize, Vec<Failure>) {
+) -> (Vec<Job>, Vec<Failure>, Arc<Policy>) {
     let (store, report) =
         crate::presentation::Store::load_with(records, unlisted == Unlisted::Restricted);
     let mut failed: Vec<Failure> = report
@@ -137,13 +145,8 @@ pub fn record_jobs(
         .canonicalize()
         .unwrap_or_else(|_| images.to_path_buf());
     let store = Arc::new(store);
-    let policy = Policy::new(store.clone(), &root, unlisted);
-    let who = if include_restricted {
-        Caller::Privileged
-    } else {
-        Caller::Anonymous
-    };
-    let (mut jobs, mut restricted) = (Vec::new(), 0);
+    let policy = Arc::new(Policy::new(store.clone(), &root, unlisted));
+    let mut jobs = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for objectid in store.objects() {
         let record = match store.record(objectid) {
@@ -164,33 +167,44 @@ pub fn record_jobs(
             if !seen.insert(id.clone()) {
                 continue;
             }
-            let file = match crate::source::resolve(&root, &id) {
-                Ok(file) => file,
-                Err(e) => {
-                    failed.push(Failure {
-                        path: PathBuf::from(&id),
-                        reason: format!("object {objectid}: {e}"),
-                    });
-                    continue;
-                }
-            };
-            let access = policy.decide(who, &file);
-            if access == Access::Restricted {
-                restricted += 1;
-                continue;
+            match crate::source::resolve(&root, &id) {
+                Ok(file) => jobs.push(Job {
+                    source: file.path,
+                    output: out.join(format!(
+                        "{}.{}",
+                        crate::iiif::path::encode_identifier(&id),
+                        format.extension()
+                    )),
+                    identifier: id,
+                }),
+                Err(e) => failed.push(Failure {
+                    path: PathBuf::from(&id),
+                    reason: format!("object {objectid}: {e}"),
+                }),
             }
-            jobs.push(Job {
-                source: file.path,
-                output: out.join(format!(
-                    "{}.{}",
-                    crate::iiif::path::encode_identifier(&id),
-                    format.extension()
-                )),
-                access,
-            });
         }
     }
-    (jobs, restricted, failed)
+    (jobs, failed, policy)
+}
+
+/// The service batch work goes through: the server's, over `root` with `policy`, without a
+/// response cache, a decoded cache or derivative pyramids (each job holds at most one
+/// decode, and lets go of it when done).
+pub fn service(root: &Path, policy: Arc<Policy>, opts: &ThumbnailOptions) -> ImageService {
+    let settings = Settings {
+        limits: opts.limits,
+        tile_size: 256,
+        decode: opts.decode,
+        jpeg_quality: opts.quality,
+        response_cache: false,
+    };
+    ImageService::new(
+        root,
+        settings,
+        Caches::new(0, 0),
+        Derivatives::disabled(),
+        policy,
+    )
 }
 
 fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -212,6 +226,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
 pub fn thumbnails(
     jobs: &[Job],
     opts: &ThumbnailOptions,
+    service: &ImageService,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Summary {
     let started = Instant::now();
@@ -219,14 +234,11 @@ pub fn thumbnails(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs)
         .build();
-    // No decoded or encoded cache: each job holds at most one decode, and lets go of it
-    // when done.
-    let caches = Caches::new(0, 0);
     let done = AtomicUsize::new(0);
     let work = || {
         jobs.par_iter()
             .map(|job| {
-                let r = one(job, opts, &caches);
+                let r = one(job, opts, service);
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1, jobs.len());
                 r
             })
@@ -239,8 +251,9 @@ pub fn thumbnails(
     let mut summary = Summary::default();
     for (job, r) in jobs.iter().zip(results) {
         match r {
-            Ok(true) => summary.made += 1,
-            Ok(false) => summary.skipped += 1,
+            Ok(Outcome::Made) => summary.made += 1,
+            Ok(Outcome::UpToDate) => summary.skipped += 1,
+            Ok(Outcome::Restricted) => summary.restricted += 1,
             Err(reason) => summary.failed.push(Failure {
                 path: job.source.clone(),
                 reason,
@@ -251,33 +264,36 @@ pub fn thumbnails(
     summary
 }
 
-/// Makes one thumbnail; `Ok(false)` when it is already newer than its source.
-fn one(job: &Job, opts: &ThumbnailOptions, caches: &Caches) -> Result<bool, String> {
+/// What became of one job.
+enum Outcome {
+    Made,
+    UpToDate,
+    Restricted,
+}
+
+/// Makes one thumbnail, through the service.
+fn one(job: &Job, opts: &ThumbnailOptions, service: &ImageService) -> Result<Outcome, String> {
     let (src, dst) = (job.source.as_path(), job.output.as_path());
-    let file = SourceFile::at(src).map_err(|e| e.to_string())?;
     if !opts.force {
-        if let Ok(t) = std::fs::metadata(dst).and_then(|m| m.modified()) {
-            if t >= file.modified {
-                return Ok(false);
+        let source = std::fs::metadata(src).and_then(|m| m.modified());
+        let made = std::fs::metadata(dst).and_then(|m| m.modified());
+        if let (Ok(source), Ok(made)) = (source, made) {
+            if made >= source {
+                return Ok(Outcome::UpToDate);
             }
         }
     }
-    let dims = read_dimensions(src).map_err(|e| e.to_string())?;
-    let limits = limits_for(opts.limits, job.access, dims);
-    let plan = plan(&opts.request, dims, &limits).map_err(|e| match job.access {
-        Access::Limited(side) => format!("{e} (its record limits it to {side} px)"),
-        _ => e.to_string(),
-    })?;
-    let bytes = crate::render::render(
-        caches,
-        &Derivatives::disabled(),
-        &file,
-        dims,
-        &plan,
-        opts.decode,
-        opts.quality,
-    )
-    .map_err(|e| e.to_string())?;
+    let target = Target {
+        asked: &job.identifier,
+        caller: opts.caller,
+    };
+    let never = |_: &str| false;
+    let bytes = match service.image(target, &Want::Image(opts.request), &never, Mode::Compute) {
+        Ok(Some(Answer::Image(image))) => image.bytes,
+        Ok(_) => return Err("the image service made nothing".into()),
+        Err(ServiceError::Restricted(_)) => return Ok(Outcome::Restricted),
+        Err(e) => return Err(e.to_string()),
+    };
     if let Some(parent) = dst.parent() {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
@@ -286,5 +302,5 @@ fn one(job: &Job, opts: &ThumbnailOptions, caches: &Caches) -> Result<bool, Stri
     let tmp = dst.with_extension(format!("{}.part", opts.request.format.extension()));
     std::fs::write(&tmp, &bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, dst).map_err(|e| format!("{}: {e}", dst.display()))?;
-    Ok(true)
+    Ok(Outcome::Made)
 }

@@ -22,6 +22,15 @@ pub fn hex(parts: &[&[u8]]) -> String {
     format!("{:032x}", xxh3_128(&buf))
 }
 
+/// A quoted strong ETag from a version string and the thing it tags: a stable hash of both,
+/// so it says nothing of the source (its size or modification time) in clear.
+pub fn etag(version: &str, what: &str) -> String {
+    format!(
+        "\"{ETAG_SCHEME}-{}\"",
+        hex(&[version.as_bytes(), what.as_bytes()])
+    )
+}
+
 /// The 64-bit XXH3 of a string (for in-memory indexes).
 pub fn short(s: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(s.as_bytes())

@@ -19,4 +19,5 @@ pub mod policy;
 pub mod presentation;
 pub mod proxy;
 pub mod render;
+pub mod service;
 pub mod source;

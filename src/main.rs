@@ -238,22 +238,32 @@ impl ThumbnailArgs {
             force: self.force,
             limits: defaults.limits(),
             decode: defaults.decode_limits(),
+            caller: if self.include_restricted {
+                Caller::Privileged
+            } else {
+                Caller::Anonymous
+            },
         };
-        let (jobs, restricted, mut failed) = match &self.records {
-            Some(records) => tessera::batch::record_jobs(
-                records,
-                &self.src,
-                &self.out,
-                req.format,
-                self.include_restricted,
-                defaults.unlisted_images,
-            ),
-            None => (
-                tessera::batch::plan_outputs(&self.src, &self.out, req.format)
-                    .map_err(|e| format!("{}: {e}", self.src.display()))?,
-                0,
-                Vec::new(),
-            ),
+        let (jobs, mut failed, service) = match &self.records {
+            Some(records) => {
+                let (jobs, failed, policy) = tessera::batch::record_jobs(
+                    records,
+                    &self.src,
+                    &self.out,
+                    req.format,
+                    defaults.unlisted_images,
+                );
+                let root = self.src.canonicalize()?;
+                (jobs, failed, tessera::batch::service(&root, policy, &opts))
+            }
+            None => {
+                let jobs = tessera::batch::plan_outputs(&self.src, &self.out, req.format)
+                    .map_err(|e| format!("{}: {e}", self.src.display()))?;
+                let root = tessera::batch::folder_root(&self.src);
+                let open = Policy::new(Default::default(), &root, Unlisted::Public);
+                let service = tessera::batch::service(&root, Arc::new(open), &opts);
+                (jobs, Vec::new(), service)
+            }
         };
         // A bar on a terminal; otherwise a line per 5%.
         let bar = std::io::stderr().is_terminal().then(|| {
@@ -274,11 +284,10 @@ impl ThumbnailArgs {
             }
             None => {}
         };
-        let mut summary = tessera::batch::thumbnails(&jobs, &opts, &progress);
+        let mut summary = tessera::batch::thumbnails(&jobs, &opts, &service, &progress);
         if let Some(bar) = bar {
             bar.finish();
         }
-        summary.restricted = restricted;
         failed.append(&mut summary.failed);
         summary.failed = failed;
         for f in &summary.failed {

@@ -63,6 +63,24 @@ impl From<GeometryError> for Error {
     }
 }
 
+impl From<crate::service::ServiceError> for Error {
+    /// The one mapping of service failures to status codes (restricted images are mapped by
+    /// the handler, as the configuration says: see [`super::AppState::refuse`]).
+    fn from(e: crate::service::ServiceError) -> Self {
+        use crate::service::ServiceError as S;
+        match e {
+            S::NotFound(_) | S::Restricted(_) => Error::NotFound(e.to_string()),
+            S::Geometry(g) => g.into(),
+            S::Source { asked, source } => Error::from_source(source, &asked),
+            S::Render { .. } => {
+                tracing::error!(error = %e, "rendering failed");
+                Error::Internal(e.to_string())
+            }
+            S::Changed(_) => Error::Retry(e.to_string()),
+        }
+    }
+}
+
 impl Error {
     /// Maps a source failure for identifier `id`, logging server-side faults.
     pub fn from_source(e: SourceError, id: &str) -> Self {

@@ -17,15 +17,7 @@ pub fn not_modified(headers: &HeaderMap, tag: &str) -> bool {
         })
 }
 
-/// A quoted strong ETag from a version string and the thing it tags: a stable hash of both,
-/// so it says nothing of the source (its size or modification time) in clear.
-pub fn etag(version: &str, what: &str) -> String {
-    format!(
-        "\"{}-{}\"",
-        crate::digest::ETAG_SCHEME,
-        crate::digest::hex(&[version.as_bytes(), what.as_bytes()])
-    )
-}
+pub use crate::digest::etag;
 
 /// `Cache-Control: public, max-age=N`.
 pub fn cache_control(max_age: u32) -> HeaderValue {

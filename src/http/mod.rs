@@ -8,18 +8,18 @@ pub mod json;
 mod presentation;
 pub mod query;
 mod server;
+pub mod warm;
 
 use crate::cache::Caches;
 use crate::config::ValidConfig;
-use crate::iiif::Limits;
 use crate::policy::{Policy, Unlisted};
 use crate::presentation::Store;
 use crate::proxy::IpRange;
+use crate::service::ImageService;
 use axum::http::{header, Method};
 use axum::routing::get;
 use axum::Router;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tower_http::cors::{Any, CorsLayer};
@@ -33,18 +33,12 @@ use server::Peer;
 pub struct AppState {
     /// The validated configuration.
     pub config: ValidConfig,
-    /// The canonical images folder.
-    pub root: PathBuf,
-    /// Output limits (from the configuration).
-    pub limits: Limits,
-    /// The caches.
-    pub caches: Caches,
-    /// Derivative pyramids of large flat sources.
-    pub derivatives: crate::derivative::Derivatives,
+    /// The image service: the only way to image bytes and info.json facts.
+    pub service: ImageService,
+    /// Anonymous image responses ready to send again.
+    pub warm: warm::Warm,
     /// The object records.
     pub store: Arc<Store>,
-    /// The access policy over the records and the images folder.
-    pub policy: Policy,
     /// One permit per image job allowed to run at once.
     workers: Arc<Semaphore>,
     /// One permit per image job allowed to run or wait; when empty, new jobs get 503.
@@ -82,25 +76,30 @@ impl AppState {
         );
         let trusted_proxies = config.trusted_proxy_ranges().map_err(|e| e.to_string())?;
         let store = Arc::new(store);
-        let policy = Policy::new(store.clone(), &root, config.unlisted_images);
+        let policy = Arc::new(Policy::new(store.clone(), &root, config.unlisted_images));
         let caches = Caches::new(config.cache_decoded_mb, config.cache_encoded_mb);
-        Ok(AppState {
-            root,
-            store,
-            policy,
+        let derivatives = crate::derivative::Derivatives::new(
+            crate::derivative::Settings {
+                dir: config.derivatives.clone(),
+                min_pixels: config.derivative_min_pixels,
+                tile: config.tile_size,
+                quality: config.jpeg_quality,
+                decode: config.decode_limits(),
+                parallel: false,
+            },
+            caches.clone(),
+        );
+        let settings = crate::service::Settings {
             limits: config.limits(),
-            caches: caches.clone(),
-            derivatives: crate::derivative::Derivatives::new(
-                crate::derivative::Settings {
-                    dir: config.derivatives.clone(),
-                    min_pixels: config.derivative_min_pixels,
-                    tile: config.tile_size,
-                    quality: config.jpeg_quality,
-                    decode: config.decode_limits(),
-                    parallel: false,
-                },
-                caches,
-            ),
+            tile_size: config.tile_size,
+            decode: config.decode_limits(),
+            jpeg_quality: config.jpeg_quality,
+            response_cache: config.cache_encoded_mb > 0,
+        };
+        Ok(AppState {
+            service: ImageService::new(&root, settings, caches, derivatives, policy),
+            warm: warm::Warm::new(config.cache_encoded_mb),
+            store,
             workers: Arc::new(Semaphore::new(config.workers)),
             queue: Arc::new(Semaphore::new(config.workers + config.queue_depth)),
             trusted_proxies,
@@ -219,7 +218,7 @@ pub async fn serve(config: ValidConfig) -> Result<(), Box<dyn std::error::Error>
     let listener = tokio::net::TcpListener::bind(state.config.bind).await?;
     let addr = listener.local_addr()?;
     tracing::info!(
-        images = %state.root.display(),
+        images = %state.service.root().display(),
         "listening on http://{addr}/{}/",
         state.config.prefix
     );

@@ -1,7 +1,7 @@
 //! Presentation API routes: manifests (and their sequence, canvases and annotations, each
 //! dereferenceable), and the paged top collection with one sub-collection per classification.
 
-use super::image::{open, private_if_keyed};
+use super::image::private_if_keyed;
 use super::json::respond;
 use super::query::{caller, param};
 use super::{AppState, Error, Peer};
@@ -75,8 +75,8 @@ async fn document(
             logo: st2.config.logo.as_deref(),
             privileged: who == Caller::Privileged,
         };
-        let access = |id: &str| st2.policy.decide_identifier(who, id);
-        let dims = |id: &str| open(&st2, id).ok().map(|(_, d)| d);
+        let access = |id: &str| st2.service.policy().decide_identifier(who, id);
+        let dims = |id: &str| st2.service.dimensions(id);
         let lookup = Lookup {
             access: &access,
             dims: &dims,

@@ -1,0 +1,413 @@
+//! The image service: the one chain through which every front (the HTTP routes, the default
+//! service, `tessera thumbnails`) makes image bytes or the facts of an info.json. In order:
+//! resolve (a rendition number to its identifier, the identifier to its file), access (the
+//! [`Policy`]), limits, plan, canonical form and ETag, the encoded cache, render, and the
+//! check that the source did not change while it was read.
+//!
+//! [`ImageService::image`] is one function for both paths: in [`Mode::CacheOnly`] it answers
+//! from memory alone (no file-system call, no decode) or not at all, and in [`Mode::Compute`]
+//! it does whatever work is missing. It knows nothing of HTTP: fronts map a [`ServiceError`]
+//! to their own answers. What fronts choose differently (no response cache for batch work,
+//! no derivative pyramids) is passed in [`Settings`] and [`Derivatives`], never copied.
+
+use crate::access::{Access, Caller};
+use crate::cache::Caches;
+use crate::derivative::Derivatives;
+use crate::iiif::canonical::canonical_path;
+use crate::iiif::geometry::{plan, GeometryError};
+use crate::iiif::info::Tiling;
+use crate::iiif::{Dimensions, Format, ImageRequest, Limits, Plan, Size};
+use crate::policy::{limits_for, Policy};
+use crate::render::{render, RenderError};
+use crate::source::{self, DecodeLimits, SourceError, SourceFile};
+use bytes::Bytes;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What a front sets once for its service.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// The output limits (`maxWidth`, `maxHeight`, `maxArea`).
+    pub limits: Limits,
+    /// The tile size of info.json (for sources without tiles of their own).
+    pub tile_size: u32,
+    /// The limits of one decode.
+    pub decode: DecodeLimits,
+    /// JPEG output quality, 1–100.
+    pub jpeg_quality: u8,
+    /// Keep encoded responses in memory (the server); batch work does not.
+    pub response_cache: bool,
+}
+
+/// Who asks for which image: the identifier as the request spelled it (the only one errors
+/// ever name), and the caller.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The identifier, percent-decoded, as asked.
+    pub asked: &'a str,
+    /// Who asks.
+    pub caller: Caller,
+}
+
+/// What is wanted of the image.
+#[derive(Debug, Clone, Copy)]
+pub enum Want {
+    /// An Image API request, planned as the spec says.
+    Image(ImageRequest),
+    /// The default service (`?width=&height=`): the size is a box to fit within, never
+    /// upscaled, clamped to the limits.
+    Fit(ImageRequest),
+}
+
+impl Want {
+    fn request(&self) -> &ImageRequest {
+        match self {
+            Want::Image(r) | Want::Fit(r) => r,
+        }
+    }
+}
+
+/// How much work [`ImageService::image`] may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Answer from memory alone, or not at all (`Ok(None)`): no file-system call, no decode.
+    CacheOnly,
+    /// Do whatever is missing (blocking: call it off the async threads).
+    Compute,
+}
+
+/// An image made (or recalled) for a request.
+#[derive(Debug, Clone)]
+pub struct Image {
+    /// The encoded bytes.
+    pub bytes: Bytes,
+    /// Their format.
+    pub format: Format,
+    /// A strong ETag (quoted), an opaque hash of the source version and the canonical form.
+    pub etag: String,
+    /// The canonical path after the identifier (`region/size/rotation/quality.format`).
+    pub canonical: String,
+}
+
+/// The answer to an image request.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    /// The image.
+    Image(Image),
+    /// The caller's copy (its `If-None-Match`) is current.
+    NotModified {
+        /// The ETag it holds.
+        etag: String,
+    },
+}
+
+/// The facts of an info.json: the front writes the document with its own base URI.
+#[derive(Debug, Clone)]
+pub struct Info {
+    /// The image's upright size.
+    pub dims: Dimensions,
+    /// Its tiles and scale factors.
+    pub tiling: Tiling,
+    /// The limits that apply to this caller (a limited image's are tighter).
+    pub limits: Limits,
+}
+
+/// Why the service could not answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ServiceError {
+    /// No image has this identifier.
+    #[error("no image with identifier {0:?}")]
+    NotFound(String),
+    /// The caller may not see this image.
+    #[error("image {0:?} is restricted")]
+    Restricted(String),
+    /// The request cannot be served for this image (an empty region, a size over the limits).
+    #[error(transparent)]
+    Geometry(#[from] GeometryError),
+    /// The source could not be read or decoded.
+    #[error("image {asked:?}: {source}")]
+    Source {
+        /// The identifier as asked.
+        asked: String,
+        /// What went wrong.
+        #[source]
+        source: SourceError,
+    },
+    /// Processing or encoding failed.
+    #[error("image {asked:?}: {message}")]
+    Render {
+        /// The identifier as asked.
+        asked: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The source changed while it was read: nothing was sent or cached; retry.
+    #[error("image {0:?} changed while being read; retry")]
+    Changed(String),
+}
+
+/// The image service of a server or a batch run.
+pub struct ImageService {
+    root: PathBuf,
+    settings: Settings,
+    caches: Caches,
+    derivatives: Derivatives,
+    policy: Arc<Policy>,
+}
+
+impl ImageService {
+    /// A service over the canonical images folder `root`.
+    pub fn new(
+        root: &Path,
+        settings: Settings,
+        caches: Caches,
+        derivatives: Derivatives,
+        policy: Arc<Policy>,
+    ) -> ImageService {
+        ImageService {
+            root: root.to_path_buf(),
+            settings,
+            caches,
+            derivatives,
+            policy,
+        }
+    }
+
+    /// The canonical images folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The access policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// An image for a request. `current(etag)` says whether the caller already holds that
+    /// version (its `If-None-Match`); then the answer is [`Answer::NotModified`] and nothing
+    /// is rendered. In [`Mode::CacheOnly`], `Ok(None)` means "not in memory"; errors are
+    /// only ever made in [`Mode::Compute`].
+    pub fn image(
+        &self,
+        t: Target,
+        want: &Want,
+        current: &dyn Fn(&str) -> bool,
+        mode: Mode,
+    ) -> Result<Option<Answer>, ServiceError> {
+        let Some((file, dims, access)) = self.open(t, mode)? else {
+            return Ok(None);
+        };
+        let limits = limits_for(self.settings.limits, access, dims);
+        let planned = match want {
+            Want::Image(req) => plan(req, dims, &limits),
+            Want::Fit(req) => fit_plan(req, dims, &limits),
+        };
+        let plan = match (planned, mode) {
+            (Ok(p), _) => p,
+            (Err(_), Mode::CacheOnly) => return Ok(None),
+            (Err(e), Mode::Compute) => return Err(e.into()),
+        };
+        let canonical = canonical_path(&plan, dims);
+        let etag = crate::digest::etag(&file.version(), &canonical);
+        if current(&etag) {
+            return Ok(Some(Answer::NotModified { etag }));
+        }
+        let make = || self.render(t, &file, dims, &plan);
+        let bytes = if !self.settings.response_cache {
+            match mode {
+                Mode::CacheOnly => return Ok(None),
+                Mode::Compute => make()?,
+            }
+        } else {
+            let key = (file.clone(), format!("{canonical}|{}", access.class()));
+            match mode {
+                Mode::CacheOnly => match self.caches.encoded.get(&key) {
+                    Some(b) => b,
+                    None => return Ok(None),
+                },
+                Mode::Compute => self
+                    .caches
+                    .encoded
+                    .try_get_with(key, make)
+                    .map_err(Arc::unwrap_or_clone)?,
+            }
+        };
+        Ok(Some(Answer::Image(Image {
+            bytes,
+            format: want.request().format,
+            etag,
+            canonical,
+        })))
+    }
+
+    /// The facts of an image's info.json for a caller (blocking).
+    pub fn info(&self, t: Target) -> Result<Info, ServiceError> {
+        let Some((file, dims, access)) = self.open(t, Mode::Compute)? else {
+            return Err(ServiceError::NotFound(t.asked.to_string()));
+        };
+        let tile_size = self.settings.tile_size;
+        let tiling = if let Some(h) = self.caches.jp2_header(&file) {
+            Tiling::codestream(dims, h.tile, h.levels, tile_size)
+        } else if let Some(l) = self.caches.levels_of(&file) {
+            // A tiled TIFF offers its own tiles, so that viewers' tiles align with stored ones.
+            Tiling::stored(dims, l[0].tile)
+        } else {
+            Tiling::square(dims, tile_size)
+        };
+        self.still_current(t, &file)?;
+        Ok(Info {
+            dims,
+            tiling,
+            limits: limits_for(self.settings.limits, access, dims),
+        })
+    }
+
+    /// The size of the image an identifier names, with no access check (for manifests, which
+    /// ask the policy themselves).
+    pub fn dimensions(&self, identifier: &str) -> Option<Dimensions> {
+        let file = self.resolve(identifier, Mode::Compute).ok()??;
+        self.dims(&file, Mode::Compute).ok()?
+    }
+
+    /// Resolves, decides access and reads the size: a restricted image is refused before its
+    /// size is read.
+    fn open(
+        &self,
+        t: Target,
+        mode: Mode,
+    ) -> Result<Option<(SourceFile, Dimensions, Access)>, ServiceError> {
+        let failed = |source| match source {
+            SourceError::NotFound => ServiceError::NotFound(t.asked.to_string()),
+            source => ServiceError::Source {
+                asked: t.asked.to_string(),
+                source,
+            },
+        };
+        let Some(id) = self.identifier(t.asked, mode) else {
+            return Ok(None);
+        };
+        let Some(file) = self.resolve(&id, mode).map_err(failed)? else {
+            return Ok(None);
+        };
+        let access = match mode {
+            Mode::CacheOnly => match self.policy.decide_cached(t.caller, &file) {
+                Some(a) => a,
+                None => return Ok(None),
+            },
+            Mode::Compute => self.policy.decide(t.caller, &file),
+        };
+        if access == Access::Restricted {
+            return match mode {
+                Mode::CacheOnly => Ok(None),
+                Mode::Compute => Err(ServiceError::Restricted(t.asked.to_string())),
+            };
+        }
+        let Some(dims) = self.dims(&file, mode).map_err(failed)? else {
+            return Ok(None);
+        };
+        Ok(Some((file, dims, access)))
+    }
+
+    /// The identifier a rendition number stands for, or the identifier itself. An alias is
+    /// read from its record, so in [`Mode::CacheOnly`] a possible alias is `None`.
+    fn identifier(&self, asked: &str, mode: Mode) -> Option<String> {
+        let store = self.policy.store();
+        if !store.may_be_alias(asked) {
+            return Some(asked.to_string());
+        }
+        match mode {
+            Mode::CacheOnly => None,
+            Mode::Compute => Some(store.resolve_alias(asked).unwrap_or_else(|| asked.into())),
+        }
+    }
+
+    /// An identifier's file, remembered for [`crate::cache::RESOLVE_TTL`].
+    fn resolve(&self, id: &str, mode: Mode) -> Result<Option<SourceFile>, SourceError> {
+        let resolved = &self.caches.resolved;
+        match mode {
+            Mode::CacheOnly => Ok(resolved.get(id)),
+            Mode::Compute => resolved
+                .try_get_with(id.to_string(), || source::resolve(&self.root, id))
+                .map(Some)
+                .map_err(Arc::unwrap_or_clone),
+        }
+    }
+
+    /// A file's upright size, read once per version.
+    fn dims(&self, file: &SourceFile, mode: Mode) -> Result<Option<Dimensions>, SourceError> {
+        let info = &self.caches.info;
+        match mode {
+            Mode::CacheOnly => Ok(info.get(file)),
+            Mode::Compute => info
+                .try_get_with(file.clone(), || source::read_dimensions(&file.path))
+                .map(Some)
+                .map_err(Arc::unwrap_or_clone),
+        }
+    }
+
+    /// Renders a plan, and checks that the source did not change meanwhile.
+    fn render(
+        &self,
+        t: Target,
+        file: &SourceFile,
+        dims: Dimensions,
+        plan: &Plan,
+    ) -> Result<Bytes, ServiceError> {
+        let s = &self.settings;
+        let bytes = render(
+            &self.caches,
+            &self.derivatives,
+            file,
+            dims,
+            plan,
+            s.decode,
+            s.jpeg_quality,
+        )
+        .map_err(|e| match e {
+            RenderError::Source(source) => ServiceError::Source {
+                asked: t.asked.to_string(),
+                source,
+            },
+            RenderError::Processing(message) => ServiceError::Render {
+                asked: t.asked.to_string(),
+                message,
+            },
+        })?;
+        // Checked before the bytes are cached or sent.
+        self.still_current(t, file)?;
+        Ok(Bytes::from(bytes))
+    }
+
+    /// Fails, and forgets the identifier's file, when the file changed since it was resolved:
+    /// what was read may mix two versions, so it is neither sent nor cached.
+    fn still_current(&self, t: Target, file: &SourceFile) -> Result<(), ServiceError> {
+        if file.unchanged() {
+            return Ok(());
+        }
+        self.caches.resolved.invalidate(t.asked);
+        if let Some(id) = self.identifier(t.asked, Mode::Compute) {
+            self.caches.resolved.invalidate(&id);
+        }
+        tracing::warn!(identifier = t.asked, "source changed while being read");
+        Err(ServiceError::Changed(t.asked.to_string()))
+    }
+}
+
+/// Plans a default-service request, whose size is a box to fit within: never upscaled, and
+/// clamped to the limits (a smaller fit of the same aspect ratio is still inside the box).
+fn fit_plan(req: &ImageRequest, dims: Dimensions, limits: &Limits) -> Result<Plan, GeometryError> {
+    let with = |size| plan(&ImageRequest { size, ..*req }, dims, limits);
+    match plan(req, dims, limits) {
+        Ok(p) if p.width > p.region.w || p.height > p.region.h => {
+            with(Size::Full).or_else(|_| with(Size::Max))
+        }
+        Ok(p) => Ok(p),
+        Err(GeometryError::TooLarge { .. }) => with(Size::Max),
+        Err(e) => Err(e),
+    }
+}
