@@ -1,6 +1,11 @@
 //! The `tessera` command line: it parses arguments and calls the library.
 
 use clap::{Args, Parser, Subcommand};
+
+/// mimalloc: the warm path allocates a few small objects per request, and glibc's malloc and
+/// free took a tenth of its CPU (BENCHMARKS.md, issue 12).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -894,3 +894,107 @@ async fn validator_image_squares_have_their_colours() {
         }
     }
 }
+
+/// One request to the router in process (no socket), as `tower::ServiceExt::oneshot` sends it.
+async fn call(
+    app: &axum::Router,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, axum::http::HeaderMap, Vec<u8>) {
+    use tower::ServiceExt;
+    let mut req = axum::http::Request::get(path);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = app
+        .clone()
+        .oneshot(req.body(axum::body::Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let (parts, body) = resp.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    (parts.status.as_u16(), parts.headers, body.to_vec())
+}
+
+#[tokio::test]
+async fn the_warm_path_keeps_hosts_keys_and_versions_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixtures().join("grid.png"), dir.path().join("g.png")).unwrap();
+    let config = tessera::config::Config {
+        images: dir.path().to_path_buf(),
+        records: dir.path().join("none"),
+        derivative_min_pixels: 0,
+        api_keys: vec![tessera::access::ApiKey {
+            key: "staff-key-123".into(),
+            privileged: true,
+            name: "staff".into(),
+        }],
+        ..Default::default()
+    };
+    let state =
+        std::sync::Arc::new(tessera::http::AppState::new(config.validate().unwrap()).unwrap());
+    let app = tessera::http::router(state);
+    let path = "/iiif/g/full/100,/0/default.png";
+    let (status, a, body_a) = call(&app, path, &[("host", "a.example")]).await;
+    assert_eq!(status, 200);
+    assert!(a["link"]
+        .to_str()
+        .unwrap()
+        .contains("<http://a.example/iiif/g/full/100,/0/default.png>"));
+    assert_eq!(a["access-control-allow-origin"], "*");
+    // Another host is never answered with the first host's headers.
+    let (_, b, _) = call(&app, path, &[("host", "b.example")]).await;
+    assert!(
+        b["link"].to_str().unwrap().contains("http://b.example/"),
+        "{b:?}"
+    );
+    // A repeat is the same response, CORS and all; its ETag gets a 304.
+    let (status, again, body) = call(&app, path, &[("host", "a.example")]).await;
+    assert_eq!((status, &body), (200, &body_a));
+    assert_eq!(again, a);
+    let etag = a["etag"].to_str().unwrap().to_string();
+    let (status, h, _) = call(
+        &app,
+        path,
+        &[("host", "a.example"), ("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!((status, h["etag"].to_str().unwrap()), (304, etag.as_str()));
+    // A request with a key never takes the anonymous answer: a wrong key is refused.
+    let wrong = call(
+        &app,
+        path,
+        &[("host", "a.example"), ("authorization", "Bearer nope-nope")],
+    )
+    .await;
+    assert_eq!(wrong.0, 401);
+    let keyed = call(
+        &app,
+        path,
+        &[
+            ("host", "a.example"),
+            ("authorization", "Bearer staff-key-123"),
+        ],
+    )
+    .await;
+    assert_eq!(keyed.0, 200);
+    assert_eq!(keyed.1["cache-control"], "private, no-store");
+    // A replaced file is served in its new version within a bounded time.
+    let red = image::RgbImage::from_pixel(200, 100, image::Rgb([255, 0, 0]));
+    red.save(dir.path().join("new.png")).unwrap();
+    std::fs::rename(dir.path().join("new.png"), dir.path().join("g.png")).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (status, _, body) = call(&app, path, &[("host", "a.example")]).await;
+        assert_eq!(status, 200);
+        let img = image::load_from_memory(&body).unwrap().to_rgb8();
+        if img.dimensions() == (100, 50) && img.get_pixel(50, 25).0 == [255, 0, 0] {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old version is still served"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -6,7 +6,7 @@
 
 use super::json::{cache_control, not_modified, respond};
 use super::query::{caller, param};
-use super::warm::Prepared;
+use super::warm::Candidate;
 use super::{AppState, Error, Peer};
 use crate::access::Caller;
 use crate::iiif::info::info_json;
@@ -23,11 +23,7 @@ use std::sync::Arc;
 pub async fn handle(State(st): State<Arc<AppState>>, Peer(peer): Peer, req: Request) -> Response {
     let (parts, _) = req.into_parts();
     let base = st.bases(&parts.headers, peer).image;
-    let warm_key = super::warm::key(&base, &parts.uri, &parts.headers);
-    if let Some(hit) = warm_key.as_deref().and_then(|k| st.warm.get(k)) {
-        return hit.respond(&parts.headers);
-    }
-    match route(&st, &base, &parts.uri, &parts.headers, warm_key).await {
+    match route(&st, &base, &parts.uri, &parts.headers).await {
         Ok(resp) => resp,
         Err(e) => e.into_response(),
     }
@@ -38,7 +34,6 @@ async fn route(
     base: &str,
     uri: &Uri,
     headers: &HeaderMap,
-    warm_key: Option<String>,
 ) -> Result<Response, Error> {
     let prefix = format!("/{}/", st.config.prefix);
     let rest = uri
@@ -49,16 +44,14 @@ async fn route(
     let who = caller(&st.config.api_keys, headers, uri.query())?;
     match route {
         Route::Base(id) => match default_service_request(uri.query())? {
-            Some(req) => image(st, base, id, who, Want::Fit(req), headers, warm_key).await,
+            Some(req) => image(st, base, id, who, Want::Fit(req), headers).await,
             None => {
                 let location = format!("{base}/{}/info.json", encode_identifier(&id));
                 Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
             }
         },
         Route::Info(id) => info(st, base, id, who, headers).await,
-        Route::Image(id, req) => {
-            image(st, base, id, who, Want::Image(req), headers, warm_key).await
-        }
+        Route::Image(id, req) => image(st, base, id, who, Want::Image(req), headers).await,
     }
 }
 
@@ -155,7 +148,6 @@ async fn image(
     who: Caller,
     want: Want,
     headers: &HeaderMap,
-    warm_key: Option<String>,
 ) -> Result<Response, Error> {
     let current = |tag: &str| not_modified(headers, tag);
     let target = Target {
@@ -221,10 +213,9 @@ async fn image(
     );
     let mut resp = (h, image.bytes.clone()).into_response();
     private_if_keyed(&mut resp, who);
-    if let Some(key) = warm_key.filter(|_| who == Caller::Anonymous) {
-        if let Some(prepared) = Prepared::new(resp.headers().clone(), image.bytes) {
-            st.warm.insert(key, Arc::new(prepared));
-        }
+    if who == Caller::Anonymous {
+        // The warm layer keeps it, with the headers the outer layers add.
+        resp.extensions_mut().insert(Candidate(image.bytes));
     }
     Ok(resp)
 }

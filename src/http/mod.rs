@@ -45,6 +45,8 @@ pub struct AppState {
     queue: Arc<Semaphore>,
     /// The ranges of `trusted_proxies`: peers whose forwarded headers are believed.
     trusted_proxies: Vec<IpRange>,
+    /// The listening address as text: the host of `@id`s when a request names none.
+    bind: String,
 }
 
 impl AppState {
@@ -103,6 +105,7 @@ impl AppState {
             workers: Arc::new(Semaphore::new(config.workers)),
             queue: Arc::new(Semaphore::new(config.workers + config.queue_depth)),
             trusted_proxies,
+            bind: config.bind.to_string(),
             config,
         })
     }
@@ -126,7 +129,7 @@ impl AppState {
             &self.config.prefix,
             headers,
             self.trusts(peer),
-            &self.config.bind.to_string(),
+            &self.bind,
         )
     }
 
@@ -163,6 +166,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(axum::middleware::from_fn(limit_uri))
         .layer(cors)
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(warm::WarmLayer(state))
 }
 
 /// The longest request target (path and query) served; a longer one gets 414.
