@@ -16,14 +16,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Whether a file's extension is one that identifiers resolve to
-/// ([`crate::source::resolve::EXTENSIONS`]), in any case.
-pub fn is_source(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-        crate::source::resolve::EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
-    })
-}
-
 /// What to make.
 #[derive(Debug, Clone)]
 pub struct ThumbnailOptions {
@@ -214,7 +206,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let kind = entry.file_type()?;
         if kind.is_dir() {
             walk(&path, files)?;
-        } else if kind.is_file() && is_source(&path) {
+        } else if kind.is_file() && crate::source::resolve::is_source_file(&path) {
             files.push(path);
         }
     }

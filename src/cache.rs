@@ -1,5 +1,7 @@
 //! The in-memory caches, each bounded by bytes (moka): image sizes, decoded images, and
-//! encoded responses. Concurrent misses for the same key are computed once.
+//! encoded responses. Concurrent misses for the same key are computed once. Containers only:
+//! what fills them (file reads, decodes) is the caller's, in [`crate::render`] and
+//! [`crate::service`].
 
 use crate::iiif::Dimensions;
 use crate::source::SourceFile;
@@ -39,23 +41,6 @@ fn kib(bytes: usize) -> u32 {
 }
 
 impl Caches {
-    /// The JPEG 2000 header of a source, read once per source version.
-    pub fn jp2_header(&self, file: &SourceFile) -> Option<crate::source::jp2::Header> {
-        self.jp2.get_with(file.clone(), || {
-            let jp2 = crate::source::jp2::is_jp2_file(&file.path);
-            jp2.then(|| crate::source::jp2::read_header(&file.path).ok())
-                .flatten()
-        })
-    }
-
-    /// The readable levels of a tiled TIFF, read once per source version (`None` for other
-    /// files).
-    pub fn levels_of(&self, file: &SourceFile) -> Option<Arc<Vec<crate::source::pyramid::Level>>> {
-        self.levels.get_with(file.clone(), || {
-            crate::source::pyramid::levels(&file.path).map(Arc::new)
-        })
-    }
-
     /// Creates caches with the given budgets in MiB.
     pub fn new(decoded_mb: u64, encoded_mb: u64) -> Caches {
         Caches {

@@ -42,7 +42,7 @@ pub fn sources(src: &Path) -> std::io::Result<Vec<(PathBuf, String)>> {
     } else {
         let mut v: Vec<PathBuf> = std::fs::read_dir(src)?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && crate::batch::is_source(p))
+            .filter(|p| p.is_file() && crate::source::resolve::is_source_file(p))
             .collect();
         v.sort();
         v
@@ -155,7 +155,8 @@ fn pyramid_for(
     opts: &TileOptions,
 ) -> Result<Option<(SourceFile, tempfile::TempDir)>, String> {
     let pixels = u64::from(dims.width) * u64::from(dims.height);
-    let flat = caches.jp2_header(file).is_none() && caches.levels_of(file).is_none();
+    let flat = crate::render::jp2_header(caches, file).is_none()
+        && crate::render::levels_of(caches, file).is_none();
     if !(flat && opts.derivative_min_pixels > 0 && pixels >= opts.derivative_min_pixels) {
         return Ok(None);
     }

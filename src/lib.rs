@@ -18,6 +18,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod presentation;
 pub mod proxy;
+pub mod raster;
 pub mod render;
 pub mod service;
 pub mod source;

@@ -41,14 +41,13 @@ pub fn render(
 ) -> Result<Vec<u8>, RenderError> {
     source::guarded("rendering", || {
         let processing = |e: pipeline::PipelineError| RenderError::Processing(e.to_string());
-        let out = if let Some(header) = caches.jp2_header(file) {
+        let out = if let Some(header) = jp2_header(caches, file) {
             limits.check_pixels(header.dims)?;
             let reduce = jp2::reduction_for(plan.region, plan.width, plan.height, header.levels);
             let (part, window) = jp2::decode(&file.path, &header, Some(plan.region), reduce)?;
             pipeline::execute_window(&part, plan, window).map_err(processing)?
-        } else if let Some(levels) = caches
-            .levels_of(file)
-            .filter(|l| pyramid_fits(l, plan, limits.max_pixels))
+        } else if let Some(levels) =
+            levels_of(caches, file).filter(|l| pyramid_fits(l, plan, limits.max_pixels))
         {
             match from_pyramid(caches, file, &levels, plan)? {
                 Made::Stored(bytes) => return Ok(bytes),
@@ -56,7 +55,7 @@ pub fn render(
             }
         } else {
             let derived = derivatives.ready(file, dims).and_then(|d| {
-                let Some(levels) = caches.levels_of(&d) else {
+                let Some(levels) = levels_of(caches, &d) else {
                     derivatives.discard(file, "not a readable pyramid");
                     return None;
                 };
@@ -100,6 +99,23 @@ pub fn render(
         encode::encode(&out, plan.format, jpeg_quality)
             .map_err(|e| RenderError::Processing(e.to_string()))
     })
+}
+
+/// The JPEG 2000 header of a source, read once per source version (`None` for other files).
+pub fn jp2_header(caches: &Caches, file: &SourceFile) -> Option<jp2::Header> {
+    caches.jp2.get_with(file.clone(), || {
+        jp2::is_jp2_file(&file.path)
+            .then(|| jp2::read_header(&file.path).ok())
+            .flatten()
+    })
+}
+
+/// The readable levels of a tiled TIFF, read once per source version (`None` for other
+/// files).
+pub fn levels_of(caches: &Caches, file: &SourceFile) -> Option<Arc<Vec<pyramid::Level>>> {
+    caches
+        .levels
+        .get_with(file.clone(), || pyramid::levels(&file.path).map(Arc::new))
 }
 
 /// Serves `plan` from the levels of a pyramidal TIFF: a stored tile as it is, or the tiles

@@ -251,9 +251,9 @@ impl ImageService {
             return Err(ServiceError::NotFound(t.asked.to_string()));
         };
         let tile_size = self.settings.tile_size;
-        let tiling = if let Some(h) = self.caches.jp2_header(&file) {
+        let tiling = if let Some(h) = crate::render::jp2_header(&self.caches, &file) {
             Tiling::codestream(dims, h.tile, h.levels, tile_size)
-        } else if let Some(l) = self.caches.levels_of(&file) {
+        } else if let Some(l) = crate::render::levels_of(&self.caches, &file) {
             // A tiled TIFF offers its own tiles, so that viewers' tiles align with stored ones.
             Tiling::stored(dims, l[0].tile)
         } else {

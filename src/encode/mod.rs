@@ -43,7 +43,7 @@ pub fn encode(
     ) {
         img
     } else {
-        converted = crate::source::decode::to_8bit(img.clone());
+        converted = crate::raster::to_8bit(img.clone());
         &converted
     };
     let mut out = Vec::new();

@@ -195,18 +195,4 @@ fn working(img: DynamicImage) -> DynamicImage {
     }
 }
 
-/// Converts any image to one of the four 8-bit layouts the encoders take.
-pub fn to_8bit(img: DynamicImage) -> DynamicImage {
-    match img {
-        DynamicImage::ImageLuma8(_)
-        | DynamicImage::ImageLumaA8(_)
-        | DynamicImage::ImageRgb8(_)
-        | DynamicImage::ImageRgba8(_) => img,
-        DynamicImage::ImageLuma16(_) => DynamicImage::ImageLuma8(img.to_luma8()),
-        DynamicImage::ImageLumaA16(_) => DynamicImage::ImageLumaA8(img.to_luma_alpha8()),
-        DynamicImage::ImageRgb16(_) | DynamicImage::ImageRgb32F(_) => {
-            DynamicImage::ImageRgb8(img.to_rgb8())
-        }
-        _ => DynamicImage::ImageRgba8(img.to_rgba8()),
-    }
-}
+pub use crate::raster::to_8bit;

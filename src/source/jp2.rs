@@ -8,7 +8,7 @@
 
 use super::SourceError;
 use crate::iiif::{Dimensions, Rect};
-use crate::pipeline::Window;
+use crate::raster::Window;
 use image::DynamicImage;
 use jpeg2k::{DecodeArea, DecodeParameters};
 use std::io::Read;

@@ -8,7 +8,6 @@ pub mod jpeg_dc;
 pub mod pyramid;
 pub mod resolve;
 pub mod tiff;
-pub mod tiled;
 
 use std::path::PathBuf;
 use std::time::SystemTime;

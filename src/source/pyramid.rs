@@ -9,7 +9,7 @@
 use super::color::to_srgb;
 use super::SourceError;
 use crate::iiif::Rect;
-use crate::pipeline::Window;
+use crate::raster::Window;
 use image::{DynamicImage, ImageBuffer};
 use std::io::BufReader;
 use std::path::Path;

@@ -7,6 +7,14 @@ use std::path::Path;
 /// The source file extensions that identifiers may omit, in the order they are tried.
 pub const EXTENSIONS: [&str; 7] = ["jpg", "jpeg", "png", "tif", "tiff", "jp2", "j2k"];
 
+/// Whether a file's extension is one that identifiers resolve to ([`EXTENSIONS`]), in any
+/// case.
+pub fn is_source_file(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
 /// Whether an identifier (already percent-decoded) is acceptable as a relative path: no
 /// empty, `.` or `..` components, no absolute path, no backslash and no NUL.
 pub fn is_safe_identifier(id: &str) -> bool {

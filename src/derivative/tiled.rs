@@ -1,5 +1,5 @@
 //! Writes an 8-bit gray or RGB image as a pyramidal, tiled, JPEG-compressed TIFF: the layout
-//! that [`super::pyramid`] reads by the tile and passes through without decoding.
+//! that [`crate::source::pyramid`] reads by the tile and passes through without decoding.
 //!
 //! Level `k` is `ceil(size / 2^k)` on both axes, each pixel the mean of the 2×2 pixels of the
 //! level above (edge pixels repeat), so that every level is an exact power-of-two reduction.

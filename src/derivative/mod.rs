@@ -1,7 +1,7 @@
 //! Derivative pyramids for flat sources. A large JPEG, PNG or strip TIFF has no reduced levels
 //! and no tiles, so every new zoom level of it costs a whole decode. The first request for
 //! such a source queues a build, in the background, of a tiled pyramidal TIFF
-//! ([`crate::source::tiled`]) in a cache folder; until it is ready, requests are served from
+//! ([`tiled`]) in a cache folder; until it is ready, requests are served from
 //! the decoded source as before, and after that from the pyramid, by the tile.
 //!
 //! A derivative is named by a hash of the source's path and by the source's size and mtime,
@@ -9,6 +9,8 @@
 //! the source and version, and is checked before a file found on disk is used. A folder that
 //! cannot be written, or a build that fails, is logged once and the source is served without
 //! a derivative.
+
+pub mod tiled;
 
 use crate::cache::Caches;
 use crate::iiif::Dimensions;
@@ -260,11 +262,11 @@ fn build(s: &Settings, caches: &Caches, file: &SourceFile) -> Result<Option<Sour
     std::fs::create_dir_all(&s.dir).map_err(|e| format!("{}: {e}", s.dir.display()))?;
     let tmp =
         tempfile::NamedTempFile::new_in(&s.dir).map_err(|e| format!("{}: {e}", s.dir.display()))?;
-    let out = source::tiled::write_pyramid(
+    let out = tiled::write_pyramid(
         pixels,
         (img.width(), img.height()),
         channels,
-        source::tiled::TileSpec {
+        tiled::TileSpec {
             size: s.tile,
             quality: s.quality,
             parallel: s.parallel,
