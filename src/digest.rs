@@ -1,6 +1,6 @@
 //! Stable hashes for names that outlive the process: ETags (kept by browsers and CDNs) and
 //! derivative file names (kept on disk). XXH3 is fixed by its specification, unlike std's
-//! `DefaultHasher`, so a toolchain upgrade changes neither. Each use carries a scheme prefix,
+//! default `Hasher` (SipHash), so a toolchain upgrade changes neither. Each use carries a scheme prefix,
 //! so that a future change of scheme is visible in the name itself.
 
 use xxhash_rust::xxh3::xxh3_128;

@@ -185,7 +185,7 @@ fn stem(file: &SourceFile) -> String {
 }
 
 /// Whether a file name is a derivative of the scheme before [`crate::digest`]: 16 hex digits
-/// of std's `DefaultHasher`, the source's size and mtime in hex, `.tif`.
+/// of std's default SipHash hasher, the source's size and mtime in hex, `.tif`.
 fn is_old_scheme(name: &str) -> bool {
     let Some(stem) = name.strip_suffix(".tif") else {
         return false;
@@ -323,7 +323,7 @@ mod tests {
         let name = name.file_name().unwrap().to_str().unwrap();
         assert!(name.starts_with("d1-"), "{name}");
         assert!(!is_old_scheme(name));
-        // A name of the DefaultHasher scheme, one of some other program, one of ours.
+        // A name of the old SipHash scheme, one of some other program, one of ours.
         let old = "0123456789abcdef-1f-17a2b3c4d5e6f700.tif";
         assert!(is_old_scheme(old));
         for keep in ["notes.tif", "0123-1f-2.tif", name] {
