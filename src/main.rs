@@ -2,10 +2,6 @@
 
 use clap::{Args, Parser, Subcommand};
 
-/// mimalloc: the warm path allocates a few small objects per request, and glibc's malloc and
-/// free took a tenth of its CPU (BENCHMARKS.md, issue 12).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
