@@ -150,7 +150,12 @@ impl TileArgs {
         let (mut failed, mut restricted) = (0, 0);
         for (path, id) in &sources {
             let rule = match &policy {
-                Some(p) => match tessera::source::SourceFile::at(&path.canonicalize()?) {
+                // A source that vanished since the listing is reported and skipped, like any
+                // other bad input; the run goes on.
+                Some(p) => match path
+                    .canonicalize()
+                    .and_then(|c| tessera::source::SourceFile::at(&c))
+                {
                     Ok(file) => p.decide(Caller::Anonymous, &file),
                     Err(e) => {
                         failed += 1;
