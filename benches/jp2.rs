@@ -17,6 +17,7 @@ fn bench(c: &mut Criterion) {
         eprintln!("no {}: run scripts/bench-jp2.sh", path.display());
         return;
     }
+    let path = &tessera::storage::Object::at(path).unwrap();
     let h = jp2::read_header(path).unwrap();
     let mut g = c.benchmark_group("jp2 (openjp2)");
     g.sample_size(10);

@@ -16,6 +16,7 @@ use tessera::iiif::geometry::plan;
 use tessera::iiif::{Dimensions, ImageRequest, Limits};
 use tessera::source::decode::{decode, decode_shrunk};
 use tessera::source::DecodeLimits;
+use tessera::storage::Object;
 use tessera::{encode, pipeline, render};
 
 fn source() -> PathBuf {
@@ -24,7 +25,7 @@ fn source() -> PathBuf {
     if !out.exists() {
         std::fs::create_dir_all(out.parent().unwrap()).unwrap();
         let mosaic = decode(
-            &root.join("sample-images/mosaic-six-photos.jpg"),
+            &Object::at(&root.join("sample-images/mosaic-six-photos.jpg")).unwrap(),
             DecodeLimits::UNLIMITED,
         )
         .unwrap();
@@ -36,7 +37,7 @@ fn source() -> PathBuf {
 }
 
 fn bench(c: &mut Criterion) {
-    let path = source();
+    let path = Object::at(&source()).unwrap();
     let dims = Dimensions {
         width: 6000,
         height: 4000,
@@ -68,7 +69,7 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
     // The 1/8 decode alone: the general decoder's scaled IDCT against the DC-only decoder.
-    let bytes = std::fs::read(&path).unwrap();
+    let bytes = path.read_all().unwrap();
     let mut g = c.benchmark_group("1/8 decode of a 24-MP JPEG");
     g.sample_size(10);
     g.bench_function("jpeg-decoder, scaled IDCT", |b| {

@@ -19,7 +19,8 @@ use tessera::iiif::geometry::plan;
 use tessera::iiif::{Dimensions, ImageRequest, Limits, Plan};
 use tessera::render::render;
 use tessera::source::decode::decode;
-use tessera::source::{resolve, DecodeLimits, SourceFile};
+use tessera::source::DecodeLimits;
+use tessera::storage::{Object, Storage};
 
 const W: u32 = 10_000;
 const H: u32 = 6_667;
@@ -31,7 +32,7 @@ fn sources() -> (PathBuf, bool) {
     let jpg = dir.join("photo.jpg");
     if !jpg.exists() {
         let mosaic = decode(
-            &root.join("sample-images/mosaic-six-photos.jpg"),
+            &Object::at(&root.join("sample-images/mosaic-six-photos.jpg")).unwrap(),
             DecodeLimits::UNLIMITED,
         )
         .unwrap();
@@ -74,14 +75,15 @@ fn tile_plan(x: u32, y: u32, s: u32) -> Plan {
 }
 
 /// Renders one plan without decode limits (the sources are trusted), at quality 90.
-fn tile(caches: &Caches, d: &Derivatives, f: &SourceFile, dims: Dimensions, p: &Plan) -> Vec<u8> {
+fn tile(caches: &Caches, d: &Derivatives, f: &Object, dims: Dimensions, p: &Plan) -> Vec<u8> {
     render(caches, d, f, dims, p, DecodeLimits::UNLIMITED, 90).unwrap()
 }
 
 fn bench(c: &mut Criterion) {
     let (dir, have_tif) = sources();
     let root = dir.canonicalize().unwrap();
-    let file = |name: &str| -> SourceFile { resolve(&root, name).unwrap() };
+    let storage = Storage::files(&root).unwrap();
+    let file = |name: &str| -> Object { storage.resolve(name).unwrap() };
     let dims = Dimensions {
         width: W,
         height: H,
@@ -208,10 +210,13 @@ fn bench(c: &mut Criterion) {
 
     // The largest `sizes` entry that `tessera tiles` writes, 5000x3334, as JPEG Q90: one
     // jpeg-encoder pass against the strips that `encode::jpeg_pixels` encodes on all cores.
-    let photo = decode(&dir.join("photo.jpg"), DecodeLimits::UNLIMITED)
-        .unwrap()
-        .resize_exact(5000, 3334, image::imageops::FilterType::Triangle)
-        .to_rgb8();
+    let photo = decode(
+        &Object::at(&dir.join("photo.jpg")).unwrap(),
+        DecodeLimits::UNLIMITED,
+    )
+    .unwrap()
+    .resize_exact(5000, 3334, image::imageops::FilterType::Triangle)
+    .to_rgb8();
     let mut g = c.benchmark_group("5000x3334 JPEG encode, Q90");
     g.sample_size(10);
     g.bench_function("one pass (jpeg-encoder)", |b| {

@@ -10,6 +10,7 @@ use crate::iiif::{Format, ImageRequest, Limits};
 use crate::policy::{Policy, Unlisted};
 use crate::service::{Answer, ImageService, Mode, ServiceError, Settings, Target, Want};
 use crate::source::DecodeLimits;
+use crate::storage::Storage;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -118,7 +119,7 @@ pub fn folder_root(src: &Path) -> PathBuf {
 /// Identifiers with no image file, and records that cannot be read, are failures.
 pub fn record_jobs(
     records: &Path,
-    images: &Path,
+    images: Storage,
     out: &Path,
     format: Format,
     unlisted: Unlisted,
@@ -133,11 +134,8 @@ pub fn record_jobs(
     for (path, why) in &report.warnings {
         tracing::warn!(file = %path.display(), "record: {why}");
     }
-    let root = images
-        .canonicalize()
-        .unwrap_or_else(|_| images.to_path_buf());
     let store = Arc::new(store);
-    let policy = Arc::new(Policy::new(store.clone(), &root, unlisted));
+    let policy = Arc::new(Policy::new(store.clone(), images, unlisted));
     let mut jobs = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for objectid in store.objects() {
@@ -159,7 +157,7 @@ pub fn record_jobs(
             if !seen.insert(id.clone()) {
                 continue;
             }
-            match crate::source::resolve(&root, &id) {
+            match policy.storage().resolve(&id) {
                 Ok(file) => jobs.push(Job {
                     source: file.path,
                     output: out.join(format!(
@@ -179,10 +177,10 @@ pub fn record_jobs(
     (jobs, failed, policy)
 }
 
-/// The service batch work goes through: the server's, over `root` with `policy`, without a
+/// The service batch work goes through: the server's, over `policy`'s storage, without a
 /// response cache, a decoded cache or derivative pyramids (each job holds at most one
 /// decode, and lets go of it when done).
-pub fn service(root: &Path, policy: Arc<Policy>, opts: &ThumbnailOptions) -> ImageService {
+pub fn service(policy: Arc<Policy>, opts: &ThumbnailOptions) -> ImageService {
     let settings = Settings {
         limits: opts.limits,
         tile_size: 256,
@@ -190,13 +188,7 @@ pub fn service(root: &Path, policy: Arc<Policy>, opts: &ThumbnailOptions) -> Ima
         jpeg_quality: opts.quality,
         response_cache: false,
     };
-    ImageService::new(
-        root,
-        settings,
-        Caches::new(0, 0),
-        Derivatives::disabled(),
-        policy,
-    )
+    ImageService::new(settings, Caches::new(0, 0), Derivatives::disabled(), policy)
 }
 
 fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -206,7 +198,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let kind = entry.file_type()?;
         if kind.is_dir() {
             walk(&path, files)?;
-        } else if kind.is_file() && crate::source::resolve::is_source_file(&path) {
+        } else if kind.is_file() && crate::storage::is_source_file(&path) {
             files.push(path);
         }
     }

@@ -4,7 +4,7 @@
 //! [`crate::service`].
 
 use crate::iiif::Dimensions;
-use crate::source::SourceFile;
+use crate::storage::Object;
 use bytes::Bytes;
 use image::DynamicImage;
 use moka::sync::Cache;
@@ -15,19 +15,19 @@ use std::sync::Arc;
 pub struct Caches {
     /// Identifier -> resolved file, remembered for [`RESOLVE_TTL`] so that warm requests make
     /// no file-system calls; a replaced file is seen within that time.
-    pub resolved: Cache<String, SourceFile>,
+    pub resolved: Cache<String, Object>,
     /// Image dimensions by source version.
-    pub info: Cache<SourceFile, Dimensions>,
+    pub info: Cache<Object, Dimensions>,
     /// Whole decoded images by source version and shrink factor (1 = full size).
-    pub decoded: Cache<(SourceFile, u32), Arc<DynamicImage>>,
+    pub decoded: Cache<(Object, u32), Arc<DynamicImage>>,
     /// The resolution levels of tiled TIFFs (`None` for every other source).
-    pub levels: Cache<SourceFile, Option<Arc<Vec<crate::source::pyramid::Level>>>>,
+    pub levels: Cache<Object, Option<Arc<Vec<crate::source::pyramid::Level>>>>,
     /// JPEG 2000 codestream headers by source version (`None` for other sources).
-    pub jp2: Cache<SourceFile, Option<crate::source::jp2::Header>>,
+    pub jp2: Cache<Object, Option<crate::source::jp2::Header>>,
     /// Stored-JPEG-tile indexes of pyramid levels, by source version and IFD.
-    pub jpeg_tiles: Cache<(SourceFile, usize), Option<Arc<crate::source::pyramid::JpegTiles>>>,
+    pub jpeg_tiles: Cache<(Object, usize), Option<Arc<crate::source::pyramid::JpegTiles>>>,
     /// Encoded responses by source version and canonical request.
-    pub encoded: Cache<(SourceFile, String), Bytes>,
+    pub encoded: Cache<(Object, String), Bytes>,
 }
 
 /// How long an identifier's resolution to a file (and its size and mtime) is trusted.
@@ -58,7 +58,7 @@ impl Caches {
                 .build(),
             encoded: Cache::builder()
                 .max_capacity(encoded_mb * 1024)
-                .weigher(|(_, key): &(SourceFile, String), v: &Bytes| kib(v.len() + key.len()))
+                .weigher(|(_, key): &(Object, String), v: &Bytes| kib(v.len() + key.len()))
                 .build(),
         }
     }

@@ -8,7 +8,8 @@ use crate::iiif::geometry::plan;
 use crate::iiif::info::Tiling;
 use crate::iiif::path::encode_identifier;
 use crate::iiif::{level0, Format, ImageRequest, Limits};
-use crate::source::{read_dimensions, DecodeLimits, SourceFile};
+use crate::source::{read_dimensions, DecodeLimits};
+use crate::storage::Object;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -42,7 +43,7 @@ pub fn sources(src: &Path) -> std::io::Result<Vec<(PathBuf, String)>> {
     } else {
         let mut v: Vec<PathBuf> = std::fs::read_dir(src)?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && crate::source::resolve::is_source_file(p))
+            .filter(|p| p.is_file() && crate::storage::is_source_file(p))
             .collect();
         v.sort();
         v
@@ -60,8 +61,8 @@ pub fn sources(src: &Path) -> std::io::Result<Vec<(PathBuf, String)>> {
 /// info.json is written last, so its presence means the tree is complete.
 pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<usize, String> {
     let started = std::time::Instant::now();
-    let file = SourceFile::at(src).map_err(|e| e.to_string())?;
-    let dims = read_dimensions(src).map_err(|e| e.to_string())?;
+    let file = Object::at(src).map_err(|e| e.to_string())?;
+    let dims = read_dimensions(&file).map_err(|e| e.to_string())?;
     let tiling = Tiling::square(dims, opts.tile);
     let images = level0::images(dims, &tiling, &opts.limits);
     let dir = out.join(encode_identifier(id));
@@ -150,10 +151,10 @@ pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<us
 /// without a decode). `None` for a source served as it is.
 fn pyramid_for(
     caches: &Caches,
-    file: &SourceFile,
+    file: &Object,
     dims: crate::iiif::Dimensions,
     opts: &TileOptions,
-) -> Result<Option<(SourceFile, tempfile::TempDir)>, String> {
+) -> Result<Option<(Object, tempfile::TempDir)>, String> {
     let pixels = u64::from(dims.width) * u64::from(dims.height);
     let flat = crate::render::jp2_header(caches, file).is_none()
         && crate::render::levels_of(caches, file).is_none();

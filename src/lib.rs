@@ -22,3 +22,4 @@ pub mod raster;
 pub mod render;
 pub mod service;
 pub mod source;
+pub mod storage;

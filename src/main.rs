@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tessera::access::{Access, Caller};
 use tessera::config::{Config, ValidConfig};
 use tessera::policy::{Policy, Unlisted};
+use tessera::storage::Storage;
 
 /// Tessera: a IIIF Image API 2.1 server for museum images.
 #[derive(Parser)]
@@ -97,7 +98,8 @@ fn batch_policy(
     let root = images
         .canonicalize()
         .map_err(|e| format!("images folder {}: {e}", images.display()))?;
-    Ok((Policy::new(Arc::new(store), &root, unlisted), root))
+    let storage = Storage::files(&root)?;
+    Ok((Policy::new(Arc::new(store), storage, unlisted), root))
 }
 
 impl TileArgs {
@@ -142,29 +144,34 @@ impl TileArgs {
                     )
                     .into());
                 }
-                Some(policy)
+                Some((policy, root))
             }
             _ => None,
         };
         let started = std::time::Instant::now();
         let (mut failed, mut restricted) = (0, 0);
         for (path, id) in &sources {
-            let rule = match &policy {
-                // A source that vanished since the listing is reported and skipped, like any
-                // other bad input; the run goes on.
-                Some(p) => match path
-                    .canonicalize()
-                    .and_then(|c| tessera::source::SourceFile::at(&c))
-                {
-                    Ok(file) => p.decide(Caller::Anonymous, &file),
-                    Err(e) => {
-                        failed += 1;
-                        eprintln!("failed: {}: {e}", path.display());
-                        continue;
-                    }
-                },
-                None => Access::Public,
-            };
+            let rule =
+                match &policy {
+                    // A source that vanished since the listing is reported and skipped, like any
+                    // other bad input; the run goes on.
+                    Some((p, root)) => match path
+                        .canonicalize()
+                        .map_err(|e| e.to_string())
+                        .and_then(|c| {
+                            let key = c.strip_prefix(root).map_err(|e| e.to_string())?;
+                            let key = key.to_str().ok_or("the path is not UTF-8")?;
+                            p.storage().resolve(key).map_err(|e| e.to_string())
+                        }) {
+                        Ok(file) => p.decide(Caller::Anonymous, &file),
+                        Err(e) => {
+                            failed += 1;
+                            eprintln!("failed: {}: {e}", path.display());
+                            continue;
+                        }
+                    },
+                    None => Access::Public,
+                };
             if rule != Access::Public {
                 restricted += 1;
                 eprintln!("left out: {id}: {rule:?} by the access policy (the tree is public)");
@@ -252,22 +259,25 @@ impl ThumbnailArgs {
         };
         let (jobs, mut failed, service) = match &self.records {
             Some(records) => {
+                let images = Storage::files(&self.src)
+                    .map_err(|e| format!("{}: {e}", self.src.display()))?;
                 let (jobs, failed, policy) = tessera::batch::record_jobs(
                     records,
-                    &self.src,
+                    images,
                     &self.out,
                     req.format,
                     defaults.unlisted_images,
                 );
-                let root = self.src.canonicalize()?;
-                (jobs, failed, tessera::batch::service(&root, policy, &opts))
+                (jobs, failed, tessera::batch::service(policy, &opts))
             }
             None => {
                 let jobs = tessera::batch::plan_outputs(&self.src, &self.out, req.format)
                     .map_err(|e| format!("{}: {e}", self.src.display()))?;
                 let root = tessera::batch::folder_root(&self.src);
-                let open = Policy::new(Default::default(), &root, Unlisted::Public);
-                let service = tessera::batch::service(&root, Arc::new(open), &opts);
+                let images =
+                    Storage::files(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+                let open = Policy::new(Default::default(), images, Unlisted::Public);
+                let service = tessera::batch::service(Arc::new(open), &opts);
                 (jobs, Vec::new(), service)
             }
         };

@@ -14,9 +14,8 @@ use crate::access::{Access, Caller};
 use crate::iiif::geometry::ScaleCap;
 use crate::iiif::{Dimensions, Limits};
 use crate::presentation::Store;
-use crate::source::{resolve, Identity, SourceFile};
+use crate::storage::{Identity, Object, Storage};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
@@ -48,19 +47,18 @@ struct Index {
 #[derive(Debug)]
 pub struct Policy {
     store: Arc<Store>,
-    root: PathBuf,
+    storage: Storage,
     unlisted: Unlisted,
     index: RwLock<Arc<Index>>,
     scanning: Mutex<()>,
 }
 
 impl Policy {
-    /// The policy of the records in `store` over the images folder `root` (canonical).
-    /// Scans once, now.
-    pub fn new(store: Arc<Store>, root: &Path, unlisted: Unlisted) -> Policy {
+    /// The policy of the records in `store` over the images in `storage`. Scans once, now.
+    pub fn new(store: Arc<Store>, storage: Storage, unlisted: Unlisted) -> Policy {
         let policy = Policy {
             store,
-            root: root.to_path_buf(),
+            storage,
             unlisted,
             index: RwLock::new(Arc::new(Index {
                 by_identity: HashMap::new(),
@@ -77,9 +75,14 @@ impl Policy {
         &self.store
     }
 
+    /// The storage whose objects it decides on.
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
     /// What `caller` may have of `file`. May rebuild the identity index (file-system work):
     /// call it off the async threads.
-    pub fn decide(&self, caller: Caller, file: &SourceFile) -> Access {
+    pub fn decide(&self, caller: Caller, file: &Object) -> Access {
         if caller == Caller::Privileged {
             return Access::Public;
         }
@@ -94,7 +97,7 @@ impl Policy {
 
     /// As [`Policy::decide`], without any file-system work: `None` when the index may not
     /// know the file yet (then call [`Policy::decide`]).
-    pub fn decide_cached(&self, caller: Caller, file: &SourceFile) -> Option<Access> {
+    pub fn decide_cached(&self, caller: Caller, file: &Object) -> Option<Access> {
         if caller == Caller::Privileged {
             return Some(Access::Public);
         }
@@ -105,7 +108,7 @@ impl Policy {
     /// What `caller` may have of the image `identifier` names: the rule of the file it
     /// resolves to, or, when there is none, of the identifier as the records spell it.
     pub fn decide_identifier(&self, caller: Caller, identifier: &str) -> Access {
-        match resolve(&self.root, identifier) {
+        match self.storage.resolve(identifier) {
             Ok(file) => self.decide(caller, &file),
             Err(_) if caller == Caller::Privileged => Access::Public,
             Err(_) => self.store.rule(identifier).unwrap_or(self.default()),
@@ -128,9 +131,9 @@ impl Policy {
 
     /// The strictest rule that reaches `file` by name or by identity; the default for
     /// unlisted images when none does.
-    fn rule(&self, file: &SourceFile, index: &Index) -> Access {
+    fn rule(&self, file: &Object, index: &Index) -> Access {
         let by_identity = index.by_identity.get(&file.identity).copied();
-        let by_name = names(&self.root, &file.path)
+        let by_name = names(&file.key)
             .into_iter()
             .filter_map(|n| self.store.rule(&n))
             .reduce(Access::strictest);
@@ -153,7 +156,7 @@ impl Policy {
         let started = SystemTime::now();
         let mut by_identity: HashMap<Identity, Access> = HashMap::new();
         for (id, access) in self.store.rules() {
-            if let Ok(file) = resolve(&self.root, id) {
+            if let Ok(file) = self.storage.resolve(id) {
                 let slot = by_identity.entry(file.identity).or_insert(access);
                 *slot = slot.strictest(access);
             }
@@ -191,22 +194,19 @@ pub fn limits_for(base: Limits, access: Access, dims: Dimensions) -> Limits {
 }
 
 /// Whether an index was started safely after `file`'s inode last changed.
-fn covers(index: &Index, file: &SourceFile) -> bool {
+fn covers(index: &Index, file: &Object) -> bool {
     file.changed
         .checked_add(MARGIN)
         .is_some_and(|t| t < index.started)
 }
 
-/// The identifiers that name `path` directly inside `root`: its relative path, and that
-/// path without a source extension.
-fn names(root: &Path, path: &Path) -> Vec<String> {
-    let Some(rel) = path.strip_prefix(root).ok().and_then(|r| r.to_str()) else {
-        return Vec::new();
-    };
+/// The identifiers that name the object at `key` directly: its key, and the key without a
+/// source extension.
+fn names(rel: &str) -> Vec<String> {
     let mut out = vec![rel.to_string()];
     if let Some((stem, ext)) = rel.rsplit_once('.') {
         let ext = ext.to_ascii_lowercase();
-        if crate::source::resolve::EXTENSIONS.contains(&ext.as_str()) && !stem.ends_with('/') {
+        if crate::storage::EXTENSIONS.contains(&ext.as_str()) && !stem.ends_with('/') {
             out.push(stem.to_string());
         }
     }
@@ -217,6 +217,7 @@ fn names(root: &Path, path: &Path) -> Vec<String> {
 mod tests {
     use super::*;
     use std::fs;
+    use std::path::Path;
 
     fn store(dir: &Path, json: &str, keep_public: bool) -> Arc<Store> {
         fs::write(dir.join("r.json"), json).unwrap();
@@ -241,8 +242,8 @@ mod tests {
                 {"baseimageurl": "https://x/iiif/small"}]}"#,
             false,
         );
-        let p = Policy::new(s, &root, Unlisted::Public);
-        let get = |id: &str| p.decide(Caller::Anonymous, &resolve(&root, id).unwrap());
+        let p = Policy::new(s, Storage::files(&root).unwrap(), Unlisted::Public);
+        let get = |id: &str| p.decide(Caller::Anonymous, &p.storage().resolve(id).unwrap());
         assert_eq!(get("open"), Access::Public);
         assert_eq!(get("sub/secret"), Access::Restricted);
         assert_eq!(get("sub/secret.jpg"), Access::Restricted);
@@ -257,7 +258,7 @@ mod tests {
         assert_eq!(get("late.png"), Access::Restricted);
         // A hard link to a restricted name made from a public file restricts the file.
         fs::hard_link(root.join("open.jpg"), root.join("late.jpg")).unwrap();
-        let open = resolve(&root, "open").unwrap();
+        let open = p.storage().resolve("open").unwrap();
         assert_eq!(p.decide(Caller::Anonymous, &open), Access::Restricted);
         assert_eq!(p.decide(Caller::Privileged, &open), Access::Public);
         assert_eq!(
@@ -279,8 +280,12 @@ mod tests {
         fs::write(root.join("other.jpg"), b"2").unwrap();
         let root = root.canonicalize().unwrap();
         let json = r#"{"objectid": 1, "images": [{"baseimageurl": "https://x/iiif/listed"}]}"#;
-        let p = Policy::new(store(t.path(), json, true), &root, Unlisted::Restricted);
-        let get = |id: &str| p.decide(Caller::Anonymous, &resolve(&root, id).unwrap());
+        let p = Policy::new(
+            store(t.path(), json, true),
+            Storage::files(&root).unwrap(),
+            Unlisted::Restricted,
+        );
+        let get = |id: &str| p.decide(Caller::Anonymous, &p.storage().resolve(id).unwrap());
         assert_eq!(get("listed"), Access::Public);
         assert_eq!(get("listed.jpg"), Access::Public);
         assert_eq!(get("other"), Access::Restricted);
@@ -288,7 +293,7 @@ mod tests {
             p.decide_identifier(Caller::Known, "nowhere"),
             Access::Restricted
         );
-        let other = resolve(&root, "other").unwrap();
+        let other = p.storage().resolve("other").unwrap();
         assert_eq!(p.decide(Caller::Privileged, &other), Access::Public);
     }
 
@@ -296,9 +301,13 @@ mod tests {
     fn the_cached_answer_waits_for_an_index_that_knows_the_file() {
         let t = tempfile::tempdir().unwrap();
         let root = t.path().canonicalize().unwrap();
-        let p = Policy::new(Arc::new(Store::default()), &root, Unlisted::Public);
+        let p = Policy::new(
+            Arc::new(Store::default()),
+            Storage::files(&root).unwrap(),
+            Unlisted::Public,
+        );
         fs::write(root.join("new.jpg"), b"1").unwrap();
-        let file = resolve(&root, "new").unwrap();
+        let file = p.storage().resolve("new").unwrap();
         assert_eq!(p.decide_cached(Caller::Anonymous, &file), None);
         assert_eq!(p.decide(Caller::Anonymous, &file), Access::Public);
         // The rebuild began after the file was seen, but perhaps within the clock margin:
@@ -313,8 +322,34 @@ mod tests {
             p.decide_cached(Caller::Anonymous, &file),
             Some(Access::Public)
         );
-        assert_eq!(names(&root, &root.join("a/b.JPG")), ["a/b.JPG", "a/b"]);
-        assert_eq!(names(&root, &root.join("x.txt")), ["x.txt"]);
-        assert!(names(&root, Path::new("/elsewhere/x.jpg")).is_empty());
+        assert_eq!(names("a/b.JPG"), ["a/b.JPG", "a/b"]);
+        assert_eq!(names("x.txt"), ["x.txt"]);
+    }
+
+    #[test]
+    fn objects_of_any_storage_get_their_rule_by_key_and_identity() {
+        let t = tempfile::tempdir().unwrap();
+        let memory = Arc::new(crate::storage::Memory::default());
+        memory.put("sub/secret.jpg", b"2".to_vec());
+        memory.put("open.png", b"1".to_vec());
+        let s = store(
+            t.path(),
+            r#"{"objectid": 1, "images": [
+                {"baseimageurl": "https://x/iiif/sub%2Fsecret", "accesslevel": 0},
+                {"baseimageurl": "https://x/iiif/late", "accesslevel": 0}]}"#,
+            false,
+        );
+        let p = Policy::new(s, Storage::from(memory.clone()), Unlisted::Public);
+        let get = |id: &str| p.decide(Caller::Anonymous, &p.storage().resolve(id).unwrap());
+        assert_eq!(get("sub/secret.jpg"), Access::Restricted);
+        assert_eq!(get("sub/secret"), Access::Restricted);
+        assert_eq!(get("open"), Access::Public);
+        // An object that arrives after the policy was made.
+        memory.put("late.tif", b"3".to_vec());
+        assert_eq!(get("late"), Access::Restricted);
+        assert_eq!(
+            p.decide_identifier(Caller::Anonymous, "late.tif"),
+            Access::Restricted
+        );
     }
 }

@@ -5,7 +5,8 @@
 use crate::cache::Caches;
 use crate::derivative::Derivatives;
 use crate::iiif::{Dimensions, Plan};
-use crate::source::{self, jp2, pyramid, DecodeLimits, SourceError, SourceFile};
+use crate::source::{self, jp2, pyramid, DecodeLimits, SourceError};
+use crate::storage::Object;
 use crate::{encode, pipeline};
 use image::DynamicImage;
 use std::sync::Arc;
@@ -33,7 +34,7 @@ enum Made {
 pub fn render(
     caches: &Caches,
     derivatives: &Derivatives,
-    file: &SourceFile,
+    file: &Object,
     dims: Dimensions,
     plan: &Plan,
     limits: DecodeLimits,
@@ -44,7 +45,7 @@ pub fn render(
         let out = if let Some(header) = jp2_header(caches, file) {
             limits.check_pixels(header.dims)?;
             let reduce = jp2::reduction_for(plan.region, plan.width, plan.height, header.levels);
-            let (part, window) = jp2::decode(&file.path, &header, Some(plan.region), reduce)?;
+            let (part, window) = jp2::decode(file, &header, Some(plan.region), reduce)?;
             pipeline::execute_window(&part, plan, window).map_err(processing)?
         } else if let Some(levels) =
             levels_of(caches, file).filter(|l| pyramid_fits(l, plan, limits.max_pixels))
@@ -87,8 +88,7 @@ pub fn render(
                         None => caches
                             .decoded
                             .try_get_with((file.clone(), shrink), || {
-                                source::decode::decode_shrunk(&file.path, limits, shrink)
-                                    .map(Arc::new)
+                                source::decode::decode_shrunk(file, limits, shrink).map(Arc::new)
                             })
                             .map_err(Arc::unwrap_or_clone)?,
                     };
@@ -102,27 +102,27 @@ pub fn render(
 }
 
 /// The JPEG 2000 header of a source, read once per source version (`None` for other files).
-pub fn jp2_header(caches: &Caches, file: &SourceFile) -> Option<jp2::Header> {
+pub fn jp2_header(caches: &Caches, file: &Object) -> Option<jp2::Header> {
     caches.jp2.get_with(file.clone(), || {
-        jp2::is_jp2_file(&file.path)
-            .then(|| jp2::read_header(&file.path).ok())
+        jp2::is_jp2_file(file)
+            .then(|| jp2::read_header(file).ok())
             .flatten()
     })
 }
 
 /// The readable levels of a tiled TIFF, read once per source version (`None` for other
 /// files).
-pub fn levels_of(caches: &Caches, file: &SourceFile) -> Option<Arc<Vec<pyramid::Level>>> {
+pub fn levels_of(caches: &Caches, file: &Object) -> Option<Arc<Vec<pyramid::Level>>> {
     caches
         .levels
-        .get_with(file.clone(), || pyramid::levels(&file.path).map(Arc::new))
+        .get_with(file.clone(), || pyramid::levels(file).map(Arc::new))
 }
 
 /// Serves `plan` from the levels of a pyramidal TIFF: a stored tile as it is, or the tiles
 /// of the smallest sufficient level under the region, resampled.
 fn from_pyramid(
     caches: &Caches,
-    file: &SourceFile,
+    file: &Object,
     levels: &[pyramid::Level],
     plan: &Plan,
 ) -> Result<Made, RenderError> {
@@ -136,7 +136,7 @@ fn from_pyramid(
     let margin = pyramid::margin_for(ratio, copy);
     let index = stored_index(caches, file, level)?;
     let (part, window) = pyramid::read(
-        &file.path,
+        file,
         levels[0],
         level,
         plan.region,
@@ -152,7 +152,7 @@ fn from_pyramid(
 /// level, in the default quality, as JPEG, unrotated: no decode, no encode.
 fn passthrough(
     caches: &Caches,
-    file: &SourceFile,
+    file: &Object,
     full: pyramid::Level,
     level: pyramid::Level,
     plan: &Plan,
@@ -180,7 +180,7 @@ fn passthrough(
     }
     match stored_index(caches, file, level)? {
         Some(index) => Ok(pyramid::stored_jpeg_tile(
-            &file.path,
+            file,
             &index,
             level,
             lx / tw,
@@ -193,13 +193,13 @@ fn passthrough(
 /// The stored-tile index of a level of a pyramid, read once and cached.
 fn stored_index(
     caches: &Caches,
-    file: &SourceFile,
+    file: &Object,
     level: pyramid::Level,
 ) -> Result<Option<Arc<pyramid::JpegTiles>>, RenderError> {
     caches
         .jpeg_tiles
         .try_get_with((file.clone(), level.ifd), || {
-            pyramid::jpeg_tiles(&file.path, level).map(|o| o.map(Arc::new))
+            pyramid::jpeg_tiles(file, level).map(|o| o.map(Arc::new))
         })
         .map_err(|e| RenderError::Source(Arc::unwrap_or_clone(e)))
 }

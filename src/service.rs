@@ -19,9 +19,9 @@ use crate::iiif::info::Tiling;
 use crate::iiif::{Dimensions, Format, ImageRequest, Limits, Plan, Size};
 use crate::policy::{limits_for, Policy};
 use crate::render::{render, RenderError};
-use crate::source::{self, DecodeLimits, SourceError, SourceFile};
+use crate::source::{self, DecodeLimits, SourceError};
+use crate::storage::{Object, Storage};
 use bytes::Bytes;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// What a front sets once for its service.
@@ -148,7 +148,6 @@ pub enum ServiceError {
 
 /// The image service of a server or a batch run.
 pub struct ImageService {
-    root: PathBuf,
     settings: Settings,
     caches: Caches,
     derivatives: Derivatives,
@@ -156,16 +155,14 @@ pub struct ImageService {
 }
 
 impl ImageService {
-    /// A service over the canonical images folder `root`.
+    /// A service over the images of `policy`'s storage.
     pub fn new(
-        root: &Path,
         settings: Settings,
         caches: Caches,
         derivatives: Derivatives,
         policy: Arc<Policy>,
     ) -> ImageService {
         ImageService {
-            root: root.to_path_buf(),
             settings,
             caches,
             derivatives,
@@ -173,9 +170,9 @@ impl ImageService {
         }
     }
 
-    /// The canonical images folder.
-    pub fn root(&self) -> &Path {
-        &self.root
+    /// Where the sources are.
+    pub fn storage(&self) -> &Storage {
+        self.policy.storage()
     }
 
     /// The access policy.
@@ -280,7 +277,7 @@ impl ImageService {
         &self,
         t: Target,
         mode: Mode,
-    ) -> Result<Option<(SourceFile, Dimensions, Access)>, ServiceError> {
+    ) -> Result<Option<(Object, Dimensions, Access)>, ServiceError> {
         let failed = |source| match source {
             SourceError::NotFound => ServiceError::NotFound(t.asked.to_string()),
             source => ServiceError::Source {
@@ -327,24 +324,26 @@ impl ImageService {
     }
 
     /// An identifier's file, remembered for [`crate::cache::RESOLVE_TTL`].
-    fn resolve(&self, id: &str, mode: Mode) -> Result<Option<SourceFile>, SourceError> {
+    fn resolve(&self, id: &str, mode: Mode) -> Result<Option<Object>, SourceError> {
         let resolved = &self.caches.resolved;
         match mode {
             Mode::CacheOnly => Ok(resolved.get(id)),
             Mode::Compute => resolved
-                .try_get_with(id.to_string(), || source::resolve(&self.root, id))
+                .try_get_with(id.to_string(), || {
+                    self.storage().resolve(id).map_err(SourceError::from)
+                })
                 .map(Some)
                 .map_err(Arc::unwrap_or_clone),
         }
     }
 
     /// A file's upright size, read once per version.
-    fn dims(&self, file: &SourceFile, mode: Mode) -> Result<Option<Dimensions>, SourceError> {
+    fn dims(&self, file: &Object, mode: Mode) -> Result<Option<Dimensions>, SourceError> {
         let info = &self.caches.info;
         match mode {
             Mode::CacheOnly => Ok(info.get(file)),
             Mode::Compute => info
-                .try_get_with(file.clone(), || source::read_dimensions(&file.path))
+                .try_get_with(file.clone(), || source::read_dimensions(file))
                 .map(Some)
                 .map_err(Arc::unwrap_or_clone),
         }
@@ -354,7 +353,7 @@ impl ImageService {
     fn render(
         &self,
         t: Target,
-        file: &SourceFile,
+        file: &Object,
         dims: Dimensions,
         plan: &Plan,
     ) -> Result<Bytes, ServiceError> {
@@ -385,7 +384,7 @@ impl ImageService {
 
     /// Fails, and forgets the identifier's file, when the file changed since it was resolved:
     /// what was read may mix two versions, so it is neither sent nor cached.
-    fn still_current(&self, t: Target, file: &SourceFile) -> Result<(), ServiceError> {
+    fn still_current(&self, t: Target, file: &Object) -> Result<(), ServiceError> {
         if file.unchanged() {
             return Ok(());
         }

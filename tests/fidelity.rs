@@ -200,7 +200,8 @@ async fn jpeg2000_sources_decode_regions_and_levels() {
 async fn pyramidal_tiffs_serve_tiles_from_their_levels() {
     let base = start(&dir(), |_| {}).await;
     let truth = image::open(dir().join("base.png")).unwrap();
-    let levels = tessera::source::pyramid::levels(&dir().join("pyramid-jpeg.tif")).unwrap();
+    let file = tessera::storage::Object::at(&dir().join("pyramid-jpeg.tif")).unwrap();
+    let levels = tessera::source::pyramid::levels(&file).unwrap();
     let widths: Vec<u32> = levels.iter().map(|l| l.width).collect();
     assert_eq!(widths, [600, 300, 150, 75], "vips wrote four levels");
     let mut rows = Vec::new();

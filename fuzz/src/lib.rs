@@ -10,7 +10,8 @@ use tessera::iiif::canonical::canonical_path;
 use tessera::iiif::geometry::plan;
 use tessera::iiif::path::{encode_identifier, parse, Route};
 use tessera::iiif::{Dimensions, Limits};
-use tessera::source::{DecodeLimits, SourceFile};
+use tessera::source::DecodeLimits;
+use tessera::storage::Object;
 
 /// The output limits used by every target.
 pub fn limits() -> Limits {
@@ -89,7 +90,7 @@ fn scratch() -> &'static Path {
 pub fn check_source(data: &[u8], ext: &str) {
     let path = scratch().join(format!("source.{ext}"));
     std::fs::write(&path, data).unwrap();
-    let Ok(file) = SourceFile::at(&path) else {
+    let Ok(file) = Object::at(&path) else {
         return;
     };
     let dims = match tessera::source::read_dimensions(&path) {

@@ -14,8 +14,9 @@ pub mod tiled;
 
 use crate::cache::Caches;
 use crate::iiif::Dimensions;
+use crate::source;
 use crate::source::DecodeLimits;
-use crate::source::{self, SourceFile};
+use crate::storage::Object;
 use image::DynamicImage;
 use moka::sync::Cache;
 use std::path::{Path, PathBuf};
@@ -28,7 +29,7 @@ enum State {
     /// Queued or being written.
     Building,
     /// Ready: the pyramid file.
-    Ready(SourceFile),
+    Ready(Object),
     /// Not made (the source has alpha, or the build failed); the source is served as it is.
     Skipped,
 }
@@ -58,8 +59,8 @@ pub struct Derivatives {
 
 struct Inner {
     settings: Settings,
-    states: Cache<SourceFile, State>,
-    jobs: Mutex<Sender<SourceFile>>,
+    states: Cache<Object, State>,
+    jobs: Mutex<Sender<Object>>,
 }
 
 impl Derivatives {
@@ -75,7 +76,7 @@ impl Derivatives {
         if settings.min_pixels == 0 {
             return Derivatives::disabled();
         }
-        let (tx, rx) = channel::<SourceFile>();
+        let (tx, rx) = channel::<Object>();
         let inner = Arc::new(Inner {
             settings,
             states: Cache::new(100_000),
@@ -129,7 +130,7 @@ impl Derivatives {
 
     /// The ready pyramid of `file`, if it has one. The first call for a large enough source
     /// looks for a pyramid on disk, and queues a build when there is none.
-    pub fn ready(&self, file: &SourceFile, dims: Dimensions) -> Option<SourceFile> {
+    pub fn ready(&self, file: &Object, dims: Dimensions) -> Option<Object> {
         let inner = self.inner.as_ref()?;
         let s = &inner.settings;
         let pixels = u64::from(dims.width) * u64::from(dims.height);
@@ -154,7 +155,7 @@ impl Derivatives {
 
     /// Forgets a derivative that failed to read, and deletes it, so that the next request
     /// builds it again.
-    pub fn discard(&self, file: &SourceFile, why: &str) {
+    pub fn discard(&self, file: &Object, why: &str) {
         let Some(inner) = &self.inner else { return };
         if let Some(State::Ready(d)) = inner.states.get(file) {
             tracing::warn!(derivative = %d.path.display(), "derivative discarded: {why}");
@@ -165,7 +166,7 @@ impl Derivatives {
 
     /// Whether a build of `file` is queued or running (render then serves every zoom level of
     /// it from the whole decode, rather than decoding it again at a reduced size).
-    pub fn building(&self, file: &SourceFile) -> bool {
+    pub fn building(&self, file: &Object) -> bool {
         self.inner
             .as_ref()
             .is_some_and(|i| matches!(i.states.get(file), Some(State::Building)))
@@ -173,12 +174,12 @@ impl Derivatives {
 }
 
 /// The derivative's path: a hash of the source path, then the source's version.
-fn path_for(dir: &Path, file: &SourceFile) -> PathBuf {
+fn path_for(dir: &Path, file: &Object) -> PathBuf {
     dir.join(format!("{}-{}.tif", stem(file), file.version()))
 }
 
 /// The part of a derivative's file name shared by every version of one source.
-fn stem(file: &SourceFile) -> String {
+fn stem(file: &Object) -> String {
     use std::os::unix::ffi::OsStrExt;
     let h = crate::digest::hex(&[file.path.as_os_str().as_bytes()]);
     format!("{}-{}", crate::digest::DERIVATIVE_SCHEME, &h[..16])
@@ -209,7 +210,7 @@ pub fn remove_old_scheme(dir: &Path) -> usize {
 }
 
 /// What the first image's description says of the source a pyramid was made from.
-fn description(file: &SourceFile) -> String {
+fn description(file: &Object) -> String {
     format!(
         "tessera derivative of {} version {}",
         file.path.display(),
@@ -218,10 +219,9 @@ fn description(file: &SourceFile) -> String {
 }
 
 /// A pyramid on disk for exactly this source version, if one is there and says so.
-fn existing(path: &Path, file: &SourceFile) -> Option<SourceFile> {
-    let found = SourceFile::at(path).ok()?;
-    let f = std::fs::File::open(path).ok()?;
-    let mut d = tiff::decoder::Decoder::new(std::io::BufReader::new(f)).ok()?;
+fn existing(path: &Path, file: &Object) -> Option<Object> {
+    let found = Object::at(path).ok()?;
+    let mut d = tiff::decoder::Decoder::new(found.reader(64 << 10)).ok()?;
     let desc = d
         .get_tag_ascii_string(tiff::tags::Tag::ImageDescription)
         .ok()?;
@@ -233,16 +233,16 @@ fn existing(path: &Path, file: &SourceFile) -> Option<SourceFile> {
 
 /// Builds the pyramid of `file` now, in `settings.dir`, as the server's builder would;
 /// `Ok(None)` when it cannot have one (it has alpha). For batch work (`tessera tiles`).
-pub fn build_now(settings: &Settings, file: &SourceFile) -> Result<Option<SourceFile>, String> {
+pub fn build_now(settings: &Settings, file: &Object) -> Result<Option<Object>, String> {
     build(settings, &Caches::new(0, 0), file)
 }
 
 /// Builds the pyramid of `file`; `Ok(None)` when it cannot have one (it has alpha).
-fn build(s: &Settings, caches: &Caches, file: &SourceFile) -> Result<Option<SourceFile>, String> {
+fn build(s: &Settings, caches: &Caches, file: &Object) -> Result<Option<Object>, String> {
     let started = std::time::Instant::now();
     let img: Arc<DynamicImage> = match caches.decoded.get(&(file.clone(), 1)) {
         Some(img) => img,
-        None => Arc::new(source::decode(&file.path, s.decode).map_err(|e| e.to_string())?),
+        None => Arc::new(source::decode(file, s.decode).map_err(|e| e.to_string())?),
     };
     tracing::debug!(source = %file.path.display(), "decoded in {:?}", started.elapsed());
     let converted;
@@ -295,7 +295,7 @@ fn build(s: &Settings, caches: &Caches, file: &SourceFile) -> Result<Option<Sour
 }
 
 /// Deletes the derivatives of earlier versions of the same source.
-fn remove_older_versions(dir: &Path, file: &SourceFile, keep: &Path) {
+fn remove_older_versions(dir: &Path, file: &Object, keep: &Path) {
     let prefix = format!("{}-", stem(file));
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -318,7 +318,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let src = d.path().join("a.jpg");
         std::fs::write(&src, b"x").unwrap();
-        let file = SourceFile::at(&src).unwrap();
+        let file = Object::at(&src).unwrap();
         let name = path_for(d.path(), &file);
         let name = name.file_name().unwrap().to_str().unwrap();
         assert!(name.starts_with("d1-"), "{name}");

@@ -450,6 +450,7 @@ mod tests {
     use super::*;
     use crate::iiif::Rect;
     use crate::source::pyramid;
+    use crate::storage::Object;
 
     fn spec(quality: u8) -> TileSpec {
         TileSpec {
@@ -525,7 +526,7 @@ mod tests {
         let path = dir.path().join("p.tif");
         let file = std::fs::File::create(&path).unwrap();
         write_pyramid(&pixels, (w, h), 3, spec(92), "test", file).unwrap();
-
+        let path = Object::at(&path).unwrap();
         let levels = pyramid::levels(&path).expect("a readable pyramid");
         let sizes: Vec<(u32, u32)> = levels.iter().map(|l| (l.width, l.height)).collect();
         assert_eq!(sizes, vec![(1001, 601), (501, 301), (251, 151)]);
@@ -599,6 +600,7 @@ mod tests {
             let path = dir.path().join("p.tif");
             let file = std::fs::File::create(&path).unwrap();
             write_pyramid(&pixels, (w, h), c, spec(90), "test", file).unwrap();
+            let path = Object::at(&path).unwrap();
             let levels = pyramid::levels(&path).unwrap();
             let regions = [
                 Rect { x: 0, y: 0, w, h },
@@ -663,7 +665,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g.tif");
         std::fs::write(&path, cursor.into_inner()).unwrap();
-        let levels = pyramid::levels(&path).unwrap();
+        let levels = pyramid::levels(&Object::at(&path).unwrap()).unwrap();
         assert_eq!(levels.len(), 1);
         let whole = image::open(&path).unwrap();
         assert_eq!((whole.width(), whole.height()), (200, 100));

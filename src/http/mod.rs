@@ -16,6 +16,7 @@ use crate::policy::{Policy, Unlisted};
 use crate::presentation::Store;
 use crate::proxy::IpRange;
 use crate::service::ImageService;
+use crate::storage::Storage;
 use axum::http::{header, Method};
 use axum::routing::get;
 use axum::Router;
@@ -50,8 +51,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state, loading the object records; fails if the images folder does not
-    /// exist. Records that cannot be loaded are logged with their file name and skipped.
+    /// Builds the state over the images folder, loading the object records; fails if the
+    /// images folder does not exist. Records that cannot be loaded are logged with their file
+    /// name and skipped.
     pub fn new(config: ValidConfig) -> Result<AppState, String> {
         let root = config
             .images
@@ -60,6 +62,14 @@ impl AppState {
         if !root.is_dir() {
             return Err(format!("images folder {} is not a folder", root.display()));
         }
+        let storage = Storage::files(&root)
+            .map_err(|e| format!("images folder {}: {e}", config.images.display()))?;
+        AppState::with_storage(config, storage)
+    }
+
+    /// Builds the state over the images in `storage` (the images folder setting is not
+    /// used), loading the object records.
+    pub fn with_storage(config: ValidConfig, storage: Storage) -> Result<AppState, String> {
         let started = std::time::Instant::now();
         let keep_public = config.unlisted_images == Unlisted::Restricted;
         let (store, report) = Store::load_with(&config.records, keep_public);
@@ -78,7 +88,7 @@ impl AppState {
         );
         let trusted_proxies = config.trusted_proxy_ranges().map_err(|e| e.to_string())?;
         let store = Arc::new(store);
-        let policy = Arc::new(Policy::new(store.clone(), &root, config.unlisted_images));
+        let policy = Arc::new(Policy::new(store.clone(), storage, config.unlisted_images));
         let caches = Caches::new(config.cache_decoded_mb, config.cache_encoded_mb);
         let derivatives = crate::derivative::Derivatives::new(
             crate::derivative::Settings {
@@ -99,7 +109,7 @@ impl AppState {
             response_cache: config.cache_encoded_mb > 0,
         };
         Ok(AppState {
-            service: ImageService::new(&root, settings, caches, derivatives, policy),
+            service: ImageService::new(settings, caches, derivatives, policy),
             warm: warm::Warm::new(config.cache_encoded_mb),
             store,
             workers: Arc::new(Semaphore::new(config.workers)),
@@ -222,7 +232,7 @@ pub async fn serve(config: ValidConfig) -> Result<(), Box<dyn std::error::Error>
     let listener = tokio::net::TcpListener::bind(state.config.bind).await?;
     let addr = listener.local_addr()?;
     tracing::info!(
-        images = %state.service.root().display(),
+        images = %state.config.images.display(),
         "listening on http://{addr}/{}/",
         state.config.prefix
     );

@@ -4,10 +4,13 @@
 
 use super::{color, jpeg, DecodeLimits, SourceError};
 use crate::iiif::Dimensions;
+use crate::storage::Object;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use std::io::Cursor;
-use std::path::Path;
+
+/// How much a header reader reads ahead per round trip.
+const HEADER_CHUNK: usize = 64 << 10;
 
 fn decode_err(e: impl std::fmt::Display) -> SourceError {
     SourceError::Decode(e.to_string())
@@ -31,18 +34,18 @@ fn upright(w: u32, h: u32, o: Orientation) -> Dimensions {
 }
 
 /// Reads only the header to learn the image's upright size.
-pub fn read_dimensions(path: &Path) -> Result<Dimensions, SourceError> {
+pub fn read_dimensions(file: &Object) -> Result<Dimensions, SourceError> {
     super::guarded("the image header reader", || {
-        read_dimensions_unguarded(path)
+        read_dimensions_unguarded(file)
     })
 }
 
-fn read_dimensions_unguarded(path: &Path) -> Result<Dimensions, SourceError> {
-    if super::jp2::is_jp2_file(path) {
-        return super::jp2::read_header(path).map(|h| h.dims);
+fn read_dimensions_unguarded(file: &Object) -> Result<Dimensions, SourceError> {
+    if super::jp2::is_jp2_file(file) {
+        return super::jp2::read_header(file).map(|h| h.dims);
     }
-    let mut dec = ImageReader::open(path)
-        .and_then(|r| r.with_guessed_format())
+    let mut dec = ImageReader::new(file.reader(HEADER_CHUNK))
+        .with_guessed_format()
         .map_err(decode_err)?
         .into_decoder()
         .map_err(decode_err)?;
@@ -54,30 +57,29 @@ fn read_dimensions_unguarded(path: &Path) -> Result<Dimensions, SourceError> {
     Ok(upright(w, h, o))
 }
 
-/// Reads a whole file, refusing one larger than the per-decode cap before reading it.
-fn read_file(path: &Path, limits: DecodeLimits) -> Result<Vec<u8>, SourceError> {
-    let len = std::fs::metadata(path).map_err(decode_err)?.len();
-    limits.check_bytes(len)?;
-    std::fs::read(path).map_err(decode_err)
+/// Reads a whole source, refusing one larger than the per-decode cap before reading it.
+pub fn read_file(file: &Object, limits: DecodeLimits) -> Result<Vec<u8>, SourceError> {
+    limits.check_bytes(file.len)?;
+    Ok(file.read_all()?)
 }
 
 /// Decodes the whole image, refusing sources above the pixel ceiling or the per-decode
 /// memory cap before allocating.
-pub fn decode(path: &Path, limits: DecodeLimits) -> Result<DynamicImage, SourceError> {
-    super::guarded("the decoder", || decode_unguarded(path, limits))
+pub fn decode(file: &Object, limits: DecodeLimits) -> Result<DynamicImage, SourceError> {
+    super::guarded("the decoder", || decode_unguarded(file, limits))
 }
 
-fn decode_unguarded(path: &Path, limits: DecodeLimits) -> Result<DynamicImage, SourceError> {
-    let dims = read_dimensions(path)?;
+fn decode_unguarded(file: &Object, limits: DecodeLimits) -> Result<DynamicImage, SourceError> {
+    let dims = read_dimensions(file)?;
     limits.check_pixels(dims)?;
     let pixels = u64::from(dims.width) * u64::from(dims.height);
-    if super::jp2::is_jp2_file(path) {
-        let header = super::jp2::read_header(path)?;
-        // Four 8-bit channels at most (16-bit JPEG 2000 is read as 8-bit).
-        limits.check_bytes(pixels.saturating_mul(4))?;
-        return super::jp2::decode(path, &header, None, 0).map(|(img, _)| img);
+    if super::jp2::is_jp2_file(file) {
+        let header = super::jp2::read_header(file)?;
+        // Four 8-bit channels at most (16-bit JPEG 2000 is read as 8-bit), and the file.
+        limits.check_bytes(pixels.saturating_mul(4).saturating_add(file.len))?;
+        return super::jp2::decode(file, &header, None, 0).map(|(img, _)| img);
     }
-    let bytes = read_file(path, limits)?;
+    let bytes = read_file(file, limits)?;
     let reader = ImageReader::new(Cursor::new(&bytes))
         .with_guessed_format()
         .map_err(decode_err)?;
@@ -145,43 +147,39 @@ fn check_png_palette(bytes: &[u8]) -> Result<(), SourceError> {
     Ok(())
 }
 
-/// Whether a file starts with a JPEG SOI marker.
-pub fn is_jpeg_file(path: &Path) -> bool {
-    let mut head = [0u8; 3];
-    std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-        .is_ok()
-        && head == [0xFF, 0xD8, 0xFF]
+/// Whether a source starts with a JPEG SOI marker.
+pub fn is_jpeg_file(file: &Object) -> bool {
+    file.head(3).is_ok_and(|h| h == [0xFF, 0xD8, 0xFF])
 }
 
 /// Decodes the image at 1/`shrink` of its size where the format allows it (RGB and gray
 /// JPEG, by DCT scaling: 2, 4 or 8), else whole. The caller maps regions by the actual size.
 pub fn decode_shrunk(
-    path: &Path,
+    file: &Object,
     limits: DecodeLimits,
     shrink: u32,
 ) -> Result<DynamicImage, SourceError> {
     super::guarded("the decoder", || {
-        decode_shrunk_unguarded(path, limits, shrink)
+        decode_shrunk_unguarded(file, limits, shrink)
     })
 }
 
 fn decode_shrunk_unguarded(
-    path: &Path,
+    file: &Object,
     limits: DecodeLimits,
     shrink: u32,
 ) -> Result<DynamicImage, SourceError> {
-    if shrink <= 1 || !is_jpeg_file(path) {
-        return decode(path, limits);
+    if shrink <= 1 || !is_jpeg_file(file) {
+        return decode(file, limits);
     }
-    let dims = read_dimensions(path)?;
+    let dims = read_dimensions(file)?;
     limits.check_pixels(dims)?;
-    let bytes = read_file(path, limits)?;
+    let bytes = read_file(file, limits)?;
     jpeg::check_data(&bytes, dims)?;
     let budget = limits.max_bytes.saturating_sub(bytes.len() as u64);
     match jpeg::decode_shrunk(&bytes, shrink, budget)? {
         Some(img) => Ok(img),
-        None => decode(path, limits),
+        None => decode(file, limits),
     }
 }
 

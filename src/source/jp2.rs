@@ -5,14 +5,14 @@
 //! Decoding reads through a file stream: `jpeg2k` 0.10's in-memory stream mishandles the
 //! skips that partial decodes of tiled codestreams need (every region of a 1024-px-tiled
 //! image failed with both OpenJPEG backends), while its file stream decodes them correctly.
+//! A source that is not a local file is spilled to a temporary file first.
 
 use super::SourceError;
 use crate::iiif::{Dimensions, Rect};
 use crate::raster::Window;
+use crate::storage::Object;
 use image::DynamicImage;
 use jpeg2k::{DecodeArea, DecodeParameters};
-use std::io::Read;
-use std::path::Path;
 
 const JP2_SIGNATURE: [u8; 12] = [
     0, 0, 0, 0x0C, b'j', b'P', b' ', b' ', 0x0D, 0x0A, 0x87, 0x0A,
@@ -37,13 +37,9 @@ pub fn is_jp2(bytes: &[u8]) -> bool {
     bytes.starts_with(&JP2_SIGNATURE) || bytes.starts_with(&J2K_SIGNATURE)
 }
 
-/// Whether a file starts like JPEG 2000.
-pub fn is_jp2_file(path: &Path) -> bool {
-    let mut head = [0u8; 12];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok()
-        && is_jp2(&head)
+/// Whether a source starts like JPEG 2000.
+pub fn is_jp2_file(file: &Object) -> bool {
+    file.len >= 12 && file.head(12).is_ok_and(|h| is_jp2(&h))
 }
 
 fn be32(b: &[u8], at: usize) -> Option<u32> {
@@ -78,12 +74,14 @@ pub fn parse_header(bytes: &[u8]) -> Option<Header> {
     })
 }
 
-/// Reads the header from the first 16 MiB of a file (boxes before the codestream included).
-pub fn read_header(path: &Path) -> Result<Header, SourceError> {
-    let mut head = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(16 << 20).read_to_end(&mut head))
-        .map_err(|e| SourceError::Decode(e.to_string()))?;
+/// Reads the header from the start of a source (boxes before the codestream included): the
+/// first 64 KiB, and up to 16 MiB when the codestream's markers lie further in.
+pub fn read_header(file: &Object) -> Result<Header, SourceError> {
+    let head = file.head(64 << 10)?;
+    if let Some(h) = parse_header(&head) {
+        return Ok(h);
+    }
+    let head = file.head(16 << 20)?;
     parse_header(&head).ok_or_else(|| SourceError::Decode("invalid JPEG 2000 header".into()))
 }
 
@@ -105,7 +103,7 @@ pub fn reduction_for(region: Rect, out_w: u32, out_h: u32, levels: u32) -> u32 {
 /// reduced grid starts at `ceil(canvas / 2^reduce)`, so the window's origin is that pixel's
 /// position, not the region's.
 pub fn decode(
-    path: &Path,
+    file: &Object,
     header: &Header,
     region: Option<Rect>,
     reduce: u32,
@@ -120,7 +118,15 @@ pub fn decode(
         x0 = f64::from(ax.div_ceil(f) * f) - f64::from(ox);
         y0 = f64::from(ay.div_ceil(f) * f) - f64::from(oy);
     }
-    let img = jpeg2k::Image::from_file_with(path, params)
+    let spilled;
+    let path = match file.local_path() {
+        Some(p) => p,
+        None => {
+            spilled = spill(file)?;
+            spilled.path().to_path_buf()
+        }
+    };
+    let img = jpeg2k::Image::from_file_with(&path, params)
         .map_err(|e| SourceError::Decode(e.to_string()))?;
     let img = DynamicImage::try_from(&img).map_err(|e| SourceError::Decode(e.to_string()))?;
     let window = Window {
@@ -130,6 +136,24 @@ pub fn decode(
         fy: f64::from(f),
     };
     Ok((img, window))
+}
+
+/// The bytes of a source that is not a local file, in a temporary file.
+fn spill(file: &Object) -> Result<tempfile::NamedTempFile, SourceError> {
+    let io = |e| SourceError::Storage(crate::storage::StorageError::io(&file.key, e));
+    let bytes = file.read_all()?;
+    // The decoder tells a JP2 file from a bare codestream by the file's extension.
+    let suffix = if bytes.starts_with(&JP2_SIGNATURE) {
+        ".jp2"
+    } else {
+        ".j2k"
+    };
+    let mut tmp = tempfile::Builder::new()
+        .suffix(suffix)
+        .tempfile()
+        .map_err(io)?;
+    std::io::Write::write_all(&mut tmp, &bytes).map_err(io)?;
+    Ok(tmp)
 }
 
 #[cfg(test)]
@@ -153,6 +177,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.jp2");
         std::fs::write(&path, &bytes).unwrap();
+        let path = Object::at(&path).unwrap();
         assert!(is_jp2(&bytes));
         let h = parse_header(&bytes).unwrap();
         assert_eq!(

@@ -1,4 +1,4 @@
-//! Where pixels come from: mapping identifiers to files safely, and decoding them.
+//! Decoding sources, read through [`crate::storage`], into pixels.
 
 mod color;
 pub mod decode;
@@ -6,12 +6,9 @@ pub mod jp2;
 pub mod jpeg;
 pub mod jpeg_dc;
 pub mod pyramid;
-pub mod resolve;
 pub mod tiff;
 
-use std::path::PathBuf;
-use std::time::SystemTime;
-
+use crate::storage::StorageError;
 pub use decode::{decode, read_dimensions};
 
 /// Runs decoder code, turning a panic inside a third-party decoder into an error naming
@@ -74,85 +71,6 @@ impl DecodeLimits {
         Ok(())
     }
 }
-pub use resolve::resolve;
-
-/// What a source is, whatever name reaches it: the device and inode of a file, so that hard
-/// links, symlinks and every spelling of an identifier share one identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Identity {
-    /// The device.
-    pub dev: u64,
-    /// The inode.
-    pub ino: u64,
-}
-
-/// A resolved source file and the version facts that key every cache entry made from it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct SourceFile {
-    /// The canonical path, inside the images folder.
-    pub path: PathBuf,
-    /// The file's size in bytes.
-    pub len: u64,
-    /// The file's modification time.
-    pub modified: SystemTime,
-    /// The file's identity (device and inode).
-    pub identity: Identity,
-    /// When the file's inode last changed (its ctime): a new hard link changes it, so the
-    /// access policy knows when its index of identities may be out of date for this file.
-    pub changed: SystemTime,
-}
-
-impl SourceFile {
-    /// The file at `path` with its size and mtime as they are now (for batch commands and
-    /// derivatives; requests go through [`resolve`], which also confines them to the root).
-    pub fn at(path: &std::path::Path) -> std::io::Result<SourceFile> {
-        let meta = std::fs::metadata(path)?;
-        SourceFile::from_metadata(path.to_path_buf(), &meta)
-    }
-
-    /// The file at `path` described by its metadata.
-    pub fn from_metadata(path: PathBuf, meta: &std::fs::Metadata) -> std::io::Result<SourceFile> {
-        use std::os::unix::fs::MetadataExt;
-        let changed = u64::try_from(meta.ctime())
-            .ok()
-            .and_then(|s| {
-                SystemTime::UNIX_EPOCH.checked_add(std::time::Duration::new(
-                    s,
-                    u32::try_from(meta.ctime_nsec()).unwrap_or(0),
-                ))
-            })
-            .unwrap_or(SystemTime::UNIX_EPOCH);
-        Ok(SourceFile {
-            path,
-            len: meta.len(),
-            modified: meta.modified()?,
-            identity: Identity {
-                dev: meta.dev(),
-                ino: meta.ino(),
-            },
-            changed,
-        })
-    }
-
-    /// Whether the file still has the size and mtime it had when resolved: if not, whatever
-    /// was read from it may mix two versions.
-    pub fn unchanged(&self) -> bool {
-        SourceFile::at(&self.path).is_ok_and(|now| {
-            (now.len, now.modified, now.identity) == (self.len, self.modified, self.identity)
-        })
-    }
-
-    /// A short tag that changes whenever the file does (used in ETags and cache keys).
-    pub fn version(&self) -> String {
-        let nanos = self
-            .modified
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        format!("{:x}-{:x}", self.len, nanos)
-    }
-}
-
 /// Why a source could not be used.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SourceError {
@@ -180,6 +98,18 @@ pub enum SourceError {
     /// The file could not be read or decoded.
     #[error("cannot decode image: {0}")]
     Decode(String),
+    /// The source's bytes could not be read.
+    #[error("cannot read image")]
+    Storage(#[source] StorageError),
+}
+
+impl From<StorageError> for SourceError {
+    fn from(e: StorageError) -> SourceError {
+        match e {
+            StorageError::NotFound => SourceError::NotFound,
+            e => SourceError::Storage(e),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -10,12 +10,14 @@ use super::color::to_srgb;
 use super::SourceError;
 use crate::iiif::Rect;
 use crate::raster::Window;
+use crate::storage::{Object, Reader};
 use image::{DynamicImage, ImageBuffer};
-use std::io::BufReader;
-use std::path::Path;
 use tiff::decoder::{ChunkType, Decoder, DecodingResult};
 use tiff::tags::Tag;
 use tiff::ColorType;
+
+/// How much the TIFF decoder reads ahead per round trip (its IFDs and tag arrays).
+const CHUNK: usize = 64 << 10;
 
 /// One resolution level of a tiled TIFF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,10 +34,9 @@ pub struct Level {
 
 /// The levels of a tiled TIFF that can be read by the tile, largest first; `None` when the
 /// file is not a TIFF or its first image cannot take this path.
-pub fn levels(path: &Path) -> Option<Vec<Level>> {
-    let file = std::fs::File::open(path).ok()?;
-    let mut d = Decoder::new(BufReader::new(file)).ok()?;
-    let usable = |d: &mut Decoder<BufReader<std::fs::File>>| {
+pub fn levels(file: &Object) -> Option<Vec<Level>> {
+    let mut d = Decoder::new(file.reader(CHUNK)).ok()?;
+    let usable = |d: &mut Decoder<Reader>| {
         let planar = d
             .find_tag(Tag::PlanarConfiguration)
             .ok()
@@ -185,7 +186,7 @@ pub fn is_copy(full: Level, level: Level, region: Rect, out_w: u32, out_h: u32) 
 /// tiles are decoded straight to gray or RGB, many at a time when the window spans many
 /// tiles; other tiles go through the TIFF decoder one by one.
 pub fn read(
-    path: &Path,
+    file: &Object,
     full: Level,
     level: Level,
     region: Rect,
@@ -193,8 +194,7 @@ pub fn read(
     jpeg: Option<&JpegTiles>,
 ) -> Result<(DynamicImage, Window), SourceError> {
     let err = |e: tiff::TiffError| SourceError::Decode(e.to_string());
-    let file = std::fs::File::open(path).map_err(|e| SourceError::Decode(e.to_string()))?;
-    let mut d = Decoder::new(BufReader::new(file))
+    let mut d = Decoder::new(file.reader(CHUNK))
         .map_err(err)?
         .with_limits(tiff::decoder::Limits::unlimited());
     let icc = d
@@ -239,12 +239,22 @@ pub fn read(
     };
     let direct = jpeg.filter(|_| matches!(color, ColorType::YCbCr(8) | ColorType::Gray(8)));
     if let Some(index) = direct {
-        let file = std::fs::File::open(path).map_err(|e| SourceError::Decode(e.to_string()))?;
         let tiles = ((x1 - 1) / tw - x0 / tw + 1) * ((y1 - 1) / th - y0 / th + 1);
+        let columns = x0 / tw..=(x1 - 1) / tw;
+        let wanted: Vec<u32> = (y0 / th..=(y1 - 1) / th)
+            .flat_map(|ty| columns.clone().map(move |tx| ty * across + tx))
+            .collect();
+        // Every tile of the window in one batched read.
+        let stored = stored_tiles(file, index, &wanted)?;
+        let stored: std::collections::HashMap<u32, Option<Vec<u8>>> =
+            wanted.into_iter().zip(stored).collect();
         for ty in y0 / th..=(y1 - 1) / th {
-            let row: Vec<u32> = (x0 / tw..=(x1 - 1) / tw).collect();
-            let decode =
-                |&tx: &u32| decode_stored(&file, index, ty * across + tx, channels, (tw, th));
+            let row: Vec<u32> = columns.clone().collect();
+            let decode = |&tx: &u32| {
+                let i = ty * across + tx;
+                let bytes = stored.get(&i).and_then(Option::as_deref);
+                decode_stored(bytes, i, channels, (tw, th))
+            };
             // A large window is decoded on all cores, a tile row at a time.
             let decoded: Vec<(u32, u32, Vec<u8>)> = if tiles >= PARALLEL_TILES {
                 use rayon::prelude::*;
@@ -348,8 +358,7 @@ impl Span {
 /// width, height and pixels. A tile whose JPEG claims more than the level's `tile` size is
 /// refused before its pixels are allocated.
 fn decode_stored(
-    file: &std::fs::File,
-    index: &JpegTiles,
+    bytes: Option<&[u8]>,
     i: u32,
     channels: usize,
     (tw, th): (u32, u32),
@@ -358,7 +367,7 @@ fn decode_stored(
     use zune_core::colorspace::ColorSpace;
     use zune_core::options::DecoderOptions;
     let bad = |m: String| SourceError::Decode(format!("tile {i}: {m}"));
-    let bytes = tile_bytes(file, index, i as usize)?.ok_or_else(|| bad("not a JPEG".into()))?;
+    let bytes = bytes.ok_or_else(|| bad("not a JPEG".into()))?;
     let space = if channels == 1 {
         ColorSpace::Luma
     } else {
@@ -368,7 +377,7 @@ fn decode_stored(
         .jpeg_set_out_colorspace(space)
         .set_max_width(tw as usize)
         .set_max_height(th as usize);
-    let mut d = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(&bytes), options);
+    let mut d = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
     let data = d.decode().map_err(|e| bad(e.to_string()))?;
     let (w, h) = d.dimensions().ok_or_else(|| bad("no dimensions".into()))?;
     if data.len() != w * h * channels {
@@ -404,10 +413,9 @@ pub struct JpegTiles {
 /// The stored-tile index of `level`, when the TIFF stores its tiles as JPEG (compression 7) in
 /// gray, RGB or YCbCr without an ICC profile; `Ok(None)` when its tiles cannot be sent as
 /// stored.
-pub fn jpeg_tiles(path: &Path, level: Level) -> Result<Option<JpegTiles>, SourceError> {
+pub fn jpeg_tiles(file: &Object, level: Level) -> Result<Option<JpegTiles>, SourceError> {
     let err = |e: tiff::TiffError| SourceError::Decode(e.to_string());
-    let file = std::fs::File::open(path).map_err(|e| SourceError::Decode(e.to_string()))?;
-    let mut d = Decoder::new(BufReader::new(file))
+    let mut d = Decoder::new(file.reader(CHUNK))
         .map_err(err)?
         .with_limits(tiff::decoder::Limits::unlimited());
     if d.find_tag(Tag::IccProfile).ok().flatten().is_some() {
@@ -460,44 +468,49 @@ pub fn jpeg_tiles(path: &Path, level: Level) -> Result<Option<JpegTiles>, Source
 /// datastream with the shared tables spliced in after its SOI marker. This is the zero-decode
 /// path; `Ok(None)` when the tile is not a usable JPEG datastream.
 pub fn stored_jpeg_tile(
-    path: &Path,
+    file: &Object,
     index: &JpegTiles,
     level: Level,
     tx: u32,
     ty: u32,
 ) -> Result<Option<Vec<u8>>, SourceError> {
-    let i = (ty * level.width.div_ceil(level.tile.0.max(1)) + tx) as usize;
-    let file = std::fs::File::open(path).map_err(|e| SourceError::Decode(e.to_string()))?;
-    tile_bytes(&file, index, i)
+    let i = ty * level.width.div_ceil(level.tile.0.max(1)) + tx;
+    Ok(stored_tiles(file, index, &[i])?.pop().flatten())
 }
 
-/// Stored tile `i` as a complete JPEG datastream (see [`stored_jpeg_tile`]).
-fn tile_bytes(
-    file: &std::fs::File,
+/// Stored tiles `wanted` as complete JPEG datastreams (see [`stored_jpeg_tile`]), read in one
+/// batched call; `None` for a tile that is not a usable JPEG datastream.
+fn stored_tiles(
+    file: &Object,
     index: &JpegTiles,
-    i: usize,
-) -> Result<Option<Vec<u8>>, SourceError> {
-    use std::os::unix::fs::FileExt;
-    let (Some(&offset), Some(&count)) = (index.offsets.get(i), index.counts.get(i)) else {
-        return Ok(None);
+    wanted: &[u32],
+) -> Result<Vec<Option<Vec<u8>>>, SourceError> {
+    let range = |i: u32| {
+        let i = i as usize;
+        let (&offset, &count) = (index.offsets.get(i)?, index.counts.get(i)?);
+        let end = offset.checked_add(count)?;
+        (4..=64 << 20).contains(&count).then_some(offset..end)
     };
-    if !(4..=64 << 20).contains(&count) {
-        return Ok(None);
-    }
-    let mut tile = vec![0u8; count as usize];
-    file.read_exact_at(&mut tile, offset)
-        .map_err(|e| SourceError::Decode(e.to_string()))?;
-    if !tile.starts_with(&[0xFF, 0xD8]) {
-        return Ok(None);
-    }
-    let Some(tables) = &index.tables else {
-        return Ok(Some(tile));
-    };
-    let mut out = Vec::with_capacity(tables.len() + tile.len());
-    out.extend_from_slice(&tile[..2]);
-    out.extend_from_slice(&tables[2..tables.len() - 2]);
-    out.extend_from_slice(&tile[2..]);
-    Ok(Some(out))
+    let ranges: Vec<_> = wanted.iter().filter_map(|&i| range(i)).collect();
+    let mut read = file.read_ranges(&ranges)?.into_iter();
+    Ok(wanted
+        .iter()
+        .map(|&i| {
+            range(i)?;
+            let tile = read.next()?;
+            if !tile.starts_with(&[0xFF, 0xD8]) {
+                return None;
+            }
+            let Some(tables) = &index.tables else {
+                return Some(tile);
+            };
+            let mut out = Vec::with_capacity(tables.len() + tile.len());
+            out.extend_from_slice(&tile[..2]);
+            out.extend_from_slice(&tables[2..tables.len() - 2]);
+            out.extend_from_slice(&tile[2..]);
+            Some(out)
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -508,19 +521,10 @@ mod tests {
     fn a_stored_tile_larger_than_the_tile_size_is_refused() {
         let pixels = vec![90u8; 300 * 200 * 3];
         let jpeg = crate::encode::jpeg_pixels(&pixels, 300, 200, 3, 80).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("tile.jpg");
-        std::fs::write(&path, &jpeg).unwrap();
-        let file = std::fs::File::open(&path).unwrap();
-        let index = JpegTiles {
-            offsets: vec![0],
-            counts: vec![jpeg.len() as u64],
-            tables: None,
-        };
-        let (w, h, data) = decode_stored(&file, &index, 0, 3, (300, 200)).unwrap();
+        let (w, h, data) = decode_stored(Some(&jpeg), 0, 3, (300, 200)).unwrap();
         assert_eq!((w, h, data.len()), (300, 200, 300 * 200 * 3));
         for small in [(256, 256), (300, 199)] {
-            let err = decode_stored(&file, &index, 0, 3, small).unwrap_err();
+            let err = decode_stored(Some(&jpeg), 0, 3, small).unwrap_err();
             assert!(err.to_string().contains("tile 0"), "{err}");
         }
     }
@@ -609,8 +613,10 @@ mod tests {
 
     #[test]
     fn tiles_of_the_fixture_assemble_exactly() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/grid-tiled.tif");
-        let levels = levels(&path).unwrap();
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let path = fixtures.join("grid-tiled.tif");
+        let file = Object::at(&path).unwrap();
+        let levels = levels(&file).unwrap();
         assert_eq!(levels.len(), 1);
         let region = Rect {
             x: 90,
@@ -618,17 +624,14 @@ mod tests {
             w: 120,
             h: 100,
         };
-        let index = jpeg_tiles(&path, levels[0]).unwrap();
-        let (img, win) = read(&path, levels[0], levels[0], region, 4, index.as_ref()).unwrap();
+        let index = jpeg_tiles(&file, levels[0]).unwrap();
+        let (img, win) = read(&file, levels[0], levels[0], region, 4, index.as_ref()).unwrap();
         assert_eq!((win.x0, win.y0, win.fx), (86.0, 36.0, 1.0));
         let whole = image::open(&path).unwrap().to_rgb8();
         let part = img.to_rgb8();
         for (x, y, p) in part.enumerate_pixels() {
             assert_eq!(p, whole.get_pixel(x + 86, y + 36), "at {x},{y}");
         }
-        assert!(super::levels(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/grid-strip.tif")
-        )
-        .is_none());
+        assert!(super::levels(&Object::at(&fixtures.join("grid-strip.tif")).unwrap()).is_none());
     }
 }

@@ -1,0 +1,138 @@
+//! A backend that keeps objects in memory: for tests, and to show that nothing above the
+//! storage interface assumes files. Replacing an object gives it a new version; reading an
+//! old version fails with [`StorageError::Changed`], as a versioned object store does.
+
+use super::{names, Backend, Identity, Object, Storage, StorageError};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+/// The tag of memory objects' identities.
+const DEV: u64 = u64::MAX;
+
+#[derive(Debug)]
+struct Entry {
+    bytes: Arc<[u8]>,
+    version: u64,
+    number: u64,
+    changed: SystemTime,
+}
+
+/// Objects in memory, by key.
+#[derive(Debug, Default)]
+pub struct Memory {
+    objects: RwLock<HashMap<String, Entry>>,
+    versions: AtomicU64,
+    reads: AtomicU64,
+}
+
+impl Memory {
+    /// Stores `bytes` at `key` (a new version if it exists).
+    pub fn put(&self, key: &str, bytes: impl Into<Arc<[u8]>>) {
+        let version = self.versions.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut objects = self.objects.write().unwrap_or_else(|p| p.into_inner());
+        let number = objects.get(key).map_or(version, |e| e.number);
+        objects.insert(
+            key.to_string(),
+            Entry {
+                bytes: bytes.into(),
+                version,
+                number,
+                changed: SystemTime::now(),
+            },
+        );
+    }
+
+    /// Removes the object at `key`.
+    pub fn remove(&self, key: &str) {
+        let mut objects = self.objects.write().unwrap_or_else(|p| p.into_inner());
+        objects.remove(key);
+    }
+
+    /// How many calls to [`Backend::read_ranges`] were made (round trips, for a network
+    /// backend).
+    pub fn reads(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
+    }
+
+    fn object(&self, storage: &Storage, key: &str) -> Option<Object> {
+        let objects = self.objects.read().unwrap_or_else(|p| p.into_inner());
+        let e = objects.get(key)?;
+        Some(Object {
+            key: key.to_string(),
+            path: PathBuf::from(format!("memory:{key}")),
+            len: e.bytes.len() as u64,
+            modified: SystemTime::UNIX_EPOCH + Duration::from_nanos(e.version),
+            identity: Identity {
+                dev: DEV,
+                ino: e.number,
+            },
+            changed: e.changed,
+            storage: storage.clone(),
+        })
+    }
+}
+
+impl Backend for Memory {
+    fn resolve(&self, storage: &Storage, identifier: &str) -> Result<Object, StorageError> {
+        names::candidates(identifier)
+            .find_map(|key| self.object(storage, &key))
+            .ok_or(StorageError::NotFound)
+    }
+
+    fn stat(&self, storage: &Storage, object: &Object) -> Result<Object, StorageError> {
+        self.object(storage, &object.key)
+            .ok_or(StorageError::NotFound)
+    }
+
+    fn read_ranges(
+        &self,
+        object: &Object,
+        ranges: &[Range<u64>],
+    ) -> Result<Vec<Vec<u8>>, StorageError> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        let objects = self.objects.read().unwrap_or_else(|p| p.into_inner());
+        let e = objects.get(&object.key).ok_or(StorageError::NotFound)?;
+        let current = SystemTime::UNIX_EPOCH + Duration::from_nanos(e.version);
+        if current != object.modified {
+            return Err(StorageError::Changed(object.key.clone()));
+        }
+        Ok(ranges
+            .iter()
+            .map(|r| e.bytes[r.start as usize..r.end as usize].to_vec())
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replaced_object_is_a_new_version_and_old_reads_fail() {
+        let memory = Arc::new(Memory::default());
+        let storage = Storage::from(memory.clone());
+        memory.put("a/b.png", b"first".to_vec());
+        let first = storage.resolve("a/b").unwrap();
+        assert_eq!(first.read_all().unwrap(), b"first");
+        memory.put("a/b.png", b"second!".to_vec());
+        assert!(!first.unchanged());
+        assert!(matches!(first.read_all(), Err(StorageError::Changed(_))));
+        let second = storage.resolve("a/b.png").unwrap();
+        assert_eq!(second.identity, first.identity);
+        assert_ne!(second.version(), first.version());
+        assert_eq!(second.read_range(1..4).unwrap(), b"eco");
+        memory.remove("a/b.png");
+        assert!(matches!(
+            storage.resolve("a/b"),
+            Err(StorageError::NotFound)
+        ));
+        assert!(matches!(
+            storage.resolve("../a/b"),
+            Err(StorageError::NotFound)
+        ));
+    }
+}

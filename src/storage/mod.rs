@@ -1,0 +1,248 @@
+//! Where source bytes live, behind one interface designed for backends where every read is a
+//! network round trip. An identifier resolves to an [`Object`]: its key, and the version facts
+//! (size, modification time, identity) that key every cache entry and ETag made from it. Bytes
+//! are then read by ranges of that object, several ranges per call, so a backend can batch
+//! them into one request. Nothing above this module opens a source file.
+//!
+//! [`Files`] is the filesystem backend (confined to the images folder); [`Memory`] keeps
+//! objects in memory, for tests, and shows that nothing else assumes files.
+
+mod files;
+mod memory;
+pub mod names;
+mod reader;
+
+pub use files::Files;
+pub use memory::Memory;
+pub use names::{is_safe_identifier, is_source_file, EXTENSIONS};
+pub use reader::Reader;
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// What a source is, whatever name reaches it: for a file its device and inode, so that hard
+/// links, symlinks and every spelling of an identifier share one identity; for other backends
+/// a number the backend gives each object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Identity {
+    /// The device (for files), or a backend's tag.
+    pub dev: u64,
+    /// The inode (for files), or the object's number.
+    pub ino: u64,
+}
+
+/// Why bytes could not be had.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StorageError {
+    /// No object has this key.
+    #[error("not found")]
+    NotFound,
+    /// The backend failed.
+    #[error("cannot read {key}")]
+    Io {
+        /// The key (or path) read.
+        key: String,
+        /// The cause.
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// A range lies beyond the object's end.
+    #[error("range {start}..{end} is beyond the end of {key} ({len} bytes)")]
+    OutOfRange {
+        /// The key.
+        key: String,
+        /// Range start.
+        start: u64,
+        /// Range end.
+        end: u64,
+        /// The object's size.
+        len: u64,
+    },
+    /// The object is no longer the version that was resolved.
+    #[error("{0} changed since it was resolved")]
+    Changed(String),
+}
+
+impl StorageError {
+    /// An I/O error while reading `key`.
+    pub fn io(key: impl std::fmt::Display, source: std::io::Error) -> StorageError {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            return StorageError::NotFound;
+        }
+        StorageError::Io {
+            key: key.to_string(),
+            source: Arc::new(source),
+        }
+    }
+}
+
+/// A storage backend. Every method may be a network round trip: callers keep what they learn
+/// (objects are cached by version above this layer) and batch their ranges.
+pub trait Backend: Send + Sync + std::fmt::Debug {
+    /// The object a decoded identifier names: the identifier itself when it has a source
+    /// extension, else the first of `identifier.jpg`, `.jpeg`, `.png`, ... that exists.
+    /// Unsafe identifiers ([`is_safe_identifier`]) are never found.
+    fn resolve(&self, storage: &Storage, identifier: &str) -> Result<Object, StorageError>;
+
+    /// The object now at `object`'s key (its current version).
+    fn stat(&self, storage: &Storage, object: &Object) -> Result<Object, StorageError>;
+
+    /// The bytes of each range of `object`, in order.
+    fn read_ranges(
+        &self,
+        object: &Object,
+        ranges: &[Range<u64>],
+    ) -> Result<Vec<Vec<u8>>, StorageError>;
+
+    /// A local file that holds `object`, for the few decoders that can only read files (see
+    /// [`crate::source::jp2`]); `None` for backends without one.
+    fn local_path(&self, _object: &Object) -> Option<PathBuf> {
+        None
+    }
+}
+
+/// A shared handle on a backend. Two handles are equal when they share the backend.
+#[derive(Debug, Clone)]
+pub struct Storage(Arc<dyn Backend>);
+
+impl PartialEq for Storage {
+    fn eq(&self, other: &Storage) -> bool {
+        std::ptr::addr_eq(Arc::as_ptr(&self.0), Arc::as_ptr(&other.0))
+    }
+}
+
+impl Eq for Storage {}
+
+impl std::hash::Hash for Storage {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (Arc::as_ptr(&self.0) as *const () as usize).hash(state);
+    }
+}
+
+impl<B: Backend + 'static> From<Arc<B>> for Storage {
+    fn from(backend: Arc<B>) -> Storage {
+        Storage(backend)
+    }
+}
+
+impl Storage {
+    /// A handle on `backend`.
+    pub fn new(backend: impl Backend + 'static) -> Storage {
+        Storage(Arc::new(backend))
+    }
+
+    /// The files of one folder (canonicalized here).
+    pub fn files(root: &std::path::Path) -> std::io::Result<Storage> {
+        Ok(Storage::new(Files::new(root)?))
+    }
+
+    /// The filesystem, unconfined: for files a batch command or the derivative builder names
+    /// by path.
+    pub fn local() -> Storage {
+        static LOCAL: std::sync::OnceLock<Storage> = std::sync::OnceLock::new();
+        LOCAL
+            .get_or_init(|| Storage::new(Files::unconfined()))
+            .clone()
+    }
+
+    /// The object an identifier names (see [`Backend::resolve`]).
+    pub fn resolve(&self, identifier: &str) -> Result<Object, StorageError> {
+        if !is_safe_identifier(identifier) {
+            return Err(StorageError::NotFound);
+        }
+        self.0.resolve(self, identifier)
+    }
+}
+
+/// One version of one stored object, and the handle to read it by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Object {
+    /// The key inside the storage, `/`-separated (for files: the path inside the images
+    /// folder). Record identifiers name it.
+    pub key: String,
+    /// Where it is, for messages and derivative names (for files: the canonical path).
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub len: u64,
+    /// When it was last modified.
+    pub modified: SystemTime,
+    /// Its identity.
+    pub identity: Identity,
+    /// When its identity last changed (a file's ctime: a new hard link changes it), so the
+    /// access policy knows when its index of identities may be out of date for it.
+    pub changed: SystemTime,
+    /// The storage it is read from.
+    pub storage: Storage,
+}
+
+impl Object {
+    /// The local file at `path`, as it is now (for batch commands and derivatives; requests
+    /// go through [`Storage::resolve`], which also confines them to the images folder).
+    pub fn at(path: &std::path::Path) -> Result<Object, StorageError> {
+        Files::at(
+            &Storage::local(),
+            path.to_path_buf(),
+            path.display().to_string(),
+        )
+    }
+
+    /// The bytes of each range, in order: one call, which a network backend makes one
+    /// request.
+    pub fn read_ranges(&self, ranges: &[Range<u64>]) -> Result<Vec<Vec<u8>>, StorageError> {
+        if let Some(r) = ranges.iter().find(|r| r.start > r.end || r.end > self.len) {
+            return Err(StorageError::OutOfRange {
+                key: self.key.clone(),
+                start: r.start,
+                end: r.end,
+                len: self.len,
+            });
+        }
+        self.storage.0.read_ranges(self, ranges)
+    }
+
+    /// The bytes of one range.
+    pub fn read_range(&self, range: Range<u64>) -> Result<Vec<u8>, StorageError> {
+        Ok(self.read_ranges(&[range])?.pop().unwrap_or_default())
+    }
+
+    /// Up to the first `n` bytes.
+    pub fn head(&self, n: u64) -> Result<Vec<u8>, StorageError> {
+        self.read_range(0..n.min(self.len))
+    }
+
+    /// All of the bytes.
+    pub fn read_all(&self) -> Result<Vec<u8>, StorageError> {
+        self.read_range(0..self.len)
+    }
+
+    /// A buffered reader (`Read + BufRead + Seek`) for decoders that want a stream, reading
+    /// ahead `chunk` bytes per round trip.
+    pub fn reader(&self, chunk: usize) -> Reader {
+        Reader::new(self.clone(), chunk)
+    }
+
+    /// A local file that holds this object, if its backend has one.
+    pub fn local_path(&self) -> Option<PathBuf> {
+        self.storage.0.local_path(self)
+    }
+
+    /// Whether the object still has the size, modification time and identity it had when it
+    /// was resolved: if not, whatever was read from it may mix two versions.
+    pub fn unchanged(&self) -> bool {
+        self.storage.0.stat(&self.storage, self).is_ok_and(|now| {
+            (now.len, now.modified, now.identity) == (self.len, self.modified, self.identity)
+        })
+    }
+
+    /// A short tag that changes whenever the object does (used in ETags and cache keys).
+    pub fn version(&self) -> String {
+        let nanos = self
+            .modified
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        format!("{:x}-{:x}", self.len, nanos)
+    }
+}
