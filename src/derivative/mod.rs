@@ -221,7 +221,7 @@ fn description(file: &Object) -> String {
 /// A pyramid on disk for exactly this source version, if one is there and says so.
 fn existing(path: &Path, file: &Object) -> Option<Object> {
     let found = Object::at(path).ok()?;
-    let mut d = tiff::decoder::Decoder::new(found.reader(64 << 10)).ok()?;
+    let mut d = tiff::decoder::Decoder::new(found.reader()).ok()?;
     let desc = d
         .get_tag_ascii_string(tiff::tags::Tag::ImageDescription)
         .ok()?;

@@ -9,9 +9,6 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use std::io::Cursor;
 
-/// How much a header reader reads ahead per round trip.
-const HEADER_CHUNK: usize = 64 << 10;
-
 fn decode_err(e: impl std::fmt::Display) -> SourceError {
     SourceError::Decode(e.to_string())
 }
@@ -44,7 +41,7 @@ fn read_dimensions_unguarded(file: &Object) -> Result<Dimensions, SourceError> {
     if super::jp2::is_jp2_file(file) {
         return super::jp2::read_header(file).map(|h| h.dims);
     }
-    let mut dec = ImageReader::new(file.reader(HEADER_CHUNK))
+    let mut dec = ImageReader::new(file.reader())
         .with_guessed_format()
         .map_err(decode_err)?
         .into_decoder()

@@ -16,9 +16,6 @@ use tiff::decoder::{ChunkType, Decoder, DecodingResult};
 use tiff::tags::Tag;
 use tiff::ColorType;
 
-/// How much the TIFF decoder reads ahead per round trip (its IFDs and tag arrays).
-const CHUNK: usize = 64 << 10;
-
 /// One resolution level of a tiled TIFF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Level {
@@ -35,7 +32,7 @@ pub struct Level {
 /// The levels of a tiled TIFF that can be read by the tile, largest first; `None` when the
 /// file is not a TIFF or its first image cannot take this path.
 pub fn levels(file: &Object) -> Option<Vec<Level>> {
-    let mut d = Decoder::new(file.reader(CHUNK)).ok()?;
+    let mut d = Decoder::new(file.reader()).ok()?;
     let usable = |d: &mut Decoder<Reader>| {
         let planar = d
             .find_tag(Tag::PlanarConfiguration)
@@ -194,7 +191,7 @@ pub fn read(
     jpeg: Option<&JpegTiles>,
 ) -> Result<(DynamicImage, Window), SourceError> {
     let err = |e: tiff::TiffError| SourceError::Decode(e.to_string());
-    let mut d = Decoder::new(file.reader(CHUNK))
+    let mut d = Decoder::new(file.reader())
         .map_err(err)?
         .with_limits(tiff::decoder::Limits::unlimited());
     let icc = d
@@ -415,7 +412,7 @@ pub struct JpegTiles {
 /// stored.
 pub fn jpeg_tiles(file: &Object, level: Level) -> Result<Option<JpegTiles>, SourceError> {
     let err = |e: tiff::TiffError| SourceError::Decode(e.to_string());
-    let mut d = Decoder::new(file.reader(CHUNK))
+    let mut d = Decoder::new(file.reader())
         .map_err(err)?
         .with_limits(tiff::decoder::Limits::unlimited());
     if d.find_tag(Tag::IccProfile).ok().flatten().is_some() {

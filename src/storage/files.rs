@@ -113,6 +113,11 @@ impl Backend for Files {
             .collect()
     }
 
+    fn read_ahead(&self) -> usize {
+        // As std's BufReader over a file.
+        8 << 10
+    }
+
     fn local_path(&self, object: &Object) -> Option<PathBuf> {
         Some(object.path.clone())
     }

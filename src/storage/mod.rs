@@ -96,6 +96,12 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         ranges: &[Range<u64>],
     ) -> Result<Vec<Vec<u8>>, StorageError>;
 
+    /// How many bytes a stream reader fetches per round trip: a network backend wants large
+    /// reads, a file small ones (the page cache is already there).
+    fn read_ahead(&self) -> usize {
+        256 << 10
+    }
+
     /// A local file that holds `object`, for the few decoders that can only read files (see
     /// [`crate::source::jp2`]); `None` for backends without one.
     fn local_path(&self, _object: &Object) -> Option<PathBuf> {
@@ -218,9 +224,9 @@ impl Object {
     }
 
     /// A buffered reader (`Read + BufRead + Seek`) for decoders that want a stream, reading
-    /// ahead `chunk` bytes per round trip.
-    pub fn reader(&self, chunk: usize) -> Reader {
-        Reader::new(self.clone(), chunk)
+    /// ahead as much per round trip as the backend finds worth it ([`Backend::read_ahead`]).
+    pub fn reader(&self) -> Reader {
+        Reader::new(self.clone(), self.storage.0.read_ahead())
     }
 
     /// A local file that holds this object, if its backend has one.

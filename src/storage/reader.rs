@@ -109,7 +109,7 @@ mod tests {
         let data: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
         memory.put("x.tif", data.clone());
         let object = storage.resolve("x").unwrap();
-        let mut r = object.reader(4096);
+        let mut r = Reader::new(object, 4096);
         let mut out = Vec::new();
         r.read_to_end(&mut out).unwrap();
         assert_eq!(out, data);
