@@ -276,7 +276,7 @@ fn one(job: &Job, opts: &ThumbnailOptions, service: &ImageService) -> Result<Out
         Ok(Some(Answer::Image(image))) => image.bytes,
         Ok(_) => return Err("the image service made nothing".into()),
         Err(ServiceError::Restricted(_)) => return Ok(Outcome::Restricted),
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(crate::report::chain(&e)),
     };
     if let Some(parent) = dst.parent() {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;

@@ -61,8 +61,8 @@ pub fn sources(src: &Path) -> std::io::Result<Vec<(PathBuf, String)>> {
 /// info.json is written last, so its presence means the tree is complete.
 pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<usize, String> {
     let started = std::time::Instant::now();
-    let file = Object::at(src).map_err(|e| e.to_string())?;
-    let dims = read_dimensions(&file).map_err(|e| e.to_string())?;
+    let file = Object::at(src).map_err(|e| crate::report::chain(&e))?;
+    let dims = read_dimensions(&file).map_err(|e| crate::report::chain(&e))?;
     let tiling = Tiling::square(dims, opts.tile);
     let images = level0::images(dims, &tiling, &opts.limits);
     let dir = out.join(encode_identifier(id));
@@ -119,7 +119,7 @@ pub fn export(src: &Path, id: &str, out: &Path, opts: &TileOptions) -> Result<us
             let started = std::time::Instant::now();
             let bytes =
                 crate::render::render(&caches, &off, &file, dims, p, opts.decode, opts.quality)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| crate::report::chain(&e))?;
             tracing::debug!(
                 path = %targets[0].display(),
                 "rendered {}x{} in {:?}",
@@ -170,7 +170,9 @@ fn pyramid_for(
         decode: opts.decode,
         parallel: true,
     };
-    Ok(crate::derivative::build_now(&settings, file)?.map(|d| (d, scratch)))
+    let built =
+        crate::derivative::build_now(&settings, file).map_err(|e| crate::report::chain(&e))?;
+    Ok(built.map(|d| (d, scratch)))
 }
 
 /// Removes `folders` and their parents up to `top` where they are empty (a source that failed

@@ -20,6 +20,7 @@ pub mod presentation;
 pub mod proxy;
 pub mod raster;
 pub mod render;
+pub mod report;
 pub mod service;
 pub mod source;
 pub mod storage;

@@ -12,14 +12,17 @@ use image::DynamicImage;
 use std::sync::Arc;
 
 /// Why rendering failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum RenderError {
     /// The source could not be read or decoded.
     #[error(transparent)]
     Source(#[from] SourceError),
-    /// Processing or encoding failed.
-    #[error("{0}")]
-    Processing(String),
+    /// Processing failed.
+    #[error(transparent)]
+    Pipeline(#[from] pipeline::PipelineError),
+    /// Encoding failed.
+    #[error(transparent)]
+    Encode(#[from] encode::EncodeError),
 }
 
 /// What the pyramid path made: stored bytes sent as they are, or pixels to encode.
@@ -41,12 +44,11 @@ pub fn render(
     jpeg_quality: u8,
 ) -> Result<Vec<u8>, RenderError> {
     source::guarded("rendering", || {
-        let processing = |e: pipeline::PipelineError| RenderError::Processing(e.to_string());
         let out = if let Some(header) = jp2_header(caches, file) {
             limits.check_pixels(header.dims)?;
             let reduce = jp2::reduction_for(plan.region, plan.width, plan.height, header.levels);
             let (part, window) = jp2::decode(file, &header, Some(plan.region), reduce)?;
-            pipeline::execute_window(&part, plan, window).map_err(processing)?
+            pipeline::execute_window(&part, plan, window)?
         } else if let Some(levels) =
             levels_of(caches, file).filter(|l| pyramid_fits(l, plan, limits.max_pixels))
         {
@@ -61,7 +63,7 @@ pub fn render(
                     return None;
                 };
                 from_pyramid(caches, &d, &levels, plan)
-                    .map_err(|e| derivatives.discard(file, &e.to_string()))
+                    .map_err(|e| derivatives.discard(file, &crate::report::chain(&e)))
                     .ok()
             });
             match derived {
@@ -92,12 +94,11 @@ pub fn render(
                             })
                             .map_err(Arc::unwrap_or_clone)?,
                     };
-                    pipeline::execute_reduced(&src, plan, dims).map_err(processing)?
+                    pipeline::execute_reduced(&src, plan, dims)?
                 }
             }
         };
-        encode::encode(&out, plan.format, jpeg_quality)
-            .map_err(|e| RenderError::Processing(e.to_string()))
+        Ok(encode::encode(&out, plan.format, jpeg_quality)?)
     })
 }
 
@@ -143,9 +144,7 @@ fn from_pyramid(
         margin,
         index.as_deref(),
     )?;
-    pipeline::execute_window(&part, plan, window)
-        .map(Made::Pixels)
-        .map_err(|e| RenderError::Processing(e.to_string()))
+    Ok(pipeline::execute_window(&part, plan, window).map(Made::Pixels)?)
 }
 
 /// The stored JPEG bytes of a tile, when the request is exactly one interior stored tile of a

@@ -125,7 +125,7 @@ pub enum ServiceError {
     #[error(transparent)]
     Geometry(#[from] GeometryError),
     /// The source could not be read or decoded.
-    #[error("image {asked:?}: {source}")]
+    #[error("image {asked:?}")]
     Source {
         /// The identifier as asked.
         asked: String,
@@ -134,12 +134,13 @@ pub enum ServiceError {
         source: SourceError,
     },
     /// Processing or encoding failed.
-    #[error("image {asked:?}: {message}")]
+    #[error("image {asked:?}")]
     Render {
         /// The identifier as asked.
         asked: String,
         /// What went wrong.
-        message: String,
+        #[source]
+        source: RenderError,
     },
     /// The source changed while it was read: nothing was sent or cached; retry.
     #[error("image {0:?} changed while being read; retry")]
@@ -372,9 +373,9 @@ impl ImageService {
                 asked: t.asked.to_string(),
                 source,
             },
-            RenderError::Processing(message) => ServiceError::Render {
+            source => ServiceError::Render {
                 asked: t.asked.to_string(),
-                message,
+                source,
             },
         })?;
         // Checked before the bytes are cached or sent.

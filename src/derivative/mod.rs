@@ -99,14 +99,15 @@ impl Derivatives {
                     let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         build(&inner.settings, &caches, &file)
                     }))
-                    .unwrap_or_else(|_| Err("the build panicked".into()));
+                    .unwrap_or(Err(BuildError::Panicked));
                     let state = match built {
                         Ok(Some(ready)) => State::Ready(ready),
                         Ok(None) => State::Skipped,
                         Err(why) => {
                             tracing::warn!(
                                 source = %file.path.display(),
-                                "no derivative pyramid, serving the source as it is: {why}"
+                                "no derivative pyramid, serving the source as it is: {}",
+                                crate::report::chain(&why)
                             );
                             State::Skipped
                         }
@@ -231,18 +232,44 @@ fn existing(path: &Path, file: &Object) -> Option<Object> {
     Some(found)
 }
 
+/// Why a pyramid was not built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The source could not be decoded.
+    #[error("cannot read the source")]
+    Source(#[from] source::SourceError),
+    /// The pyramid could not be written.
+    #[error("cannot write {}", .path.display())]
+    Write {
+        /// The file or folder written.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The source changed while its pyramid was built (its pixels may mix two versions).
+    #[error("the source changed while its pyramid was built")]
+    Changed,
+    /// The pyramid written cannot be read back.
+    #[error("the written pyramid cannot be read back")]
+    Unreadable,
+    /// The builder panicked.
+    #[error("the build panicked")]
+    Panicked,
+}
+
 /// Builds the pyramid of `file` now, in `settings.dir`, as the server's builder would;
 /// `Ok(None)` when it cannot have one (it has alpha). For batch work (`tessera tiles`).
-pub fn build_now(settings: &Settings, file: &Object) -> Result<Option<Object>, String> {
+pub fn build_now(settings: &Settings, file: &Object) -> Result<Option<Object>, BuildError> {
     build(settings, &Caches::new(0, 0), file)
 }
 
 /// Builds the pyramid of `file`; `Ok(None)` when it cannot have one (it has alpha).
-fn build(s: &Settings, caches: &Caches, file: &Object) -> Result<Option<Object>, String> {
+fn build(s: &Settings, caches: &Caches, file: &Object) -> Result<Option<Object>, BuildError> {
     let started = std::time::Instant::now();
     let img: Arc<DynamicImage> = match caches.decoded.get(&(file.clone(), 1)) {
         Some(img) => img,
-        None => Arc::new(source::decode(file, s.decode).map_err(|e| e.to_string())?),
+        None => Arc::new(source::decode(file, s.decode)?),
     };
     tracing::debug!(source = %file.path.display(), "decoded in {:?}", started.elapsed());
     let converted;
@@ -259,9 +286,12 @@ fn build(s: &Settings, caches: &Caches, file: &Object) -> Result<Option<Object>,
         }
         _ => return Ok(None),
     };
-    std::fs::create_dir_all(&s.dir).map_err(|e| format!("{}: {e}", s.dir.display()))?;
-    let tmp =
-        tempfile::NamedTempFile::new_in(&s.dir).map_err(|e| format!("{}: {e}", s.dir.display()))?;
+    let write = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| BuildError::Write { path, source }
+    };
+    std::fs::create_dir_all(&s.dir).map_err(write(&s.dir))?;
+    let tmp = tempfile::NamedTempFile::new_in(&s.dir).map_err(write(&s.dir))?;
     let out = tiled::write_pyramid(
         pixels,
         (img.width(), img.height()),
@@ -274,16 +304,16 @@ fn build(s: &Settings, caches: &Caches, file: &Object) -> Result<Option<Object>,
         &description(file),
         tmp,
     )
-    .map_err(|e| e.to_string())?;
-    out.as_file().sync_all().map_err(|e| e.to_string())?;
+    .map_err(write(&s.dir))?;
+    out.as_file().sync_all().map_err(write(out.path()))?;
     if !file.unchanged() {
         // Its pixels may mix two versions; the new version gets its own build.
-        return Err("the source changed while its pyramid was built".into());
+        return Err(BuildError::Changed);
     }
     let path = path_for(&s.dir, file);
-    out.persist(&path).map_err(|e| e.to_string())?;
+    out.persist(&path).map_err(|e| write(&path)(e.error))?;
     remove_older_versions(&s.dir, file, &path);
-    let ready = existing(&path, file).ok_or("the written pyramid cannot be read back")?;
+    let ready = existing(&path, file).ok_or(BuildError::Unreadable)?;
     tracing::info!(
         source = %file.path.display(),
         derivative = %path.display(),

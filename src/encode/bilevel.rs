@@ -26,16 +26,14 @@ fn packed_rows(img: &GrayImage) -> Vec<u8> {
 }
 
 /// A 1-bit grayscale PNG.
-pub fn png(img: &GrayImage) -> Result<Vec<u8>, String> {
+pub fn png(img: &GrayImage) -> Result<Vec<u8>, png::EncodingError> {
     let mut out = Vec::new();
     let mut enc = png::Encoder::new(Cursor::new(&mut out), img.width(), img.height());
     enc.set_color(png::ColorType::Grayscale);
     enc.set_depth(png::BitDepth::One);
-    let mut writer = enc.write_header().map_err(|e| e.to_string())?;
-    writer
-        .write_image_data(&packed_rows(img))
-        .map_err(|e| e.to_string())?;
-    writer.finish().map_err(|e| e.to_string())?;
+    let mut writer = enc.write_header()?;
+    writer.write_image_data(&packed_rows(img))?;
+    writer.finish()?;
     Ok(out)
 }
 

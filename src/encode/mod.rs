@@ -15,11 +15,42 @@ use image::DynamicImage;
 use std::io::Cursor;
 
 /// Why encoding failed (a server fault: 500).
-#[derive(Debug, thiserror::Error)]
-#[error("cannot encode {format}: {message}")]
-pub struct EncodeError {
-    format: &'static str,
-    message: String,
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EncodeError {
+    /// An encoder library failed.
+    #[error("cannot encode {format}")]
+    Codec {
+        /// The output format.
+        format: &'static str,
+        /// The encoder's error.
+        #[source]
+        source: std::sync::Arc<dyn std::error::Error + Send + Sync>,
+    },
+    /// The image cannot be written in this format (too large, an unsupported layout), or
+    /// the encoder failed without saying why.
+    #[error("cannot encode {format}: {reason}")]
+    Unsupported {
+        /// The output format.
+        format: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl EncodeError {
+    fn codec(format: &'static str, e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        EncodeError::Codec {
+            format,
+            source: std::sync::Arc::new(e),
+        }
+    }
+
+    fn unsupported(format: &'static str, reason: impl Into<String>) -> Self {
+        EncodeError::Unsupported {
+            format,
+            reason: reason.into(),
+        }
+    }
 }
 
 /// Encodes `img` as `format`. JPEG uses `jpeg_quality` (1–100). Formats without
@@ -29,10 +60,8 @@ pub fn encode(
     format: Format,
     jpeg_quality: u8,
 ) -> Result<Vec<u8>, EncodeError> {
-    let err = |message: String| EncodeError {
-        format: format.extension(),
-        message,
-    };
+    let name = format.extension();
+    let err = |e: image::ImageError| EncodeError::codec(name, e);
     let converted;
     let img = if matches!(
         img,
@@ -49,11 +78,11 @@ pub fn encode(
     let mut out = Vec::new();
     match format {
         Format::Jpg => {
-            jpeg(img, jpeg_quality, &mut out).map_err(err)?;
+            jpeg(img, jpeg_quality, &mut out)?;
         }
         Format::Png if bilevel_gray(img).is_some() => {
             if let Some(g) = bilevel_gray(img) {
-                out = bilevel::png(g).map_err(err)?;
+                out = bilevel::png(g).map_err(|e| EncodeError::codec(name, e))?;
             }
         }
         Format::Tif if bilevel_gray(img).is_some() => {
@@ -64,19 +93,16 @@ pub fn encode(
         Format::Png => {
             let enc =
                 PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive);
-            img.write_with_encoder(enc)
-                .map_err(|e| err(e.to_string()))?;
+            img.write_with_encoder(enc).map_err(err)?;
         }
         Format::Gif => {
             let rgba = DynamicImage::ImageRgba8(img.to_rgba8());
             let enc = GifEncoder::new_with_speed(&mut out, 10);
-            rgba.write_with_encoder(enc)
-                .map_err(|e| err(e.to_string()))?;
+            rgba.write_with_encoder(enc).map_err(err)?;
         }
         Format::Webp => {
             let enc = WebPEncoder::new_lossless(&mut out);
-            img.write_with_encoder(enc)
-                .map_err(|e| err(e.to_string()))?;
+            img.write_with_encoder(enc).map_err(err)?;
         }
         Format::Tif => {
             let img = match img {
@@ -84,13 +110,12 @@ pub fn encode(
                 other => other.clone(),
             };
             let enc = TiffEncoder::new(Cursor::new(&mut out));
-            img.write_with_encoder(enc)
-                .map_err(|e| err(e.to_string()))?;
+            img.write_with_encoder(enc).map_err(err)?;
         }
         Format::Pdf => {
             let opaque = opaque(img);
             let mut jpg = Vec::new();
-            jpeg(&opaque, jpeg_quality, &mut jpg).map_err(err)?;
+            jpeg(&opaque, jpeg_quality, &mut jpg)?;
             out = pdf::single_image(
                 &jpg,
                 opaque.width(),
@@ -99,7 +124,7 @@ pub fn encode(
             );
         }
         Format::Jp2 => {
-            out = jp2::encode(&opaque(img)).map_err(err)?;
+            out = jp2::encode(&opaque(img)).map_err(|r| EncodeError::unsupported(name, r))?;
         }
     }
     Ok(out)
@@ -119,7 +144,7 @@ fn opaque(img: &DynamicImage) -> DynamicImage {
     }
 }
 
-fn jpeg(img: &DynamicImage, quality: u8, out: &mut Vec<u8>) -> Result<(), String> {
+fn jpeg(img: &DynamicImage, quality: u8, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     let img = match opaque(img) {
         i @ (DynamicImage::ImageLuma8(_) | DynamicImage::ImageRgb8(_)) => i,
         other => DynamicImage::ImageRgb8(other.to_rgb8()),
@@ -142,9 +167,12 @@ pub fn jpeg_pixels(
     height: u32,
     channels: usize,
     quality: u8,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, EncodeError> {
     if pixels.len() != width as usize * height as usize * channels {
-        return Err("pixel buffer does not match the size".into());
+        return Err(EncodeError::unsupported(
+            "jpg",
+            "pixel buffer does not match the size",
+        ));
     }
     let large = u64::from(width) * u64::from(height) >= STRIPS_MIN_PIXELS;
     if large && height > strips::STRIP_ROWS {
@@ -154,6 +182,10 @@ pub fn jpeg_pixels(
             channels,
             |part, w, rows, interval| jpeg_pass(part, w, rows, channels, quality, interval),
         )
+        .map_err(|e| match e {
+            strips::StripError::Encoder(e) => e,
+            strips::StripError::Layout(reason) => EncodeError::unsupported("jpg", reason),
+        })
     } else {
         jpeg_pass(pixels, width, height, channels, quality, 0)
     }
@@ -167,13 +199,16 @@ fn jpeg_pass(
     channels: usize,
     quality: u8,
     restart_interval: u16,
-) -> Result<Vec<u8>, String> {
-    let side =
-        |v: u32| u16::try_from(v).map_err(|_| format!("{width}x{height} is too large for JPEG"));
+) -> Result<Vec<u8>, EncodeError> {
+    let side = |v: u32| {
+        u16::try_from(v).map_err(|_| {
+            EncodeError::unsupported("jpg", format!("{width}x{height} is too large for JPEG"))
+        })
+    };
     let color = match channels {
         1 => jpeg_encoder::ColorType::Luma,
         3 => jpeg_encoder::ColorType::Rgb,
-        n => return Err(format!("cannot encode {n} channels as JPEG")),
+        n => return Err(EncodeError::unsupported("jpg", format!("{n} channels"))),
     };
     let mut out = Vec::new();
     let mut enc = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
@@ -182,7 +217,7 @@ fn jpeg_pass(
     enc.set_optimized_huffman_tables(false);
     enc.set_restart_interval(restart_interval);
     enc.encode(pixels, side(width)?, side(height)?, color)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| EncodeError::codec("jpg", e))?;
     Ok(out)
 }
 

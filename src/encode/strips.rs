@@ -12,15 +12,31 @@ use rayon::prelude::*;
 /// Rows per strip: a multiple of 8, the MCU height without chroma subsampling.
 pub const STRIP_ROWS: u32 = 512;
 
+/// Why strips could not be made or joined.
+#[derive(Debug)]
+pub enum StripError<E> {
+    /// The strip encoder failed.
+    Encoder(E),
+    /// The image or an encoded strip does not fit the layout (too wide, a strip without the
+    /// segments it needs).
+    Layout(String),
+}
+
+impl<E> From<String> for StripError<E> {
+    fn from(reason: String) -> Self {
+        StripError::Layout(reason)
+    }
+}
+
 /// Encodes `pixels` (`width`×`height`, `channels` 1 or 3) in strips of [`STRIP_ROWS`] rows
 /// with `encode_strip(pixels, width, rows, channels, restart_interval)`, on rayon's pool, and
 /// joins them into one JPEG.
-pub fn encode_in_strips(
+pub fn encode_in_strips<E: Send>(
     pixels: &[u8],
     (width, height): (u32, u32),
     channels: usize,
-    encode_strip: impl Fn(&[u8], u32, u32, u16) -> Result<Vec<u8>, String> + Sync,
-) -> Result<Vec<u8>, String> {
+    encode_strip: impl Fn(&[u8], u32, u32, u16) -> Result<Vec<u8>, E> + Sync,
+) -> Result<Vec<u8>, StripError<E>> {
     let interval = u16::try_from(width.div_ceil(8))
         .map_err(|_| format!("{width} px is too wide for a restart interval"))?;
     let row_len = width as usize * channels;
@@ -34,8 +50,9 @@ pub fn encode_in_strips(
             let part = &pixels[y as usize * row_len..(y + rows) as usize * row_len];
             encode_strip(part, width, rows, interval)
         })
-        .collect::<Result<_, _>>()?;
-    join(&encoded, height)
+        .collect::<Result<_, _>>()
+        .map_err(StripError::Encoder)?;
+    Ok(join(&encoded, height)?)
 }
 
 /// Where a strip's parts lie: its headers up to the end of the SOS segment, the offset of

@@ -73,8 +73,9 @@ impl From<crate::service::ServiceError> for Error {
             S::Geometry(g) => g.into(),
             S::Source { asked, source } => Error::from_source(source, &asked),
             S::Render { .. } => {
-                tracing::error!(error = %e, "rendering failed");
-                Error::Internal(e.to_string())
+                let report = crate::report::chain(&e);
+                tracing::error!(error = %report, "rendering failed");
+                Error::Internal(report)
             }
             S::Changed(_) => Error::Retry(e.to_string()),
         }
@@ -87,8 +88,9 @@ impl Error {
         match e {
             SourceError::NotFound => Error::NotFound(format!("no image with identifier {id:?}")),
             other => {
-                tracing::error!(identifier = id, error = %other, "source failed");
-                Error::Internal(format!("image {id:?}: {other}"))
+                let report = crate::report::chain(&other);
+                tracing::error!(identifier = id, error = %report, "source failed");
+                Error::Internal(format!("image {id:?}: {report}"))
             }
         }
     }

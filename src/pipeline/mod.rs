@@ -13,9 +13,12 @@ pub use rotate::{flatten_on_white, rotate};
 pub const BITONAL_THRESHOLD: u8 = 128;
 
 /// Why the pipeline failed (a server fault: 500).
-#[derive(Debug, thiserror::Error)]
-#[error("image processing failed: {0}")]
-pub struct PipelineError(String);
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PipelineError {
+    /// The resampler refused the images.
+    #[error("resizing failed")]
+    Resize(#[source] fast_image_resize::ResizeError),
+}
 
 /// Runs the plan on `src`, which is the whole decoded image.
 pub fn execute(src: &DynamicImage, plan: &Plan) -> Result<DynamicImage, PipelineError> {
@@ -87,7 +90,7 @@ fn crop_and_scale(
         .crop(x, y, w, h);
     Resizer::new()
         .resize(src, &mut dst, &options)
-        .map_err(|e| PipelineError(e.to_string()))?;
+        .map_err(PipelineError::Resize)?;
     Ok(dst)
 }
 

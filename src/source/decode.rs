@@ -9,8 +9,8 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use std::io::Cursor;
 
-fn decode_err(e: impl std::fmt::Display) -> SourceError {
-    SourceError::Decode(e.to_string())
+fn decode_err(e: impl std::error::Error + Send + Sync + 'static) -> SourceError {
+    SourceError::codec("image", e)
 }
 
 /// The dimensions of an image after its orientation is applied.
@@ -48,7 +48,7 @@ fn read_dimensions_unguarded(file: &Object) -> Result<Dimensions, SourceError> {
         .map_err(decode_err)?;
     let (w, h) = dec.dimensions();
     if w == 0 || h == 0 {
-        return Err(SourceError::Decode("image has a zero dimension".into()));
+        return Err(SourceError::Invalid("image has a zero dimension".into()));
     }
     let o = dec.orientation().unwrap_or(Orientation::NoTransforms);
     Ok(upright(w, h, o))
@@ -94,9 +94,9 @@ fn decode_unguarded(file: &Object, limits: DecodeLimits) -> Result<DynamicImage,
     let orientation = dec.orientation().unwrap_or(Orientation::NoTransforms);
     let is_tiff = reader_format == Some(ImageFormat::Tiff);
     let four_channel = if is_jpeg {
-        jpeg::decode_cmyk(&bytes).map_err(decode_err)?
+        jpeg::decode_cmyk(&bytes)?
     } else if is_tiff {
-        super::tiff::decode_cmyk(&bytes).map_err(decode_err)?
+        super::tiff::decode_cmyk(&bytes)?
     } else {
         None
     };
@@ -132,7 +132,7 @@ fn check_png_palette(bytes: &[u8]) -> Result<(), SourceError> {
         let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
         match &head[4..8] {
             b"PLTE" if len == 0 || len % 3 != 0 || len > 768 => {
-                return Err(SourceError::Decode(format!(
+                return Err(SourceError::Invalid(format!(
                     "PNG palette of {len} bytes is not 1 to 256 RGB entries"
                 )));
             }

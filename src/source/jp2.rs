@@ -82,7 +82,7 @@ pub fn read_header(file: &Object) -> Result<Header, SourceError> {
         return Ok(h);
     }
     let head = file.head(16 << 20)?;
-    parse_header(&head).ok_or_else(|| SourceError::Decode("invalid JPEG 2000 header".into()))
+    parse_header(&head).ok_or_else(|| SourceError::Invalid("invalid JPEG 2000 header".into()))
 }
 
 /// The resolution reduction for taking `region` to `out_w`×`out_h`: the largest `r` (up to the
@@ -127,8 +127,8 @@ pub fn decode(
         }
     };
     let img = jpeg2k::Image::from_file_with(&path, params)
-        .map_err(|e| SourceError::Decode(e.to_string()))?;
-    let img = DynamicImage::try_from(&img).map_err(|e| SourceError::Decode(e.to_string()))?;
+        .map_err(|e| SourceError::codec("JPEG 2000", e))?;
+    let img = DynamicImage::try_from(&img).map_err(|e| SourceError::codec("JPEG 2000", e))?;
     let window = Window {
         x0,
         y0,

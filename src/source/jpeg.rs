@@ -33,13 +33,13 @@ pub fn is_complete(bytes: &[u8]) -> bool {
 /// scan makes the decoder turn a few kilobytes into hundreds of megapixels of work.
 pub fn check_data(bytes: &[u8], dims: crate::iiif::Dimensions) -> Result<(), SourceError> {
     if !is_complete(bytes) {
-        return Err(SourceError::Decode(
+        return Err(SourceError::Invalid(
             "JPEG data is truncated (no end-of-image marker)".into(),
         ));
     }
     let pixels = u64::from(dims.width) * u64::from(dims.height);
     if (bytes.len() as u64) < pixels / 512 {
-        return Err(SourceError::Decode(format!(
+        return Err(SourceError::Invalid(format!(
             "JPEG data ({} bytes) is too short for the {}x{} it claims",
             bytes.len(),
             dims.width,
@@ -81,9 +81,10 @@ fn clamp(v: f32) -> u8 {
 
 /// Decodes a CMYK or YCCK JPEG to sRGB through its embedded profile (or the standard CMYK
 /// profile). Returns `Ok(None)` for any other JPEG, which the ordinary decoder handles.
-pub fn decode_cmyk(bytes: &[u8]) -> Result<Option<DynamicImage>, String> {
+pub fn decode_cmyk(bytes: &[u8]) -> Result<Option<DynamicImage>, SourceError> {
+    let codec = |e| SourceError::codec("JPEG", e);
     let mut d = JpegDecoder::new(ZCursor::new(bytes));
-    d.decode_headers().map_err(|e| e.to_string())?;
+    d.decode_headers().map_err(codec)?;
     let cs = match d.input_colorspace() {
         Some(cs @ (ColorSpace::CMYK | ColorSpace::YCCK)) => cs,
         _ => return Ok(None),
@@ -94,8 +95,10 @@ pub fn decode_cmyk(bytes: &[u8]) -> Result<Option<DynamicImage>, String> {
         .set_max_width(usize::MAX)
         .set_max_height(usize::MAX);
     d.set_options(options);
-    let mut raw = d.decode().map_err(|e| e.to_string())?;
-    let (w, h) = d.dimensions().ok_or("JPEG has no dimensions")?;
+    let mut raw = d.decode().map_err(codec)?;
+    let (w, h) = d
+        .dimensions()
+        .ok_or_else(|| SourceError::Invalid("JPEG has no dimensions".into()))?;
     let icc = d.icc_profile();
     if cs == ColorSpace::YCCK {
         for p in raw.chunks_exact_mut(4) {
@@ -112,7 +115,9 @@ pub fn decode_cmyk(bytes: &[u8]) -> Result<Option<DynamicImage>, String> {
     if adobe_transform(bytes).is_some() {
         raw.iter_mut().for_each(|v| *v = 255 - *v);
     }
-    cmyk_to_srgb(&raw, w as u32, h as u32, icc.as_deref()).map(Some)
+    cmyk_to_srgb(&raw, w as u32, h as u32, icc.as_deref())
+        .map(Some)
+        .map_err(SourceError::Invalid)
 }
 
 /// Decodes an RGB or gray JPEG at 1/`shrink` of its size (1, 2, 4 or 8) by reduced-size
@@ -124,8 +129,8 @@ pub fn decode_shrunk(
     shrink: u32,
     max_bytes: u64,
 ) -> Result<Option<DynamicImage>, SourceError> {
-    let err = |e: jpeg_decoder::Error| SourceError::Decode(e.to_string());
-    let no_header = || SourceError::Decode("JPEG has no header".into());
+    let err = |e| SourceError::codec("JPEG", e);
+    let no_header = || SourceError::Invalid("JPEG has no header".into());
     let mut d = jpeg_decoder::Decoder::new(std::io::Cursor::new(bytes));
     d.read_info().map_err(err)?;
     let info = d.info().ok_or_else(no_header)?;
@@ -149,10 +154,10 @@ pub fn decode_shrunk(
             cap: max_bytes,
         });
     }
-    let size_err = || SourceError::Decode("JPEG buffer has the wrong size".into());
+    let size_err = || SourceError::Invalid("JPEG buffer has the wrong size".into());
     // At 1/8, a baseline file needs only its DC coefficients.
     let eighth = if shrink == 8 {
-        super::jpeg_dc::decode_eighth(bytes).map_err(SourceError::Decode)?
+        super::jpeg_dc::decode_eighth(bytes).map_err(SourceError::Invalid)?
     } else {
         None
     };

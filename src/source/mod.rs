@@ -26,7 +26,7 @@ pub fn guarded<T, E: From<SourceError>>(
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_default();
         tracing::error!("{what} panicked: {message}");
-        Err(SourceError::Decode(format!("{what} panicked: {message}")).into())
+        Err(SourceError::Panicked(format!("{what} ({message})")).into())
     })
 }
 
@@ -95,12 +95,38 @@ pub enum SourceError {
         /// The configured cap.
         cap: u64,
     },
-    /// The file could not be read or decoded.
-    #[error("cannot decode image: {0}")]
-    Decode(String),
+    /// The bytes are not a valid image (one of Tessera's own checks failed).
+    #[error("invalid image: {0}")]
+    Invalid(String),
+    /// A decoder refused the bytes.
+    #[error("cannot decode {format}")]
+    Codec {
+        /// The format the decoder reads.
+        format: &'static str,
+        /// The decoder's error.
+        #[source]
+        source: Cause,
+    },
+    /// Decoder code panicked (see [`guarded`]).
+    #[error("{0} panicked")]
+    Panicked(String),
     /// The source's bytes could not be read.
     #[error("cannot read image")]
     Storage(#[source] StorageError),
+}
+
+/// The error of a decoder library, kept as the cause of a [`SourceError`] (shared, so that
+/// cached failures can be cloned).
+pub type Cause = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+
+impl SourceError {
+    /// A decoder library's error while reading `format`.
+    pub fn codec(format: &'static str, e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        SourceError::Codec {
+            format,
+            source: std::sync::Arc::new(e),
+        }
+    }
 }
 
 impl From<StorageError> for SourceError {
@@ -120,8 +146,8 @@ mod tests {
     fn a_panic_in_decoder_code_becomes_an_error() {
         let out: Result<(), SourceError> = guarded("the test decoder", || panic!("bad palette"));
         match out {
-            Err(SourceError::Decode(m)) => {
-                assert!(m.contains("the test decoder panicked: bad palette"), "{m}")
+            Err(SourceError::Panicked(m)) => {
+                assert_eq!(m, "the test decoder (bad palette)")
             }
             other => panic!("{other:?}"),
         }
