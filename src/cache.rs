@@ -62,4 +62,11 @@ impl Caches {
                 .build(),
         }
     }
+
+    /// Drops every decode of `file` (whatever its shrink factor).
+    pub fn forget_decodes(&self, file: &Object) {
+        for shrink in [1, 2, 4, 8] {
+            self.decoded.invalidate(&(file.clone(), shrink));
+        }
+    }
 }

@@ -116,6 +116,13 @@ impl TileArgs {
         if !(1..=100).contains(&quality) || !(16..=4096).contains(&self.tile) {
             return Err("--quality must be 1-100 and --tile 16-4096".into());
         }
+        // The tree is public: every source is decided by the server's policy, as an
+        // anonymous caller would get it, on the file it is (not on its name in SRC).
+        let caller = if self.include_restricted {
+            Caller::Privileged
+        } else {
+            Caller::Anonymous
+        };
         let opts = tessera::export::TileOptions {
             tile: self.tile,
             base_url: self.base_url.clone(),
@@ -125,13 +132,12 @@ impl TileArgs {
             decode: defaults.decode_limits(),
             cache_mb: defaults.cache_decoded_mb,
             derivative_min_pixels: defaults.derivative_min_pixels,
+            caller,
         };
         let sources = tessera::export::sources(&self.src)
             .map_err(|e| format!("{}: {e}", self.src.display()))?;
-        // The tree is public: every source is decided by the server's policy, as an
-        // anonymous caller would get it, on the file it is (not on its name in SRC).
-        let policy = match &self.records {
-            Some(records) if !self.include_restricted => {
+        let (policy, root) = match &self.records {
+            Some(records) => {
                 let images = self.images.as_deref().unwrap_or(&defaults.images);
                 let (policy, root) = batch_policy(records, images, defaults.unlisted_images)?;
                 let src = self.src.canonicalize()?;
@@ -144,40 +150,47 @@ impl TileArgs {
                     )
                     .into());
                 }
-                Some((policy, root))
+                (policy, root)
             }
-            _ => None,
+            None => {
+                let root = tessera::batch::folder_root(&self.src).canonicalize()?;
+                let storage = Storage::files(&root)?;
+                (
+                    Policy::new(Default::default(), storage, Unlisted::Public),
+                    root,
+                )
+            }
         };
+        let (service, _scratch) = tessera::export::service(Arc::new(policy), &opts)?;
         let started = std::time::Instant::now();
         let (mut failed, mut restricted) = (0, 0);
         for (path, id) in &sources {
-            let rule =
-                match &policy {
-                    // A source that vanished since the listing is reported and skipped, like any
-                    // other bad input; the run goes on.
-                    Some((p, root)) => match path
-                        .canonicalize()
-                        .map_err(|e| e.to_string())
-                        .and_then(|c| {
-                            let key = c.strip_prefix(root).map_err(|e| e.to_string())?;
-                            let key = key.to_str().ok_or("the path is not UTF-8")?;
-                            p.storage().resolve(key).map_err(|e| e.to_string())
-                        }) {
-                        Ok(file) => p.decide(Caller::Anonymous, &file),
-                        Err(e) => {
-                            failed += 1;
-                            eprintln!("failed: {}: {e}", path.display());
-                            continue;
-                        }
-                    },
-                    None => Access::Public,
-                };
+            // A source that vanished since the listing is reported and skipped, like any
+            // other bad input; the run goes on.
+            let found = path
+                .canonicalize()
+                .map_err(|e| e.to_string())
+                .and_then(|c| {
+                    let key = c.strip_prefix(&root).map_err(|e| e.to_string())?;
+                    let key = key.to_str().ok_or("the path is not UTF-8")?.to_string();
+                    let file = service.storage().resolve(&key).map_err(|e| e.to_string())?;
+                    Ok((key, file))
+                });
+            let (key, file) = match found {
+                Ok(found) => found,
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("failed: {}: {e}", path.display());
+                    continue;
+                }
+            };
+            let rule = service.policy().decide(caller, &file);
             if rule != Access::Public {
                 restricted += 1;
                 eprintln!("left out: {id}: {rule:?} by the access policy (the tree is public)");
                 continue;
             }
-            match tessera::export::export(path, id, &self.out, &opts) {
+            match tessera::export::export(&service, &key, id, &self.out, &opts) {
                 Ok(n) => eprintln!("{id}: {n} files"),
                 Err(e) => {
                     failed += 1;

@@ -265,6 +265,17 @@ impl ImageService {
         })
     }
 
+    /// Lets go of what the service keeps for an image: its derivative pyramid (deleted) and
+    /// its decodes. For batch work, once an image is done.
+    pub fn forget(&self, identifier: &str) {
+        let Ok(Some(file)) = self.resolve(identifier, Mode::CacheOnly) else {
+            return;
+        };
+        self.derivatives.remove(&file);
+        self.caches.forget_decodes(&file);
+        self.caches.resolved.invalidate(identifier);
+    }
+
     /// The size of the image an identifier names, with no access check (for manifests, which
     /// ask the policy themselves).
     pub fn dimensions(&self, identifier: &str) -> Option<Dimensions> {

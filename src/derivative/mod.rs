@@ -60,7 +60,9 @@ pub struct Derivatives {
 struct Inner {
     settings: Settings,
     states: Cache<Object, State>,
-    jobs: Mutex<Sender<Object>>,
+    /// The builder thread's queue; `None` when pyramids are built at once, by the caller.
+    jobs: Option<Mutex<Sender<Object>>>,
+    caches: Caches,
 }
 
 impl Derivatives {
@@ -80,7 +82,8 @@ impl Derivatives {
         let inner = Arc::new(Inner {
             settings,
             states: Cache::new(100_000),
-            jobs: Mutex::new(tx),
+            jobs: Some(Mutex::new(tx)),
+            caches: caches.clone(),
         });
         let weak: Weak<Inner> = Arc::downgrade(&inner);
         // One build at a time, so that at most one extra decode is alive; the loop ends when
@@ -96,26 +99,9 @@ impl Derivatives {
                 }
                 while let Ok(file) = rx.recv() {
                     let Some(inner) = weak.upgrade() else { break };
-                    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        build(&inner.settings, &caches, &file)
-                    }))
-                    .unwrap_or(Err(BuildError::Panicked));
-                    let state = match built {
-                        Ok(Some(ready)) => State::Ready(ready),
-                        Ok(None) => State::Skipped,
-                        Err(why) => {
-                            tracing::warn!(
-                                source = %file.path.display(),
-                                "no derivative pyramid, serving the source as it is: {}",
-                                crate::report::chain(&why)
-                            );
-                            State::Skipped
-                        }
-                    };
+                    let state = settle(&file, build(&inner.settings, &caches, &file));
                     if matches!(state, State::Ready(_)) {
-                        for shrink in [1, 2, 4, 8] {
-                            caches.decoded.invalidate(&(file.clone(), shrink));
-                        }
+                        caches.forget_decodes(&file);
                     }
                     inner.states.insert(file, state);
                 }
@@ -129,8 +115,34 @@ impl Derivatives {
         }
     }
 
+    /// A store whose pyramids are built at once, in the thread that first asks for one (other
+    /// callers for the same source wait for it), for batch work such as `tessera tiles`.
+    pub fn immediate(settings: Settings, caches: Caches) -> Derivatives {
+        if settings.min_pixels == 0 {
+            return Derivatives::disabled();
+        }
+        Derivatives {
+            inner: Some(Arc::new(Inner {
+                settings,
+                states: Cache::new(100_000),
+                jobs: None,
+                caches,
+            })),
+        }
+    }
+
+    /// Deletes the pyramid of `file` and forgets it (batch work, once a source is done).
+    pub fn remove(&self, file: &Object) {
+        let Some(inner) = &self.inner else { return };
+        if let Some(State::Ready(d)) = inner.states.get(file) {
+            let _ = std::fs::remove_file(&d.path);
+        }
+        inner.states.invalidate(file);
+    }
+
     /// The ready pyramid of `file`, if it has one. The first call for a large enough source
-    /// looks for a pyramid on disk, and queues a build when there is none.
+    /// looks for a pyramid on disk, and queues a build when there is none (or, in a store
+    /// made by [`Derivatives::immediate`], builds it now).
     pub fn ready(&self, file: &Object, dims: Dimensions) -> Option<Object> {
         let inner = self.inner.as_ref()?;
         let s = &inner.settings;
@@ -143,7 +155,10 @@ impl Derivatives {
             if let Some(found) = existing(&path, file) {
                 return State::Ready(found);
             }
-            match inner.jobs.lock().map(|tx| tx.send(file.clone())) {
+            let Some(jobs) = &inner.jobs else {
+                return settle(file, build(s, &inner.caches, file));
+            };
+            match jobs.lock().map(|tx| tx.send(file.clone())) {
                 Ok(Ok(())) => State::Building,
                 _ => State::Skipped,
             }
@@ -171,6 +186,22 @@ impl Derivatives {
         self.inner
             .as_ref()
             .is_some_and(|i| matches!(i.states.get(file), Some(State::Building)))
+    }
+}
+
+/// The state a build leaves (a failure is logged: the source is served as it is).
+fn settle(file: &Object, built: Result<Option<Object>, BuildError>) -> State {
+    match built {
+        Ok(Some(ready)) => State::Ready(ready),
+        Ok(None) => State::Skipped,
+        Err(why) => {
+            tracing::warn!(
+                source = %file.path.display(),
+                "no derivative pyramid, serving the source as it is: {}",
+                crate::report::chain(&why)
+            );
+            State::Skipped
+        }
     }
 }
 
@@ -258,14 +289,20 @@ pub enum BuildError {
     Panicked,
 }
 
-/// Builds the pyramid of `file` now, in `settings.dir`, as the server's builder would;
-/// `Ok(None)` when it cannot have one (it has alpha). For batch work (`tessera tiles`).
-pub fn build_now(settings: &Settings, file: &Object) -> Result<Option<Object>, BuildError> {
-    build(settings, &Caches::new(0, 0), file)
+/// Builds the pyramid of `file`; `Ok(None)` when it cannot have one (it has alpha). A panic
+/// is an error.
+fn build(s: &Settings, caches: &Caches, file: &Object) -> Result<Option<Object>, BuildError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        build_unguarded(s, caches, file)
+    }))
+    .unwrap_or(Err(BuildError::Panicked))
 }
 
-/// Builds the pyramid of `file`; `Ok(None)` when it cannot have one (it has alpha).
-fn build(s: &Settings, caches: &Caches, file: &Object) -> Result<Option<Object>, BuildError> {
+fn build_unguarded(
+    s: &Settings,
+    caches: &Caches,
+    file: &Object,
+) -> Result<Option<Object>, BuildError> {
     let started = std::time::Instant::now();
     let img: Arc<DynamicImage> = match caches.decoded.get(&(file.clone(), 1)) {
         Some(img) => img,

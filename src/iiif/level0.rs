@@ -1,32 +1,58 @@
 //! A static (level 0) image service: the info.json of a tree of files cut in advance, and
 //! every path that info.json implies, in exactly the form OpenSeadragon and Mirador request.
 
-use super::geometry::{Dimensions, Limits};
+use super::geometry::{Dimensions, Limits, Rect};
 use super::info::Tiling;
-use super::request::Format;
+use super::request::{Format, ImageRequest, Quality, Region, Rotation, Size};
 use serde_json::{json, Value};
 
 /// The compliance level URI of a static service.
 pub const LEVEL0: &str = "http://iiif.io/api/image/2/level0.json";
 
-/// One file of a static tree: its region and size path parameters.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// One file of a static tree: its region and size, as a viewer asks for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct StaticImage {
-    /// The region parameter (`full` or `x,y,w,h`).
-    pub region: String,
-    /// The size parameter (`w,` or `w,h`).
-    pub size: String,
+    /// A tile's `x,y,w,h`; `None` for `full`.
+    pub region: Option<Rect>,
+    /// The width asked for (`w,`).
+    pub width: u32,
+    /// The height too, for a listed size asked as `w,h`.
+    pub height: Option<u32>,
 }
 
 impl StaticImage {
-    /// The path below the image's base URI, e.g. `0,0,256,256/256,/0/default.jpg`.
+    /// The request for this file in `format`, unrotated and in default quality.
+    pub fn request(&self, format: Format) -> ImageRequest {
+        ImageRequest {
+            region: match self.region {
+                Some(Rect { x, y, w, h }) => Region::Pixels { x, y, w, h },
+                None => Region::Full,
+            },
+            size: match self.height {
+                Some(h) => Size::Exact { w: self.width, h },
+                None => Size::Width(self.width),
+            },
+            rotation: Rotation {
+                mirror: false,
+                degrees: 0.0,
+            },
+            quality: Quality::Default,
+            format,
+        }
+    }
+
+    /// The path below the image's base URI, e.g. `0,0,256,256/256,/0/default.jpg`: the
+    /// spelling a viewer uses, which is the file's name in the tree.
     pub fn path(&self, format: Format) -> String {
-        format!(
-            "{}/{}/0/default.{}",
-            self.region,
-            self.size,
-            format.extension()
-        )
+        let region = match self.region {
+            Some(Rect { x, y, w, h }) => format!("{x},{y},{w},{h}"),
+            None => "full".to_string(),
+        };
+        let size = match self.height {
+            Some(h) => format!("{},{h}", self.width),
+            None => format!("{},", self.width),
+        };
+        format!("{region}/{size}/0/default.{}", format.extension())
     }
 }
 
@@ -49,28 +75,27 @@ pub fn images(dims: Dimensions, tiling: &Tiling, limits: &Limits) -> Vec<StaticI
         for y in (0..dims.height).step_by(sh as usize) {
             for x in (0..dims.width).step_by(sw as usize) {
                 let (w, h) = (sw.min(dims.width - x), sh.min(dims.height - y));
-                let region = if (x, y, w, h) == (0, 0, dims.width, dims.height) {
-                    "full".to_string()
-                } else {
-                    format!("{x},{y},{w},{h}")
-                };
+                let region = Some(Rect { x, y, w, h })
+                    .filter(|_| (x, y, w, h) != (0, 0, dims.width, dims.height));
                 out.push(StaticImage {
                     region,
-                    size: format!("{},", w.div_ceil(s)),
+                    width: w.div_ceil(s),
+                    height: None,
                 });
             }
         }
     }
     for d in tiling.sizes(dims, limits) {
-        for size in [format!("{},", d.width), format!("{},{}", d.width, d.height)] {
+        for height in [None, Some(d.height)] {
             out.push(StaticImage {
-                region: "full".into(),
-                size,
+                region: None,
+                width: d.width,
+                height,
             });
         }
     }
-    out.sort();
-    out.dedup();
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|i| seen.insert(*i));
     out
 }
 
