@@ -237,7 +237,7 @@ impl Config {
             }
             self.public_base = Some(base);
         }
-        self.trusted_proxy_ranges()?;
+        let trusted_proxies = self.trusted_proxy_ranges()?;
         if !(16..=4096).contains(&self.tile_size) {
             return Err(invalid("tile_size", "must be between 16 and 4096"));
         }
@@ -292,26 +292,37 @@ impl Config {
                 .map(|n| n.get())
                 .unwrap_or(2);
         }
-        Ok(ValidConfig(self))
+        Ok(ValidConfig {
+            config: self,
+            trusted_proxies,
+        })
     }
 }
 
 /// A configuration that [`Config::validate`] has checked and normalised (for example,
 /// `workers = 0` made one per core). It derefs to the [`Config`] it holds.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ValidConfig(Config);
+pub struct ValidConfig {
+    config: Config,
+    trusted_proxies: Vec<IpRange>,
+}
 
 impl std::ops::Deref for ValidConfig {
     type Target = Config;
     fn deref(&self) -> &Config {
-        &self.0
+        &self.config
     }
 }
 
 impl ValidConfig {
     /// The settings, to change and validate again.
     pub fn into_inner(self) -> Config {
-        self.0
+        self.config
+    }
+
+    /// The ranges of `trusted_proxies`, parsed.
+    pub fn trusted_proxies(&self) -> &[IpRange] {
+        &self.trusted_proxies
     }
 }
 
@@ -365,7 +376,7 @@ mod tests {
             toml::from_str("trusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"::1/128\"]")
                 .unwrap();
         let c = c.validate().unwrap();
-        let ranges = c.trusted_proxy_ranges().unwrap();
+        let ranges = c.trusted_proxies();
         assert_eq!(ranges.len(), 3);
         assert!(ranges[1].contains("10.9.8.7".parse().unwrap()));
         let c: Config =
