@@ -86,7 +86,7 @@ impl AppState {
             "records loaded in {:?}",
             started.elapsed()
         );
-        let trusted_proxies = config.trusted_proxy_ranges().map_err(|e| e.to_string())?;
+        let trusted_proxies = config.trusted_proxies().to_vec();
         let store = Arc::new(store);
         let policy = Arc::new(Policy::new(store.clone(), storage, config.unlisted_images));
         let caches = Caches::new(config.cache_decoded_mb, config.cache_encoded_mb);
