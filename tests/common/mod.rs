@@ -41,7 +41,7 @@ pub async fn start(images: &Path, tweak: impl FnOnce(&mut Config)) -> String {
     let mut config = Config {
         images: images.to_path_buf(),
         records: images.join("no-records-here"),
-        // Derivative pyramids are off unless a test turns them on (tests/derivatives.rs).
+        // Derivative pyramids are off unless a test turns them on (tests/integration/derivatives.rs).
         derivative_min_pixels: 0,
         ..Config::default()
     };

@@ -3,9 +3,7 @@
 //! goes on serving, and SIGTERM finishes the requests in flight, refuses new connections and
 //! exits 0.
 
-mod common;
-
-use common::{get, get_image, spawn_binary, start, wait_until_async};
+use crate::common::{fixtures, get, get_image, spawn_binary, start, wait_until_async};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -31,7 +29,7 @@ async fn read_to_close(s: &mut TcpStream) -> Vec<u8> {
 
 #[tokio::test]
 async fn slowloris_is_disconnected_by_the_header_timeout() {
-    let base = start(&common::fixtures(), |c| c.header_timeout_secs = 1.0).await;
+    let base = start(&fixtures(), |c| c.header_timeout_secs = 1.0).await;
     let addr = base.trim_start_matches("http://");
     let mut s = TcpStream::connect(addr).await.unwrap();
     s.write_all(b"GET /iiif/grid.png/info.json HTTP/1.1\r\nHost: x\r\n")
@@ -68,7 +66,7 @@ async fn slowloris_is_disconnected_by_the_header_timeout() {
 
 #[tokio::test]
 async fn a_client_that_stops_reading_is_cut_off_by_the_idle_timeout() {
-    let base = start(&common::fixtures(), |c| {
+    let base = start(&fixtures(), |c| {
         c.idle_timeout_secs = 1.0;
         c.request_timeout_secs = 1.0;
     })
@@ -104,7 +102,7 @@ async fn a_client_that_stops_reading_is_cut_off_by_the_idle_timeout() {
 
 #[tokio::test]
 async fn oversized_request_heads_get_431() {
-    let base = start(&common::fixtures(), |c| c.max_header_bytes = 8192).await;
+    let base = start(&fixtures(), |c| c.max_header_bytes = 8192).await;
     let addr = base.trim_start_matches("http://");
     let mut s = TcpStream::connect(addr).await.unwrap();
     let big = "a".repeat(20_000);

@@ -1,9 +1,7 @@
 //! Faults (issue 7): sources replaced, truncated or deleted while they are served give a
 //! clean error or one whole version, never a mix; a full derivative folder is served without.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use image::{DynamicImage, GenericImageView, Rgb, RgbImage};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -2,11 +2,9 @@
 //! images folder (watched with inotify), restricted images never reach an unprivileged
 //! client through manifests, collections or thumbnails, `tessera tiles --records` leaves
 //! them out of a public tree, and API keys never appear in the logs. Tiles, info.json, sizes,
-//! the default service and cache hits are covered in tests/presentation.rs.
+//! the default service and cache hits are covered in tests/integration/presentation.rs.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::collections::{BTreeSet, VecDeque};
 use std::ffi::CString;

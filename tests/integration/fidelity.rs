@@ -4,11 +4,9 @@
 //! scripts/make-fidelity-fixtures.sh). Full-size output must reach 38 dB, downscales 34 dB;
 //! dimensions and orientation must match exactly.
 //!
-//! `cargo test --test fidelity -- --nocapture` prints the PSNR table.
+//! `cargo test --test integration fidelity:: -- --nocapture` prints the PSNR table.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use image::{DynamicImage, GenericImageView};
 use std::path::PathBuf;
 

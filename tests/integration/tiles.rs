@@ -1,9 +1,7 @@
 //! `tessera tiles`, run as a real process: every URL its info.json implies exists, holds an
 //! image of the right size, and holds exactly the bytes the server sends for that URL.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_tessera");

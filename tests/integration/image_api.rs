@@ -1,9 +1,7 @@
 //! HTTP-level tests of the Image API: real requests to an in-process server, with the pixels
 //! of every answer checked.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use image::GenericImageView;
 use tessera::iiif::LEVEL2;
 

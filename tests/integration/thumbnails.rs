@@ -1,9 +1,7 @@
 //! `tessera thumbnails`, run as a real process: a nested tree of mixed formats with a corrupt
 //! file in the middle, the IIIF size rule for every thumbnail, pixels, resume, and `--json`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::Path;
 use std::process::Command;
 

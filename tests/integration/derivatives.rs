@@ -2,9 +2,7 @@
 //! request, served by the tile (stored tiles sent as they are), keyed by the source's size and
 //! mtime, and rebuilt when damaged.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tessera::source::pyramid;

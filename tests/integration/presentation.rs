@@ -1,9 +1,7 @@
 //! HTTP-level tests of the Presentation API, the default image service and access levels,
 //! against the sample records in `manifests/` and generated ones.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use image::GenericImageView;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
