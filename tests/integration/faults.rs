@@ -58,7 +58,8 @@ async fn replaced_sources_give_one_whole_version_or_a_clean_error() {
     for ext in ["png", "jpg"] {
         std::fs::write(dir.path().join(format!("v.{ext}")), encoded(false, ext)).unwrap();
     }
-    let base = start(dir.path(), |c| c.workers = 4).await;
+    let app = App::new(dir.path(), |c| c.workers = 4);
+    let base = &app.base;
     let stop = Arc::new(AtomicBool::new(false));
     // The writer swaps the versions, in place (truncate and write) or by rename.
     let writer = {
@@ -90,7 +91,7 @@ async fn replaced_sources_give_one_whole_version_or_a_clean_error() {
     let (whole, clean) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let mut readers = Vec::new();
     for r in 0..4 {
-        let (base, stop, whole, clean) = (base.clone(), stop.clone(), whole.clone(), clean.clone());
+        let (app, stop, whole, clean) = (app.clone(), stop.clone(), whole.clone(), clean.clone());
         readers.push(tokio::spawn(async move {
             let forms = [
                 "full/100,/0/default.png",
@@ -103,8 +104,8 @@ async fn replaced_sources_give_one_whole_version_or_a_clean_error() {
                 i += 1;
                 let ext = if i % 2 == 0 { "png" } else { "jpg" };
                 let form = forms[i % forms.len()];
-                let url = format!("{base}/iiif/v.{ext}/{form}");
-                let (status, _, body) = get(&url).await;
+                let url = format!("{}/iiif/v.{ext}/{form}", app.base);
+                let (status, _, body) = app.get(&url).await;
                 match status.as_u16() {
                     200 if form == "info.json" => {
                         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
@@ -146,7 +147,7 @@ async fn replaced_sources_give_one_whole_version_or_a_clean_error() {
     tokio::time::sleep(Duration::from_millis(2100)).await;
     for ext in ["png", "jpg"] {
         for form in ["full/100,/0/default.png", "full/full/0/default.png"] {
-            let img = get_image(&format!("{base}/iiif/v.{ext}/{form}")).await;
+            let img = app.get_image(&format!("{base}/iiif/v.{ext}/{form}")).await;
             assert_eq!(which(form, &img), Some(last_is_b), "v.{ext}/{form}");
         }
     }
@@ -158,11 +159,12 @@ async fn truncated_and_deleted_sources_give_clean_errors() {
     for name in ["grid.jpg", "grid.png", "grid-tiled.tif"] {
         std::fs::copy(fixtures().join(name), dir.path().join(name)).unwrap();
     }
-    let base = start(dir.path(), |_| {}).await;
+    let app = App::new(dir.path(), |_| {});
+    let base = &app.base;
     let forms = ["full/64,/0/default.png", "0,0,64,64/full/0/default.jpg"];
     for name in ["grid.jpg", "grid.png", "grid-tiled.tif"] {
         for form in forms {
-            get_image(&format!("{base}/iiif/{name}/{form}")).await;
+            app.get_image(&format!("{base}/iiif/{name}/{form}")).await;
         }
     }
     for name in ["grid.jpg", "grid.png", "grid-tiled.tif"] {
@@ -179,7 +181,7 @@ async fn truncated_and_deleted_sources_give_clean_errors() {
     for name in ["grid.jpg", "grid.png", "grid-tiled.tif"] {
         for form in forms {
             let url = format!("{base}/iiif/{name}/{form}");
-            let (status, _, body) = get(&url).await;
+            let (status, _, body) = app.get(&url).await;
             let text = String::from_utf8_lossy(&body);
             assert_eq!(status, 500, "{url}: {text}");
             assert!(text.contains(name), "{url}: {text}");
@@ -188,7 +190,7 @@ async fn truncated_and_deleted_sources_give_clean_errors() {
     }
     tokio::time::sleep(Duration::from_millis(2100)).await;
     for name in ["grid.jpg", "grid.png", "grid-tiled.tif"] {
-        let (status, _, _) = get(&format!("{base}/iiif/{name}/info.json")).await;
+        let (status, _, _) = app.get(&format!("{base}/iiif/{name}/info.json")).await;
         assert_eq!(status, 404, "{name} deleted");
     }
 }
