@@ -1,9 +1,10 @@
-//! The connection loop under hostile clients and at shutdown (issue 7): slowloris is cut off
-//! by the header timeout, a client that stops reading by the idle timeout, oversized heads get 431, slow requests get 503 while the server
-//! goes on serving, and SIGTERM finishes the requests in flight, refuses new connections and
-//! exits 0.
+//! The connection loop under hostile clients and at shutdown (issue 7), over real connections:
+//! slowloris is cut off by the header timeout, a client that stops reading by the idle
+//! timeout, oversized heads get 431, and SIGTERM finishes the requests in flight, refuses new
+//! connections and exits 0. Slow requests get 503 while the server goes on serving (a layer of
+//! the router, tested in process).
 
-use crate::common::{fixtures, get, get_image, spawn_binary, start, wait_until_async};
+use crate::common::{fixtures, get, spawn_binary, start, wait_until_async, App};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -130,19 +131,18 @@ async fn requests_over_the_time_limit_get_503_and_others_are_served() {
     let dir = tempfile::tempdir().unwrap();
     noise_png(&dir.path().join("big.png"), 4000, 3000);
     noise_png(&dir.path().join("small.png"), 16, 16);
-    let base = start(dir.path(), |c| {
+    // The time limit is a layer of the router: no connection needed.
+    let app = App::new(dir.path(), |c| {
         c.request_timeout_secs = 0.05;
         c.workers = 2;
-    })
-    .await;
-    let (status, headers, body) =
-        get(&format!("{base}/iiif/big.png/full/full/0/default.jpg")).await;
+    });
+    let (status, headers, body) = app.get("/iiif/big.png/full/full/0/default.jpg").await;
     let body = String::from_utf8_lossy(&body);
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("longer than 0.05 s"), "{body}");
     assert!(headers.contains_key("retry-after"));
     // A quick request on the same server is answered while the abandoned work finishes.
-    let small = get_image(&format!("{base}/iiif/small.png/full/8,/0/default.png")).await;
+    let small = app.get_image("/iiif/small.png/full/8,/0/default.png").await;
     assert_eq!((small.width(), small.height()), (8, 8));
 }
 
