@@ -3,8 +3,15 @@
 //! timeout, oversized heads get 431, and SIGTERM finishes the requests in flight, refuses new
 //! connections and exits 0. Slow requests get 503 while the server goes on serving (a layer of
 //! the router, tested in process).
+//!
+//! A test binary of its own (the others are in tests/integration), so that the timing of
+//! these tests does not depend on the pixel work of other tests running beside them: in one
+//! binary with them, the idle test's server could not fill the socket buffers within 3 s, so
+//! it never stalled long enough to be cut off, and the test failed.
 
-use crate::common::{fixtures, get, spawn_binary, start, wait_until_async, App};
+mod common;
+
+use common::{fixtures, get, spawn_binary, start, wait_until_async, App};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
