@@ -11,22 +11,10 @@
 
 mod common;
 
-use common::{fixtures, get, spawn_binary, start, wait_until_async, App};
-use std::path::Path;
+use common::{fixtures, get, noise, sigterm, spawn_binary, start, wait_until_async, App};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// A noisy RGB PNG (slow to decode and to encode, which the timing tests need).
-fn noise_png(path: &Path, w: u32, h: u32) {
-    let mut state = 0x2545_f491_u32;
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
-        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-        let n = (state >> 24) as u8;
-        image::Rgb([n, (x as u8) ^ n, (y as u8).wrapping_add(n)])
-    });
-    img.save(path).unwrap();
-}
 
 /// Reads until the server closes the connection (or 10 s pass); returns what it sent.
 async fn read_to_close(s: &mut TcpStream) -> Vec<u8> {
@@ -136,8 +124,9 @@ async fn oversized_request_heads_get_431() {
 #[tokio::test]
 async fn requests_over_the_time_limit_get_503_and_others_are_served() {
     let dir = tempfile::tempdir().unwrap();
-    noise_png(&dir.path().join("big.png"), 4000, 3000);
-    noise_png(&dir.path().join("small.png"), 16, 16);
+    // Noise is slow to decode and to encode, which the time limit needs.
+    noise(4000, 3000).save(dir.path().join("big.png")).unwrap();
+    noise(16, 16).save(dir.path().join("small.png")).unwrap();
     // The time limit is a layer of the router: no connection needed.
     let app = App::new(dir.path(), |c| {
         c.request_timeout_secs = 0.05;
@@ -156,7 +145,7 @@ async fn requests_over_the_time_limit_get_503_and_others_are_served() {
 #[tokio::test]
 async fn sigterm_finishes_requests_in_flight_refuses_new_ones_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
-    noise_png(&dir.path().join("big.png"), 6000, 4000);
+    noise(6000, 4000).save(dir.path().join("big.png")).unwrap();
     let images = dir.path().display().to_string();
     // tower_http's debug log says when the request has reached the server.
     let (mut child, addr, log) = spawn_binary(
@@ -184,11 +173,7 @@ async fn sigterm_finishes_requests_in_flight_refuses_new_ones_and_exits_0() {
         log.lock().unwrap()
     );
     let signalled = Instant::now();
-    let kill = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    sigterm(&child);
     assert!(
         wait_until_async(Duration::from_secs(10), logged("no longer accepting")).await,
         "SIGTERM not handled:\n{}",

@@ -42,6 +42,24 @@ pub fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-images")
 }
 
+/// The sample object records (`manifests/`), which govern access to the sample images.
+pub fn records() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests")
+}
+
+/// The `tessera` binary.
+pub const BIN: &str = env!("CARGO_BIN_EXE_tessera");
+
+/// A noisy RGB image: slow to decode and encode, and large in any compressed form.
+pub fn noise(w: u32, h: u32) -> image::RgbImage {
+    let mut state = 0x2545_f491_u32;
+    image::RgbImage::from_fn(w, h, |x, y| {
+        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        let n = (state >> 24) as u8;
+        image::Rgb([n, (x as u8) ^ n, (y as u8).wrapping_add(n)])
+    })
+}
+
 /// The configuration of a test server over `images`: no records, no derivative pyramids
 /// (tests/integration/derivatives.rs turns them on), then `tweak`.
 pub fn config(images: &Path, tweak: impl FnOnce(&mut Config)) -> ValidConfig {
@@ -274,7 +292,7 @@ pub fn spawn_binary(
     args: &[&str],
     log: &str,
 ) -> (std::process::Child, String, Arc<std::sync::Mutex<String>>) {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"));
+    let mut cmd = std::process::Command::new(BIN);
     cmd.args(["serve", "--bind", "127.0.0.1:0"])
         .args(args)
         .env("RUST_LOG", log);
@@ -287,6 +305,15 @@ pub fn spawn_shell(line: &str) -> (std::process::Child, String, Arc<std::sync::M
     let mut cmd = std::process::Command::new("sh");
     cmd.args(["-c", line]).env("RUST_LOG", "tessera=info");
     spawn_logged(cmd)
+}
+
+/// Sends SIGTERM to a spawned server (see [`spawn_binary`]).
+pub fn sigterm(child: &std::process::Child) {
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success(), "kill -TERM {}", child.id());
 }
 
 /// Spawns a server command, reads its address from the "listening on" log line, and keeps

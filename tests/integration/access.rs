@@ -205,7 +205,7 @@ fn thumbnails(v: &Value, out: &mut Vec<String>) {
 #[tokio::test]
 async fn manifests_collections_and_thumbnails_never_show_a_restricted_image() {
     let app = App::new(&samples(), |c| {
-        c.records = Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests");
+        c.records = records();
     });
     let base = &app.base;
     let docs = crawl(&app).await;
@@ -237,12 +237,12 @@ async fn manifests_collections_and_thumbnails_never_show_a_restricted_image() {
 fn tiles_with_records_leave_restricted_and_limited_images_out() {
     let out = tempfile::tempdir().unwrap();
     let run = |extra: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        std::process::Command::new(BIN)
             .args(["tiles"])
             .arg(samples())
             .arg(out.path())
             .args(["--records"])
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests"))
+            .arg(records())
             .args(extra)
             .output()
             .unwrap()
@@ -286,10 +286,7 @@ async fn api_keys_never_appear_in_the_logs() {
     )
     .unwrap();
     let samples = samples().display().to_string();
-    let records = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("manifests")
-        .display()
-        .to_string();
+    let records = records().display().to_string();
     let config = config.display().to_string();
     let (mut child, addr, log) = spawn_binary(
         &[
@@ -338,10 +335,7 @@ async fn api_keys_never_appear_in_the_logs() {
         .await
         .unwrap();
     assert!(r.status().as_u16() < 500);
-    std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    sigterm(&child);
     child.wait().unwrap();
     let log = log.lock().unwrap().clone();
     assert!(
@@ -630,7 +624,7 @@ fn batch_commands_decide_on_the_file_not_on_the_spelling() {
     );
     let (images, records) = (dir.path().join("images"), dir.path().join("records"));
     let out = dir.path().join("thumbs");
-    let done = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+    let done = std::process::Command::new(BIN)
         .arg("thumbnails")
         .args([&images, &out])
         .arg("--records")
@@ -652,7 +646,7 @@ fn batch_commands_decide_on_the_file_not_on_the_spelling() {
     assert_eq!(summary["restricted"], 3, "x, x.png and sub/y");
     let tiles = dir.path().join("tiles");
     let export = |images_folder: &Path| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        std::process::Command::new(BIN)
             .arg("tiles")
             .args([images.join("sub"), tiles.clone()])
             .arg("--records")

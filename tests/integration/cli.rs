@@ -1,10 +1,9 @@
 //! The `tessera` binary: flags, the config file and their precedence, run as a real process.
 
+use crate::common::BIN;
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_tessera");
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -3,7 +3,6 @@
 
 use crate::common::*;
 use image::{DynamicImage, GenericImageView, Rgb, RgbImage};
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -195,23 +194,14 @@ async fn truncated_and_deleted_sources_give_clean_errors() {
     }
 }
 
-/// A noisy JPEG whose pyramid is far larger than the file-size limit of the test.
-fn noise_jpeg(path: &Path) {
-    let mut state = 7u32;
-    let img = RgbImage::from_fn(1600, 1200, |x, y| {
-        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-        Rgb([(state >> 24) as u8, (x / 7) as u8, (y / 5) as u8])
-    });
-    img.save(path).unwrap();
-}
-
 #[tokio::test]
 async fn a_full_derivative_folder_is_served_without_and_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
     let images = dir.path().join("images");
     let derivatives = dir.path().join("derivatives");
     std::fs::create_dir_all(&images).unwrap();
-    noise_jpeg(&images.join("n.jpg"));
+    // A noisy JPEG, whose pyramid is far larger than the file-size limit below.
+    noise(1600, 1200).save(images.join("n.jpg")).unwrap();
     let config = dir.path().join("tessera.toml");
     std::fs::write(
         &config,
@@ -226,7 +216,7 @@ async fn a_full_derivative_folder_is_served_without_and_leaves_nothing_behind() 
     let cmd = format!(
         "ulimit -f 64; trap '' XFSZ; exec {:?} serve --bind 127.0.0.1:0 --images {:?} \
          --records /nonexistent --config {:?}",
-        env!("CARGO_BIN_EXE_tessera"),
+        BIN,
         images.display().to_string(),
         config.display().to_string()
     );
@@ -249,10 +239,7 @@ async fn a_full_derivative_folder_is_served_without_and_leaves_nothing_behind() 
             .await;
         }
     }
-    std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    sigterm(&child);
     child.wait().unwrap();
     assert!(warned, "no warning:\n{}", log.lock().unwrap());
     let left: Vec<_> = std::fs::read_dir(&derivatives)

@@ -4,15 +4,11 @@
 use crate::common::*;
 use image::GenericImageView;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tessera::access::ApiKey;
 
 const STAFF: &str = "staff-key-0123";
 const WEB: &str = "web-key-45678";
-
-fn records() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests")
-}
 
 fn museum() -> App {
     App::new(&samples(), |c| {

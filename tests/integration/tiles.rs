@@ -4,8 +4,6 @@
 use crate::common::*;
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_tessera");
-
 /// Every path below the image's base that a viewer may request from a level 0 info.json:
 /// each tile at each scale factor (Appendix A arithmetic, `full` when one tile covers the
 /// image) and each listed size as `w,` and `w,h`; with the size each must have.
