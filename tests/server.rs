@@ -154,7 +154,7 @@ async fn sigterm_finishes_requests_in_flight_refuses_new_ones_and_exits_0() {
     );
     let logged = |what: &'static str| {
         let log = log.clone();
-        move || log.lock().unwrap().contains(what)
+        move || std::future::ready(log.lock().unwrap().contains(what))
     };
     let url = format!("http://{addr}/iiif/big.png/full/full/0/default.png");
     let in_flight = tokio::spawn(async move {
@@ -192,13 +192,11 @@ async fn sigterm_finishes_requests_in_flight_refuses_new_ones_and_exits_0() {
     );
     let img = image::load_from_memory(&body).unwrap();
     assert_eq!((img.width(), img.height()), (6000, 4000));
-    let started = Instant::now();
-    let code = loop {
-        if let Some(code) = child.try_wait().unwrap() {
-            break code;
-        }
-        assert!(started.elapsed() < Duration::from_secs(10), "no exit");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let exited = wait_until_async(Duration::from_secs(10), || {
+        std::future::ready(child.try_wait().unwrap().is_some())
+    })
+    .await;
+    assert!(exited, "no exit");
+    let code = child.wait().unwrap();
     assert!(code.success(), "exit status {code}");
 }

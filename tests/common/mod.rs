@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use image::{DynamicImage, GenericImageView, RgbaImage};
+use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -210,12 +211,16 @@ pub fn wait_until(deadline: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
 }
 
-/// [`wait_until`] for async tests: it sleeps without blocking the runtime, so that the
-/// test's other tasks (a request in flight) go on meanwhile.
-pub async fn wait_until_async(deadline: Duration, mut f: impl FnMut() -> bool) -> bool {
+/// [`wait_until`] for async tests: the check is a future (a request, say; a plain condition
+/// is `std::future::ready(...)`), and the wait sleeps without blocking the runtime, so that
+/// the test's other tasks (a request in flight) go on meanwhile.
+pub async fn wait_until_async<F: Future<Output = bool>>(
+    deadline: Duration,
+    mut f: impl FnMut() -> F,
+) -> bool {
     let end = Instant::now() + deadline;
     loop {
-        if f() {
+        if f().await {
             return true;
         }
         if Instant::now() >= end {

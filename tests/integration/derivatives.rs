@@ -4,29 +4,21 @@
 
 use crate::common::*;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tessera::source::pyramid;
 
 /// The one derivative in `dir` (waiting up to 60 s for it), other than `not`.
 fn wait_for_derivative(dir: &Path, not: Option<&Path>) -> PathBuf {
-    let started = Instant::now();
-    loop {
-        let found: Vec<PathBuf> = std::fs::read_dir(dir)
+    let mut found: Vec<PathBuf> = Vec::new();
+    let one = wait_until(Duration::from_secs(60), || {
+        found = std::fs::read_dir(dir)
             .map(|r| r.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
-        let found: Vec<PathBuf> = found
-            .into_iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "tif") && Some(p.as_path()) != not)
-            .collect();
-        if found.len() == 1 {
-            return found[0].clone();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no derivative: {found:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        found.retain(|p| p.extension().is_some_and(|e| e == "tif") && Some(p.as_path()) != not);
+        found.len() == 1
+    });
+    assert!(one, "no derivative: {found:?}");
+    found.remove(0)
 }
 
 /// The stored JPEG of tile (`tx`, `ty`) of level `k` of a derivative.
@@ -40,19 +32,13 @@ fn stored_tile(path: &Path, k: usize, tx: u32, ty: u32) -> Vec<u8> {
 
 /// GETs `url` until its body is `want` (the server moves to the pyramid once it is ready).
 async fn wait_for_body(app: &App, url: &str, want: &[u8]) {
-    let started = Instant::now();
-    loop {
+    let from_pyramid = wait_until_async(Duration::from_secs(60), || async move {
         let (status, _, body) = app.get(url).await;
         assert_eq!(status, 200);
-        if body == want {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "{url} never came from the pyramid"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        body == want
+    })
+    .await;
+    assert!(from_pyramid, "{url} never came from the pyramid");
 }
 
 /// An app with derivatives for every source, over a temporary images folder holding the
@@ -152,15 +138,12 @@ async fn a_changed_source_gets_a_new_pyramid_and_a_damaged_one_is_rebuilt() {
     let far = format!("{base}/iiif/pic.jpg/1792,1024,128,176/128,/0/default.jpg");
     let img = app.get_image(&far).await;
     assert!(psnr(&img, &other.crop_imm(1792, 1024, 128, 176)) > 30.0);
-    let started = Instant::now();
-    loop {
+    let rebuilt = wait_until_async(Duration::from_secs(60), || async {
         app.get_image(&tile).await;
-        if std::fs::metadata(&second).is_ok_and(|m| m.len() == len) {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "never rebuilt");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        std::fs::metadata(&second).is_ok_and(|m| m.len() == len)
+    })
+    .await;
+    assert!(rebuilt, "never rebuilt");
     wait_for_body(&app, &tile, &stored_tile(&second, 0, 0, 0)).await;
 }
 

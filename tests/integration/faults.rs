@@ -232,9 +232,11 @@ async fn a_full_derivative_folder_is_served_without_and_leaves_nothing_behind() 
         assert!(psnr(&tile, &want) > 30.0, "round {round}");
         if round == 0 {
             warned = wait_until_async(Duration::from_secs(10), || {
-                log.lock()
-                    .unwrap()
-                    .contains("no derivative pyramid, serving the source as it is")
+                std::future::ready(
+                    log.lock()
+                        .unwrap()
+                        .contains("no derivative pyramid, serving the source as it is"),
+                )
             })
             .await;
         }
