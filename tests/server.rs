@@ -5,9 +5,10 @@
 //! the router, tested in process).
 //!
 //! A test binary of its own (the others are in tests/integration), so that the timing of
-//! these tests does not depend on the pixel work of other tests running beside them: in one
-//! binary with them, the idle test's server could not fill the socket buffers within 3 s, so
-//! it never stalled long enough to be cut off, and the test failed.
+//! these tests does not depend on the pixel work of other tests running beside them. The idle
+//! test needs the server to fill the socket buffers within 3 s; under CPU contention it cannot,
+//! is never stalled long enough to be cut off, and the test fails (in one binary with the
+//! other tests it did; with two busy loops on a two-core machine it also fails alone).
 
 mod common;
 
