@@ -6,7 +6,7 @@
 #
 # Under Python 3, iiif-validator 1.0.5's format_jp2, format_pdf and format_webp crash inside the
 # validator itself (they call urllib.urlopen) whatever the server does; Tessera proves those
-# formats in tests/image_api.rs instead. This script fails unless every other test passes.
+# formats in tests/integration/image_api.rs instead. This script fails unless every other test passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="${1:-target/release/tessera}"

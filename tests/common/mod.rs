@@ -1,14 +1,21 @@
-//! Shared helpers for the HTTP integration tests: an in-process server on an ephemeral
-//! loopback port, and pixel checks against the fixtures' colour grid.
+//! Shared helpers for the integration tests: Tessera's router called in process ([`App`], no
+//! socket), a real server on an ephemeral loopback port and the real binary for what needs a
+//! connection ([`start`], [`spawn_binary`]), and pixel checks against the fixtures' colour grid.
 
 #![allow(dead_code)]
 
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, HeaderMap, Request, StatusCode};
 use image::{DynamicImage, GenericImageView, RgbaImage};
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tessera::config::Config;
-use tessera::http::{serve_on, AppState};
+use tessera::config::{Config, ValidConfig};
+use tessera::http::{router, serve_on, AppState};
+use tower::ServiceExt;
 
 /// The block colours of the fixtures' 4×3 grid, row-major (see tests/fixtures/README.md).
 pub const GRID: [[u8; 3]; 12] = [
@@ -36,17 +43,41 @@ pub fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-images")
 }
 
-/// Starts Tessera on 127.0.0.1 with an ephemeral port; returns `http://127.0.0.1:PORT`.
-pub async fn start(images: &Path, tweak: impl FnOnce(&mut Config)) -> String {
+/// The sample object records (`manifests/`), which govern access to the sample images.
+pub fn records() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests")
+}
+
+/// The `tessera` binary.
+pub const BIN: &str = env!("CARGO_BIN_EXE_tessera");
+
+/// A noisy RGB image: slow to decode and encode, and large in any compressed form.
+pub fn noise(w: u32, h: u32) -> image::RgbImage {
+    let mut state = 0x2545_f491_u32;
+    image::RgbImage::from_fn(w, h, |x, y| {
+        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        let n = (state >> 24) as u8;
+        image::Rgb([n, (x as u8) ^ n, (y as u8).wrapping_add(n)])
+    })
+}
+
+/// The configuration of a test server over `images`: no records, no derivative pyramids
+/// (tests/integration/derivatives.rs turns them on), then `tweak`.
+pub fn config(images: &Path, tweak: impl FnOnce(&mut Config)) -> ValidConfig {
     let mut config = Config {
         images: images.to_path_buf(),
         records: images.join("no-records-here"),
-        // Derivative pyramids are off unless a test turns them on (tests/derivatives.rs).
         derivative_min_pixels: 0,
         ..Config::default()
     };
     tweak(&mut config);
-    let state = Arc::new(AppState::new(config.validate().unwrap()).unwrap());
+    config.validate().unwrap()
+}
+
+/// Starts Tessera on 127.0.0.1 with an ephemeral port; returns `http://127.0.0.1:PORT`. Only
+/// for what needs a real connection: the others use [`App`].
+pub async fn start(images: &Path, tweak: impl FnOnce(&mut Config)) -> String {
+    let state = Arc::new(AppState::new(config(images, tweak)).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     // The real connection loop, with its timeouts and limits.
@@ -56,6 +87,110 @@ pub async fn start(images: &Path, tweak: impl FnOnce(&mut Config)) -> String {
             .unwrap()
     });
     format!("http://{addr}")
+}
+
+/// The Host of [`App`]'s requests. Not the default bind address (127.0.0.1:8080), so that an
+/// `@id` or Link made from anything but the request fails the tests' checks.
+pub const HOST: &str = "127.0.0.1:41080";
+
+/// The peer address of [`App`]'s requests: loopback, as the tests' client was.
+pub const PEER: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 50123));
+
+/// Tessera's router in process: a request goes through every layer (the warm path, tracing,
+/// CORS, the URI and time limits, the handlers) as `tower::ServiceExt::oneshot` sends it, with
+/// no socket and no connection loop (see [`start`] for those).
+#[derive(Clone)]
+pub struct App {
+    router: axum::Router,
+    /// `http://{HOST}`: where the app's absolute URIs start (without `public_base`).
+    pub base: String,
+}
+
+impl App {
+    /// The app of a test server over `images`, configured as [`start`] configures its server.
+    pub fn new(images: &Path, tweak: impl FnOnce(&mut Config)) -> App {
+        let state = Arc::new(AppState::new(config(images, tweak)).unwrap());
+        App {
+            router: router(state),
+            base: format!("http://{HOST}"),
+        }
+    }
+
+    /// Sends one request; returns the response's status, headers and body. As the connection
+    /// loop does, it gives the request its peer address ([`PEER`] unless it has one); a request
+    /// without a Host header gets [`HOST`]. No redirect is followed.
+    pub async fn request(&self, mut req: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {
+        if !req.headers().contains_key(header::HOST) {
+            req.headers_mut()
+                .insert(header::HOST, header::HeaderValue::from_static(HOST));
+        }
+        if req.extensions().get::<ConnectInfo<SocketAddr>>().is_none() {
+            req.extensions_mut().insert(ConnectInfo(PEER));
+        }
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let (parts, body) = resp.into_parts();
+        let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        (parts.status, parts.headers, body.to_vec())
+    }
+
+    /// The request target (path and query) of `url`: an absolute URI under [`App::base`], or a
+    /// path.
+    pub fn target<'a>(&self, url: &'a str) -> &'a str {
+        let path = url.strip_prefix(self.base.as_str()).unwrap_or(url);
+        assert!(
+            path.starts_with('/'),
+            "{url} is not on this app ({})",
+            self.base
+        );
+        path
+    }
+
+    /// A request to `url` (see [`App::target`]) with `method` and `headers`, ready to send.
+    pub fn builder(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> axum::http::request::Builder {
+        let mut req = Request::builder().method(method).uri(self.target(url));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req
+    }
+
+    /// GETs `url` (see [`App::target`]); returns the response (status and headers) and its
+    /// body.
+    pub async fn get(&self, url: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
+        self.get_with(url, &[]).await
+    }
+
+    /// [`App::get`] with request headers.
+    pub async fn get_with(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let req = self
+            .builder("GET", url, headers)
+            .body(Body::empty())
+            .unwrap();
+        self.request(req).await
+    }
+
+    /// GETs an image that must be served with status 200 and decodes it.
+    pub async fn get_image(&self, url: &str) -> DynamicImage {
+        let (status, headers, body) = self.get(url).await;
+        decoded(url, status, &headers, &body)
+    }
+}
+
+/// The image of a response that must be a 200 with an image media type.
+fn decoded(url: &str, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> DynamicImage {
+    assert_eq!(status, 200, "{url}: {}", String::from_utf8_lossy(body));
+    let ct = headers["content-type"].to_str().unwrap().to_string();
+    assert!(ct.starts_with("image/"), "{url}: content-type {ct}");
+    image::load_from_memory(body).unwrap_or_else(|e| panic!("{url}: {e}"))
 }
 
 /// How often [`wait_until`] and [`wait_until_async`] check their condition.
@@ -76,12 +211,16 @@ pub fn wait_until(deadline: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
 }
 
-/// [`wait_until`] for async tests: it sleeps without blocking the runtime, so that the
-/// test's other tasks (a request in flight) go on meanwhile.
-pub async fn wait_until_async(deadline: Duration, mut f: impl FnMut() -> bool) -> bool {
+/// [`wait_until`] for async tests: the check is a future (a request, say; a plain condition
+/// is `std::future::ready(...)`), and the wait sleeps without blocking the runtime, so that
+/// the test's other tasks (a request in flight) go on meanwhile.
+pub async fn wait_until_async<F: Future<Output = bool>>(
+    deadline: Duration,
+    mut f: impl FnMut() -> F,
+) -> bool {
     let end = Instant::now() + deadline;
     loop {
-        if f() {
+        if f().await {
             return true;
         }
         if Instant::now() >= end {
@@ -91,8 +230,9 @@ pub async fn wait_until_async(deadline: Duration, mut f: impl FnMut() -> bool) -
     }
 }
 
-/// GETs a URL; returns the response (status and headers) and its body.
-pub async fn get(url: &str) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+/// GETs a URL over a real connection (a server from [`start`] or the binary); returns the
+/// response (status and headers) and its body. Redirects are followed.
+pub async fn get(url: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
     let resp = reqwest::get(url).await.unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
@@ -100,13 +240,10 @@ pub async fn get(url: &str) -> (reqwest::StatusCode, reqwest::header::HeaderMap,
     (status, headers, body)
 }
 
-/// GETs an image that must be served with status 200 and decodes it.
+/// [`get`] of an image that must be served with status 200, decoded.
 pub async fn get_image(url: &str) -> DynamicImage {
     let (status, headers, body) = get(url).await;
-    assert_eq!(status, 200, "{url}: {}", String::from_utf8_lossy(&body));
-    let ct = headers["content-type"].to_str().unwrap().to_string();
-    assert!(ct.starts_with("image/"), "{url}: content-type {ct}");
-    image::load_from_memory(&body).unwrap_or_else(|e| panic!("{url}: {e}"))
+    decoded(url, status, &headers, &body)
 }
 
 /// Asserts that a pixel is within `tol` of an RGB colour on every channel.
@@ -160,7 +297,7 @@ pub fn spawn_binary(
     args: &[&str],
     log: &str,
 ) -> (std::process::Child, String, Arc<std::sync::Mutex<String>>) {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"));
+    let mut cmd = std::process::Command::new(BIN);
     cmd.args(["serve", "--bind", "127.0.0.1:0"])
         .args(args)
         .env("RUST_LOG", log);
@@ -173,6 +310,15 @@ pub fn spawn_shell(line: &str) -> (std::process::Child, String, Arc<std::sync::M
     let mut cmd = std::process::Command::new("sh");
     cmd.args(["-c", line]).env("RUST_LOG", "tessera=info");
     spawn_logged(cmd)
+}
+
+/// Sends SIGTERM to a spawned server (see [`spawn_binary`]).
+pub fn sigterm(child: &std::process::Child) {
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success(), "kill -TERM {}", child.id());
 }
 
 /// Spawns a server command, reads its address from the "listening on" log line, and keeps

@@ -1,9 +1,9 @@
-//! HTTP-level tests of the Image API: real requests to an in-process server, with the pixels
-//! of every answer checked.
+//! HTTP-level tests of the Image API: requests to the router in process, with the pixels of
+//! every answer checked.
 
-mod common;
-
-use common::*;
+use crate::common::*;
+use axum::body::Body;
+use axum::http::{HeaderMap, StatusCode};
 use image::GenericImageView;
 use tessera::iiif::LEVEL2;
 
@@ -11,9 +11,10 @@ const SAMPLE_ID: &str = "67352ccc-d1b0-11e1-89ae-279075081939";
 
 #[tokio::test]
 async fn info_json_describes_the_image() {
-    let base = start(&fixtures(), |_| {}).await;
+    let app = App::new(&fixtures(), |_| {});
+    let base = &app.base;
     let url = format!("{base}/iiif/grid.png/info.json");
-    let (status, headers, body) = get(&url).await;
+    let (status, headers, body) = app.get(&url).await;
     assert_eq!(status, 200);
     assert_eq!(headers["content-type"], "application/json");
     assert_eq!(headers["access-control-allow-origin"], "*");
@@ -41,20 +42,18 @@ async fn info_json_describes_the_image() {
         );
     }
 
-    let ld = reqwest::Client::new()
-        .get(&url)
-        .header("Accept", "application/ld+json")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ld.headers()["content-type"], "application/ld+json");
+    let (_, ld, _) = app
+        .get_with(&url, &[("Accept", "application/ld+json")])
+        .await;
+    assert_eq!(ld["content-type"], "application/ld+json");
 }
 
 #[tokio::test]
 async fn every_listed_size_and_tile_is_served_exactly() {
-    let base = start(&samples(), |_| {}).await;
+    let app = App::new(&samples(), |_| {});
+    let base = &app.base;
     let id = "portrait-forest-path";
-    let (_, _, body) = get(&format!("{base}/iiif/{id}/info.json")).await;
+    let (_, _, body) = app.get(&format!("{base}/iiif/{id}/info.json")).await;
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let (w, h) = (
         v["width"].as_u64().unwrap() as u32,
@@ -65,7 +64,9 @@ async fn every_listed_size_and_tile_is_served_exactly() {
             s["width"].as_u64().unwrap() as u32,
             s["height"].as_u64().unwrap() as u32,
         );
-        let img = get_image(&format!("{base}/iiif/{id}/full/{sw},/0/default.jpg")).await;
+        let img = app
+            .get_image(&format!("{base}/iiif/{id}/full/{sw},/0/default.jpg"))
+            .await;
         assert_eq!(img.dimensions(), (sw, sh));
     }
     // The right and bottom edge tiles at every scale factor, as OpenSeadragon asks for them.
@@ -78,13 +79,14 @@ async fn every_listed_size_and_tile_is_served_exactly() {
         let (wr, hr) = ((w - xr).min(span), (h - yr).min(span));
         let (ws, hs) = (wr.div_ceil(s), hr.div_ceil(s));
         let url = format!("{base}/iiif/{id}/{xr},{yr},{wr},{hr}/{ws},/0/default.jpg");
-        assert_eq!(get_image(&url).await.dimensions(), (ws, hs), "{url}");
+        assert_eq!(app.get_image(&url).await.dimensions(), (ws, hs), "{url}");
     }
 }
 
 #[tokio::test]
 async fn every_source_format_decodes_to_the_grid() {
-    let base = start(&fixtures(), |_| {}).await;
+    let app = App::new(&fixtures(), |_| {});
+    let base = &app.base;
     let gray_grid = [76u8, 150, 29, 226, 105, 179, 255, 0, 128, 151, 67, 90];
     for (name, lossy) in [
         ("grid.png", false),
@@ -98,7 +100,9 @@ async fn every_source_format_decodes_to_the_grid() {
         ("grid16-tiled.tif", false),
         ("grid16-strip.tif", false),
     ] {
-        let img = get_image(&format!("{base}/iiif/{name}/full/full/0/default.png")).await;
+        let img = app
+            .get_image(&format!("{base}/iiif/{name}/full/full/0/default.png"))
+            .await;
         assert_eq!(img.dimensions(), (400, 300), "{name}");
         assert_grid(&img, 1.0, if lossy { 8 } else { 0 }, name);
     }
@@ -107,7 +111,9 @@ async fn every_source_format_decodes_to_the_grid() {
         ("grid-gray-alpha.png", 0),
         ("grid-gray.jpg", 8),
     ] {
-        let img = get_image(&format!("{base}/iiif/{name}/full/full/0/default.png")).await;
+        let img = app
+            .get_image(&format!("{base}/iiif/{name}/full/full/0/default.png"))
+            .await;
         let l = img.to_luma8();
         for (i, want) in gray_grid.iter().enumerate() {
             let (x, y) = ((i % 4) as u32 * 100 + 50, (i / 4) as u32 * 100 + 50);
@@ -119,7 +125,9 @@ async fn every_source_format_decodes_to_the_grid() {
         }
     }
     // Alpha survives into PNG output.
-    let img = get_image(&format!("{base}/iiif/grid-alpha/full/full/0/default.png")).await;
+    let img = app
+        .get_image(&format!("{base}/iiif/grid-alpha/full/full/0/default.png"))
+        .await;
     let rgba = img.to_rgba8();
     assert_eq!(
         (rgba.get_pixel(50, 50).0[3], rgba.get_pixel(350, 250).0[3]),
@@ -129,11 +137,13 @@ async fn every_source_format_decodes_to_the_grid() {
 
 #[tokio::test]
 async fn regions_crop_the_right_pixels() {
-    let base = start(&fixtures(), |_| {}).await;
-    let img = get_image(&format!(
-        "{base}/iiif/grid.png/100,0,100,100/full/0/default.png"
-    ))
-    .await;
+    let app = App::new(&fixtures(), |_| {});
+    let base = &app.base;
+    let img = app
+        .get_image(&format!(
+            "{base}/iiif/grid.png/100,0,100,100/full/0/default.png"
+        ))
+        .await;
     assert_eq!(img.dimensions(), (100, 100));
     let rgba = img.to_rgba8();
     assert!(
@@ -142,22 +152,26 @@ async fn regions_crop_the_right_pixels() {
     );
 
     // Beyond the edge: cropped, not padded.
-    let img = get_image(&format!(
-        "{base}/iiif/grid.png/350,250,500,500/full/0/default.png"
-    ))
-    .await;
+    let img = app
+        .get_image(&format!(
+            "{base}/iiif/grid.png/350,250,500,500/full/0/default.png"
+        ))
+        .await;
     assert_eq!(img.dimensions(), (50, 50));
     assert_near(&img.to_rgba8(), 25, 25, GRID[11], 0, "teal corner");
 
-    let img = get_image(&format!(
-        "{base}/iiif/grid.png/pct:50,0,25,100/full/0/default.png"
-    ))
-    .await;
+    let img = app
+        .get_image(&format!(
+            "{base}/iiif/grid.png/pct:50,0,25,100/full/0/default.png"
+        ))
+        .await;
     assert_eq!(img.dimensions(), (100, 300));
     assert_near(&img.to_rgba8(), 50, 50, GRID[2], 0, "pct region, blue");
     assert_near(&img.to_rgba8(), 50, 250, GRID[10], 0, "pct region, purple");
 
-    let img = get_image(&format!("{base}/iiif/grid.png/square/full/0/default.png")).await;
+    let img = app
+        .get_image(&format!("{base}/iiif/grid.png/square/full/0/default.png"))
+        .await;
     assert_eq!(img.dimensions(), (300, 300));
     // Centred: x 50..350 of the source.
     assert_near(
@@ -180,7 +194,8 @@ async fn regions_crop_the_right_pixels() {
 
 #[tokio::test]
 async fn sizes_scale_and_fit() {
-    let base = start(&fixtures(), |_| {}).await;
+    let app = App::new(&fixtures(), |_| {});
+    let base = &app.base;
     let cases = [
         ("full", (400, 300)),
         ("max", (400, 300)),
@@ -193,7 +208,9 @@ async fn sizes_scale_and_fit() {
         ("800,", (800, 600)),
     ];
     for (size, dims) in cases {
-        let img = get_image(&format!("{base}/iiif/grid.png/full/{size}/0/default.png")).await;
+        let img = app
+            .get_image(&format!("{base}/iiif/grid.png/full/{size}/0/default.png"))
+            .await;
         assert_eq!(img.dimensions(), dims, "{size}");
         let scale = f64::from(dims.0) / 400.0;
         if size != "100,200" {
@@ -204,7 +221,8 @@ async fn sizes_scale_and_fit() {
 
 #[tokio::test]
 async fn best_fit_always_fits_the_box() {
-    let base = start(&samples(), |_| {}).await;
+    let app = App::new(&samples(), |_| {});
+    let base = &app.base;
     for id in [
         "landscape-lake-boats",
         "portrait-forest-path",
@@ -212,7 +230,9 @@ async fn best_fit_always_fits_the_box() {
         "alpha-ladybird",
     ] {
         for (bw, bh) in [(150u32, 150u32), (200, 90), (90, 200), (1000, 1000)] {
-            let img = get_image(&format!("{base}/iiif/{id}/full/!{bw},{bh}/0/default.jpg")).await;
+            let img = app
+                .get_image(&format!("{base}/iiif/{id}/full/!{bw},{bh}/0/default.jpg"))
+                .await;
             let (w, h) = img.dimensions();
             assert!(w <= bw && h <= bh, "{id} !{bw},{bh} gave {w}x{h}");
             assert!(
@@ -225,20 +245,27 @@ async fn best_fit_always_fits_the_box() {
 
 #[tokio::test]
 async fn mirroring_and_rotation() {
-    let base = start(&fixtures(), |_| {}).await;
-    let img = get_image(&format!("{base}/iiif/grid.png/full/full/!0/default.png")).await;
+    let app = App::new(&fixtures(), |_| {});
+    let base = &app.base;
+    let img = app
+        .get_image(&format!("{base}/iiif/grid.png/full/full/!0/default.png"))
+        .await;
     assert_eq!(img.dimensions(), (400, 300));
     let m = img.to_rgba8();
     assert_near(&m, 50, 50, GRID[3], 0, "mirrored: yellow now top-left");
     assert_near(&m, 350, 50, GRID[0], 0, "mirrored: red now top-right");
 
-    let img = get_image(&format!("{base}/iiif/grid.png/full/full/90/default.png")).await;
+    let img = app
+        .get_image(&format!("{base}/iiif/grid.png/full/full/90/default.png"))
+        .await;
     assert_eq!(img.dimensions(), (300, 400));
     let r = img.to_rgba8();
     assert_near(&r, 50, 50, GRID[8], 0, "90: bottom-left gray now top-left");
     assert_near(&r, 250, 50, GRID[0], 0, "90: red now top-right");
 
-    let img = get_image(&format!("{base}/iiif/grid.png/full/full/!90/default.png")).await;
+    let img = app
+        .get_image(&format!("{base}/iiif/grid.png/full/full/!90/default.png"))
+        .await;
     assert_near(
         &img.to_rgba8(),
         250,
@@ -248,25 +275,34 @@ async fn mirroring_and_rotation() {
         "!90: yellow top-right",
     );
 
-    let img = get_image(&format!("{base}/iiif/grid.png/full/full/180/default.png")).await;
+    let img = app
+        .get_image(&format!("{base}/iiif/grid.png/full/full/180/default.png"))
+        .await;
     assert_near(&img.to_rgba8(), 50, 50, GRID[11], 0, "180: teal top-left");
 
     // An arbitrary angle grows the canvas to the bounding box; corners are transparent in
     // PNG and white in JPEG.
-    let img = get_image(&format!("{base}/iiif/grid.png/full/full/30/default.png")).await;
+    let img = app
+        .get_image(&format!("{base}/iiif/grid.png/full/full/30/default.png"))
+        .await;
     assert_eq!(img.dimensions(), (496, 460));
     let r = img.to_rgba8();
     assert_eq!(r.get_pixel(0, 0).0[3], 0);
     assert_eq!(r.get_pixel(495, 459).0[3], 0);
     assert_eq!(r.get_pixel(248, 230).0[3], 255);
-    let img = get_image(&format!("{base}/iiif/grid.png/full/full/30/default.jpg")).await;
+    let img = app
+        .get_image(&format!("{base}/iiif/grid.png/full/full/30/default.jpg"))
+        .await;
     assert_near(&img.to_rgba8(), 2, 2, [255, 255, 255], 3, "jpg corner");
 }
 
 #[tokio::test]
 async fn gray_and_bitonal_qualities() {
-    let base = start(&fixtures(), |_| {}).await;
-    let img = get_image(&format!("{base}/iiif/grid.png/full/full/0/gray.png")).await;
+    let app = App::new(&fixtures(), |_| {});
+    let base = &app.base;
+    let img = app
+        .get_image(&format!("{base}/iiif/grid.png/full/full/0/gray.png"))
+        .await;
     assert_eq!(img.color(), image::ColorType::L8);
     let l = img.to_luma8();
     // Rec. 709 luma of red, green and blue.
@@ -279,7 +315,9 @@ async fn gray_and_bitonal_qualities() {
         [54, 182, 18]
     );
 
-    let img = get_image(&format!("{base}/iiif/grid.png/full/full/0/bitonal.png")).await;
+    let img = app
+        .get_image(&format!("{base}/iiif/grid.png/full/full/0/bitonal.png"))
+        .await;
     let l = img.to_luma8();
     assert!(
         l.pixels().all(|p| p.0[0] == 0 || p.0[0] == 255),
@@ -288,9 +326,13 @@ async fn gray_and_bitonal_qualities() {
     assert_eq!(l.get_pixel(50, 50).0[0], 0, "red is dark");
     assert_eq!(l.get_pixel(350, 50).0[0], 255, "yellow is light");
     // A true one-bit image: PNG bit depth 1 (IHDR byte 24), TIFF with one bit per pixel.
-    let (_, _, png) = get(&format!("{base}/iiif/grid.png/full/full/0/bitonal.png")).await;
+    let (_, _, png) = app
+        .get(&format!("{base}/iiif/grid.png/full/full/0/bitonal.png"))
+        .await;
     assert_eq!(png[24], 1, "PNG bit depth");
-    let (_, _, tif) = get(&format!("{base}/iiif/grid.png/full/full/0/bitonal.tif")).await;
+    let (_, _, tif) = app
+        .get(&format!("{base}/iiif/grid.png/full/full/0/bitonal.tif"))
+        .await;
     assert!(
         tif.len() < 400 * 300 / 8 + 1000,
         "TIFF is {} bytes",
@@ -303,17 +345,20 @@ async fn gray_and_bitonal_qualities() {
         "grid-alpha.png/full/full/0/bitonal.png",
         "grid.png/full/full/30/bitonal.png",
     ] {
-        let (_, _, png) = get(&format!("{base}/iiif/{path}")).await;
+        let (_, _, png) = app.get(&format!("{base}/iiif/{path}")).await;
         assert_eq!(png[24], 1, "{path}: PNG bit depth");
     }
 
-    let img = get_image(&format!("{base}/iiif/grid-gray/full/full/0/color.png")).await;
+    let img = app
+        .get_image(&format!("{base}/iiif/grid-gray/full/full/0/color.png"))
+        .await;
     assert!(img.color().has_color());
 }
 
 #[tokio::test]
 async fn every_output_format_has_its_media_type_and_pixels() {
-    let base = start(&fixtures(), |_| {}).await;
+    let app = App::new(&fixtures(), |_| {});
+    let base = &app.base;
     for (ext, mime) in [
         ("jpg", "image/jpeg"),
         ("png", "image/png"),
@@ -324,7 +369,7 @@ async fn every_output_format_has_its_media_type_and_pixels() {
         ("jp2", "image/jp2"),
     ] {
         let url = format!("{base}/iiif/grid.png/full/200,/0/default.{ext}");
-        let (status, headers, body) = get(&url).await;
+        let (status, headers, body) = app.get(&url).await;
         assert_eq!(status, 200, "{ext}");
         assert_eq!(headers["content-type"], mime, "{ext}");
         let img = match ext {
@@ -345,7 +390,9 @@ async fn every_output_format_has_its_media_type_and_pixels() {
     }
     // Lossless formats reproduce an unscaled image exactly.
     for ext in ["png", "webp", "tif", "jp2"] {
-        let (_, _, body) = get(&format!("{base}/iiif/grid.png/full/full/0/default.{ext}")).await;
+        let (_, _, body) = app
+            .get(&format!("{base}/iiif/grid.png/full/full/0/default.{ext}"))
+            .await;
         let img = if ext == "jp2" {
             image::DynamicImage::try_from(&jpeg2k::Image::from_bytes(&body).unwrap()).unwrap()
         } else {
@@ -382,7 +429,8 @@ fn pdf_image(pdf: &[u8]) -> image::DynamicImage {
 
 #[tokio::test]
 async fn bad_requests_get_400_with_a_message() {
-    let base = start(&fixtures(), |_| {}).await;
+    let app = App::new(&fixtures(), |_| {});
+    let base = &app.base;
     for path in [
         "grid/nonsense/full/0/default.jpg",
         "grid/full/nonsense/0/default.jpg",
@@ -399,7 +447,7 @@ async fn bad_requests_get_400_with_a_message() {
         "[frob]/full/full/0/default.jpg",
         "grid%zz/info.json",
     ] {
-        let (status, headers, body) = get(&format!("{base}/iiif/{path}")).await;
+        let (status, headers, body) = app.get(&format!("{base}/iiif/{path}")).await;
         assert_eq!(status, 400, "{path}");
         assert!(headers["content-type"]
             .to_str()
@@ -411,34 +459,39 @@ async fn bad_requests_get_400_with_a_message() {
             "{path}: {text}"
         );
     }
-    let (_, _, body) = get(&format!("{base}/iiif/grid.png/full/full/0/default.bmp")).await;
+    let (_, _, body) = app
+        .get(&format!("{base}/iiif/grid.png/full/full/0/default.bmp"))
+        .await;
     assert!(String::from_utf8(body).unwrap().contains("format \"bmp\""));
 }
 
 #[tokio::test]
 async fn overlong_uris_get_414_before_any_work() {
-    let base = start(&fixtures(), |_| {}).await;
+    let app = App::new(&fixtures(), |_| {});
+    let base = &app.base;
     let long = "a".repeat(tessera::http::MAX_URI_BYTES);
-    let (status, headers, body) = get(&format!("{base}/iiif/{long}/info.json")).await;
+    let (status, headers, body) = app.get(&format!("{base}/iiif/{long}/info.json")).await;
     assert_eq!(status, 414);
     assert_eq!(headers["access-control-allow-origin"], "*");
     assert!(String::from_utf8_lossy(&body).contains("limit is 4096"));
     // Just under the limit, the request is served as usual (an unknown identifier).
     let id = "a".repeat(tessera::http::MAX_URI_BYTES - 40);
-    let (status, _, _) = get(&format!("{base}/iiif/{id}/info.json")).await;
+    let (status, _, _) = app.get(&format!("{base}/iiif/{id}/info.json")).await;
     assert_eq!(status, 404);
-    let (status, _, _) = get(&format!("{base}/iiif/grid/info.json?{}", "q".repeat(5000))).await;
+    let (status, _, _) = app
+        .get(&format!("{base}/iiif/grid/info.json?{}", "q".repeat(5000)))
+        .await;
     assert_eq!(status, 414, "the query string counts");
 }
 
 #[tokio::test]
 async fn unknown_and_oversized_get_404() {
-    let base = start(&fixtures(), |c| {
+    let app = App::new(&fixtures(), |c| {
         c.max_width = 500;
         c.max_height = 500;
         c.max_area = 200_000;
-    })
-    .await;
+    });
+    let base = &app.base;
     for path in [
         "nope/info.json",
         "nope/full/full/0/default.jpg",
@@ -447,44 +500,55 @@ async fn unknown_and_oversized_get_404() {
         "grid/full/600,300/0/default.jpg",
         "grid/full/pct:200/0/default.jpg",
     ] {
-        let (status, _, _) = get(&format!("{base}/iiif/{path}")).await;
+        let (status, _, _) = app.get(&format!("{base}/iiif/{path}")).await;
         assert_eq!(status, 404, "{path}");
     }
     // `max` obeys maxArea, and info.json says so.
-    let img = get_image(&format!("{base}/iiif/grid.png/full/max/0/default.png")).await;
+    let img = app
+        .get_image(&format!("{base}/iiif/grid.png/full/max/0/default.png"))
+        .await;
     let (w, h) = img.dimensions();
     assert!(w <= 500 && h <= 500 && w * h <= 200_000 && (w, h) == (400, 300));
-    let img = get_image(&format!("{base}/iiif/grid.png/full/!450,450/0/default.png")).await;
+    let img = app
+        .get_image(&format!("{base}/iiif/grid.png/full/!450,450/0/default.png"))
+        .await;
     assert_eq!(img.dimensions(), (450, 338));
     // Best fit above the limits is refused like any other size above them (§7).
-    let (status, _, _) = get(&format!(
-        "{base}/iiif/grid.png/full/!1000,1000/0/default.png"
-    ))
-    .await;
+    let (status, _, _) = app
+        .get(&format!(
+            "{base}/iiif/grid.png/full/!1000,1000/0/default.png"
+        ))
+        .await;
     assert_eq!(status, 404);
-    let (_, _, body) = get(&format!("{base}/iiif/grid.png/info.json")).await;
+    let (_, _, body) = app.get(&format!("{base}/iiif/grid.png/info.json")).await;
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["profile"][1]["maxArea"], 200_000);
 }
 
 #[tokio::test]
 async fn broken_sources_are_500_naming_the_identifier() {
-    let base = start(&fixtures(), |_| {}).await;
+    let app = App::new(&fixtures(), |_| {});
+    let base = &app.base;
     for id in ["corrupt", "not-an-image"] {
-        let (status, _, body) = get(&format!("{base}/iiif/{id}/full/full/0/default.jpg")).await;
+        let (status, _, body) = app
+            .get(&format!("{base}/iiif/{id}/full/full/0/default.jpg"))
+            .await;
         assert_eq!(status, 500, "{id}");
         assert!(String::from_utf8(body).unwrap().contains(id));
     }
     // The server goes on serving.
-    get_image(&format!("{base}/iiif/grid.png/full/50,/0/default.jpg")).await;
+    app.get_image(&format!("{base}/iiif/grid.png/full/50,/0/default.jpg"))
+        .await;
 }
 
 #[tokio::test]
 async fn the_pixel_ceiling_covers_tiled_sources_too() {
-    let base = start(&fixtures(), |c| c.max_source_pixels = 100_000).await;
+    let app = App::new(&fixtures(), |c| c.max_source_pixels = 100_000);
+    let base = &app.base;
     for id in ["grid-tiled.tif", "grid.jpg", "grid.png"] {
-        let (status, _, body) =
-            get(&format!("{base}/iiif/{id}/0,0,64,64/full/0/default.png")).await;
+        let (status, _, body) = app
+            .get(&format!("{base}/iiif/{id}/0,0,64,64/full/0/default.png"))
+            .await;
         assert_eq!(status, 500, "{id}");
         assert!(String::from_utf8(body).unwrap().contains("ceiling"), "{id}");
     }
@@ -499,9 +563,12 @@ async fn decodes_above_the_memory_cap_are_refused_before_allocation() {
     });
     img.save(dir.path().join("big.jpg")).unwrap();
     img.save(dir.path().join("big.png")).unwrap();
-    let base = start(dir.path(), |c| c.max_decode_mb = 4).await;
+    let app = App::new(dir.path(), |c| c.max_decode_mb = 4);
+    let base = &app.base;
     for id in ["big.jpg", "big.png"] {
-        let (status, _, body) = get(&format!("{base}/iiif/{id}/full/full/0/default.jpg")).await;
+        let (status, _, body) = app
+            .get(&format!("{base}/iiif/{id}/full/full/0/default.jpg"))
+            .await;
         let body = String::from_utf8(body).unwrap();
         assert_eq!(status, 500, "{id}: {body}");
         assert!(
@@ -510,7 +577,9 @@ async fn decodes_above_the_memory_cap_are_refused_before_allocation() {
         );
     }
     // A JPEG decoded at 1/8 by DCT scaling fits the cap and is served, correctly.
-    let thumb = get_image(&format!("{base}/iiif/big.jpg/full/200,/0/default.png")).await;
+    let thumb = app
+        .get_image(&format!("{base}/iiif/big.jpg/full/200,/0/default.png"))
+        .await;
     assert_eq!((thumb.width(), thumb.height()), (200, 150));
     let px = thumb.to_rgb8().get_pixel(100, 75).0;
     let want = img.get_pixel(1000, 750).0;
@@ -518,16 +587,17 @@ async fn decodes_above_the_memory_cap_are_refused_before_allocation() {
         assert!(px[c].abs_diff(want[c]) <= 6, "{px:?} vs {want:?}");
     }
     // With the default cap the same request is served.
-    let base = start(dir.path(), |_| {}).await;
-    get_image(&format!("{base}/iiif/big.png/full/full/0/default.jpg")).await;
+    let app = App::new(dir.path(), |_| {});
+    let base = &app.base;
+    app.get_image(&format!("{base}/iiif/big.png/full/full/0/default.jpg"))
+        .await;
 }
 
-/// A client that gives up after 10 s (a server that hangs fails the test instead of it).
-fn client_with_10s_timeout() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
-        .build()
-        .unwrap()
+/// GETs `url`, giving up after 10 s (a server that hangs fails the test instead of it).
+async fn get_within_10s(app: &App, url: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
+    tokio::time::timeout(std::time::Duration::from_secs(10), app.get(url))
+        .await
+        .expect("answered within 10 s")
 }
 
 /// A PNG whose IHDR claims `w` x `h` (with a valid CRC) over the data of a small image.
@@ -608,38 +678,31 @@ async fn lying_and_looping_source_files_get_quick_clean_500s() {
         std::fs::write(dir.path().join(name), bytes).unwrap();
     }
     std::fs::copy(fixtures().join("grid.png"), dir.path().join("good.png")).unwrap();
-    let base = start(dir.path(), |_| {}).await;
-    let client = client_with_10s_timeout();
+    let app = App::new(dir.path(), |_| {});
+    let base = &app.base;
     let mut bad = Vec::new();
     for (name, _, why) in &files {
         for form in ["full/64,/0/default.jpg", "0,0,16,16/full/0/default.png"] {
             let url = format!("{base}/iiif/{name}/{form}");
-            let r = client.get(&url).send().await.expect("answered within 10 s");
-            let status = r.status();
-            let text = r.text().await.unwrap();
+            let (status, _, body) = get_within_10s(&app, &url).await;
+            let text = String::from_utf8(body).unwrap();
             if status != 500 || !text.contains(name) || !text.contains(why) {
                 bad.push(format!("{url}: {status} {text}"));
             }
         }
-        let r = client
-            .get(format!("{base}/iiif/{name}/info.json"))
-            .send()
-            .await
-            .expect("answered within 10 s");
-        assert!(
-            r.status() == 200 || r.status() == 500,
-            "{name}: {}",
-            r.status()
-        );
+        let (status, _, _) = get_within_10s(&app, &format!("{base}/iiif/{name}/info.json")).await;
+        assert!(status == 200 || status == 500, "{name}: {status}");
     }
     assert!(bad.is_empty(), "{bad:#?}");
-    get_image(&format!("{base}/iiif/good.png/full/40,/0/default.png")).await;
+    app.get_image(&format!("{base}/iiif/good.png/full/40,/0/default.png"))
+        .await;
 }
 
 #[tokio::test]
 async fn files_that_crashed_a_decoder_under_fuzzing_get_clean_500s() {
     let found = fixtures().join("fuzz");
-    let base = start(&found, |_| {}).await;
+    let app = App::new(&found, |_| {});
+    let base = &app.base;
     let mut names: Vec<String> = std::fs::read_dir(&found)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -648,7 +711,7 @@ async fn files_that_crashed_a_decoder_under_fuzzing_get_clean_500s() {
     assert!(!names.is_empty());
     for name in &names {
         for form in ["full/64,/0/default.jpg", "0,0,16,16/full/0/default.png"] {
-            let (status, _, body) = get(&format!("{base}/iiif/{name}/{form}")).await;
+            let (status, _, body) = app.get(&format!("{base}/iiif/{name}/{form}")).await;
             let text = String::from_utf8_lossy(&body);
             assert_eq!(status, 500, "{name}/{form}: {text}");
             assert!(text.contains(name.as_str()), "{text}");
@@ -669,18 +732,18 @@ async fn jp2_files_that_overflow_openjp2_are_answered_quickly() {
         std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
     }
     std::fs::copy(fixtures().join("grid.png"), dir.path().join("good.png")).unwrap();
-    let base = start(dir.path(), |_| {}).await;
-    let client = client_with_10s_timeout();
+    let app = App::new(dir.path(), |_| {});
+    let base = &app.base;
     for entry in std::fs::read_dir(&found).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         for form in ["info.json", "full/64,/0/default.png"] {
             let url = format!("{base}/iiif/{name}/{form}");
-            let r = client.get(&url).send().await.expect("answered within 10 s");
-            let status = r.status().as_u16();
+            let status = get_within_10s(&app, &url).await.0.as_u16();
             assert!(status == 200 || status == 500, "{url}: {status}");
         }
     }
-    get_image(&format!("{base}/iiif/good.png/full/8,/0/default.png")).await;
+    app.get_image(&format!("{base}/iiif/good.png/full/8,/0/default.png"))
+        .await;
 }
 
 #[tokio::test]
@@ -695,14 +758,18 @@ async fn identifiers_never_escape_the_images_folder() {
     .unwrap();
     std::fs::copy(fixtures().join("grid.png"), outer.path().join("secret.png")).unwrap();
     std::os::unix::fs::symlink(outer.path().join("secret.png"), images.join("link.png")).unwrap();
-    let base = start(&images, |_| {}).await;
+    let app = App::new(&images, |_| {});
+    let base = &app.base;
 
-    let img = get_image(&format!(
-        "{base}/iiif/sub:dir%2Furn-3:HUAM:1/full/100,/0/default.png"
-    ))
-    .await;
+    let img = app
+        .get_image(&format!(
+            "{base}/iiif/sub:dir%2Furn-3:HUAM:1/full/100,/0/default.png"
+        ))
+        .await;
     assert_eq!(img.dimensions(), (100, 75));
-    let (status, _, body) = get(&format!("{base}/iiif/sub:dir%2Furn-3:HUAM:1/info.json")).await;
+    let (status, _, body) = app
+        .get(&format!("{base}/iiif/sub:dir%2Furn-3:HUAM:1/info.json"))
+        .await;
     assert_eq!(status, 200);
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["@id"], format!("{base}/iiif/sub:dir%2Furn-3:HUAM:1"));
@@ -717,69 +784,54 @@ async fn identifiers_never_escape_the_images_folder() {
         "secret%00",
         "%252E%252E%252Fsecret",
     ] {
-        let (status, _, _) = get(&format!("{base}/iiif/{id}/info.json")).await;
+        let (status, _, _) = app.get(&format!("{base}/iiif/{id}/info.json")).await;
         assert_eq!(status, 404, "{id}");
     }
 }
 
 #[tokio::test]
 async fn headers_redirects_and_conditional_requests() {
-    let base = start(&fixtures(), |_| {}).await;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let r = client
-        .get(format!("{base}/iiif/grid.png"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+    let app = App::new(&fixtures(), |_| {});
+    let base = &app.base;
+    // The app follows no redirect.
+    let (status, headers, _) = app.get(&format!("{base}/iiif/grid.png")).await;
+    assert_eq!(status, 303);
     assert_eq!(
-        r.headers()["location"],
+        headers["location"],
         format!("{base}/iiif/grid.png/info.json")
     );
 
     let url = format!("{base}/iiif/grid.png/pct:0,0,100,100/,150/0/default.jpg");
-    let r = client.get(&url).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    let link = r.headers()["link"].to_str().unwrap().to_string();
+    let (status, headers, _) = app.get(&url).await;
+    assert_eq!(status, 200);
+    let link = headers["link"].to_str().unwrap().to_string();
     assert_eq!(
         link,
         format!("<{LEVEL2}>;rel=\"profile\",<{base}/iiif/grid.png/full/200,/0/default.jpg>;rel=\"canonical\"")
     );
-    let etag = r.headers()["etag"].clone();
-    let r = client
-        .get(&url)
-        .header("If-None-Match", etag.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 304);
-    assert!(r.bytes().await.unwrap().is_empty());
+    let etag = headers["etag"].to_str().unwrap().to_string();
+    let (status, _, body) = app.get_with(&url, &[("If-None-Match", &etag)]).await;
+    assert_eq!(status, 304);
+    assert!(body.is_empty());
 
-    let r = client.head(&url).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["content-type"], "image/jpeg");
-    assert!(r.bytes().await.unwrap().is_empty());
+    let head = app.builder("HEAD", &url, &[]).body(Body::empty()).unwrap();
+    let (status, headers, body) = app.request(head).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "image/jpeg");
+    assert!(body.is_empty());
 }
 
 /// The `@id` of grid.png's info.json and the canonical URI in an image's Link header, for a
 /// request with `headers`.
-async fn ids_with_headers(base: &str, headers: &[(&str, &str)]) -> (String, String) {
-    let client = reqwest::Client::new();
-    let mut info = client.get(format!("{base}/iiif/grid.png/info.json"));
-    let mut img = client.get(format!("{base}/iiif/grid.png/full/200,/0/default.jpg"));
-    for (k, v) in headers {
-        info = info.header(*k, *v);
-        img = img.header(*k, *v);
-    }
-    let r = info.send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    let v: serde_json::Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
-    let r = img.send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    let link = r.headers()["link"].to_str().unwrap();
+async fn ids_with_headers(app: &App, headers: &[(&str, &str)]) -> (String, String) {
+    let (status, _, body) = app.get_with("/iiif/grid.png/info.json", headers).await;
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let (status, h, _) = app
+        .get_with("/iiif/grid.png/full/200,/0/default.jpg", headers)
+        .await;
+    assert_eq!(status, 200);
+    let link = h["link"].to_str().unwrap();
     let canonical = link
         .split(",<")
         .nth(1)
@@ -806,9 +858,10 @@ async fn forwarded_headers_count_only_from_trusted_proxies() {
     // By default no peer is trusted: a client's forwarded headers (which a cache keyed on
     // the URL alone would keep) are ignored, and @id comes from Host.
     for trusted in [vec![], vec!["10.0.0.0/8".to_string(), "::1".to_string()]] {
-        let base = start(&fixtures(), |c| c.trusted_proxies = trusted.clone()).await;
+        let app = App::new(&fixtures(), |c| c.trusted_proxies = trusted.clone());
+        let base = &app.base;
         for headers in [&x_forwarded[..], &forwarded[..]] {
-            let (id, canonical) = ids_with_headers(&base, headers).await;
+            let (id, canonical) = ids_with_headers(&app, headers).await;
             assert_eq!(
                 id,
                 format!("{base}/iiif/grid.png"),
@@ -825,35 +878,38 @@ async fn forwarded_headers_count_only_from_trusted_proxies() {
     // From a trusted proxy (the test client on loopback): X-Forwarded-*, and Forwarded
     // before them, decide @id and Link.
     for trusted in ["127.0.0.1", "127.0.0.0/8"] {
-        let base = start(&fixtures(), |c| c.trusted_proxies = vec![trusted.into()]).await;
-        let (id, canonical) = ids_with_headers(&base, &x_forwarded).await;
+        let app = App::new(&fixtures(), |c| c.trusted_proxies = vec![trusted.into()]);
+        let base = &app.base;
+        let (id, canonical) = ids_with_headers(&app, &x_forwarded).await;
         assert_eq!(id, "https://images.example.org/iiif/grid.png", "{trusted}");
         assert_eq!(
             canonical,
             "https://images.example.org/iiif/grid.png/full/200,/0/default.jpg"
         );
-        let (id, _) = ids_with_headers(&base, &forwarded).await;
+        let (id, _) = ids_with_headers(&app, &forwarded).await;
         assert_eq!(
             id, "https://iiif.example.org:8443/iiif/grid.png",
             "{trusted}"
         );
-        let (id, _) = ids_with_headers(&base, &[]).await;
+        let (id, _) = ids_with_headers(&app, &[]).await;
         assert_eq!(id, format!("{base}/iiif/grid.png"), "{trusted}, no headers");
     }
 }
 
 #[tokio::test]
 async fn public_base_and_prefix_are_honoured() {
-    let base = start(&fixtures(), |c| {
+    let app = App::new(&fixtures(), |c| {
         c.prefix = "images/v2".into();
         c.public_base = Some("https://museum.example/images/v2".into());
-    })
-    .await;
-    let (status, _, body) = get(&format!("{base}/images/v2/grid.png/info.json")).await;
+    });
+    let base = &app.base;
+    let (status, _, body) = app
+        .get(&format!("{base}/images/v2/grid.png/info.json"))
+        .await;
     assert_eq!(status, 200);
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["@id"], "https://museum.example/images/v2/grid.png");
-    let (status, _, _) = get(&format!("{base}/iiif/grid.png/info.json")).await;
+    let (status, _, _) = app.get(&format!("{base}/iiif/grid.png/info.json")).await;
     assert_eq!(status, 404);
 }
 
@@ -861,11 +917,14 @@ async fn public_base_and_prefix_are_honoured() {
 async fn validator_image_squares_have_their_colours() {
     // The validator image is 10×10 squares of 100 px; scaling to 500 keeps each square's
     // colour at its centre, and a region of one square is that colour throughout.
-    let base = start(&samples(), |_| {}).await;
-    let full = get_image(&format!("{base}/iiif/{SAMPLE_ID}/full/full/0/default.png"))
+    let app = App::new(&samples(), |_| {});
+    let base = &app.base;
+    let full = app
+        .get_image(&format!("{base}/iiif/{SAMPLE_ID}/full/full/0/default.png"))
         .await
         .to_rgba8();
-    let half = get_image(&format!("{base}/iiif/{SAMPLE_ID}/full/500,/0/default.png"))
+    let half = app
+        .get_image(&format!("{base}/iiif/{SAMPLE_ID}/full/500,/0/default.png"))
         .await
         .to_rgba8();
     for (sx, sy) in [(0u32, 0u32), (3, 7), (9, 9), (5, 2)] {
@@ -878,13 +937,14 @@ async fn validator_image_squares_have_their_colours() {
             3,
             "half size",
         );
-        let one = get_image(&format!(
-            "{base}/iiif/{SAMPLE_ID}/{},{},100,100/40,40/0/default.png",
-            sx * 100,
-            sy * 100
-        ))
-        .await
-        .to_rgba8();
+        let one = app
+            .get_image(&format!(
+                "{base}/iiif/{SAMPLE_ID}/{},{},100,100/40,40/0/default.png",
+                sx * 100,
+                sy * 100
+            ))
+            .await
+            .to_rgba8();
         // The filter may read a pixel or two beyond the region (so that tiles join without
         // seams): Lanczos3 reaches 3 output pixels; everything inside a 4 px margin is exactly the square's colour.
         for (x, y, p) in one.enumerate_pixels() {
@@ -895,47 +955,19 @@ async fn validator_image_squares_have_their_colours() {
     }
 }
 
-/// One request to the router in process (no socket), as `tower::ServiceExt::oneshot` sends it.
-async fn call(
-    app: &axum::Router,
-    path: &str,
-    headers: &[(&str, &str)],
-) -> (u16, axum::http::HeaderMap, Vec<u8>) {
-    use tower::ServiceExt;
-    let mut req = axum::http::Request::get(path);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let resp = app
-        .clone()
-        .oneshot(req.body(axum::body::Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let (parts, body) = resp.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
-    (parts.status.as_u16(), parts.headers, body.to_vec())
-}
-
 #[tokio::test]
 async fn the_warm_path_keeps_hosts_keys_and_versions_apart() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(fixtures().join("grid.png"), dir.path().join("g.png")).unwrap();
-    let config = tessera::config::Config {
-        images: dir.path().to_path_buf(),
-        records: dir.path().join("none"),
-        derivative_min_pixels: 0,
-        api_keys: vec![tessera::access::ApiKey {
+    let app = App::new(dir.path(), |c| {
+        c.api_keys = vec![tessera::access::ApiKey {
             key: "staff-key-123".into(),
             privileged: true,
             name: "staff".into(),
-        }],
-        ..Default::default()
-    };
-    let state =
-        std::sync::Arc::new(tessera::http::AppState::new(config.validate().unwrap()).unwrap());
-    let app = tessera::http::router(state);
+        }];
+    });
     let path = "/iiif/g/full/100,/0/default.png";
-    let (status, a, body_a) = call(&app, path, &[("host", "a.example")]).await;
+    let (status, a, body_a) = app.get_with(path, &[("host", "a.example")]).await;
     assert_eq!(status, 200);
     assert!(a["link"]
         .to_str()
@@ -943,58 +975,52 @@ async fn the_warm_path_keeps_hosts_keys_and_versions_apart() {
         .contains("<http://a.example/iiif/g/full/100,/0/default.png>"));
     assert_eq!(a["access-control-allow-origin"], "*");
     // Another host is never answered with the first host's headers.
-    let (_, b, _) = call(&app, path, &[("host", "b.example")]).await;
+    let (_, b, _) = app.get_with(path, &[("host", "b.example")]).await;
     assert!(
         b["link"].to_str().unwrap().contains("http://b.example/"),
         "{b:?}"
     );
     // A repeat is the same response, CORS and all; its ETag gets a 304.
-    let (status, again, body) = call(&app, path, &[("host", "a.example")]).await;
-    assert_eq!((status, &body), (200, &body_a));
+    let (status, again, body) = app.get_with(path, &[("host", "a.example")]).await;
+    assert_eq!((status.as_u16(), &body), (200, &body_a));
     assert_eq!(again, a);
     let etag = a["etag"].to_str().unwrap().to_string();
-    let (status, h, _) = call(
-        &app,
-        path,
-        &[("host", "a.example"), ("if-none-match", &etag)],
-    )
-    .await;
-    assert_eq!((status, h["etag"].to_str().unwrap()), (304, etag.as_str()));
+    let (status, h, _) = app
+        .get_with(path, &[("host", "a.example"), ("if-none-match", &etag)])
+        .await;
+    assert_eq!(
+        (status.as_u16(), h["etag"].to_str().unwrap()),
+        (304, etag.as_str())
+    );
     // A request with a key never takes the anonymous answer: a wrong key is refused.
-    let wrong = call(
-        &app,
-        path,
-        &[("host", "a.example"), ("authorization", "Bearer nope-nope")],
-    )
-    .await;
+    let wrong = app
+        .get_with(
+            path,
+            &[("host", "a.example"), ("authorization", "Bearer nope-nope")],
+        )
+        .await;
     assert_eq!(wrong.0, 401);
-    let keyed = call(
-        &app,
-        path,
-        &[
-            ("host", "a.example"),
-            ("authorization", "Bearer staff-key-123"),
-        ],
-    )
-    .await;
+    let keyed = app
+        .get_with(
+            path,
+            &[
+                ("host", "a.example"),
+                ("authorization", "Bearer staff-key-123"),
+            ],
+        )
+        .await;
     assert_eq!(keyed.0, 200);
     assert_eq!(keyed.1["cache-control"], "private, no-store");
     // A replaced file is served in its new version within a bounded time.
     let red = image::RgbImage::from_pixel(200, 100, image::Rgb([255, 0, 0]));
     red.save(dir.path().join("new.png")).unwrap();
     std::fs::rename(dir.path().join("new.png"), dir.path().join("g.png")).unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let (status, _, body) = call(&app, path, &[("host", "a.example")]).await;
+    let new = wait_until_async(std::time::Duration::from_secs(10), || async {
+        let (status, _, body) = app.get_with(path, &[("host", "a.example")]).await;
         assert_eq!(status, 200);
         let img = image::load_from_memory(&body).unwrap().to_rgb8();
-        if img.dimensions() == (100, 50) && img.get_pixel(50, 25).0 == [255, 0, 0] {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the old version is still served"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+        img.dimensions() == (100, 50) && img.get_pixel(50, 25).0 == [255, 0, 0]
+    })
+    .await;
+    assert!(new, "the old version is still served");
 }

@@ -4,11 +4,9 @@
 //! scripts/make-fidelity-fixtures.sh). Full-size output must reach 38 dB, downscales 34 dB;
 //! dimensions and orientation must match exactly.
 //!
-//! `cargo test --test fidelity -- --nocapture` prints the PSNR table.
+//! `cargo test --test integration fidelity:: -- --nocapture` prints the PSNR table.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use image::{DynamicImage, GenericImageView};
 use std::path::PathBuf;
 
@@ -47,7 +45,8 @@ fn report(rows: &[Row]) {
 
 #[tokio::test]
 async fn colour_managed_sources_match_libvips() {
-    let base = start(&dir(), |_| {}).await;
+    let app = App::new(&dir(), |_| {});
+    let base = &app.base;
     let mut rows = Vec::new();
     for file in [
         "adobergb.jpg",
@@ -63,7 +62,9 @@ async fn colour_managed_sources_match_libvips() {
             continue;
         }
         let stem = file.rsplit_once('.').unwrap().0;
-        let full = get_image(&format!("{base}/iiif/{file}/full/full/0/default.png")).await;
+        let full = app
+            .get_image(&format!("{base}/iiif/{file}/full/full/0/default.png"))
+            .await;
         let want = reference(&format!("{stem}.png"));
         rows.push(Row {
             what: format!("{file} full size"),
@@ -72,7 +73,9 @@ async fn colour_managed_sources_match_libvips() {
         });
         let want = reference(&format!("{stem}-200.png"));
         let (w, h) = want.dimensions();
-        let small = get_image(&format!("{base}/iiif/{file}/full/{w},{h}/0/default.png")).await;
+        let small = app
+            .get_image(&format!("{base}/iiif/{file}/full/{w},{h}/0/default.png"))
+            .await;
         rows.push(Row {
             what: format!("{file} downscaled to {w}x{h}"),
             db: psnr(&small, &want),
@@ -85,20 +88,23 @@ async fn colour_managed_sources_match_libvips() {
 
 #[tokio::test]
 async fn every_exif_orientation_is_upright() {
-    let base = start(&dir(), |_| {}).await;
+    let app = App::new(&dir(), |_| {});
+    let base = &app.base;
     let upright = image::open(dir().join("orient-upright.png")).unwrap();
     let (uw, uh) = upright.dimensions();
     let mut rows = Vec::new();
     for n in 1..=8 {
         let id = format!("orient-{n}.jpg");
-        let (_, _, body) = get(&format!("{base}/iiif/{id}/info.json")).await;
+        let (_, _, body) = app.get(&format!("{base}/iiif/{id}/info.json")).await;
         let info: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
             (info["width"].as_u64(), info["height"].as_u64()),
             (Some(u64::from(uw)), Some(u64::from(uh))),
             "{id}"
         );
-        let img = get_image(&format!("{base}/iiif/{id}/full/full/0/default.png")).await;
+        let img = app
+            .get_image(&format!("{base}/iiif/{id}/full/full/0/default.png"))
+            .await;
         assert_eq!(img.dimensions(), (uw, uh), "{id}");
         rows.push(Row {
             what: format!("{id} upright"),
@@ -106,12 +112,13 @@ async fn every_exif_orientation_is_upright() {
             min: 38.0,
         });
         // A region is taken from the upright image: the top-left quarter.
-        let part = get_image(&format!(
-            "{base}/iiif/{id}/0,0,{},{}/full/0/default.png",
-            uw / 2,
-            uh / 2
-        ))
-        .await;
+        let part = app
+            .get_image(&format!(
+                "{base}/iiif/{id}/0,0,{},{}/full/0/default.png",
+                uw / 2,
+                uh / 2
+            ))
+            .await;
         let want = upright.crop_imm(0, 0, uw / 2, uh / 2);
         rows.push(Row {
             what: format!("{id} top-left quarter"),
@@ -119,7 +126,9 @@ async fn every_exif_orientation_is_upright() {
             min: 30.0,
         });
         // A reduction decoded by DCT scaling (1/2) is upright and sized by the upright image.
-        let small = get_image(&format!("{base}/iiif/{id}/full/{},/0/default.png", uw / 2)).await;
+        let small = app
+            .get_image(&format!("{base}/iiif/{id}/full/{},/0/default.png", uw / 2))
+            .await;
         assert_eq!(small.dimensions(), (uw / 2, uh / 2), "{id} halved");
         let want = upright.resize_exact(uw / 2, uh / 2, image::imageops::FilterType::Lanczos3);
         rows.push(Row {
@@ -128,13 +137,17 @@ async fn every_exif_orientation_is_upright() {
             min: 34.0,
         });
         // JPEG output carries no orientation tag to be applied twice.
-        let (_, _, jpg) = get(&format!("{base}/iiif/{id}/full/full/0/default.jpg")).await;
+        let (_, _, jpg) = app
+            .get(&format!("{base}/iiif/{id}/full/full/0/default.jpg"))
+            .await;
         assert!(
             !jpg.windows(4).any(|w| w == b"Exif"),
             "{id}: output has EXIF"
         );
     }
-    let img = get_image(&format!("{base}/iiif/orient-6.tif/full/full/0/default.png")).await;
+    let img = app
+        .get_image(&format!("{base}/iiif/orient-6.tif/full/full/0/default.png"))
+        .await;
     assert_eq!(img.dimensions(), (uw, uh));
     rows.push(Row {
         what: "orient-6.tif upright".into(),
@@ -146,7 +159,8 @@ async fn every_exif_orientation_is_upright() {
 
 #[tokio::test]
 async fn jpeg2000_sources_decode_regions_and_levels() {
-    let base = start(&dir(), |_| {}).await;
+    let app = App::new(&dir(), |_| {});
+    let base = &app.base;
     let mut rows = Vec::new();
     // base.j2k is the raw codestream of jp2-lossless.jp2: the same pixels, base.png exactly.
     for (file, stem, full_min) in [
@@ -156,7 +170,7 @@ async fn jpeg2000_sources_decode_regions_and_levels() {
     ] {
         let want = reference(&format!("{stem}.png"));
         let (w, h) = want.dimensions();
-        let (_, _, body) = get(&format!("{base}/iiif/{file}/info.json")).await;
+        let (_, _, body) = app.get(&format!("{base}/iiif/{file}/info.json")).await;
         let info: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
             (info["width"].as_u64(), info["height"].as_u64()),
@@ -167,17 +181,20 @@ async fn jpeg2000_sources_decode_regions_and_levels() {
             factors >= 3,
             "{file}: one scale factor per resolution level: {info}"
         );
-        let full = get_image(&format!("{base}/iiif/{file}/full/full/0/default.png")).await;
+        let full = app
+            .get_image(&format!("{base}/iiif/{file}/full/full/0/default.png"))
+            .await;
         rows.push(Row {
             what: format!("{file} full size"),
             db: psnr(&full, &want),
             min: full_min,
         });
         // A full-resolution tile is exactly the reference's pixels there.
-        let tile = get_image(&format!(
-            "{base}/iiif/{file}/256,128,256,256/full/0/default.png"
-        ))
-        .await;
+        let tile = app
+            .get_image(&format!(
+                "{base}/iiif/{file}/256,128,256,256/full/0/default.png"
+            ))
+            .await;
         rows.push(Row {
             what: format!("{file} tile 256,128,256,256"),
             db: psnr(&tile, &want.crop_imm(256, 128, 256, 256)),
@@ -186,7 +203,9 @@ async fn jpeg2000_sources_decode_regions_and_levels() {
         // A reduced tile (decoded at a lower resolution level) against libvips' thumbnail.
         let small = reference(&format!("{stem}-200.png"));
         let (sw, sh) = small.dimensions();
-        let img = get_image(&format!("{base}/iiif/{file}/full/{sw},{sh}/0/default.png")).await;
+        let img = app
+            .get_image(&format!("{base}/iiif/{file}/full/{sw},{sh}/0/default.png"))
+            .await;
         rows.push(Row {
             what: format!("{file} downscaled to {sw}x{sh}"),
             db: psnr(&img, &small),
@@ -198,7 +217,8 @@ async fn jpeg2000_sources_decode_regions_and_levels() {
 
 #[tokio::test]
 async fn pyramidal_tiffs_serve_tiles_from_their_levels() {
-    let base = start(&dir(), |_| {}).await;
+    let app = App::new(&dir(), |_| {});
+    let base = &app.base;
     let truth = image::open(dir().join("base.png")).unwrap();
     let file = tessera::storage::Object::at(&dir().join("pyramid-jpeg.tif")).unwrap();
     let levels = tessera::source::pyramid::levels(&file).unwrap();
@@ -209,7 +229,7 @@ async fn pyramidal_tiffs_serve_tiles_from_their_levels() {
         ("pyramid-deflate.tif", f64::INFINITY),
         ("pyramid-jpeg.tif", 38.0),
     ] {
-        let (_, _, body) = get(&format!("{base}/iiif/{file}/info.json")).await;
+        let (_, _, body) = app.get(&format!("{base}/iiif/{file}/info.json")).await;
         let info: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
             (info["width"].as_u64(), info["height"].as_u64()),
@@ -221,10 +241,11 @@ async fn pyramidal_tiffs_serve_tiles_from_their_levels() {
             (512, 256, 88, 144),
             (100, 50, 300, 200),
         ] {
-            let tile = get_image(&format!(
-                "{base}/iiif/{file}/{x},{y},{w},{h}/full/0/default.png"
-            ))
-            .await;
+            let tile = app
+                .get_image(&format!(
+                    "{base}/iiif/{file}/{x},{y},{w},{h}/full/0/default.png"
+                ))
+                .await;
             assert_eq!(tile.dimensions(), (w, h));
             rows.push(Row {
                 what: format!("{file} region {x},{y},{w},{h} at full size"),
@@ -239,8 +260,8 @@ async fn pyramidal_tiffs_serve_tiles_from_their_levels() {
             "full/!150,150/0/default.png",
             "300,200,300,200/75,/0/default.png",
         ] {
-            let from_pyramid = get_image(&format!("{base}/iiif/{file}/{path}")).await;
-            let from_flat = get_image(&format!("{base}/iiif/base.png/{path}")).await;
+            let from_pyramid = app.get_image(&format!("{base}/iiif/{file}/{path}")).await;
+            let from_flat = app.get_image(&format!("{base}/iiif/base.png/{path}")).await;
             rows.push(Row {
                 what: format!("{file} {path}"),
                 db: psnr(&from_pyramid, &from_flat),
@@ -253,14 +274,15 @@ async fn pyramidal_tiffs_serve_tiles_from_their_levels() {
 
 #[tokio::test]
 async fn stored_jpeg_tiles_pass_through_undecoded() {
-    let base = start(&dir(), |_| {}).await;
+    let app = App::new(&dir(), |_| {});
+    let base = &app.base;
     let truth = image::open(dir().join("base.png")).unwrap();
     let mut rows = Vec::new();
     // An interior stored tile (128 px tiles) at full resolution: the stored bytes, with the
     // TIFF's JPEG tables spliced in. Tessera's own encoder always writes a JFIF segment; the
     // stored tiles have none.
     let url = format!("{base}/iiif/pyramid-jpeg.tif/128,128,128,128/128,/0/default.jpg");
-    let (status, headers, body) = get(&url).await;
+    let (status, headers, body) = app.get(&url).await;
     assert_eq!(
         (status.as_u16(), headers["content-type"].to_str().unwrap()),
         (200, "image/jpeg")
@@ -275,7 +297,7 @@ async fn stored_jpeg_tiles_pass_through_undecoded() {
     });
     // The same tile from the half-size level (region 256,0,256,256 -> 128 px).
     let url = format!("{base}/iiif/pyramid-jpeg.tif/256,0,256,256/128,/0/default.jpg");
-    let (_, _, body) = get(&url).await;
+    let (_, _, body) = app.get(&url).await;
     assert!(
         !body.windows(5).any(|w| w == b"JFIF\0"),
         "level 1 tile passed through"
@@ -285,19 +307,21 @@ async fn stored_jpeg_tiles_pass_through_undecoded() {
         ("100,100,128,128/128,", (128, 128)),
         ("512,384,88,16/88,", (88, 16)),
     ] {
-        let (_, _, body) = get(&format!(
-            "{base}/iiif/pyramid-jpeg.tif/{path}/0/default.jpg"
-        ))
-        .await;
+        let (_, _, body) = app
+            .get(&format!(
+                "{base}/iiif/pyramid-jpeg.tif/{path}/0/default.jpg"
+            ))
+            .await;
         assert!(body.windows(5).any(|w| w == b"JFIF\0"), "{path} re-encoded");
         let img = image::load_from_memory(&body).unwrap();
         assert_eq!(img.dimensions(), dims, "{path}");
     }
     // Gray output of a stored tile is not a passthrough.
-    let (_, _, body) = get(&format!(
-        "{base}/iiif/pyramid-jpeg.tif/128,128,128,128/128,/0/gray.jpg"
-    ))
-    .await;
+    let (_, _, body) = app
+        .get(&format!(
+            "{base}/iiif/pyramid-jpeg.tif/128,128,128,128/128,/0/gray.jpg"
+        ))
+        .await;
     assert_eq!(
         image::load_from_memory(&body).unwrap().color(),
         image::ColorType::L8

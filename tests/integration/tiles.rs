@@ -1,12 +1,8 @@
 //! `tessera tiles`, run as a real process: every URL its info.json implies exists, holds an
 //! image of the right size, and holds exactly the bytes the server sends for that URL.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::process::Command;
-
-const BIN: &str = env!("CARGO_BIN_EXE_tessera");
 
 /// Every path below the image's base that a viewer may request from a level 0 info.json:
 /// each tile at each scale factor (Appendix A arithmetic, `full` when one tile covers the
@@ -64,7 +60,8 @@ async fn the_static_tree_is_complete_and_matches_the_server() {
         .status()
         .unwrap();
     assert!(status.success());
-    let base = start(src.path(), |_| {}).await;
+    let app = App::new(src.path(), |_| {});
+    let base = &app.base;
     for id in ["landscape-lake-boats", "alpha-ladybird"] {
         let dir = out.path().join(id);
         let info: serde_json::Value =
@@ -81,7 +78,7 @@ async fn the_static_tree_is_complete_and_matches_the_server() {
             let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{id}/{path}: {e}"));
             let img = image::load_from_memory(&bytes).unwrap();
             assert_eq!((img.width(), img.height()), (w, h), "{id}/{path}");
-            let (status, _, served) = get(&format!("{base}/iiif/{id}/{path}")).await;
+            let (status, _, served) = app.get(&format!("{base}/iiif/{id}/{path}")).await;
             assert_eq!(status, 200);
             assert!(served == bytes, "{id}/{path}: not the server's bytes");
         }

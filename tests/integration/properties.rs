@@ -3,6 +3,7 @@
 //! back to the same plan.
 
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use tessera::http::Error;
 use tessera::iiif::canonical::canonical_path;
 use tessera::iiif::geometry::plan;
@@ -116,7 +117,14 @@ fn assert_4xx(path: &str) -> Option<Route> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(3000))]
+    // Failing cases are kept next to this file, in properties.proptest-regressions (by default
+    // proptest would look for a main.rs above it and use a folder beside that one).
+    #![proptest_config(ProptestConfig {
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions"
+        ))),
+        ..ProptestConfig::with_cases(3000)
+    })]
 
     #[test]
     fn arbitrary_paths_never_panic(path in "[ -~]{0,80}") {

@@ -1,10 +1,9 @@
 //! The `tessera` binary: flags, the config file and their precedence, run as a real process.
 
-use std::io::Read;
+use crate::common::{wait_until, BIN};
+use std::io::{Read, Write};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_tessera");
+use std::time::Duration;
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -76,25 +75,23 @@ fn flags_override_the_config_file() {
         .spawn()
         .unwrap();
     let url = format!("http://127.0.0.1:{port}/from-file/grid.png/info.json");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let body = loop {
-        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            use std::io::Write;
-            write!(
-                s,
-                "GET {} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n",
-                &url[url.find("/from-file").unwrap()..]
-            )
-            .unwrap();
-            let mut resp = String::new();
-            s.read_to_string(&mut resp).unwrap();
-            break resp;
-        }
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let mut body = String::new();
+    let started = wait_until(Duration::from_secs(20), || {
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            return false;
+        };
+        write!(
+            s,
+            "GET {} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n",
+            &url[url.find("/from-file").unwrap()..]
+        )
+        .unwrap();
+        s.read_to_string(&mut body).unwrap();
+        true
+    });
     child.kill().unwrap();
     let _ = child.wait();
+    assert!(started, "server did not start");
     assert!(
         body.starts_with("HTTP/1.0 200") || body.starts_with("HTTP/1.1 200"),
         "{body}"

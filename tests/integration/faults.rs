@@ -1,11 +1,8 @@
 //! Faults (issue 7): sources replaced, truncated or deleted while they are served give a
 //! clean error or one whole version, never a mix; a full derivative folder is served without.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use image::{DynamicImage, GenericImageView, Rgb, RgbImage};
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -60,7 +57,8 @@ async fn replaced_sources_give_one_whole_version_or_a_clean_error() {
     for ext in ["png", "jpg"] {
         std::fs::write(dir.path().join(format!("v.{ext}")), encoded(false, ext)).unwrap();
     }
-    let base = start(dir.path(), |c| c.workers = 4).await;
+    let app = App::new(dir.path(), |c| c.workers = 4);
+    let base = &app.base;
     let stop = Arc::new(AtomicBool::new(false));
     // The writer swaps the versions, in place (truncate and write) or by rename.
     let writer = {
@@ -92,7 +90,7 @@ async fn replaced_sources_give_one_whole_version_or_a_clean_error() {
     let (whole, clean) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let mut readers = Vec::new();
     for r in 0..4 {
-        let (base, stop, whole, clean) = (base.clone(), stop.clone(), whole.clone(), clean.clone());
+        let (app, stop, whole, clean) = (app.clone(), stop.clone(), whole.clone(), clean.clone());
         readers.push(tokio::spawn(async move {
             let forms = [
                 "full/100,/0/default.png",
@@ -105,8 +103,8 @@ async fn replaced_sources_give_one_whole_version_or_a_clean_error() {
                 i += 1;
                 let ext = if i % 2 == 0 { "png" } else { "jpg" };
                 let form = forms[i % forms.len()];
-                let url = format!("{base}/iiif/v.{ext}/{form}");
-                let (status, _, body) = get(&url).await;
+                let url = format!("{}/iiif/v.{ext}/{form}", app.base);
+                let (status, _, body) = app.get(&url).await;
                 match status.as_u16() {
                     200 if form == "info.json" => {
                         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
@@ -148,7 +146,7 @@ async fn replaced_sources_give_one_whole_version_or_a_clean_error() {
     tokio::time::sleep(Duration::from_millis(2100)).await;
     for ext in ["png", "jpg"] {
         for form in ["full/100,/0/default.png", "full/full/0/default.png"] {
-            let img = get_image(&format!("{base}/iiif/v.{ext}/{form}")).await;
+            let img = app.get_image(&format!("{base}/iiif/v.{ext}/{form}")).await;
             assert_eq!(which(form, &img), Some(last_is_b), "v.{ext}/{form}");
         }
     }
@@ -160,11 +158,12 @@ async fn truncated_and_deleted_sources_give_clean_errors() {
     for name in ["grid.jpg", "grid.png", "grid-tiled.tif"] {
         std::fs::copy(fixtures().join(name), dir.path().join(name)).unwrap();
     }
-    let base = start(dir.path(), |_| {}).await;
+    let app = App::new(dir.path(), |_| {});
+    let base = &app.base;
     let forms = ["full/64,/0/default.png", "0,0,64,64/full/0/default.jpg"];
     for name in ["grid.jpg", "grid.png", "grid-tiled.tif"] {
         for form in forms {
-            get_image(&format!("{base}/iiif/{name}/{form}")).await;
+            app.get_image(&format!("{base}/iiif/{name}/{form}")).await;
         }
     }
     for name in ["grid.jpg", "grid.png", "grid-tiled.tif"] {
@@ -181,7 +180,7 @@ async fn truncated_and_deleted_sources_give_clean_errors() {
     for name in ["grid.jpg", "grid.png", "grid-tiled.tif"] {
         for form in forms {
             let url = format!("{base}/iiif/{name}/{form}");
-            let (status, _, body) = get(&url).await;
+            let (status, _, body) = app.get(&url).await;
             let text = String::from_utf8_lossy(&body);
             assert_eq!(status, 500, "{url}: {text}");
             assert!(text.contains(name), "{url}: {text}");
@@ -190,19 +189,9 @@ async fn truncated_and_deleted_sources_give_clean_errors() {
     }
     tokio::time::sleep(Duration::from_millis(2100)).await;
     for name in ["grid.jpg", "grid.png", "grid-tiled.tif"] {
-        let (status, _, _) = get(&format!("{base}/iiif/{name}/info.json")).await;
+        let (status, _, _) = app.get(&format!("{base}/iiif/{name}/info.json")).await;
         assert_eq!(status, 404, "{name} deleted");
     }
-}
-
-/// A noisy JPEG whose pyramid is far larger than the file-size limit of the test.
-fn noise_jpeg(path: &Path) {
-    let mut state = 7u32;
-    let img = RgbImage::from_fn(1600, 1200, |x, y| {
-        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-        Rgb([(state >> 24) as u8, (x / 7) as u8, (y / 5) as u8])
-    });
-    img.save(path).unwrap();
 }
 
 #[tokio::test]
@@ -211,7 +200,8 @@ async fn a_full_derivative_folder_is_served_without_and_leaves_nothing_behind() 
     let images = dir.path().join("images");
     let derivatives = dir.path().join("derivatives");
     std::fs::create_dir_all(&images).unwrap();
-    noise_jpeg(&images.join("n.jpg"));
+    // A noisy JPEG, whose pyramid is far larger than the file-size limit below.
+    noise(1600, 1200).save(images.join("n.jpg")).unwrap();
     let config = dir.path().join("tessera.toml");
     std::fs::write(
         &config,
@@ -226,7 +216,7 @@ async fn a_full_derivative_folder_is_served_without_and_leaves_nothing_behind() 
     let cmd = format!(
         "ulimit -f 64; trap '' XFSZ; exec {:?} serve --bind 127.0.0.1:0 --images {:?} \
          --records /nonexistent --config {:?}",
-        env!("CARGO_BIN_EXE_tessera"),
+        BIN,
         images.display().to_string(),
         config.display().to_string()
     );
@@ -242,17 +232,16 @@ async fn a_full_derivative_folder_is_served_without_and_leaves_nothing_behind() 
         assert!(psnr(&tile, &want) > 30.0, "round {round}");
         if round == 0 {
             warned = wait_until_async(Duration::from_secs(10), || {
-                log.lock()
-                    .unwrap()
-                    .contains("no derivative pyramid, serving the source as it is")
+                std::future::ready(
+                    log.lock()
+                        .unwrap()
+                        .contains("no derivative pyramid, serving the source as it is"),
+                )
             })
             .await;
         }
     }
-    std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    sigterm(&child);
     child.wait().unwrap();
     assert!(warned, "no warning:\n{}", log.lock().unwrap());
     let left: Vec<_> = std::fs::read_dir(&derivatives)

@@ -2,33 +2,23 @@
 //! request, served by the tile (stored tiles sent as they are), keyed by the source's size and
 //! mtime, and rebuilt when damaged.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tessera::source::pyramid;
 
 /// The one derivative in `dir` (waiting up to 60 s for it), other than `not`.
 fn wait_for_derivative(dir: &Path, not: Option<&Path>) -> PathBuf {
-    let started = Instant::now();
-    loop {
-        let found: Vec<PathBuf> = std::fs::read_dir(dir)
+    let mut found: Vec<PathBuf> = Vec::new();
+    let one = wait_until(Duration::from_secs(60), || {
+        found = std::fs::read_dir(dir)
             .map(|r| r.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
-        let found: Vec<PathBuf> = found
-            .into_iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "tif") && Some(p.as_path()) != not)
-            .collect();
-        if found.len() == 1 {
-            return found[0].clone();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no derivative: {found:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        found.retain(|p| p.extension().is_some_and(|e| e == "tif") && Some(p.as_path()) != not);
+        found.len() == 1
+    });
+    assert!(one, "no derivative: {found:?}");
+    found.remove(0)
 }
 
 /// The stored JPEG of tile (`tx`, `ty`) of level `k` of a derivative.
@@ -42,29 +32,23 @@ fn stored_tile(path: &Path, k: usize, tx: u32, ty: u32) -> Vec<u8> {
 }
 
 /// GETs `url` until its body is `want` (the server moves to the pyramid once it is ready).
-async fn wait_for_body(url: &str, want: &[u8]) {
-    let started = Instant::now();
-    loop {
-        let (status, _, body) = get(url).await;
+async fn wait_for_body(app: &App, url: &str, want: &[u8]) {
+    let from_pyramid = wait_until_async(Duration::from_secs(60), || async move {
+        let (status, _, body) = app.get(url).await;
         assert_eq!(status, 200);
-        if body == want {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "{url} never came from the pyramid"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        body == want
+    })
+    .await;
+    assert!(from_pyramid, "{url} never came from the pyramid");
 }
 
-/// A server with derivatives for every source, over a temporary images folder holding the
-/// given samples (sample name, identifier); returns the base URL, the derivative folder and
-/// the folders' guards.
-async fn serve(
+/// An app with derivatives for every source, over a temporary images folder holding the
+/// given samples (sample name, identifier); returns the app, the derivative folder and the
+/// folders' guards.
+fn serve(
     samples_as: &[(&str, &str)],
     encoded_cache: bool,
-) -> (String, PathBuf, [tempfile::TempDir; 2]) {
+) -> (App, PathBuf, [tempfile::TempDir; 2]) {
     let images = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     for (name, id) in samples_as {
@@ -72,28 +56,28 @@ async fn serve(
     }
     let dir = cache.path().join("derivatives");
     let d2 = dir.clone();
-    let base = start(images.path(), move |c| {
+    let app = App::new(images.path(), move |c| {
         c.derivatives = d2;
         c.derivative_min_pixels = 1;
         if !encoded_cache {
             c.cache_encoded_mb = 0;
         }
-    })
-    .await;
-    (base, dir, [images, cache])
+    });
+    (app, dir, [images, cache])
 }
 
 #[tokio::test]
 async fn a_flat_jpeg_is_served_from_its_pyramid_once_built() {
-    let (base, dir, _guards) = serve(&[("landscape-lake-boats.jpg", "lake.jpg")], false).await;
+    let (app, dir, _guards) = serve(&[("landscape-lake-boats.jpg", "lake.jpg")], false);
+    let base = &app.base;
     let tile = format!("{base}/iiif/lake.jpg/512,256,256,256/256,/0/default.jpg");
     let low = format!("{base}/iiif/lake.jpg/0,0,1024,1024/256,/0/default.jpg");
     let odd = format!("{base}/iiif/lake.jpg/100,50,700,500/350,/0/gray.png");
     // Served from the decoded source while the pyramid is built.
     let before = [
-        get_image(&tile).await,
-        get_image(&low).await,
-        get_image(&odd).await,
+        app.get_image(&tile).await,
+        app.get_image(&low).await,
+        app.get_image(&odd).await,
     ];
 
     let path = wait_for_derivative(&dir, None);
@@ -102,13 +86,13 @@ async fn a_flat_jpeg_is_served_from_its_pyramid_once_built() {
     assert_eq!(sizes, [(1920, 1200), (960, 600), (480, 300), (240, 150)]);
 
     // An aligned tile is the stored tile, byte for byte: no decode, no encode.
-    wait_for_body(&tile, &stored_tile(&path, 0, 2, 1)).await;
-    wait_for_body(&low, &stored_tile(&path, 2, 0, 0)).await;
+    wait_for_body(&app, &tile, &stored_tile(&path, 0, 2, 1)).await;
+    wait_for_body(&app, &low, &stored_tile(&path, 2, 0, 0)).await;
     // Every request still shows the same picture as the source did.
     let after = [
-        get_image(&tile).await,
-        get_image(&low).await,
-        get_image(&odd).await,
+        app.get_image(&tile).await,
+        app.get_image(&low).await,
+        app.get_image(&odd).await,
     ];
     for (b, a) in before.iter().zip(&after) {
         let db = psnr(b, a);
@@ -118,13 +102,14 @@ async fn a_flat_jpeg_is_served_from_its_pyramid_once_built() {
 
 #[tokio::test]
 async fn a_changed_source_gets_a_new_pyramid_and_a_damaged_one_is_rebuilt() {
-    let (base, dir, guards) = serve(&[("landscape-lake-boats.jpg", "pic.jpg")], false).await;
+    let (app, dir, guards) = serve(&[("landscape-lake-boats.jpg", "pic.jpg")], false);
+    let base = &app.base;
     let images = guards[0].path();
     let src = images.join("pic.jpg");
     let tile = format!("{base}/iiif/pic.jpg/0,0,256,256/256,/0/default.jpg");
-    get_image(&tile).await;
+    app.get_image(&tile).await;
     let first = wait_for_derivative(&dir, None);
-    wait_for_body(&tile, &stored_tile(&first, 0, 0, 0)).await;
+    wait_for_body(&app, &tile, &stored_tile(&first, 0, 0, 0)).await;
 
     // Replace the source with another picture of the same size: a new pyramid, the old one
     // deleted, and never a tile of the old picture.
@@ -135,12 +120,12 @@ async fn a_changed_source_gets_a_new_pyramid_and_a_damaged_one_is_rebuilt() {
     other.save(&tmp).unwrap();
     std::fs::rename(&tmp, &src).unwrap();
     tokio::time::sleep(Duration::from_millis(2100)).await; // the resolution cache's lifetime
-    let fresh = get_image(&tile).await;
+    let fresh = app.get_image(&tile).await;
     let want = other.crop_imm(0, 0, 256, 256);
     assert!(psnr(&fresh, &want) > 30.0, "the new picture");
     let second = wait_for_derivative(&dir, Some(&first));
     assert!(!first.exists(), "the old version's pyramid is removed");
-    wait_for_body(&tile, &stored_tile(&second, 0, 0, 0)).await;
+    wait_for_body(&app, &tile, &stored_tile(&second, 0, 0, 0)).await;
 
     // Damage the pyramid: the request is still served (from the source), and the pyramid is
     // made again.
@@ -152,40 +137,37 @@ async fn a_changed_source_gets_a_new_pyramid_and_a_damaged_one_is_rebuilt() {
         .set_len(len / 3)
         .unwrap();
     let far = format!("{base}/iiif/pic.jpg/1792,1024,128,176/128,/0/default.jpg");
-    let img = get_image(&far).await;
+    let img = app.get_image(&far).await;
     assert!(psnr(&img, &other.crop_imm(1792, 1024, 128, 176)) > 30.0);
-    let started = Instant::now();
-    loop {
-        get_image(&tile).await;
-        if std::fs::metadata(&second).is_ok_and(|m| m.len() == len) {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "never rebuilt");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    wait_for_body(&tile, &stored_tile(&second, 0, 0, 0)).await;
+    let rebuilt = wait_until_async(Duration::from_secs(60), || async {
+        app.get_image(&tile).await;
+        std::fs::metadata(&second).is_ok_and(|m| m.len() == len)
+    })
+    .await;
+    assert!(rebuilt, "never rebuilt");
+    wait_for_body(&app, &tile, &stored_tile(&second, 0, 0, 0)).await;
 }
 
 #[tokio::test]
 async fn gray_sources_get_one_images_with_alpha_do_not() {
-    let (base, dir, _guards) = serve(
+    let (app, dir, _guards) = serve(
         &[
             ("alpha-ladybird.png", "a.png"),
             ("gray-foggy-pier.jpg", "g.jpg"),
         ],
         true,
-    )
-    .await;
+    );
+    let base = &app.base;
     let alpha = format!("{base}/iiif/a.png/full/200,/0/default.png");
-    assert!(get_image(&alpha).await.color().has_alpha());
+    assert!(app.get_image(&alpha).await.color().has_alpha());
     let tile = format!("{base}/iiif/g.jpg/256,0,256,256/256,/0/default.jpg");
-    get_image(&tile).await;
+    app.get_image(&tile).await;
     // Exactly one pyramid appears: the gray picture's.
     let path = wait_for_derivative(&dir, None);
-    wait_for_body(&tile, &stored_tile(&path, 0, 1, 0)).await;
-    let img = get_image(&tile).await;
+    wait_for_body(&app, &tile, &stored_tile(&path, 0, 1, 0)).await;
+    let img = app.get_image(&tile).await;
     assert!(!img.color().has_color(), "a gray JPEG stays gray");
-    assert!(get_image(&alpha).await.color().has_alpha());
+    assert!(app.get_image(&alpha).await.color().has_alpha());
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
 }
 
@@ -200,13 +182,15 @@ async fn a_cache_folder_that_cannot_be_written_is_served_without() {
     // A file where the cache folder should be: nothing can be written under it.
     let blocker = tempfile::NamedTempFile::new().unwrap();
     let dir = blocker.path().join("derivatives");
-    let base = start(images.path(), move |c| {
+    let app = App::new(images.path(), move |c| {
         c.derivatives = dir;
         c.derivative_min_pixels = 1;
-    })
-    .await;
+    });
+    let base = &app.base;
     for _ in 0..3 {
-        let img = get_image(&format!("{base}/iiif/g.jpg/0,0,256,256/256,/0/default.jpg")).await;
+        let img = app
+            .get_image(&format!("{base}/iiif/g.jpg/0,0,256,256/256,/0/default.jpg"))
+            .await;
         assert_eq!((img.width(), img.height()), (256, 256));
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

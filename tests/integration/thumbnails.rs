@@ -1,13 +1,9 @@
 //! `tessera thumbnails`, run as a real process: a nested tree of mixed formats with a corrupt
 //! file in the middle, the IIIF size rule for every thumbnail, pixels, resume, and `--json`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::Path;
 use std::process::Command;
-
-const BIN: &str = env!("CARGO_BIN_EXE_tessera");
 
 fn run(args: &[&str]) -> (i32, serde_json::Value, String) {
     let out = Command::new(BIN)
@@ -149,8 +145,7 @@ fn sizes_formats_and_single_files() {
 
 #[test]
 fn records_name_thumbnails_by_identifier_and_leave_restricted_images_out() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (images, records) = (samples(), root.join("manifests"));
+    let (images, records) = (samples(), records());
     let out = tempfile::tempdir().unwrap();
     let o = out.path();
     let (code, json, stderr) = run(&[

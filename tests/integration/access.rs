@@ -2,11 +2,9 @@
 //! images folder (watched with inotify), restricted images never reach an unprivileged
 //! client through manifests, collections or thumbnails, `tessera tiles --records` leaves
 //! them out of a public tree, and API keys never appear in the logs. Tiles, info.json, sizes,
-//! the default service and cache hits are covered in tests/presentation.rs.
+//! the default service and cache hits are covered in tests/integration/presentation.rs.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::collections::{BTreeSet, VecDeque};
 use std::ffi::CString;
@@ -73,7 +71,8 @@ async fn no_request_opens_a_file_outside_the_images_folder() {
     std::os::unix::fs::symlink(outside.join("secret.png"), images.join("link.png")).unwrap();
     std::os::unix::fs::symlink(&outside, images.join("dirlink")).unwrap();
     let watch = OpenWatch::new(&outside);
-    let base = start(&images, |_| {}).await;
+    let app = App::new(&images, |_| {});
+    let base = &app.base;
     let out = outside.display().to_string().replace('/', "%2F");
     let hostile = [
         "..%2Foutside%2Fsecret".to_string(),
@@ -109,24 +108,27 @@ async fn no_request_opens_a_file_outside_the_images_folder() {
     ];
     for id in &hostile {
         for form in forms {
-            let (status, _, _) = get(&format!("{base}/iiif/{id}/{form}")).await;
+            let (status, _, _) = app.get(&format!("{base}/iiif/{id}/{form}")).await;
             assert!(
                 status == 404 || status == 400,
                 "{id}/{form}: {status}, want 404 (or 400 for a malformed identifier)"
             );
         }
-        let (status, _, _) = get(&format!("{base}/iiif/{id}?width=50&height=50")).await;
+        let (status, _, _) = app
+            .get(&format!("{base}/iiif/{id}?width=50&height=50"))
+            .await;
         assert!(status == 404 || status == 400, "{id}?width: {status}");
     }
     for raw in [
         "/iiif/../outside/secret.png/info.json",
         "/iiif/%2e%2e/info.json",
     ] {
-        let (status, _, _) = get(&format!("{base}{raw}")).await;
+        let (status, _, _) = app.get(&format!("{base}{raw}")).await;
         assert!((400..500).contains(&status.as_u16()), "{raw}: {status}");
     }
     // The inside file is served, so the server did work during the test.
-    get_image(&format!("{base}/iiif/sub%2Finside/full/40,/0/default.png")).await;
+    app.get_image(&format!("{base}/iiif/sub%2Finside/full/40,/0/default.png"))
+        .await;
     assert_eq!(
         watch.events(),
         0,
@@ -138,7 +140,8 @@ async fn no_request_opens_a_file_outside_the_images_folder() {
 }
 
 /// Every JSON document reachable from the top collection, fetched anonymously, by URL.
-async fn crawl(base: &str) -> Vec<(String, Value)> {
+async fn crawl(app: &App) -> Vec<(String, Value)> {
+    let base = &app.base;
     let mut seen = BTreeSet::new();
     let mut queue = VecDeque::from([format!("{base}/collections/top")]);
     let mut docs = Vec::new();
@@ -146,7 +149,7 @@ async fn crawl(base: &str) -> Vec<(String, Value)> {
         if !seen.insert(url.clone()) {
             continue;
         }
-        let (status, _, body) = get(&url).await;
+        let (status, _, body) = app.get(&url).await;
         assert_eq!(status, 200, "{url}");
         let doc: Value = serde_json::from_slice(&body).unwrap();
         let mut links = Vec::new();
@@ -155,7 +158,7 @@ async fn crawl(base: &str) -> Vec<(String, Value)> {
             let is_doc = link.contains("/collections/")
                 || (link.contains("/manifests/object/")
                     && link.ends_with(|c: char| c.is_ascii_digit()));
-            if link.starts_with(base) && is_doc {
+            if link.starts_with(base.as_str()) && is_doc {
                 queue.push_back(link);
             }
         }
@@ -201,11 +204,11 @@ fn thumbnails(v: &Value, out: &mut Vec<String>) {
 
 #[tokio::test]
 async fn manifests_collections_and_thumbnails_never_show_a_restricted_image() {
-    let base = start(&samples(), |c| {
-        c.records = Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests");
-    })
-    .await;
-    let docs = crawl(&base).await;
+    let app = App::new(&samples(), |c| {
+        c.records = records();
+    });
+    let base = &app.base;
+    let docs = crawl(&app).await;
     assert!(
         docs.iter()
             .any(|(u, _)| u.ends_with("/manifests/object/300002")),
@@ -222,8 +225,8 @@ async fn manifests_collections_and_thumbnails_never_show_a_restricted_image() {
     assert!(!thumbs.is_empty());
     // Every thumbnail offered to an anonymous client is one it may fetch, and a limited
     // image's thumbnail stays within 256 px.
-    for t in thumbs.iter().filter(|t| t.starts_with(&base)) {
-        let img = get_image(t).await;
+    for t in thumbs.iter().filter(|t| t.starts_with(base.as_str())) {
+        let img = app.get_image(t).await;
         if t.contains("alpha-ladybird") {
             assert!(img.width() <= 256 && img.height() <= 256, "{t}");
         }
@@ -234,12 +237,12 @@ async fn manifests_collections_and_thumbnails_never_show_a_restricted_image() {
 fn tiles_with_records_leave_restricted_and_limited_images_out() {
     let out = tempfile::tempdir().unwrap();
     let run = |extra: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        std::process::Command::new(BIN)
             .args(["tiles"])
             .arg(samples())
             .arg(out.path())
             .args(["--records"])
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests"))
+            .arg(records())
             .args(extra)
             .output()
             .unwrap()
@@ -283,10 +286,7 @@ async fn api_keys_never_appear_in_the_logs() {
     )
     .unwrap();
     let samples = samples().display().to_string();
-    let records = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("manifests")
-        .display()
-        .to_string();
+    let records = records().display().to_string();
     let config = config.display().to_string();
     let (mut child, addr, log) = spawn_binary(
         &[
@@ -335,10 +335,7 @@ async fn api_keys_never_appear_in_the_logs() {
         .await
         .unwrap();
     assert!(r.status().as_u16() < 500);
-    std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    sigterm(&child);
     child.wait().unwrap();
     let log = log.lock().unwrap().clone();
     assert!(
@@ -370,17 +367,17 @@ fn collection(names: &[&str], records: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
-async fn start_collection(dir: &Path, tweak: impl FnOnce(&mut tessera::config::Config)) -> String {
+fn app_of_collection(dir: &Path, tweak: impl FnOnce(&mut tessera::config::Config)) -> App {
     let records = dir.join("records");
-    start(&dir.join("images"), |c| {
+    App::new(&dir.join("images"), |c| {
         c.records = records;
         tweak(c);
     })
-    .await
 }
 
 /// The status of every front of the Image API for one identifier.
-async fn fronts(base: &str, id: &str) -> Vec<(String, u16)> {
+async fn fronts(app: &App, id: &str) -> Vec<(String, u16)> {
+    let base = &app.base;
     let mut out = Vec::new();
     for form in [
         "info.json",
@@ -388,10 +385,10 @@ async fn fronts(base: &str, id: &str) -> Vec<(String, u16)> {
         "0,0,100,100/50,/0/default.jpg",
     ] {
         let url = format!("{base}/iiif/{id}/{form}");
-        out.push((url.clone(), get(&url).await.0.as_u16()));
+        out.push((url.clone(), app.get(&url).await.0.as_u16()));
     }
     let url = format!("{base}/iiif/{id}?width=50&height=50");
-    out.push((url.clone(), get(&url).await.0.as_u16()));
+    out.push((url.clone(), app.get(&url).await.0.as_u16()));
     out
 }
 
@@ -407,7 +404,7 @@ async fn every_name_of_a_restricted_file_is_refused_even_names_made_after_start(
                 {"baseimageurl": "https://x/iiif/open"}]}"#,
         )],
     );
-    let base = start_collection(dir.path(), |_| {}).await;
+    let app = app_of_collection(dir.path(), |_| {});
     let images = dir.path().join("images");
     // After start-up: a symlink, a hard link, and the late image's file itself.
     std::os::unix::fs::symlink(images.join("secret.png"), images.join("sym.png")).unwrap();
@@ -423,11 +420,11 @@ async fn every_name_of_a_restricted_file_is_refused_even_names_made_after_start(
         "late",
         "late.png",
     ] {
-        for (url, status) in fronts(&base, id).await {
+        for (url, status) in fronts(&app, id).await {
             assert_eq!(status, 401, "{url}");
         }
     }
-    for (url, status) in fronts(&base, "open").await {
+    for (url, status) in fronts(&app, "open").await {
         assert_eq!(status, 200, "{url}");
     }
 }
@@ -443,7 +440,8 @@ async fn a_limited_image_never_yields_a_pixel_at_a_scale_above_its_cap() {
                 "images": [{"baseimageurl": "https://x/iiif/lim"}]}"#,
         )],
     );
-    let base = start_collection(dir.path(), |_| {}).await;
+    let app = app_of_collection(dir.path(), |_| {});
+    let base = &app.base;
     for req in [
         "0,0,1,1/1,1/0/default.png",
         "0,0,1,1/max/0/default.png",
@@ -455,25 +453,29 @@ async fn a_limited_image_never_yields_a_pixel_at_a_scale_above_its_cap() {
         "full/257,/0/default.png",
         "full/full/0/default.png",
     ] {
-        let (status, _, _) = get(&format!("{base}/iiif/lim/{req}")).await;
+        let (status, _, _) = app.get(&format!("{base}/iiif/lim/{req}")).await;
         assert_eq!(status, 404, "{req}");
     }
     // Within the cap: served, with the grid's colours where they belong.
-    let img = get_image(&format!("{base}/iiif/lim/0,0,10,10/6,/0/default.png")).await;
+    let img = app
+        .get_image(&format!("{base}/iiif/lim/0,0,10,10/6,/0/default.png"))
+        .await;
     assert_eq!((img.width(), img.height()), (6, 6));
     assert_near(&img.to_rgba8(), 3, 3, GRID[0], 2, "top-left block");
-    let img = get_image(&format!("{base}/iiif/lim/full/max/0/default.png")).await;
+    let img = app
+        .get_image(&format!("{base}/iiif/lim/full/max/0/default.png"))
+        .await;
     assert_eq!((img.width(), img.height()), (256, 192));
     assert_grid(&img, 0.64, 12, "max of the limited image");
     // Everything its info.json offers can be fetched.
-    let (_, _, body) = get(&format!("{base}/iiif/lim/info.json")).await;
+    let (_, _, body) = app.get(&format!("{base}/iiif/lim/info.json")).await;
     let info: Value = serde_json::from_slice(&body).unwrap();
     for s in info["sizes"].as_array().unwrap() {
         let url = format!(
             "{base}/iiif/lim/full/{},{}/0/default.jpg",
             s["width"], s["height"]
         );
-        get_image(&url).await;
+        app.get_image(&url).await;
     }
 }
 
@@ -501,25 +503,32 @@ async fn a_record_that_cannot_be_read_never_makes_an_image_more_public() {
         ),
     ];
     let dir = collection(&["one.png", "odd.png", "dup.png", "stray.png"], &records);
-    let base = start_collection(dir.path(), |_| {}).await;
-    let img = get_image(&format!("{base}/iiif/one/full/max/0/default.png")).await;
+    let app = app_of_collection(dir.path(), |_| {});
+    let base = &app.base;
+    let img = app
+        .get_image(&format!("{base}/iiif/one/full/max/0/default.png"))
+        .await;
     assert_eq!((img.width(), img.height()), (256, 192), "1.0 is read as 1");
     for id in ["odd", "dup"] {
-        for (url, status) in fronts(&base, id).await {
+        for (url, status) in fronts(&app, id).await {
             assert_eq!(status, 401, "{url}");
         }
     }
-    let img = get_image(&format!("{base}/iiif/stray/full/max/0/default.png")).await;
+    let img = app
+        .get_image(&format!("{base}/iiif/stray/full/max/0/default.png"))
+        .await;
     assert_eq!(img.width(), 400, "unlisted images are public by default");
     // With unlisted_images = "restricted", only what a readable record makes public is.
-    let base = start_collection(dir.path(), |c| {
+    let app = app_of_collection(dir.path(), |c| {
         c.unlisted_images = tessera::policy::Unlisted::Restricted;
-    })
-    .await;
-    for (url, status) in fronts(&base, "stray").await {
+    });
+    let base = &app.base;
+    for (url, status) in fronts(&app, "stray").await {
         assert_eq!(status, 401, "{url}");
     }
-    let img = get_image(&format!("{base}/iiif/one/full/max/0/default.png")).await;
+    let img = app
+        .get_image(&format!("{base}/iiif/one/full/max/0/default.png"))
+        .await;
     assert_eq!(img.width(), 256);
 }
 
@@ -541,16 +550,19 @@ async fn nothing_tells_an_anonymous_caller_more_than_restricted_or_not_found() {
             ),
         ],
     );
-    let base = start_collection(dir.path(), |_| {}).await;
+    let app = app_of_collection(dir.path(), |_| {});
+    let base = &app.base;
     for form in ["info.json", "full/max/0/default.jpg"] {
-        let (status, headers, body) = get(&format!("{base}/iiif/R-77/{form}")).await;
+        let (status, headers, body) = app.get(&format!("{base}/iiif/R-77/{form}")).await;
         assert_eq!(status, 401, "{form}");
         let text = String::from_utf8_lossy(&body);
         assert!(!text.contains("hidden-master"), "{form}: {text}");
         assert!(!format!("{headers:?}").contains("hidden-master"), "{form}");
     }
     // The ETag of a capped image is an opaque hash, not the file's size and mtime.
-    let (status, headers, _) = get(&format!("{base}/iiif/lim/full/max/0/default.jpg")).await;
+    let (status, headers, _) = app
+        .get(&format!("{base}/iiif/lim/full/max/0/default.jpg"))
+        .await;
     assert_eq!(status, 200);
     let tag = headers["etag"].to_str().unwrap();
     let hex = tag.trim_matches('"').strip_prefix("t1-").unwrap_or("");
@@ -566,13 +578,13 @@ async fn nothing_tells_an_anonymous_caller_more_than_restricted_or_not_found() {
         "ETag {tag} shows the size"
     );
     // With restricted_answer = "not_found", a restricted image answers exactly as a missing one.
-    let base = start_collection(dir.path(), |c| {
+    let app = app_of_collection(dir.path(), |c| {
         c.restricted_answer = tessera::config::RestrictedAnswer::NotFound;
-    })
-    .await;
+    });
+    let base = &app.base;
     for form in ["info.json", "full/max/0/default.jpg"] {
-        let restricted = get(&format!("{base}/iiif/hidden-master/{form}")).await;
-        let missing = get(&format!("{base}/iiif/missing-master/{form}")).await;
+        let restricted = app.get(&format!("{base}/iiif/hidden-master/{form}")).await;
+        let missing = app.get(&format!("{base}/iiif/missing-master/{form}")).await;
         assert_eq!(restricted.0, 404, "{form}");
         assert_eq!(missing.0, 404, "{form}");
         assert_eq!(
@@ -581,7 +593,7 @@ async fn nothing_tells_an_anonymous_caller_more_than_restricted_or_not_found() {
             "{form}"
         );
     }
-    let (status, _, _) = get(&format!("{base}/manifests/object/1")).await;
+    let (status, _, _) = app.get(&format!("{base}/manifests/object/1")).await;
     assert_eq!(
         status, 200,
         "the object itself is public; its image is not listed"
@@ -612,7 +624,7 @@ fn batch_commands_decide_on_the_file_not_on_the_spelling() {
     );
     let (images, records) = (dir.path().join("images"), dir.path().join("records"));
     let out = dir.path().join("thumbs");
-    let done = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+    let done = std::process::Command::new(BIN)
         .arg("thumbnails")
         .args([&images, &out])
         .arg("--records")
@@ -634,7 +646,7 @@ fn batch_commands_decide_on_the_file_not_on_the_spelling() {
     assert_eq!(summary["restricted"], 3, "x, x.png and sub/y");
     let tiles = dir.path().join("tiles");
     let export = |images_folder: &Path| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        std::process::Command::new(BIN)
             .arg("tiles")
             .args([images.join("sub"), tiles.clone()])
             .arg("--records")
