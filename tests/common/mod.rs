@@ -116,6 +116,19 @@ impl App {
         }
     }
 
+    /// The app over the objects of `storage` instead of an images folder (the fixtures
+    /// folder stands in the configuration, unread), configured as [`App::new`].
+    pub fn with_storage(
+        storage: tessera::storage::Storage,
+        tweak: impl FnOnce(&mut Config),
+    ) -> App {
+        let state = AppState::with_storage(config(&fixtures(), tweak), storage).unwrap();
+        App {
+            router: router(Arc::new(state)),
+            base: format!("http://{HOST}"),
+        }
+    }
+
     /// Sends one request; returns the response's status, headers and body. As the connection
     /// loop does, it gives the request its peer address ([`PEER`] unless it has one); a request
     /// without a Host header gets [`HOST`]. No redirect is followed.

@@ -17,5 +17,6 @@ mod fidelity;
 mod image_api;
 mod presentation;
 mod properties;
+mod storage;
 mod thumbnails;
 mod tiles;

@@ -3,14 +3,9 @@
 //! nothing above the interface assumes files; and a source's bytes are read in few, batched
 //! round trips.
 
-mod common;
-
-use axum::http::HeaderMap;
-use common::{assert_grid, fixtures, GRID};
+use crate::common::{assert_grid, assert_near, fixtures, psnr, App, GRID};
 use std::sync::Arc;
 use std::time::Duration;
-use tessera::config::Config;
-use tessera::http::{router, AppState};
 use tessera::storage::{Memory, Storage};
 
 /// The fixtures served from memory, under the names they have on disk.
@@ -23,34 +18,9 @@ const SOURCES: [&str; 6] = [
     "grid-gray.jpg",
 ];
 
-fn config(records: &std::path::Path) -> Config {
-    Config {
-        images: fixtures(),
-        records: records.to_path_buf(),
-        derivative_min_pixels: 0,
-        ..Config::default()
-    }
-}
-
-fn app(config: Config, storage: Option<Storage>) -> axum::Router {
-    let config = config.validate().unwrap();
-    let state = match storage {
-        Some(s) => AppState::with_storage(config, s),
-        None => AppState::new(config),
-    };
-    router(Arc::new(state.unwrap()))
-}
-
-async fn call(app: &axum::Router, path: &str) -> (u16, HeaderMap, Vec<u8>) {
-    use tower::ServiceExt;
-    let req = axum::http::Request::get(path)
-        .header("host", "tessera.test")
-        .body(axum::body::Body::empty())
-        .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let (parts, body) = resp.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
-    (parts.status.as_u16(), parts.headers, body.to_vec())
+async fn call(app: &App, path: &str) -> (u16, axum::http::HeaderMap, Vec<u8>) {
+    let (status, headers, body) = app.get(path).await;
+    (status.as_u16(), headers, body)
 }
 
 /// A JPEG 2000 copy of the grid, made by Tessera's own encoder.
@@ -61,7 +31,6 @@ fn grid_jp2() -> Vec<u8> {
 
 #[tokio::test]
 async fn the_server_over_memory_answers_exactly_as_over_files() {
-    let none = tempfile::tempdir().unwrap();
     let memory = Arc::new(Memory::default());
     for name in SOURCES {
         memory.put(name, std::fs::read(fixtures().join(name)).unwrap());
@@ -73,14 +42,8 @@ async fn the_server_over_memory_answers_exactly_as_over_files() {
         std::fs::copy(fixtures().join(name), on_disk.path().join(name)).unwrap();
     }
     std::fs::write(on_disk.path().join("grid.jp2"), &jp2).unwrap();
-    let in_memory = app(config(none.path()), Some(Storage::from(memory.clone())));
-    let files = app(
-        Config {
-            images: on_disk.path().to_path_buf(),
-            ..config(none.path())
-        },
-        None,
-    );
+    let in_memory = App::with_storage(Storage::from(memory.clone()), |_| {});
+    let files = App::new(on_disk.path(), |_| {});
     let ids = [
         "grid",
         "grid.jpg",
@@ -130,25 +93,17 @@ async fn the_server_over_memory_answers_exactly_as_over_files() {
             assert!(gray.get_pixel(50, 50).0[0].abs_diff(76) <= 3, "{id}");
         }
     }
-    let _ = GRID;
 }
 
 #[tokio::test]
 async fn a_tile_window_of_a_pyramid_costs_few_batched_reads() {
-    let none = tempfile::tempdir().unwrap();
     let memory = Arc::new(Memory::default());
     let fidelity = fixtures().join("fidelity");
     memory.put(
         "p.tif",
         std::fs::read(fidelity.join("pyramid-jpeg.tif")).unwrap(),
     );
-    let app = app(
-        Config {
-            cache_encoded_mb: 0,
-            ..config(none.path())
-        },
-        Some(Storage::from(memory.clone())),
-    );
+    let app = App::with_storage(Storage::from(memory.clone()), |c| c.cache_encoded_mb = 0);
     let (status, _, _) = call(&app, "/iiif/p/info.json").await;
     assert_eq!(status, 200);
     // 300×200 at full resolution spans 4×3 of the pyramid's 128-px JPEG tiles (5×3 with the
@@ -162,22 +117,21 @@ async fn a_tile_window_of_a_pyramid_costs_few_batched_reads() {
     let truth = image::open(fidelity.join("base.png"))
         .unwrap()
         .crop_imm(100, 50, 300, 200);
-    let psnr = common::psnr(&got, &truth);
+    let psnr = psnr(&got, &truth);
     assert!(psnr > 35.0, "PSNR {psnr:.1} dB");
     assert!(reads <= 3, "{reads} round trips for one tile window");
 }
 
 #[tokio::test]
 async fn a_replaced_object_is_served_whole_in_its_new_version() {
-    let none = tempfile::tempdir().unwrap();
     let memory = Arc::new(Memory::default());
     memory.put("g.png", std::fs::read(fixtures().join("grid.png")).unwrap());
-    let app = app(config(none.path()), Some(Storage::from(memory.clone())));
+    let app = App::with_storage(Storage::from(memory.clone()), |_| {});
     let path = "/iiif/g/0,0,100,100/10,/0/default.png";
     let (status, first, body) = call(&app, path).await;
     assert_eq!(status, 200);
     let red = image::load_from_memory(&body).unwrap().to_rgba8();
-    common::assert_near(&red, 5, 5, GRID[0], 2, "before");
+    assert_near(&red, 5, 5, GRID[0], 2, "before");
     let teal = image::RgbImage::from_pixel(400, 300, image::Rgb(GRID[11]));
     let mut png = Vec::new();
     teal.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
@@ -228,7 +182,8 @@ async fn records_restrict_objects_in_memory_by_every_name() {
     memory.put("secret.png", grid.clone());
     memory.put("small.png", grid.clone());
     memory.put("open.png", grid);
-    let app = app(config(records.path()), Some(Storage::from(memory.clone())));
+    let records_dir = records.path().to_path_buf();
+    let app = App::with_storage(Storage::from(memory.clone()), |c| c.records = records_dir);
     for path in [
         "/iiif/secret/info.json",
         "/iiif/secret.png/full/max/0/default.jpg",
