@@ -106,7 +106,13 @@ impl Backend for Files {
         ranges
             .iter()
             .map(|r| {
-                let mut buf = vec![0u8; (r.end - r.start) as usize];
+                let len = r.end.checked_sub(r.start).ok_or(StorageError::OutOfRange {
+                    key: object.key.clone(),
+                    start: r.start,
+                    end: r.end,
+                    len: object.len,
+                })?;
+                let mut buf = vec![0u8; len as usize];
                 file.read_exact_at(&mut buf, r.start).map_err(io)?;
                 Ok(buf)
             })

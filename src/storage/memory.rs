@@ -100,10 +100,20 @@ impl Backend for Memory {
         if current != object.modified {
             return Err(StorageError::Changed(object.key.clone()));
         }
-        Ok(ranges
+        ranges
             .iter()
-            .map(|r| e.bytes[r.start as usize..r.end as usize].to_vec())
-            .collect())
+            .map(|r| {
+                e.bytes
+                    .get(r.start as usize..r.end as usize)
+                    .map(<[u8]>::to_vec)
+                    .ok_or_else(|| StorageError::OutOfRange {
+                        key: object.key.clone(),
+                        start: r.start,
+                        end: r.end,
+                        len: e.bytes.len() as u64,
+                    })
+            })
+            .collect()
     }
 }
 
@@ -125,6 +135,11 @@ mod tests {
         assert_eq!(second.identity, first.identity);
         assert_ne!(second.version(), first.version());
         assert_eq!(second.read_range(1..4).unwrap(), b"eco");
+        // Straight to the backend, past the object's own checks: refused, not a panic.
+        assert!(matches!(
+            memory.read_ranges(&second, &[0..2, 3..99]),
+            Err(StorageError::OutOfRange { .. })
+        ));
         memory.remove("a/b.png");
         assert!(matches!(
             storage.resolve("a/b"),

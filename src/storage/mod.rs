@@ -89,7 +89,9 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// The object now at `object`'s key (its current version).
     fn stat(&self, storage: &Storage, object: &Object) -> Result<Object, StorageError>;
 
-    /// The bytes of each range of `object`, in order.
+    /// The bytes of each range of `object`, in order. [`Object::read_ranges`] checks the
+    /// ranges against the object's size first; a backend still refuses a range it cannot
+    /// read rather than panic.
     fn read_ranges(
         &self,
         object: &Object,
