@@ -33,4 +33,20 @@ mod tests {
         };
         assert_eq!(chain(&e), "image \"x\": cannot decode TIFF: disk on fire");
     }
+
+    #[test]
+    fn a_storage_failure_never_names_the_key_behind_an_alias() {
+        use crate::storage::StorageError;
+        let io = StorageError::io("hidden-master.jpg", std::io::Error::other("boom"));
+        let e = crate::service::ServiceError::Source {
+            asked: "R-77".into(),
+            source: SourceError::from(io),
+        };
+        let report = chain(&e);
+        assert_eq!(
+            report,
+            "image \"R-77\": cannot read image: cannot read the source: boom"
+        );
+        assert!(!report.contains("hidden"));
+    }
 }

@@ -175,9 +175,8 @@ impl Derivatives {
         let Some(inner) = &self.inner else { return };
         if let Some(State::Ready(d)) = inner.states.get(file) {
             tracing::warn!(derivative = %d.path.display(), "derivative discarded: {why}");
-            let _ = std::fs::remove_file(&d.path);
         }
-        inner.states.invalidate(file);
+        self.remove(file);
     }
 
     /// Whether a build of `file` is queued or running (render then serves every zoom level of

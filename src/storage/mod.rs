@@ -39,8 +39,9 @@ pub enum StorageError {
     /// No object has this key.
     #[error("not found")]
     NotFound,
-    /// The backend failed.
-    #[error("cannot read {key}")]
+    /// The backend failed. (No message names the key: an alias must not give away the
+    /// name of what it stands for.)
+    #[error("cannot read the source")]
     Io {
         /// The key (or path) read.
         key: String,
@@ -49,7 +50,7 @@ pub enum StorageError {
         source: Arc<std::io::Error>,
     },
     /// A range lies beyond the object's end.
-    #[error("range {start}..{end} is beyond the end of {key} ({len} bytes)")]
+    #[error("range {start}..{end} is beyond the end of the source ({len} bytes)")]
     OutOfRange {
         /// The key.
         key: String,
@@ -61,7 +62,7 @@ pub enum StorageError {
         len: u64,
     },
     /// The object is no longer the version that was resolved.
-    #[error("{0} changed since it was resolved")]
+    #[error("the source changed since it was resolved")]
     Changed(String),
 }
 

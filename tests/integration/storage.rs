@@ -3,7 +3,7 @@
 //! nothing above the interface assumes files; and a source's bytes are read in few, batched
 //! round trips.
 
-use crate::common::{assert_grid, assert_near, fixtures, psnr, App, GRID};
+use crate::common::{assert_grid, assert_near, fixtures, psnr, wait_until_async, App, GRID};
 use std::sync::Arc;
 use std::time::Duration;
 use tessera::storage::{Memory, Storage};
@@ -138,29 +138,27 @@ async fn a_replaced_object_is_served_whole_in_its_new_version() {
         .unwrap();
     memory.put("g.png", png);
     // Every answer is one whole version or a clean "retry"; the new version arrives.
-    let mut answers = Vec::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    let answers = std::cell::RefCell::new(Vec::new());
+    let arrived = wait_until_async(Duration::from_secs(10), || async {
         let (status, headers, body) = call(&app, path).await;
-        if status == 200 {
-            let img = image::load_from_memory(&body).unwrap().to_rgba8();
-            let p = img.get_pixel(5, 5).0;
-            let is_old = headers["etag"] == first["etag"];
-            let want = if is_old { GRID[0] } else { GRID[11] };
-            assert!((0..3).all(|c| p[c].abs_diff(want[c]) <= 2), "{p:?}");
-            if !is_old {
-                break;
-            }
-        } else {
+        answers.borrow_mut().push(status);
+        if status != 200 {
             assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
+            return false;
         }
-        answers.push(status);
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the new version never arrived: {answers:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        let img = image::load_from_memory(&body).unwrap().to_rgba8();
+        let p = img.get_pixel(5, 5).0;
+        let is_old = headers["etag"] == first["etag"];
+        let want = if is_old { GRID[0] } else { GRID[11] };
+        assert!((0..3).all(|c| p[c].abs_diff(want[c]) <= 2), "{p:?}");
+        !is_old
+    })
+    .await;
+    assert!(
+        arrived,
+        "the new version never arrived: {:?}",
+        answers.borrow()
+    );
 }
 
 #[tokio::test]
