@@ -19,7 +19,9 @@ fn bench(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let config = Config {
         images: root.join("sample-images"),
-        records: root.join("manifests"),
+        records: vec![tessera::presentation::RecordsFolder::new(
+            root.join("manifests"),
+        )],
         derivative_min_pixels: 0,
         ..Config::default()
     };

@@ -127,7 +127,7 @@ fn bench(c: &mut Criterion) {
     let live_before = LIVE.load(Ordering::Relaxed);
     PEAK.store(live_before, Ordering::Relaxed);
     let started = std::time::Instant::now();
-    let (store, report) = Store::load(&dir);
+    let (store, report) = Store::load_with(&dir, false);
     let took = started.elapsed();
     let held = LIVE.load(Ordering::Relaxed).saturating_sub(live_before);
     let peak = PEAK.load(Ordering::Relaxed).saturating_sub(live_before);
@@ -149,7 +149,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("records");
     g.sample_size(10);
     g.bench_function(format!("load {n}"), |b| {
-        b.iter(|| Store::load(&dir).0.len())
+        b.iter(|| Store::load_with(&dir, false).0.len())
     });
     g.finish();
 }

@@ -14,7 +14,7 @@ SECONDS_PER_TARGET=${1:-600}
 shift || true
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
-  TARGETS=(path router jpeg png tiff jp2)
+  TARGETS=(path router records jpeg png tiff jp2)
 fi
 OUT=${FUZZ_OUT:-out}   # findings folder, inside fuzz/
 AFL_VERSION=0.18.2

@@ -138,20 +138,21 @@ pub fn record_jobs(
     let policy = Arc::new(Policy::new(store.clone(), images, unlisted));
     let mut jobs = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for objectid in store.objects() {
-        let record = match store.record(objectid) {
+    for key in store.objects() {
+        let shown = store.key_text(key);
+        let record = match store.object(key) {
             Some(Ok(r)) => r,
             Some(Err(reason)) => {
                 failed.push(Failure {
-                    path: records.join(objectid.to_string()),
+                    path: records.join(&shown),
                     reason,
                 });
                 continue;
             }
             None => continue,
         };
-        for image in record.ordered_images() {
-            let Some(id) = image.identifier() else {
+        for image in record.images {
+            let Some(id) = image.identifier else {
                 continue;
             };
             if !seen.insert(id.clone()) {
@@ -169,7 +170,7 @@ pub fn record_jobs(
                 }),
                 Err(e) => failed.push(Failure {
                     path: PathBuf::from(&id),
-                    reason: format!("object {objectid}: {e}"),
+                    reason: format!("object {shown}: {e}"),
                 }),
             }
         }

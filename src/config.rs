@@ -65,8 +65,11 @@ pub struct Config {
     pub max_header_bytes: usize,
     /// Seconds that requests in flight have to finish after SIGTERM or SIGINT.
     pub shutdown_grace_secs: f64,
-    /// Folder of object records (JSON) that become Presentation API manifests.
-    pub records: PathBuf,
+    /// Folders of object records (JSON) that become Presentation API manifests: a path, or a
+    /// list of paths and `{ path, name, shape, identifiers }` tables (see the README's
+    /// "Record shapes").
+    #[serde(deserialize_with = "records_folders")]
+    pub records: Vec<crate::presentation::RecordsFolder>,
     /// API keys: `[[api_keys]]` tables with `key`, `privileged` and an optional `name`.
     pub api_keys: Vec<ApiKey>,
     /// `attribution` of manifests; without it, each record's credit line.
@@ -80,6 +83,67 @@ pub struct Config {
     /// (401 without a key, 403 with an unprivileged one; the default) or `"not_found"`
     /// (404, exactly as an identifier that does not exist).
     pub restricted_answer: RestrictedAnswer,
+}
+
+/// Reads `records`: one path, or a list of paths and tables.
+fn records_folders<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<crate::presentation::RecordsFolder>, D::Error> {
+    use crate::presentation::shapes::{IdentifierRule, Shape};
+    use crate::presentation::RecordsFolder;
+    use serde::de::Error;
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Table {
+        path: PathBuf,
+        name: Option<String>,
+        shape: Option<String>,
+        identifiers: Option<String>,
+    }
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum One {
+        Path(PathBuf),
+        Table(Table),
+    }
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Many {
+        One(One),
+        List(Vec<One>),
+    }
+    let list = match Many::deserialize(d)? {
+        Many::One(one) => vec![one],
+        Many::List(list) => list,
+    };
+    list.into_iter()
+        .map(|one| match one {
+            One::Path(p) => Ok(RecordsFolder::new(p)),
+            One::Table(t) => {
+                let f = RecordsFolder {
+                    path: t.path,
+                    name: t.name,
+                    shape: t
+                        .shape
+                        .map(|s| Shape::parse(&s).ok_or(format!("records: unknown shape {s:?}")))
+                        .transpose()
+                        .map_err(D::Error::custom)?,
+                    identifiers: t
+                        .identifiers
+                        .map(|s| {
+                            IdentifierRule::parse(&s).ok_or(format!(
+                                "records: identifiers {s:?} is not stem, name or path"
+                            ))
+                        })
+                        .transpose()
+                        .map_err(D::Error::custom)?
+                        .unwrap_or_default(),
+                };
+                f.check().map_err(D::Error::custom)?;
+                Ok(f)
+            }
+        })
+        .collect()
 }
 
 /// How a restricted resource answers callers who may not see it.
@@ -120,7 +184,7 @@ impl Default for Config {
             idle_timeout_secs: 60.0,
             max_header_bytes: 16_384,
             shutdown_grace_secs: 30.0,
-            records: PathBuf::from("./manifests"),
+            records: vec![crate::presentation::RecordsFolder::new("./manifests")],
             api_keys: Vec::new(),
             attribution: None,
             logo: None,

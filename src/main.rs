@@ -354,8 +354,11 @@ struct ServeArgs {
     #[arg(long, value_name = "URL")]
     public_base: Option<String>,
     /// Folder of object records (JSON) served as IIIF manifests [default: ./manifests].
-    #[arg(long, value_name = "DIR")]
-    records: Option<PathBuf>,
+    /// Repeat it for several folders; each may add `,name=NAME` (the namespace of its
+    /// object ids), `,shape=SHAPE` (instead of detecting each file's) and
+    /// `,identifiers=stem|name|path`.
+    #[arg(long, value_name = "DIR[,name=N][,shape=S]", value_parser = tessera::presentation::RecordsFolder::parse)]
+    records: Vec<tessera::presentation::RecordsFolder>,
     /// A TOML file with the same keys (and more, see the README). Flags override it.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -376,8 +379,8 @@ impl ServeArgs {
         if let Some(v) = self.prefix {
             c.prefix = v;
         }
-        if let Some(v) = self.records {
-            c.records = v;
+        if !self.records.is_empty() {
+            c.records = self.records;
         }
         if let Some(v) = self.public_base {
             c.public_base = Some(v);

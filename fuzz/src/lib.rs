@@ -163,7 +163,9 @@ fn server() -> &'static (tokio::runtime::Runtime, axum::Router) {
         // an instrumented build, which the fuzzer would report as hangs.
         let config = tessera::config::Config {
             images: images.clone(),
-            records: images.join("none"),
+            records: vec![tessera::presentation::RecordsFolder::new(
+                images.join("none"),
+            )],
             derivative_min_pixels: 0,
             workers: 1,
             max_width: 2000,
@@ -201,4 +203,27 @@ pub fn check_router(data: &[u8]) {
         .block_on(router.clone().oneshot(req))
         .expect("infallible");
     assert!(resp.status().as_u16() < 500, "{target}: {}", resp.status());
+}
+
+/// The records target: any file text is split into records and each is read into the model,
+/// with reasons for what is refused, and never a panic.
+pub fn check_records(data: &[u8]) {
+    use tessera::presentation::shapes::{split, IdentifierRule, Shape};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    for forced in [None, Some(Shape::HarvardObject), Some(Shape::MPlus)] {
+        let Ok(found) = split(text, forced) else {
+            continue;
+        };
+        for f in found {
+            if let Ok((shape, raw)) = f.record {
+                for rule in [IdentifierRule::Stem, IdentifierRule::Path] {
+                    if let Ok(object) = shape.read(raw, rule) {
+                        let _ = object.title();
+                    }
+                }
+            }
+        }
+    }
 }

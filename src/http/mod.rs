@@ -72,18 +72,24 @@ impl AppState {
     pub fn with_storage(config: ValidConfig, storage: Storage) -> Result<AppState, String> {
         let started = std::time::Instant::now();
         let keep_public = config.unlisted_images == Unlisted::Restricted;
-        let (store, report) = Store::load_with(&config.records, keep_public);
+        let (store, report) = Store::load(&config.records, keep_public);
         for (path, why) in &report.skipped {
             tracing::warn!(file = %path.display(), "record skipped: {why}");
         }
         for (path, why) in &report.warnings {
             tracing::warn!(file = %path.display(), "record: {why}");
         }
+        let folders: Vec<String> = config
+            .records
+            .iter()
+            .map(|f| f.path.display().to_string())
+            .collect();
         tracing::info!(
             records = report.loaded,
             skipped = report.skipped.len(),
-            folder = %config.records.display(),
-            "records loaded in {:?}",
+            folders = %folders.join(", "),
+            "records: {} in {:?}",
+            report.summary(),
             started.elapsed()
         );
         let trusted_proxies = config.trusted_proxies().to_vec();

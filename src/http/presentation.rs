@@ -8,7 +8,7 @@ use super::{AppState, Error, Peer};
 use crate::access::Caller;
 use crate::presentation::collection::{self, page_count, Reference, PAGE_SIZE};
 use crate::presentation::manifest::{self, canvas_images, standalone, Context, Lookup};
-use crate::presentation::store::Classification;
+use crate::presentation::store::{Classification, ObjectKey};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
@@ -20,7 +20,7 @@ fn reply(r: Result<Response, Error>) -> Response {
     r.unwrap_or_else(|e| e.into_response())
 }
 
-/// `GET /manifests/object/{objectid}`.
+/// `GET /manifests/object/{key}`: `{namespace}:{id}`, or a Harvard object's id alone.
 pub async fn manifest(
     State(st): State<Arc<AppState>>,
     Peer(peer): Peer,
@@ -52,21 +52,22 @@ async fn document(
 ) -> Result<Response, Error> {
     let who = caller(&st.config.api_keys, headers, uri.query())?;
     let not_found = || Error::NotFound(format!("no object {oid:?}"));
-    let objectid = canonical_number(oid).ok_or_else(not_found)?;
-    let entry = st.store.entry(objectid).ok_or_else(not_found)?;
+    let key = st.store.find(oid).ok_or_else(not_found)?;
+    let entry = st.store.entry(key).ok_or_else(not_found)?;
+    let shown = st.store.key_text(key);
     if entry.restricted && who != Caller::Privileged {
-        return Err(st.refuse(who, &format!("object {objectid}"), not_found()));
+        return Err(st.refuse(who, &format!("object {shown}"), not_found()));
     }
     let b = st.bases(headers, peer);
     let st2 = st.clone();
     let body = tokio::task::spawn_blocking(move || -> Result<Value, Error> {
         let record = st2
             .store
-            .record(objectid)
-            .ok_or_else(not_found_for(objectid))?
+            .object(key)
+            .ok_or_else(|| Error::NotFound(format!("no object {shown}")))?
             .map_err(|e| {
-                tracing::error!(objectid, error = %e, "record cannot be read");
-                Error::Internal(format!("record of object {objectid} cannot be read"))
+                tracing::error!(object = %shown, error = %e, "record cannot be read");
+                Error::Internal(format!("record of object {shown} cannot be read"))
             })?;
         let ctx = Context {
             root: &b.root,
@@ -82,25 +83,25 @@ async fn document(
             dims: &dims,
         };
         let Some((kind, name)) = part else {
-            return Ok(manifest::manifest(&record, &ctx, &lookup));
+            return Ok(manifest::manifest(&record, &shown, &ctx, &lookup));
         };
         let canvases = canvas_images(&record, &ctx, &lookup);
         let found = match kind.as_str() {
-            "sequence" if name == "normal" => Some(manifest::sequence(&ctx, objectid, &canvases)),
+            "sequence" if name == "normal" => Some(manifest::sequence(&ctx, &shown, &canvases)),
             "canvas" => canvases
                 .iter()
                 .enumerate()
                 .find(|(_, c)| name.strip_prefix("canvas-") == Some(c.name.as_str()))
-                .map(|(i, c)| manifest::canvas(&ctx, objectid, i, c)),
+                .map(|(i, c)| manifest::canvas(&ctx, &shown, i, c)),
             "annotation" => canvases
                 .iter()
                 .find(|c| name.strip_prefix("anno-") == Some(c.name.as_str()))
-                .map(|c| manifest::annotation(&ctx, objectid, c)),
+                .map(|c| manifest::annotation(&ctx, &shown, c)),
             _ => None,
         };
         found
             .map(standalone)
-            .ok_or_else(|| Error::NotFound(format!("object {objectid} has no {kind} {name:?}")))
+            .ok_or_else(|| Error::NotFound(format!("object {shown} has no {kind} {name:?}")))
     })
     .await
     .map_err(|e| Error::Internal(format!("worker failed: {e}")))??;
@@ -115,10 +116,6 @@ fn canonical_number(s: &str) -> Option<u64> {
     let canonical =
         !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
     canonical.then(|| s.parse().ok()).flatten()
-}
-
-fn not_found_for(objectid: u64) -> impl Fn() -> Error {
-    move || Error::NotFound(format!("no object {objectid}"))
 }
 
 /// `GET /collections/top[?page=N]`.
@@ -153,40 +150,46 @@ fn listing(
     let b = st.bases(headers, peer);
     let top_id = format!("{}/collections/top", b.root);
     let owner = st.config.attribution.as_deref().unwrap_or("Tessera");
-    let (id, label, objects, within, subs): (String, String, &[u64], Option<&str>, Vec<Reference>) =
-        match slug {
-            None => {
-                let subs = st
-                    .store
-                    .classifications()
-                    .iter()
-                    .map(|c: &Classification| Reference {
-                        id: format!("{}/collections/classification/{}", b.root, c.slug),
-                        label: c.name.clone(),
-                    })
-                    .collect();
-                (
-                    top_id.clone(),
-                    format!("{owner}: all objects"),
-                    st.store.public_objects(),
-                    None,
-                    subs,
-                )
-            }
-            Some(slug) => {
-                let c = st
-                    .store
-                    .classification(slug)
-                    .ok_or_else(|| Error::NotFound(format!("no classification {slug:?}")))?;
-                (
-                    format!("{}/collections/classification/{}", b.root, c.slug),
-                    format!("{owner}: {}", c.name),
-                    &c.objects,
-                    Some(top_id.as_str()),
-                    Vec::new(),
-                )
-            }
-        };
+    #[allow(clippy::type_complexity)]
+    let (id, label, objects, within, subs): (
+        String,
+        String,
+        &[ObjectKey],
+        Option<&str>,
+        Vec<Reference>,
+    ) = match slug {
+        None => {
+            let subs = st
+                .store
+                .classifications()
+                .iter()
+                .map(|c: &Classification| Reference {
+                    id: format!("{}/collections/classification/{}", b.root, c.slug),
+                    label: c.name.clone(),
+                })
+                .collect();
+            (
+                top_id.clone(),
+                format!("{owner}: all objects"),
+                st.store.public_objects(),
+                None,
+                subs,
+            )
+        }
+        Some(slug) => {
+            let c = st
+                .store
+                .classification(slug)
+                .ok_or_else(|| Error::NotFound(format!("no classification {slug:?}")))?;
+            (
+                format!("{}/collections/classification/{}", b.root, c.slug),
+                format!("{owner}: {}", c.name),
+                &c.objects,
+                Some(top_id.as_str()),
+                Vec::new(),
+            )
+        }
+    };
     let total = objects.len();
     let doc = match param(uri.query(), "page") {
         None => collection::index(&id, &label, within, &subs, total),
@@ -207,11 +210,16 @@ fn listing(
                 .iter()
                 .skip((n - 1) * PAGE_SIZE)
                 .take(PAGE_SIZE)
-                .filter_map(|oid| {
-                    st.store.entry(*oid).map(|e| Reference {
-                        id: format!("{}/manifests/object/{oid}", b.root),
+                .filter_map(|key| {
+                    let shown = st.store.key_text(*key);
+                    st.store.entry(*key).map(|e| Reference {
+                        id: format!(
+                            "{}/manifests/object/{}",
+                            b.root,
+                            crate::iiif::path::encode_identifier(&shown)
+                        ),
                         label: if e.title.is_empty() {
-                            format!("Object {oid}")
+                            format!("Object {shown}")
                         } else {
                             e.title.to_string()
                         },

@@ -1,8 +1,10 @@
 //! Manifest, Sequence, Canvas and painting Annotation (Presentation 2.1 §5.3–§5.6) built from
-//! an object record, shaped as Harvard's manifest server makes them.
+//! an object of the model, shaped as Harvard's manifest server makes them. Text in one
+//! language, English or unknown, is a plain string (as Harvard's are); other text is a list of
+//! `{"@value", "@language"}` values (§4.2), so that viewers pick the reader's language.
 
 use super::html::sanitize;
-use super::record::{ImageEntry, ObjectRecord};
+use super::model::{Image, Object, Text};
 use super::CONTEXT;
 use crate::access::Access;
 use crate::iiif::geometry::{full_rect, resolve_size, Limits};
@@ -36,8 +38,8 @@ pub struct Lookup<'a> {
 /// An image of the record that becomes a canvas.
 #[derive(Debug, Clone)]
 pub struct CanvasImage<'r> {
-    /// The record's image entry.
-    pub entry: &'r ImageEntry,
+    /// The object's image.
+    pub entry: &'r Image,
     /// The local image identifier.
     pub identifier: String,
     /// The canvas name: the image id, or its position.
@@ -50,22 +52,38 @@ pub struct CanvasImage<'r> {
     pub access: Access,
 }
 
-/// The URI of an object's manifest.
-pub fn manifest_id(ctx: &Context, objectid: u64) -> String {
-    format!("{}/manifests/object/{objectid}", ctx.root)
+/// The URI of an object's manifest; `key` is the object's key as URLs write it.
+pub fn manifest_id(ctx: &Context, key: &str) -> String {
+    format!("{}/manifests/object/{}", ctx.root, encode_identifier(key))
+}
+
+/// A text as a Presentation 2.1 value: a plain string when it is one value in English or
+/// in no stated language, else a list of language-tagged values. Values are sanitised.
+pub fn value(text: &Text) -> Value {
+    match text.0.as_slice() {
+        [one] if matches!(one.lang.as_deref(), None | Some("en")) => sanitize(&one.value).into(),
+        many => many
+            .iter()
+            .map(|l| match &l.lang {
+                Some(lang) => json!({"@value": sanitize(&l.value), "@language": lang}),
+                None => sanitize(&l.value).into(),
+            })
+            .collect::<Vec<_>>()
+            .into(),
+    }
 }
 
 /// The images that become canvases, in `displayorder`: restricted ones are left out for
 /// unprivileged callers, and ones without dimensions (neither in the record nor on disk) are
 /// left out for everyone.
 pub fn canvas_images<'r>(
-    rec: &'r ObjectRecord,
+    object: &'r Object,
     ctx: &Context,
     lookup: &Lookup,
 ) -> Vec<CanvasImage<'r>> {
     let mut out = Vec::new();
-    for entry in rec.ordered_images() {
-        let Some(identifier) = entry.identifier() else {
+    for entry in &object.images {
+        let Some(identifier) = entry.identifier.clone() else {
             continue;
         };
         let access = if ctx.privileged {
@@ -141,8 +159,8 @@ fn served_size(c: &CanvasImage) -> (String, u32, u32) {
 }
 
 /// The painting annotation of a canvas.
-pub fn annotation(ctx: &Context, objectid: u64, c: &CanvasImage) -> Value {
-    let base = manifest_id(ctx, objectid);
+pub fn annotation(ctx: &Context, key: &str, c: &CanvasImage) -> Value {
+    let base = manifest_id(ctx, key);
     let svc = service_id(ctx, c);
     let (size, w, h) = served_size(c);
     json!({
@@ -162,33 +180,31 @@ pub fn annotation(ctx: &Context, objectid: u64, c: &CanvasImage) -> Value {
 }
 
 /// A canvas with its one painting annotation.
-pub fn canvas(ctx: &Context, objectid: u64, index: usize, c: &CanvasImage) -> Value {
-    let label = c
-        .entry
-        .publiccaption
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-        .map(sanitize)
-        .unwrap_or_else(|| (index + 1).to_string());
+pub fn canvas(ctx: &Context, key: &str, index: usize, c: &CanvasImage) -> Value {
+    let label = if c.entry.caption.is_empty() {
+        (index + 1).to_string().into()
+    } else {
+        value(&c.entry.caption)
+    };
     json!({
-        "@id": format!("{}/canvas/canvas-{}", manifest_id(ctx, objectid), c.name),
+        "@id": format!("{}/canvas/canvas-{}", manifest_id(ctx, key), c.name),
         "@type": "sc:Canvas",
         "label": label,
         "width": c.width,
         "height": c.height,
-        "images": [annotation(ctx, objectid, c)],
+        "images": [annotation(ctx, key, c)],
     })
 }
 
 /// The one sequence of a manifest.
-pub fn sequence(ctx: &Context, objectid: u64, canvases: &[CanvasImage]) -> Value {
+pub fn sequence(ctx: &Context, key: &str, canvases: &[CanvasImage]) -> Value {
     let list: Vec<Value> = canvases
         .iter()
         .enumerate()
-        .map(|(i, c)| canvas(ctx, objectid, i, c))
+        .map(|(i, c)| canvas(ctx, key, i, c))
         .collect();
     json!({
-        "@id": format!("{}/sequence/normal", manifest_id(ctx, objectid)),
+        "@id": format!("{}/sequence/normal", manifest_id(ctx, key)),
         "@type": "sc:Sequence",
         "label": "Current order",
         "viewingHint": "individuals",
@@ -196,99 +212,65 @@ pub fn sequence(ctx: &Context, objectid: u64, canvases: &[CanvasImage]) -> Value
     })
 }
 
-fn person(p: &super::record::Person) -> Option<String> {
-    let name = p.displayname.as_deref().or(p.name.as_deref())?.trim();
-    if name.is_empty() {
-        return None;
-    }
-    let details: Vec<&str> = [p.culture.as_deref(), p.displaydate.as_deref()]
-        .into_iter()
-        .flatten()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
-    let mut s = match p.role.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-        Some(role) => format!("{role}: {name}"),
-        None => name.to_string(),
-    };
-    for d in details {
-        s.push_str(", ");
-        s.push_str(d);
-    }
-    Some(sanitize(&s))
-}
-
-fn metadata(rec: &ObjectRecord) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut text = |label: &str, v: Option<&str>| {
-        if let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) {
-            out.push(json!({"label": label, "value": sanitize(v)}));
-        }
-    };
-    text("Date", rec.dated.as_deref());
-    text("Classification", rec.classification.as_deref());
-    let mut people: Vec<&super::record::Person> = rec.people.iter().collect();
-    people.sort_by_key(|p| p.displayorder.unwrap_or(i64::MAX));
-    let people: Vec<String> = people.into_iter().filter_map(person).collect();
-    text("Medium", rec.medium.as_deref());
-    text("Technique", rec.technique.as_deref());
-    text("Dimensions", rec.dimensions.as_deref());
-    text("Credit Line", rec.creditline.as_deref());
-    text("Object Number", rec.objectnumber.as_deref());
-    text("Provenance", rec.provenance.as_deref());
-    text("Copyright", rec.copyright.as_deref());
-    match people.len() {
-        0 => {}
-        1 => out.insert(
-            2.min(out.len()),
-            json!({"label": "People", "value": people[0]}),
-        ),
-        _ => out.insert(
-            2.min(out.len()),
-            json!({"label": "People", "value": people}),
-        ),
-    }
-    out
+fn metadata(object: &Object) -> Vec<Value> {
+    object
+        .metadata
+        .iter()
+        .map(|f| {
+            let v = match f.values.as_slice() {
+                [one] => value(one),
+                many => {
+                    let mut list = Vec::new();
+                    for t in many {
+                        match value(t) {
+                            Value::Array(a) => list.extend(a),
+                            v => list.push(v),
+                        }
+                    }
+                    list.into()
+                }
+            };
+            json!({"label": f.label, "value": v})
+        })
+        .collect()
 }
 
 fn is_uri(s: &str) -> bool {
     (s.starts_with("http://") || s.starts_with("https://")) && !s.contains(char::is_whitespace)
 }
 
-/// The full manifest of an object.
-pub fn manifest(rec: &ObjectRecord, ctx: &Context, lookup: &Lookup) -> Value {
-    let id = manifest_id(ctx, rec.objectid);
-    let canvases = canvas_images(rec, ctx, lookup);
+/// The full manifest of an object; `key` is its key as URLs write it.
+pub fn manifest(object: &Object, key: &str, ctx: &Context, lookup: &Lookup) -> Value {
+    let id = manifest_id(ctx, key);
+    let canvases = canvas_images(object, ctx, lookup);
     let mut m = Map::new();
     m.insert("@context".into(), CONTEXT.into());
     m.insert("@id".into(), id.into());
     m.insert("@type".into(), "sc:Manifest".into());
-    let label = if rec.title.trim().is_empty() {
-        format!("Object {}", rec.objectid)
+    let label = if object.label.is_empty() {
+        Text::one(None, &object.title())
     } else {
-        sanitize(rec.title.trim())
+        object.label.clone()
     };
-    m.insert("label".into(), label.into());
-    if let Some(d) = rec
-        .description
-        .as_deref()
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-    {
-        m.insert("description".into(), sanitize(d).into());
+    m.insert("label".into(), value(&label));
+    if !object.summary.is_empty() {
+        m.insert("description".into(), value(&object.summary));
     }
-    m.insert("metadata".into(), metadata(rec).into());
-    let attribution = ctx
-        .attribution
-        .or(rec.creditline.as_deref())
-        .map(str::trim)
-        .filter(|a| !a.is_empty());
-    if let Some(a) = attribution {
-        m.insert("attribution".into(), sanitize(a).into());
+    m.insert("metadata".into(), metadata(object).into());
+    match ctx.attribution.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(a) => {
+            m.insert("attribution".into(), sanitize(a).into());
+        }
+        None if !object.credit.is_empty() => {
+            m.insert("attribution".into(), value(&object.credit));
+        }
+        None => {}
     }
-    let license = [rec.rights.as_deref(), rec.copyright.as_deref()]
-        .into_iter()
-        .flatten()
+    let license = object
+        .rights
+        .iter()
+        .map(String::as_str)
+        .chain(object.copyright.0.iter().map(|l| l.value.as_str()))
         .map(str::trim)
         .find(|s| is_uri(s));
     if let Some(l) = license {
@@ -297,7 +279,12 @@ pub fn manifest(rec: &ObjectRecord, ctx: &Context, lookup: &Lookup) -> Value {
     if let Some(logo) = ctx.logo {
         m.insert("logo".into(), json!({"@id": logo}));
     }
-    if let Some(url) = rec.url.as_deref().map(str::trim).filter(|u| is_uri(u)) {
+    if let Some(url) = object
+        .homepage
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| is_uri(u))
+    {
         m.insert(
             "related".into(),
             json!({"@id": url, "format": "text/html", "label": "Full record view"}),
@@ -314,10 +301,7 @@ pub fn manifest(rec: &ObjectRecord, ctx: &Context, lookup: &Lookup) -> Value {
             json!({"@id": format!("{svc}/full/!200,200/0/default.jpg"), "service": service(&svc)}),
         );
     }
-    m.insert(
-        "sequences".into(),
-        json!([sequence(ctx, rec.objectid, &canvases)]),
-    );
+    m.insert("sequences".into(), json!([sequence(ctx, key, &canvases)]));
     Value::Object(m)
 }
 
@@ -345,8 +329,15 @@ mod tests {
         }
     }
 
-    fn record() -> ObjectRecord {
-        serde_json::from_str(
+    fn harvard(text: &str) -> Object {
+        let raw: &serde_json::value::RawValue = serde_json::from_str(text).unwrap();
+        crate::presentation::shapes::Shape::HarvardObject
+            .read(raw, Default::default())
+            .unwrap()
+    }
+
+    fn record() -> Object {
+        harvard(
             r#"{"objectid": 9, "title": "Jar <script>x</script>", "dated": "c. 1900",
             "classification": "Vessels", "creditline": "Gift of A", "url": "https://m.org/9",
             "copyright": "© A", "rights": "http://rightsstatements.org/vocab/InC/1.0/",
@@ -358,7 +349,6 @@ mod tests {
               {"imageid": 2, "displayorder": 3, "baseimageurl": "https://x/SECRET", "width": 10, "height": 10},
               {"imageid": 4, "displayorder": 4, "baseimageurl": "https://x/MISSING"}]}"#,
         )
-        .unwrap()
     }
 
     fn access(id: &str) -> Access {
@@ -387,12 +377,11 @@ mod tests {
 
     #[test]
     fn canvas_numbers_leave_no_gap_where_a_hidden_image_was() {
-        let rec: ObjectRecord = serde_json::from_str(
+        let rec = harvard(
             r#"{"objectid": 9, "images": [
               {"displayorder": 1, "baseimageurl": "https://x/SECRET", "width": 10, "height": 10},
               {"displayorder": 2, "baseimageurl": "https://x/A"}]}"#,
-        )
-        .unwrap();
+        );
         let names = |privileged| -> Vec<String> {
             canvas_images(&rec, &ctx(privileged), &LOOKUP)
                 .into_iter()
@@ -405,7 +394,7 @@ mod tests {
 
     #[test]
     fn manifest_shape() {
-        let m = manifest(&record(), &ctx(false), &LOOKUP);
+        let m = manifest(&record(), "9", &ctx(false), &LOOKUP);
         assert_eq!(m["@id"], "https://h.org/manifests/object/9");
         assert_eq!(m["@type"], "sc:Manifest");
         assert_eq!(m["label"], "<span>Jar </span>");
@@ -464,7 +453,7 @@ mod tests {
 
     #[test]
     fn privileged_callers_see_everything() {
-        let m = manifest(&record(), &ctx(true), &LOOKUP);
+        let m = manifest(&record(), "9", &ctx(true), &LOOKUP);
         let canvases = m["sequences"][0]["canvases"].as_array().unwrap();
         assert_eq!(canvases.len(), 3);
         assert_eq!(canvases[1]["images"][0]["resource"]["width"], 1000);
@@ -476,8 +465,8 @@ mod tests {
 
     #[test]
     fn no_images_still_has_one_sequence() {
-        let rec: ObjectRecord = serde_json::from_str(r#"{"objectid": 5, "title": ""}"#).unwrap();
-        let m = manifest(&rec, &ctx(false), &LOOKUP);
+        let rec = harvard(r#"{"objectid": 5, "title": ""}"#);
+        let m = manifest(&rec, "5", &ctx(false), &LOOKUP);
         assert_eq!(m["label"], "Object 5");
         assert_eq!(m["sequences"][0]["canvases"], json!([]));
         assert!(m.get("thumbnail").is_none());

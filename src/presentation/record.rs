@@ -18,8 +18,10 @@ where
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct ObjectRecord {
-    /// The object id (Harvard's `objectid`; `id` is the same number).
-    pub objectid: u64,
+    /// The object id (Harvard's `objectid`).
+    pub objectid: Option<u64>,
+    /// The same number, under the name every Harvard resource uses.
+    pub id: Option<u64>,
     /// The title.
     #[serde(deserialize_with = "null_default")]
     pub title: String,
@@ -101,18 +103,6 @@ pub struct ImageEntry {
     pub accesslevel: Level,
 }
 
-impl ImageEntry {
-    /// The local identifier: the last path segment of `baseimageurl`, percent-decoded.
-    pub fn identifier(&self) -> Option<String> {
-        let url = self.baseimageurl.as_deref()?.trim_end_matches('/');
-        let last = url.rsplit('/').next()?;
-        let id = percent_encoding::percent_decode_str(last)
-            .decode_utf8()
-            .ok()?;
-        (!id.is_empty() && !id.contains("://")).then(|| id.into_owned())
-    }
-}
-
 impl ObjectRecord {
     /// Images sorted by `displayorder` (missing orders last, then in file order).
     pub fn ordered_images(&self) -> Vec<&ImageEntry> {
@@ -130,14 +120,14 @@ mod tests {
     fn the_real_harvard_record_parses() {
         let text = include_str!("../../tests/fixtures/records/304069.json");
         let r: ObjectRecord = serde_json::from_str(text).unwrap();
-        assert_eq!(r.objectid, 304069);
+        assert_eq!(r.objectid, Some(304069));
         assert_eq!(r.title, "Hydria (water jar) with Siren Attachment");
         assert_eq!(r.classification.as_deref(), Some("Vessels"));
         assert_eq!(r.images.len(), 5);
         let first = r.ordered_images()[0];
         assert_eq!(
-            first.identifier().as_deref(),
-            Some("urn-3:HUAM:DDC251092_dynmc")
+            first.baseimageurl.as_deref(),
+            Some("https://nrs.harvard.edu/urn-3:HUAM:DDC251092_dynmc")
         );
         assert_eq!((first.width, first.height), (Some(1909), Some(2550)));
     }
@@ -148,10 +138,10 @@ mod tests {
             r#"{"objectid": 7, "title": null, "images": null, "people": null}"#,
         )
         .unwrap();
-        assert_eq!((r.objectid, r.title.as_str(), r.images.len()), (7, "", 0));
-        let i: ImageEntry =
-            serde_json::from_str(r#"{"baseimageurl": "https://x.org/a%20b/"}"#).unwrap();
-        assert_eq!(i.identifier().as_deref(), Some("a b"));
+        assert_eq!(
+            (r.objectid, r.title.as_str(), r.images.len()),
+            (Some(7), "", 0)
+        );
     }
 
     #[test]
@@ -180,11 +170,11 @@ mod tests {
                 {"displayorder": 2, "baseimageurl": "h://x/b"}]}"#,
         )
         .unwrap();
-        let ids: Vec<String> = r
+        let ids: Vec<&str> = r
             .ordered_images()
             .iter()
-            .filter_map(|i| i.identifier())
+            .filter_map(|i| i.baseimageurl.as_deref())
             .collect();
-        assert_eq!(ids, ["a", "b", "c", "z"]);
+        assert_eq!(ids, ["h://x/a", "h://x/b", "h://x/c", "h://x/z"]);
     }
 }

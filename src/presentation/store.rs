@@ -1,40 +1,152 @@
 //! The in-memory index of object records: loaded once at start-up, in parallel, keeping only
-//! what routing, collections and access checks need. Manifests re-read their record file.
+//! what routing, collections and access checks need. Manifests re-read their record.
 //!
-//! Memory is kept small for Harvard's 250,000 objects: record paths are relative to the
-//! folder, only images that are not public have an access entry, and rendition-number aliases
-//! are a 64-bit hash mapped to the object id (confirmed against the record when used).
+//! Records come from one or more folders, each of any [`Shape`] (detected per file, or named
+//! by the folder). Objects are keyed by [`ObjectKey`]: a namespace (the folder's name, else
+//! the museum) and the record's own id, so that Brooklyn 1588 and Harvard 1588 are two
+//! objects. Memory is kept small for Harvard's 250,000 objects: record files are a table the
+//! entries point into, only images that are not public have an access entry, and alias
+//! (rendition-number) hashes map to the object whose record lists them.
 
-use super::record::{Level, ObjectRecord};
-use crate::access::Access;
+use super::model::Object;
+use super::shapes::{split, IdentifierRule, Shape};
+use crate::access::{Access, Level};
 use rayon::prelude::*;
-use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+/// A folder of records, as configured.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RecordsFolder {
+    /// The folder (or a single record file).
+    pub path: PathBuf,
+    /// The namespace of its objects' ids; without one, each shape's museum.
+    pub name: Option<String>,
+    /// Its records' shape; without one, detected per file.
+    pub shape: Option<Shape>,
+    /// How its image references become identifiers.
+    pub identifiers: IdentifierRule,
+}
+
+impl RecordsFolder {
+    /// A folder with detected shapes and museum namespaces.
+    pub fn new(path: impl Into<PathBuf>) -> RecordsFolder {
+        RecordsFolder {
+            path: path.into(),
+            ..RecordsFolder::default()
+        }
+    }
+
+    /// Reads `PATH[,name=NAME][,shape=SHAPE][,identifiers=stem|name|path]`.
+    pub fn parse(spec: &str) -> Result<RecordsFolder, String> {
+        let mut parts = spec.split(',');
+        let path = parts.next().unwrap_or("").trim();
+        if path.is_empty() {
+            return Err(format!("records {spec:?}: no folder"));
+        }
+        let mut f = RecordsFolder::new(path);
+        for part in parts {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| format!("records {spec:?}: {part:?} is not key=value"))?;
+            match k.trim() {
+                "name" => f.name = Some(v.trim().to_string()),
+                "shape" => {
+                    f.shape = Some(Shape::parse(v.trim()).ok_or_else(|| {
+                        let names: Vec<&str> = Shape::ALL.iter().map(|s| s.name()).collect();
+                        format!(
+                            "records {spec:?}: shape {v:?} is not one of {}",
+                            names.join(", ")
+                        )
+                    })?)
+                }
+                "identifiers" => {
+                    f.identifiers = IdentifierRule::parse(v.trim()).ok_or_else(|| {
+                        format!("records {spec:?}: identifiers {v:?} is not stem, name or path")
+                    })?
+                }
+                other => return Err(format!("records {spec:?}: unknown option {other:?}")),
+            }
+        }
+        f.check()?;
+        Ok(f)
+    }
+
+    /// Checks the name: lower-case letters, digits and `-`, so that it can stand before
+    /// the `:` of an object key.
+    pub fn check(&self) -> Result<(), String> {
+        match &self.name {
+            Some(n)
+                if n.is_empty()
+                    || !n
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') =>
+            {
+                Err(format!(
+                    "records name {n:?}: use lower-case letters, digits and '-'"
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn namespace(&self, shape: Shape) -> String {
+        match (&self.name, shape) {
+            (Some(n), Shape::HarvardImage) => format!("{n}-image"),
+            (Some(n), _) => n.clone(),
+            (None, s) => s.namespace().to_string(),
+        }
+    }
+}
+
+/// The namespace whose object ids are written bare in URLs: Harvard's objects, so that
+/// `/manifests/object/304069` means what it always has.
+pub const HOME: &str = "harvard";
+
+/// An object's key: its namespace (an index into the store's names) in the top 16 bits, and
+/// its id in the rest: the number itself for a canonical number below 2^47, else bit 47 and
+/// an index into the store's text ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectKey(u64);
+
+const TEXT_BIT: u64 = 1 << 47;
+const LOCAL: u64 = (1 << 48) - 1;
+
+fn canonical_number(s: &str) -> Option<u64> {
+    let ok =
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+    ok.then(|| s.parse().ok())
+        .flatten()
+        .filter(|&n| n < TEXT_BIT)
+}
 
 /// What the store keeps of one object.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    /// The record file, relative to the records folder.
-    pub path: Box<Path>,
     /// The title, for collection listings.
     pub title: Box<str>,
-    /// The object is not public at all (its own `accesslevel` is 0, or unreadable, in any
-    /// copy of its record).
-    pub restricted: bool,
+    /// The record's file: an index into the store's files.
+    file: u32,
+    /// Its position in the file's page.
+    position: u32,
     /// Its classification: an index into the store's classification names.
     class: u32,
+    /// Its shape.
+    pub shape: Shape,
+    /// The object is not public at all (its own access level is 0, or unreadable, in any
+    /// copy of its record).
+    pub restricted: bool,
 }
 
-/// A classification and its public objects, in id order.
+/// A classification and its public objects, in key order.
 #[derive(Debug, Clone)]
 pub struct Classification {
     /// The name, as in the records.
     pub name: String,
     /// A URL-safe form of the name.
     pub slug: String,
-    /// Object ids.
-    pub objects: Vec<u64>,
+    /// Objects.
+    pub objects: Vec<ObjectKey>,
 }
 
 /// Records that could not be loaded, with the reason.
@@ -42,54 +154,74 @@ pub struct Classification {
 pub struct LoadReport {
     /// Objects loaded.
     pub loaded: usize,
-    /// Files skipped and why.
+    /// Objects loaded, by shape.
+    pub by_shape: Vec<(Shape, usize)>,
+    /// Files or records skipped and why (a record's reason names its position in the page).
     pub skipped: Vec<(PathBuf, String)>,
     /// Records loaded with a caveat (an unreadable access field, a duplicate object id),
     /// and what was done about it.
     pub warnings: Vec<(PathBuf, String)>,
 }
 
+impl LoadReport {
+    fn count(&mut self, shape: Shape) {
+        self.loaded += 1;
+        match self.by_shape.iter_mut().find(|(s, _)| *s == shape) {
+            Some((_, n)) => *n += 1,
+            None => self.by_shape.push((shape, 1)),
+        }
+    }
+
+    /// Skipped records (or files), by shape where one was told: for the start-up log.
+    pub fn summary(&self) -> String {
+        let mut by: Vec<String> = self
+            .by_shape
+            .iter()
+            .map(|(s, n)| format!("{} {n}", s.name()))
+            .collect();
+        by.sort();
+        format!(
+            "{} loaded ({}), {} skipped",
+            self.loaded,
+            if by.is_empty() {
+                "none".into()
+            } else {
+                by.join(", ")
+            },
+            self.skipped.len()
+        )
+    }
+}
+
+#[derive(Debug)]
+struct File {
+    folder: u16,
+    path: Box<Path>,
+}
+
 /// The index of every object record.
 #[derive(Debug, Default)]
 pub struct Store {
-    folder: PathBuf,
-    entries: HashMap<u64, Entry>,
-    public: Vec<u64>,
+    folders: Vec<RecordsFolder>,
+    files: Vec<File>,
+    namespaces: Vec<Box<str>>,
+    texts: Vec<Box<str>>,
+    text_keys: HashMap<(u16, Box<str>), u64>,
+    entries: HashMap<ObjectKey, Entry>,
+    public: Vec<ObjectKey>,
     classifications: Vec<Classification>,
     /// Access rules of listed images: those that are not public, and (when loaded with
     /// `keep_public`) the public ones too.
     access: HashMap<Box<str>, Access>,
-    /// Rendition-number hash -> the object whose record lists it.
-    aliases: HashMap<u64, u64>,
+    /// Alias hash -> the object whose record lists it.
+    aliases: HashMap<u64, ObjectKey>,
 }
 
 /// Files parsed in parallel per batch; bounds the memory of records not yet merged.
 const BATCH: usize = 4096;
 
-fn alias_hash(rendition: &str) -> u64 {
-    crate::digest::short(rendition)
-}
-
-/// The fields read at start-up; serde skips the rest of each record without building it.
-#[derive(Deserialize)]
-struct IndexRecord {
-    objectid: Option<u64>,
-    id: Option<u64>,
-    title: Option<String>,
-    classification: Option<String>,
-    #[serde(default)]
-    accesslevel: Level,
-    #[serde(default)]
-    imagepermissionlevel: Level,
-    images: Option<Vec<IndexImage>>,
-}
-
-#[derive(Deserialize)]
-struct IndexImage {
-    baseimageurl: Option<String>,
-    renditionnumber: Option<String>,
-    #[serde(default)]
-    accesslevel: Level,
+fn alias_hash(alias: &str) -> u64 {
+    crate::digest::short(alias)
 }
 
 /// A URL-safe slug: lower-case letters and digits, other runs become one `-`.
@@ -110,12 +242,20 @@ pub fn slug(name: &str) -> String {
     }
 }
 
-fn json_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Record files below `dir` (or `dir` itself when it is a file): JSON, and XML (reported).
+fn record_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if dir.is_file() {
+        out.push(dir.to_path_buf());
+        return Ok(());
+    }
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
-            json_files(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "json") {
+            record_files(&path, out)?;
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json") || e.eq_ignore_ascii_case("xml"))
+        {
             out.push(path);
         }
     }
@@ -142,65 +282,165 @@ impl Classes {
     }
 }
 
-/// Whether a record holds an access value that is unreadable or undefined.
-fn odd_record(rec: &IndexRecord) -> bool {
-    let images = rec.images.iter().flatten();
-    Access::odd_fields(rec.accesslevel, rec.imagepermissionlevel, Level::Absent)
-        || images
-            .into_iter()
+/// Whether an object holds an access value that is unreadable or undefined.
+fn odd_object(o: &Object) -> bool {
+    Access::odd_fields(o.accesslevel, o.imagepermissionlevel, Level::Absent)
+        || o.images
+            .iter()
             .any(|i| Access::odd_fields(Level::Absent, Level::Absent, i.accesslevel))
 }
 
-fn read_index(path: &Path) -> Result<IndexRecord, String> {
+/// One record read from a file: its position, and its shape and object or why not.
+type Read = (usize, Result<(Shape, Object), String>);
+
+/// Reads every record of a file.
+fn read_file(path: &Path, folder: &RecordsFolder) -> Result<Vec<Read>, String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xml"))
+    {
+        return Err(xml_reason(&bytes));
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|e| format!("not UTF-8: {e}"))?;
+    let found = split(text, folder.shape)?;
+    Ok(found
+        .into_iter()
+        .map(|f| {
+            let read = f.record.and_then(|(shape, raw)| {
+                shape
+                    .read(raw, folder.identifiers)
+                    .map(|o| (shape, o))
+                    .map_err(|e| format!("{}: {e}", shape.name()))
+            });
+            (f.position, read)
+        })
+        .collect())
+}
+
+/// Why an XML file is not read: Tessera reads the JSON form of each API. Names the first
+/// place where the file is not well-formed XML, when a quick scan finds one (an attribute
+/// value with an unescaped `"`, or a bare `&`, as in the Brooklyn Museum's published example).
+fn xml_reason(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let at = |i: usize| {
+        let line = text[..i].matches('\n').count() + 1;
+        let col = i - text[..i].rfind('\n').map_or(0, |n| n + 1) + 1;
+        format!("line {line}, column {col}")
+    };
+    let b = text.as_bytes();
+    let mut problem = None;
+    let mut in_value = false;
+    for i in 0..b.len() {
+        match b[i] {
+            b'"' if !in_value && i > 0 && b[i - 1] == b'=' => in_value = true,
+            b'"' if in_value => {
+                in_value = false;
+                let next = b.get(i + 1).copied().unwrap_or(b' ');
+                if !(next.is_ascii_whitespace() || matches!(next, b'>' | b'/' | b'?')) {
+                    problem = Some(format!(
+                        "{}: an attribute value holds an unescaped '\"'",
+                        at(i)
+                    ));
+                    break;
+                }
+            }
+            b'&' => {
+                let entity = text[i + 1..]
+                    .find(';')
+                    .filter(|&n| n > 0 && n <= 10)
+                    .map(|n| &text[i + 1..i + 1 + n])
+                    .is_some_and(|e| e.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'#'));
+                if !entity {
+                    problem = Some(format!("{}: a bare '&'", at(i)));
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    match problem {
+        Some(p) => format!(
+            "not well-formed XML ({p}); XML records are not read: use the same API's JSON format"
+        ),
+        None => "XML records are not read: use the same API's JSON format".into(),
+    }
 }
 
 impl Store {
-    /// Loads every `*.json` record below `dir`. A file that cannot be read or parsed, or
-    /// that has no object id, is reported and skipped; a missing folder gives an empty store.
-    /// Only images that are not public get an access entry.
-    pub fn load(dir: &Path) -> (Store, LoadReport) {
-        Store::load_with(dir, false)
+    /// Loads every record below `dir`, one folder with detected shapes. See [`Store::load`].
+    pub fn load_with(dir: &Path, keep_public: bool) -> (Store, LoadReport) {
+        Store::load(&[RecordsFolder::new(dir)], keep_public)
     }
 
-    /// As [`Store::load`]; with `keep_public`, public images get an access entry too, so that
-    /// "listed as public" can be told from "not listed" (`unlisted_images = "restricted"`).
-    pub fn load_with(dir: &Path, keep_public: bool) -> (Store, LoadReport) {
+    /// Loads every `*.json` record file below each folder (an XML file is reported). A file
+    /// that cannot be read or parsed, and a record that matches no shape, has no id or is
+    /// malformed, is reported with its file (and position) and skipped; a missing folder is
+    /// reported. Only images that are not public get an access entry, unless `keep_public`
+    /// (then "listed as public" can be told from "not listed").
+    pub fn load(folders: &[RecordsFolder], keep_public: bool) -> (Store, LoadReport) {
         let mut report = LoadReport::default();
-        let mut files = Vec::new();
-        if let Err(e) = json_files(dir, &mut files) {
-            report.skipped.push((dir.to_path_buf(), e.to_string()));
-            return (Store::default(), report);
-        }
-        files.sort();
         let mut store = Store {
-            folder: dir.to_path_buf(),
+            folders: folders.to_vec(),
             ..Store::default()
         };
         // Classifications that differ only in case or punctuation share one slug, and so
         // one collection, named as the first record spells it.
         let mut classes = Classes::default();
-        for batch in files.chunks(BATCH) {
-            let parsed: Vec<Result<IndexRecord, String>> =
-                batch.par_iter().map(|p| read_index(p)).collect();
-            for (path, result) in batch.iter().zip(parsed) {
-                match result {
-                    Ok(rec) => store.add(dir, path, rec, keep_public, &mut classes, &mut report),
-                    Err(e) => report.skipped.push((path.clone(), e)),
+        for (fi, folder) in folders.iter().enumerate() {
+            let mut files = Vec::new();
+            if let Err(e) = record_files(&folder.path, &mut files) {
+                report.skipped.push((folder.path.clone(), e.to_string()));
+                continue;
+            }
+            files.sort();
+            for batch in files.chunks(BATCH) {
+                let parsed: Vec<Result<Vec<Read>, String>> =
+                    batch.par_iter().map(|p| read_file(p, folder)).collect();
+                for (path, result) in batch.iter().zip(parsed) {
+                    let records = match result {
+                        Ok(r) => r,
+                        Err(e) => {
+                            report.skipped.push((path.clone(), e));
+                            continue;
+                        }
+                    };
+                    let relative = path.strip_prefix(&folder.path).unwrap_or(path);
+                    let file = store.files.len() as u32;
+                    store.files.push(File {
+                        folder: fi as u16,
+                        path: relative.into(),
+                    });
+                    for (position, read) in records {
+                        match read {
+                            Ok((shape, object)) => store.add(
+                                path,
+                                (file, position as u32),
+                                shape,
+                                object,
+                                keep_public,
+                                &mut classes,
+                                &mut report,
+                            ),
+                            Err(e) => report
+                                .skipped
+                                .push((path.clone(), format!("record {position}: {e}"))),
+                        }
+                    }
                 }
             }
         }
+        store.files.shrink_to_fit();
         store.entries.shrink_to_fit();
         store.access.shrink_to_fit();
         store.aliases.shrink_to_fit();
         // Public objects and classifications are listed once every copy of every record
         // has had its say (a duplicate may restrict an object loaded before it).
-        let mut objects: Vec<Vec<u64>> = vec![Vec::new(); classes.names.len()];
-        for (oid, e) in &store.entries {
+        let mut objects: Vec<Vec<ObjectKey>> = vec![Vec::new(); classes.names.len()];
+        for (key, e) in &store.entries {
             if !e.restricted {
-                store.public.push(*oid);
-                objects[e.class as usize].push(*oid);
+                store.public.push(*key);
+                objects[e.class as usize].push(*key);
             }
         }
         store.public.sort_unstable();
@@ -224,118 +464,219 @@ impl Store {
         (store, report)
     }
 
+    fn namespace_index(&mut self, name: &str) -> u16 {
+        match self.namespaces.iter().position(|n| &**n == name) {
+            Some(i) => i as u16,
+            None => {
+                self.namespaces.push(name.into());
+                (self.namespaces.len() - 1) as u16
+            }
+        }
+    }
+
+    fn intern(&mut self, ns: u16, id: &str) -> ObjectKey {
+        let local = match canonical_number(id) {
+            Some(n) => n,
+            None => match self.text_keys.get(&(ns, id.into())) {
+                Some(&i) => i,
+                None => {
+                    let i = TEXT_BIT | self.texts.len() as u64;
+                    self.texts.push(id.into());
+                    self.text_keys.insert((ns, id.into()), i);
+                    i
+                }
+            },
+        };
+        ObjectKey((u64::from(ns) << 48) | local)
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn add(
         &mut self,
-        dir: &Path,
         path: &Path,
-        rec: IndexRecord,
+        (file, position): (u32, u32),
+        shape: Shape,
+        object: Object,
         keep_public: bool,
         classes: &mut Classes,
         report: &mut LoadReport,
     ) {
-        let Some(oid) = rec.objectid.or(rec.id) else {
-            report
-                .skipped
-                .push((path.to_path_buf(), "record has no objectid".into()));
-            return;
-        };
-        if odd_record(&rec) {
+        let folder = &self.folders[self.files[file as usize].folder as usize];
+        let ns = folder.namespace(shape);
+        let ns = self.namespace_index(&ns);
+        let key = self.intern(ns, &object.id);
+        let shown = self.key_text(key);
+        if odd_object(&object) {
             report.warnings.push((
                 path.to_path_buf(),
                 format!(
-                    "object {oid}: an access field is unreadable or undefined; \
+                    "object {shown}: an access field is unreadable or undefined; \
                      the images it governs are treated as restricted"
                 ),
             ));
         }
-        if let Some(prev) = self.entries.get(&oid) {
+        let restricted = !matches!(object.accesslevel, Level::Absent | Level::Value(1));
+        if let Some(prev) = self.entries.get(&key) {
             // A second copy: the object gets the strictest of both. Each copy's object-level
             // fields apply to the images of both.
-            let first = self.folder.join(&prev.path);
-            let why = format!(
-                "object {oid} is also in {}; the strictest access of the copies applies",
-                prev.path.display()
-            );
-            report.warnings.push((path.to_path_buf(), why));
-            let earlier = read_index(&first).ok();
-            let restricted = !matches!(rec.accesslevel, Level::Absent | Level::Value(1));
-            let images = rec.images.iter().flatten();
-            let earlier_images = earlier.iter().flat_map(|e| e.images.iter().flatten());
-            let images: Vec<&IndexImage> = images.chain(earlier_images).collect();
-            for copy in std::iter::once(&rec).chain(earlier.as_ref()) {
+            let first = self.file_path(prev.file);
+            report.warnings.push((
+                path.to_path_buf(),
+                format!(
+                    "object {shown} is also in {}; the strictest access of the copies applies",
+                    first.display()
+                ),
+            ));
+            let earlier = self.object(key).and_then(Result::ok);
+            let images: Vec<&super::model::Image> = object
+                .images
+                .iter()
+                .chain(earlier.iter().flat_map(|e| e.images.iter()))
+                .collect();
+            let copies: Vec<&Object> = std::iter::once(&object).chain(earlier.as_ref()).collect();
+            let mut rules = Vec::new();
+            for copy in copies {
                 for img in &images {
-                    self.register(oid, copy, img, keep_public);
+                    rules.push((copy.accesslevel, copy.imagepermissionlevel, *img));
                 }
             }
-            if let Some(prev) = self.entries.get_mut(&oid) {
+            for (a, p, img) in rules {
+                self.register(key, a, p, img, keep_public);
+            }
+            if let Some(prev) = self.entries.get_mut(&key) {
                 prev.restricted |= restricted;
             }
             return;
         }
-        let restricted = !matches!(rec.accesslevel, Level::Absent | Level::Value(1));
-        for img in rec.images.iter().flatten() {
-            self.register(oid, &rec, img, keep_public);
+        for img in &object.images {
+            self.register(
+                key,
+                object.accesslevel,
+                object.imagepermissionlevel,
+                img,
+                keep_public,
+            );
         }
-        let name = rec
+        let name = object
             .classification
-            .map(|c| c.trim().to_string())
+            .as_deref()
+            .map(str::trim)
             .filter(|c| !c.is_empty())
-            .unwrap_or_else(|| "Unclassified".into());
+            .unwrap_or("Unclassified")
+            .to_string();
         let class = classes.index(name);
-        let relative = path.strip_prefix(dir).unwrap_or(path);
         self.entries.insert(
-            oid,
+            key,
             Entry {
-                path: relative.into(),
-                title: rec.title.unwrap_or_default().into(),
-                restricted,
+                title: object.label.preferred().unwrap_or_default().into(),
+                file,
+                position,
                 class,
+                shape,
+                restricted,
             },
         );
-        report.loaded += 1;
+        report.count(shape);
     }
 
-    /// Records the access rule (and rendition alias) of one image of object `oid`, merged
-    /// with any rule it already has: the strictest wins.
-    fn register(&mut self, oid: u64, rec: &IndexRecord, img: &IndexImage, keep_public: bool) {
-        let entry = super::record::ImageEntry {
-            baseimageurl: img.baseimageurl.clone(),
-            ..Default::default()
-        };
-        let Some(ident) = entry.identifier() else {
+    /// Records the access rule (and alias) of one image of object `key`, merged with any
+    /// rule it already has: the strictest wins.
+    fn register(
+        &mut self,
+        key: ObjectKey,
+        object_access: Level,
+        permission: Level,
+        img: &super::model::Image,
+        keep_public: bool,
+    ) {
+        let Some(ident) = img.identifier.as_deref() else {
             return;
         };
-        let access =
-            Access::from_record(rec.accesslevel, rec.imagepermissionlevel, img.accesslevel);
-        match self.access.get_mut(ident.as_str()) {
+        let access = Access::from_record(object_access, permission, img.accesslevel);
+        match self.access.get_mut(ident) {
             Some(slot) => *slot = slot.strictest(access),
             None if access != Access::Public || keep_public => {
-                self.access.insert(ident.clone().into(), access);
+                self.access.insert(ident.into(), access);
             }
             None => {}
         }
-        if let Some(r) = img
-            .renditionnumber
+        if let Some(a) = img
+            .alias
             .as_deref()
-            .filter(|r| !r.is_empty() && *r != ident)
+            .filter(|a| !a.is_empty() && *a != ident)
         {
-            self.aliases.entry(alias_hash(r)).or_insert(oid);
+            self.aliases.entry(alias_hash(a)).or_insert(key);
         }
     }
 
-    /// The entry of an object.
-    pub fn entry(&self, objectid: u64) -> Option<&Entry> {
-        self.entries.get(&objectid)
+    fn file_path(&self, file: u32) -> PathBuf {
+        let f = &self.files[file as usize];
+        self.folders[f.folder as usize].path.join(&f.path)
     }
 
-    /// Reads and parses an object's full record from its file.
-    pub fn record(&self, objectid: u64) -> Option<Result<ObjectRecord, String>> {
-        let entry = self.entries.get(&objectid)?;
-        Some(
-            std::fs::read(self.folder.join(&entry.path))
-                .map_err(|e| e.to_string())
-                .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())),
-        )
+    /// The key of an object as URLs write it: `{namespace}:{id}`, or the id alone in the
+    /// [`HOME`] namespace.
+    pub fn key_text(&self, key: ObjectKey) -> String {
+        let ns = &self.namespaces[(key.0 >> 48) as usize];
+        let local = key.0 & LOCAL;
+        let id = if local & TEXT_BIT != 0 {
+            self.texts[(local & !TEXT_BIT) as usize].to_string()
+        } else {
+            local.to_string()
+        };
+        if &**ns == HOME {
+            id
+        } else {
+            format!("{ns}:{id}")
+        }
+    }
+
+    /// The object a URL's key names (exactly as [`Store::key_text`] writes it).
+    pub fn find(&self, text: &str) -> Option<ObjectKey> {
+        let (ns, id) = match text.split_once(':') {
+            Some((ns, id)) => (ns, id),
+            None => (HOME, text),
+        };
+        if ns == HOME && text.contains(':') {
+            return None;
+        }
+        let ns = self.namespaces.iter().position(|n| &**n == ns)? as u16;
+        let local = match canonical_number(id) {
+            Some(n) => n,
+            None => *self.text_keys.get(&(ns, id.into()))?,
+        };
+        let key = ObjectKey((u64::from(ns) << 48) | local);
+        self.entries.contains_key(&key).then_some(key)
+    }
+
+    /// The entry of an object.
+    pub fn entry(&self, key: ObjectKey) -> Option<&Entry> {
+        self.entries.get(&key)
+    }
+
+    /// Reads an object's record again, into the model.
+    pub fn object(&self, key: ObjectKey) -> Option<Result<Object, String>> {
+        let entry = self.entries.get(&key)?;
+        let f = &self.files[entry.file as usize];
+        let folder = &self.folders[f.folder as usize];
+        let path = folder.path.join(&f.path);
+        let path = if folder.path.is_file() {
+            folder.path.clone()
+        } else {
+            path
+        };
+        let read = || -> Result<Object, String> {
+            let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+            let text = std::str::from_utf8(&bytes).map_err(|e| e.to_string())?;
+            let found = split(text, Some(entry.shape))?;
+            let f = found
+                .into_iter()
+                .find(|f| f.position == entry.position as usize)
+                .ok_or("the record is no longer in its file")?;
+            let (shape, raw) = f.record?;
+            shape.read(raw, folder.identifiers)
+        };
+        Some(read())
     }
 
     /// The number of objects loaded.
@@ -348,15 +689,15 @@ impl Store {
         self.entries.is_empty()
     }
 
-    /// Every object id (public or not), in id order.
-    pub fn objects(&self) -> Vec<u64> {
-        let mut ids: Vec<u64> = self.entries.keys().copied().collect();
-        ids.sort_unstable();
-        ids
+    /// Every object (public or not), in key order.
+    pub fn objects(&self) -> Vec<ObjectKey> {
+        let mut keys: Vec<ObjectKey> = self.entries.keys().copied().collect();
+        keys.sort_unstable();
+        keys
     }
 
-    /// Public objects, in id order.
-    pub fn public_objects(&self) -> &[u64] {
+    /// Public objects, in key order.
+    pub fn public_objects(&self) -> &[ObjectKey] {
         &self.public
     }
 
@@ -387,21 +728,22 @@ impl Store {
         self.access.len()
     }
 
-    /// Whether `id` may be a rendition number (cheap, no I/O): then [`Store::resolve_alias`]
-    /// finds the identifier it stands for.
+    /// Whether `id` may be an alias (cheap, no I/O): then [`Store::resolve_alias`] finds
+    /// the identifier it stands for.
     pub fn may_be_alias(&self, id: &str) -> bool {
         self.aliases.contains_key(&alias_hash(id))
     }
 
-    /// The identifier a rendition number stands for, read from the record that lists it.
-    pub fn resolve_alias(&self, rendition: &str) -> Option<String> {
-        let oid = *self.aliases.get(&alias_hash(rendition))?;
-        let record = self.record(oid)?.ok()?;
-        record
+    /// The identifier an alias (a rendition number) stands for, read from the record that
+    /// lists it.
+    pub fn resolve_alias(&self, alias: &str) -> Option<String> {
+        let key = *self.aliases.get(&alias_hash(alias))?;
+        let object = self.object(key)?.ok()?;
+        object
             .images
-            .iter()
-            .find(|i| i.renditionnumber.as_deref() == Some(rendition))
-            .and_then(|i| i.identifier())
+            .into_iter()
+            .find(|i| i.alias.as_deref() == Some(alias))
+            .and_then(|i| i.identifier)
     }
 }
 
@@ -411,6 +753,15 @@ mod tests {
 
     fn write(dir: &Path, name: &str, text: &str) {
         std::fs::write(dir.join(name), text).unwrap();
+    }
+
+    /// Keys as URLs write them.
+    fn shown(s: &Store, keys: &[ObjectKey]) -> Vec<String> {
+        keys.iter().map(|k| s.key_text(*k)).collect()
+    }
+
+    fn key(s: &Store, text: &str) -> ObjectKey {
+        s.find(text).unwrap_or_else(|| panic!("no object {text}"))
     }
 
     #[test]
@@ -450,7 +801,7 @@ mod tests {
             "e.json",
             r#"{"objectid": 6, "classification": "prints"}"#,
         );
-        let (s, report) = Store::load(d.path());
+        let (s, report) = Store::load_with(d.path(), false);
         assert_eq!(report.loaded, 5);
         let mut skipped: Vec<String> = report
             .skipped
@@ -465,14 +816,17 @@ mod tests {
             .map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
         assert_eq!(warned, ["dup.json"]);
-        assert_eq!(s.public_objects(), &[1, 2, 4, 6]);
+        assert_eq!(shown(&s, s.public_objects()), ["1", "2", "4", "6"]);
         let names: Vec<&str> = s
             .classifications()
             .iter()
             .map(|c| c.slug.as_str())
             .collect();
         assert_eq!(names, ["prints", "vessels-bronze"]);
-        assert_eq!(s.classification("prints").unwrap().objects, vec![1, 2, 6]);
+        assert_eq!(
+            shown(&s, &s.classification("prints").unwrap().objects),
+            ["1", "2", "6"]
+        );
         assert_eq!(s.classification("prints").unwrap().name, "Prints");
         assert_eq!(s.rule("urn-3:HUAM:A"), None);
         assert_eq!(
@@ -486,8 +840,8 @@ mod tests {
         assert_eq!(s.resolve_alias("A1").as_deref(), Some("urn-3:HUAM:A"));
         assert!(!s.may_be_alias("zzz"));
         assert_eq!(s.resolve_alias("zzz"), None);
-        assert!(s.entry(3).unwrap().restricted);
-        assert_eq!(s.record(2).unwrap().unwrap().title, "Two");
+        assert!(s.entry(key(&s, "3")).unwrap().restricted);
+        assert_eq!(s.object(key(&s, "2")).unwrap().unwrap().title(), "Two");
     }
 
     #[test]
@@ -528,16 +882,19 @@ mod tests {
             r#"{"objectid": 5, "classification": "Prints", "images": []}"#,
         );
         write(d.path(), "e2.json", r#"{"objectid": 5, "accesslevel": 0}"#);
-        let (s, report) = Store::load(d.path());
+        let (s, report) = Store::load_with(d.path(), false);
         assert!(report.skipped.is_empty(), "{:?}", report.skipped);
         assert_eq!(s.rule("A"), Some(Access::Limited(256)));
         assert_eq!(s.rule("B"), Some(Access::Restricted));
         assert_eq!(s.rule("B2"), Some(Access::Restricted));
         assert_eq!(s.rule("C"), Some(Access::Restricted));
         assert_eq!(s.rule("D"), Some(Access::Limited(256)));
-        assert!(s.entry(5).unwrap().restricted);
-        assert_eq!(s.public_objects(), &[1, 2, 3]);
-        assert_eq!(s.classification("prints").unwrap().objects, vec![3]);
+        assert!(s.entry(key(&s, "5")).unwrap().restricted);
+        assert_eq!(shown(&s, s.public_objects()), ["1", "2", "3"]);
+        assert_eq!(
+            shown(&s, &s.classification("prints").unwrap().objects),
+            ["3"]
+        );
         let warned: Vec<String> = report
             .warnings
             .iter()
@@ -557,12 +914,12 @@ mod tests {
             Store::load_with(d2.path(), true).0.rule("P"),
             Some(Access::Public)
         );
-        assert_eq!(Store::load(d2.path()).0.rule("P"), None);
+        assert_eq!(Store::load_with(d2.path(), false).0.rule("P"), None);
     }
 
     #[test]
     fn missing_folder_is_an_empty_store() {
-        let (s, report) = Store::load(Path::new("/no/such/records"));
+        let (s, report) = Store::load_with(Path::new("/no/such/records"), false);
         assert!(s.is_empty());
         assert_eq!(report.skipped.len(), 1);
     }

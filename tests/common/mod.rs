@@ -66,7 +66,9 @@ pub fn noise(w: u32, h: u32) -> image::RgbImage {
 pub fn config(images: &Path, tweak: impl FnOnce(&mut Config)) -> ValidConfig {
     let mut config = Config {
         images: images.to_path_buf(),
-        records: images.join("no-records-here"),
+        records: vec![tessera::presentation::RecordsFolder::new(
+            images.join("no-records-here"),
+        )],
         derivative_min_pixels: 0,
         ..Config::default()
     };

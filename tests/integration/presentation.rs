@@ -6,13 +6,14 @@ use image::GenericImageView;
 use serde_json::Value;
 use std::path::Path;
 use tessera::access::ApiKey;
+use tessera::presentation::RecordsFolder;
 
 const STAFF: &str = "staff-key-0123";
 const WEB: &str = "web-key-45678";
 
 fn museum() -> App {
     App::new(&samples(), |c| {
-        c.records = records();
+        c.records = vec![RecordsFolder::new(records())];
         c.api_keys = vec![
             ApiKey {
                 key: STAFF.into(),
@@ -427,7 +428,9 @@ fn generated_records(n: u64, dir: &Path) {
 async fn collections_page_by_one_hundred() {
     let dir = tempfile::tempdir().unwrap();
     generated_records(250, dir.path());
-    let app = App::new(&fixtures(), |c| c.records = dir.path().to_path_buf());
+    let app = App::new(&fixtures(), |c| {
+        c.records = vec![RecordsFolder::new(dir.path())]
+    });
     let base = &app.base;
     let top_url = format!("{base}/collections/top");
     let top = json(&app, &top_url).await;
@@ -478,7 +481,7 @@ async fn malformed_records_are_skipped_and_restricted_objects_hidden() {
     )
     .unwrap();
     let app = App::new(&fixtures(), |c| {
-        c.records = dir.path().to_path_buf();
+        c.records = vec![RecordsFolder::new(dir.path())];
         c.api_keys = vec![ApiKey {
             key: STAFF.into(),
             privileged: true,
@@ -566,7 +569,9 @@ async fn every_spelling_of_a_restricted_file_is_restricted() {
         r#"{"objectid": 1, "images": [{"baseimageurl": "https://x/iiif/secret", "accesslevel": 0}]}"#,
     )
     .unwrap();
-    let app = App::new(&images, |c| c.records = records.clone());
+    let app = App::new(&images, |c| {
+        c.records = vec![RecordsFolder::new(records.clone())]
+    });
     let base = &app.base;
     for id in ["secret", "secret.png", "alias", "alias.png"] {
         assert_eq!(

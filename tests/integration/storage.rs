@@ -6,6 +6,7 @@
 use crate::common::{assert_grid, assert_near, fixtures, psnr, wait_until_async, App, GRID};
 use std::sync::Arc;
 use std::time::Duration;
+use tessera::presentation::RecordsFolder;
 use tessera::storage::{Memory, Storage};
 
 /// The fixtures served from memory, under the names they have on disk.
@@ -181,7 +182,9 @@ async fn records_restrict_objects_in_memory_by_every_name() {
     memory.put("small.png", grid.clone());
     memory.put("open.png", grid);
     let records_dir = records.path().to_path_buf();
-    let app = App::with_storage(Storage::from(memory.clone()), |c| c.records = records_dir);
+    let app = App::with_storage(Storage::from(memory.clone()), |c| {
+        c.records = vec![RecordsFolder::new(records_dir)]
+    });
     for path in [
         "/iiif/secret/info.json",
         "/iiif/secret.png/full/max/0/default.jpg",

@@ -1,0 +1,216 @@
+//! Harvard Art Museums records: the object record (`GET /object/ID`, the shape Tessera
+//! started with) and the image record (`GET /image/ID`), both in English.
+//!
+//! Images: an object's `images[]` in `displayorder`, each identified by its `baseimageurl`
+//! (whose last segment is the IIIF identifier, `urn-3:HUAM:DDC251092_dynmc`); its
+//! `renditionnumber` is an alias. An image record is an object with that one image, under its
+//! `imageid`. Access: `accesslevel` and `imagepermissionlevel`, as the API documents them.
+
+use super::flex;
+use super::IdentifierRule;
+use crate::access::Level;
+use crate::presentation::model::{Image, Object, Text};
+use crate::presentation::record::{ImageEntry, ObjectRecord, Person};
+use serde::Deserialize;
+
+const EN: Option<&str> = Some("en");
+
+fn image_of(entry: &ImageEntry, rule: IdentifierRule) -> Image {
+    let reference = entry.baseimageurl.clone().unwrap_or_default();
+    Image {
+        identifier: rule.apply(&reference),
+        reference,
+        imageid: entry.imageid,
+        alias: entry.renditionnumber.clone().filter(|r| !r.is_empty()),
+        width: entry.width.filter(|&w| w > 0),
+        height: entry.height.filter(|&h| h > 0),
+        caption: Text::maybe(EN, entry.publiccaption.as_deref()),
+        format: entry.format.clone(),
+        copyright: None,
+        accesslevel: entry.accesslevel,
+    }
+}
+
+/// "Role: Name, culture, dates", as Harvard's manifest server writes people.
+pub(super) fn person(role: Option<&str>, name: Option<&str>, details: &[Option<&str>]) -> Text {
+    let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Text::default();
+    };
+    let mut s = match role.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(role) => format!("{role}: {name}"),
+        None => name.to_string(),
+    };
+    for d in details.iter().flatten().map(|d| d.trim()) {
+        if !d.is_empty() {
+            s.push_str(", ");
+            s.push_str(d);
+        }
+    }
+    Text::one(EN, &s)
+}
+
+fn people(list: &[Person]) -> Vec<Text> {
+    let mut people: Vec<&Person> = list.iter().collect();
+    people.sort_by_key(|p| p.displayorder.unwrap_or(i64::MAX));
+    people
+        .into_iter()
+        .map(|p| {
+            person(
+                p.role.as_deref(),
+                p.displayname.as_deref().or(p.name.as_deref()),
+                &[p.culture.as_deref(), p.displaydate.as_deref()],
+            )
+        })
+        .collect()
+}
+
+/// Reads an object record.
+pub fn object(text: &str, rule: IdentifierRule) -> Result<Object, String> {
+    let rec: ObjectRecord = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let id = rec.objectid.or(rec.id).ok_or("record has no objectid")?;
+    let mut o = Object {
+        id: id.to_string(),
+        label: Text::one(EN, &rec.title),
+        summary: Text::maybe(EN, rec.description.as_deref()),
+        classification: rec.classification.clone(),
+        number: rec.objectnumber.clone(),
+        credit: Text::maybe(EN, rec.creditline.as_deref()),
+        rights: rec.rights.clone(),
+        copyright: Text::maybe(EN, rec.copyright.as_deref()),
+        homepage: rec.url.clone(),
+        accesslevel: rec.accesslevel,
+        imagepermissionlevel: rec.imagepermissionlevel,
+        ..Object::default()
+    };
+    o.text("Date", EN, rec.dated.as_deref());
+    o.text("Classification", EN, rec.classification.as_deref());
+    o.field("People", people(&rec.people));
+    o.text("Medium", EN, rec.medium.as_deref());
+    o.text("Technique", EN, rec.technique.as_deref());
+    o.text("Dimensions", EN, rec.dimensions.as_deref());
+    o.text("Credit Line", EN, rec.creditline.as_deref());
+    o.text("Object Number", EN, rec.objectnumber.as_deref());
+    o.text("Provenance", EN, rec.provenance.as_deref());
+    o.text("Copyright", EN, rec.copyright.as_deref());
+    o.images = rec
+        .ordered_images()
+        .into_iter()
+        .map(|i| image_of(i, rule))
+        .collect();
+    Ok(o)
+}
+
+/// An image record (`GET /image/ID`).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ImageRecord {
+    #[serde(deserialize_with = "flex::id")]
+    imageid: Option<String>,
+    #[serde(deserialize_with = "flex::id")]
+    id: Option<String>,
+    #[serde(deserialize_with = "flex::text")]
+    baseimageurl: Option<String>,
+    #[serde(deserialize_with = "flex::text")]
+    renditionnumber: Option<String>,
+    #[serde(deserialize_with = "flex::pixels")]
+    width: Option<u32>,
+    #[serde(deserialize_with = "flex::pixels")]
+    height: Option<u32>,
+    #[serde(deserialize_with = "flex::text")]
+    caption: Option<String>,
+    #[serde(deserialize_with = "flex::text")]
+    alttext: Option<String>,
+    #[serde(deserialize_with = "flex::text")]
+    description: Option<String>,
+    #[serde(deserialize_with = "flex::text")]
+    copyright: Option<String>,
+    #[serde(deserialize_with = "flex::text")]
+    format: Option<String>,
+    #[serde(deserialize_with = "flex::text")]
+    date: Option<String>,
+    #[serde(deserialize_with = "flex::text")]
+    technique: Option<String>,
+    accesslevel: Level,
+}
+
+/// Reads an image record: an object with its one image.
+pub fn image(text: &str, rule: IdentifierRule) -> Result<Object, String> {
+    let rec: ImageRecord = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let id = rec
+        .imageid
+        .or(rec.id)
+        .ok_or("image record has no imageid")?;
+    let reference = rec.baseimageurl.ok_or("image record has no baseimageurl")?;
+    let label = rec
+        .caption
+        .as_deref()
+        .or(rec.alttext.as_deref())
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("Image {id}"));
+    let mut o = Object {
+        label: Text::one(EN, &label),
+        summary: Text::maybe(EN, rec.description.as_deref()),
+        classification: Some("Images".into()),
+        copyright: Text::maybe(EN, rec.copyright.as_deref()),
+        accesslevel: rec.accesslevel,
+        ..Object::default()
+    };
+    o.text("Date", EN, rec.date.as_deref());
+    o.text("Technique", EN, rec.technique.as_deref());
+    o.text("Copyright", EN, rec.copyright.as_deref());
+    o.images.push(Image {
+        identifier: rule.apply(&reference),
+        reference,
+        imageid: id.parse().ok(),
+        alias: rec.renditionnumber.filter(|r| !r.is_empty()),
+        width: rec.width,
+        height: rec.height,
+        caption: Text::maybe(EN, rec.caption.as_deref()),
+        format: rec.format,
+        copyright: rec.copyright,
+        accesslevel: rec.accesslevel,
+    });
+    o.id = id;
+    Ok(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_object_record_becomes_the_model() {
+        let text = include_str!("../../../tests/fixtures/records/304069.json");
+        let o = object(text, IdentifierRule::Stem).unwrap();
+        assert_eq!(o.id, "304069");
+        assert_eq!(o.title(), "Hydria (water jar) with Siren Attachment");
+        assert_eq!(o.images.len(), 5);
+        assert_eq!(
+            o.images[0].identifier.as_deref(),
+            Some("urn-3:HUAM:DDC251092_dynmc")
+        );
+        assert_eq!(
+            (o.images[0].width, o.images[0].height),
+            (Some(1909), Some(2550))
+        );
+        let labels: Vec<&str> = o.metadata.iter().map(|f| f.label).collect();
+        assert_eq!(&labels[..3], ["Date", "Classification", "Medium"]);
+        assert!(object(r#"{"title": "no id"}"#, IdentifierRule::Stem).is_err());
+    }
+
+    #[test]
+    fn the_image_record_is_one_image() {
+        let text = include_str!(
+            "../../../tests/fixtures/samples/harvard-api-docs_image_record_current-2026.json"
+        );
+        let o = image(text, IdentifierRule::Stem).unwrap();
+        assert_eq!(o.id, "465905");
+        assert_eq!(o.images.len(), 1);
+        let i = &o.images[0];
+        assert_eq!(i.identifier.as_deref(), Some("urn-3:HUAM:760994"));
+        assert_eq!((i.width, i.height), (Some(1955), Some(2550)));
+        assert_eq!(i.alias.as_deref(), Some("760994"));
+        assert_eq!(i.accesslevel, Level::Value(1));
+        assert_eq!(o.title(), "Image 465905");
+    }
+}

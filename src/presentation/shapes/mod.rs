@@ -1,0 +1,455 @@
+//! Record shapes: which museum's API a record file came from, how a file that holds one
+//! record or a whole API page is split into records, and each shape's reader into the one
+//! [`Object`] model. Pure: text in, objects or reasons out.
+//!
+//! Detection, per file (unless the records folder names its shape):
+//! 1. The envelope, by its top-level key: `records` (a Harvard API page), `response`
+//!    (`response.resultset.items`, a Brooklyn Museum opencollection page), `hits`
+//!    (`hits.hits`, an Elasticsearch page of M+ hits), `data` (a GraphQL response, whose
+//!    values are records or lists of them, or a Brooklyn Museum API v2 `data` record or list).
+//!    Anything else is one record.
+//! 2. Each record, by the first rule that matches its keys: `_source`, `medias`, `titles` or
+//!    `areacategories`: M+; `entityBundle`, `absolutePath` or `fieldVisuels`: Paris Musées;
+//!    `accession_number`: Brooklyn Museum, opencollection when `images` is an object or
+//!    `rightstype` is present, else API v2; `objectid`: a Harvard object; `imageid`, or
+//!    `baseimageurl` without `images`: a Harvard image; `id` with `images`, `title` or
+//!    `classification`: a Harvard object (the original shape). Nothing else matches.
+
+mod brooklyn;
+mod flex;
+mod harvard;
+mod mplus;
+mod paris;
+
+use super::model::Object;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// A museum API's record shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Shape {
+    /// Harvard Art Museums object record (`GET /object/ID`).
+    HarvardObject,
+    /// Harvard Art Museums image record (`GET /image/ID`): one image.
+    HarvardImage,
+    /// Brooklyn Museum Collection API (opencollection) object.
+    BrooklynCollection,
+    /// Brooklyn Museum API v2 object.
+    BrooklynV2,
+    /// M+ (Hong Kong) object, as its TMS extract indexes it.
+    MPlus,
+    /// Paris Musées GraphQL `NodeOeuvre`.
+    ParisMusees,
+}
+
+impl Shape {
+    /// Every shape.
+    pub const ALL: [Shape; 6] = [
+        Shape::HarvardObject,
+        Shape::HarvardImage,
+        Shape::BrooklynCollection,
+        Shape::BrooklynV2,
+        Shape::MPlus,
+        Shape::ParisMusees,
+    ];
+
+    /// The name used in the configuration and in logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::HarvardObject => "harvard-object",
+            Shape::HarvardImage => "harvard-image",
+            Shape::BrooklynCollection => "brooklyn-opencollection",
+            Shape::BrooklynV2 => "brooklyn-v2",
+            Shape::MPlus => "mplus",
+            Shape::ParisMusees => "paris-musees",
+        }
+    }
+
+    /// The shape with this name.
+    pub fn parse(name: &str) -> Option<Shape> {
+        Shape::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// The namespace of the shape's object ids when its folder has no name: one per museum
+    /// (and one for Harvard's image records, whose ids are image ids).
+    pub fn namespace(self) -> &'static str {
+        match self {
+            Shape::HarvardObject => "harvard",
+            Shape::HarvardImage => "harvard-image",
+            Shape::BrooklynCollection | Shape::BrooklynV2 => "brooklyn",
+            Shape::MPlus => "mplus",
+            Shape::ParisMusees => "parismusees",
+        }
+    }
+
+    /// Reads one record of this shape.
+    pub fn read(self, raw: &RawValue, rule: IdentifierRule) -> Result<Object, String> {
+        let text = raw.get();
+        match self {
+            Shape::HarvardObject => harvard::object(text, rule),
+            Shape::HarvardImage => harvard::image(text, rule),
+            Shape::BrooklynCollection => brooklyn::collection(text, rule),
+            Shape::BrooklynV2 => brooklyn::v2(text, rule),
+            Shape::MPlus => mplus::object(text, rule),
+            Shape::ParisMusees => paris::object(text, rule),
+        }
+    }
+}
+
+/// How an image reference (a URL or a file name) becomes a local image identifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IdentifierRule {
+    /// The last path segment, percent-decoded, without an image extension (`.jpg`, `.tif`,
+    /// … as the images folder knows them): `…/size0/78.128.7_view2.jpg` → `78.128.7_view2`.
+    #[default]
+    Stem,
+    /// The last path segment, percent-decoded, as it is.
+    Name,
+    /// The whole path (without scheme, host, query and leading `/`), percent-decoded:
+    /// sub-folders of the images folder, `%2F` in an image URL.
+    Path,
+}
+
+impl IdentifierRule {
+    /// The name used in the configuration.
+    pub fn parse(name: &str) -> Option<IdentifierRule> {
+        match name {
+            "stem" => Some(IdentifierRule::Stem),
+            "name" => Some(IdentifierRule::Name),
+            "path" => Some(IdentifierRule::Path),
+            _ => None,
+        }
+    }
+
+    /// The identifier of a reference, or `None` when it names nothing.
+    pub fn apply(self, reference: &str) -> Option<String> {
+        let mut path = reference.trim();
+        path = path.split(['?', '#']).next().unwrap_or("");
+        if let Some((_, rest)) = path.split_once("://") {
+            path = rest.find('/').map_or("", |i| &rest[i..]);
+        }
+        let path = path.trim_matches('/');
+        let part = match self {
+            IdentifierRule::Path => path,
+            _ => path.rsplit('/').next().unwrap_or(""),
+        };
+        let decoded = percent_encoding::percent_decode_str(part)
+            .decode_utf8()
+            .ok()?
+            .into_owned();
+        let id = match self {
+            IdentifierRule::Stem => match decoded.rsplit_once('.') {
+                Some((stem, ext))
+                    if !stem.is_empty()
+                        && crate::storage::names::EXTENSIONS
+                            .contains(&ext.to_ascii_lowercase().as_str()) =>
+                {
+                    stem.to_string()
+                }
+                _ => decoded,
+            },
+            _ => decoded,
+        };
+        (!id.is_empty() && !id.contains("://")).then_some(id)
+    }
+}
+
+/// One record found in a file: its position in the file's page (0 for a file of one record),
+/// and its shape and text, or why it was not recognised.
+#[derive(Debug)]
+pub struct Found<'a> {
+    /// Position in the page, from 0.
+    pub position: usize,
+    /// The shape and the record's text, or the reason it matches none.
+    pub record: Result<(Shape, &'a RawValue), String>,
+}
+
+/// Top-level keys that tell envelopes and shapes apart; their values are not read.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Keys<'a> {
+    #[serde(borrow)]
+    records: Option<&'a RawValue>,
+    #[serde(borrow)]
+    response: Option<&'a RawValue>,
+    #[serde(borrow)]
+    hits: Option<&'a RawValue>,
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
+    #[serde(borrow, rename = "_source")]
+    source: Option<&'a RawValue>,
+    #[serde(borrow)]
+    images: Option<&'a RawValue>,
+    objectid: Option<serde::de::IgnoredAny>,
+    id: Option<serde::de::IgnoredAny>,
+    imageid: Option<serde::de::IgnoredAny>,
+    baseimageurl: Option<serde::de::IgnoredAny>,
+    title: Option<serde::de::IgnoredAny>,
+    classification: Option<serde::de::IgnoredAny>,
+    accession_number: Option<serde::de::IgnoredAny>,
+    rightstype: Option<serde::de::IgnoredAny>,
+    medias: Option<serde::de::IgnoredAny>,
+    titles: Option<serde::de::IgnoredAny>,
+    areacategories: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "entityBundle")]
+    entity_bundle: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "absolutePath")]
+    absolute_path: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "fieldVisuels")]
+    field_visuels: Option<serde::de::IgnoredAny>,
+}
+
+fn keys(raw: &RawValue) -> Result<Keys<'_>, String> {
+    if !raw.get().trim_start().starts_with('{') {
+        return Err("not a JSON object".into());
+    }
+    serde_json::from_str(raw.get()).map_err(|e| e.to_string())
+}
+
+fn is_object(raw: Option<&RawValue>) -> bool {
+    raw.is_some_and(|r| r.get().trim_start().starts_with('{'))
+}
+
+/// The shape of one record, by the rules in the module header; `_source` records give the
+/// hit's `_source`.
+fn classify(raw: &RawValue) -> Result<(Shape, &RawValue), String> {
+    let k = keys(raw)?;
+    if let Some(source) = k.source {
+        return Ok((Shape::MPlus, source));
+    }
+    let shape = if k.medias.is_some() || k.titles.is_some() || k.areacategories.is_some() {
+        Shape::MPlus
+    } else if k.entity_bundle.is_some() || k.absolute_path.is_some() || k.field_visuels.is_some() {
+        Shape::ParisMusees
+    } else if k.accession_number.is_some() {
+        if is_object(k.images) || k.rightstype.is_some() {
+            Shape::BrooklynCollection
+        } else {
+            Shape::BrooklynV2
+        }
+    } else if k.objectid.is_some() {
+        Shape::HarvardObject
+    } else if k.imageid.is_some() || (k.baseimageurl.is_some() && k.images.is_none()) {
+        Shape::HarvardImage
+    } else if k.id.is_some()
+        && (k.images.is_some() || k.title.is_some() || k.classification.is_some())
+    {
+        Shape::HarvardObject
+    } else {
+        return Err("matches no record shape (see the README's \"Record shapes\")".into());
+    };
+    Ok((shape, raw))
+}
+
+fn list(raw: &RawValue) -> Result<Vec<&RawValue>, String> {
+    serde_json::from_str(raw.get()).map_err(|e| format!("not a list of records: {e}"))
+}
+
+/// The records of a page envelope, or `None` when `raw` is one record.
+fn envelope(raw: &RawValue) -> Result<Option<Vec<&RawValue>>, String> {
+    let k = keys(raw)?;
+    if let Some(records) = k.records {
+        return list(records).map(Some);
+    }
+    if let Some(response) = k.response {
+        #[derive(Deserialize)]
+        struct Response<'a> {
+            #[serde(borrow)]
+            resultset: Resultset<'a>,
+        }
+        #[derive(Deserialize)]
+        struct Resultset<'a> {
+            #[serde(borrow, default)]
+            items: Vec<&'a RawValue>,
+        }
+        let r: Response = serde_json::from_str(response.get())
+            .map_err(|e| format!("`response` is not a Brooklyn Museum result set: {e}"))?;
+        return Ok(Some(r.resultset.items));
+    }
+    if let Some(hits) = k.hits {
+        #[derive(Deserialize)]
+        struct Hits<'a> {
+            #[serde(borrow)]
+            hits: Vec<&'a RawValue>,
+        }
+        let h: Hits = serde_json::from_str(hits.get())
+            .map_err(|e| format!("`hits` is not an Elasticsearch hit list: {e}"))?;
+        return Ok(Some(h.hits));
+    }
+    if let Some(data) = k.data {
+        if data.get().trim_start().starts_with('[') {
+            return list(data).map(Some);
+        }
+        if classify(data).is_ok() {
+            return Ok(Some(vec![data]));
+        }
+        // GraphQL: each field of `data` is a record, a list of records, or a connection
+        // with `entities`.
+        let fields: std::collections::BTreeMap<String, &RawValue> =
+            serde_json::from_str(data.get()).map_err(|e| format!("`data`: {e}"))?;
+        let mut out = Vec::new();
+        for (_, v) in fields {
+            let text = v.get().trim_start();
+            if text.starts_with('[') {
+                out.extend(list(v)?);
+            } else if text.starts_with('{') {
+                #[derive(Deserialize)]
+                struct Entities<'a> {
+                    #[serde(borrow)]
+                    entities: Option<Vec<&'a RawValue>>,
+                }
+                match serde_json::from_str::<Entities>(v.get()) {
+                    Ok(Entities {
+                        entities: Some(list),
+                    }) => out.extend(list),
+                    _ => out.push(v),
+                }
+            }
+        }
+        return Ok(Some(out));
+    }
+    Ok(None)
+}
+
+/// Splits a file's text into its records and tells their shapes (or takes `forced`, the
+/// shape its folder names). Fails only when the file is not well-formed JSON or its envelope
+/// is broken; each record that matches no shape is reported at its position.
+pub fn split(text: &str, forced: Option<Shape>) -> Result<Vec<Found<'_>>, String> {
+    let raw: &RawValue = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let records = match envelope(raw)? {
+        Some(records) => records,
+        None => vec![raw],
+    };
+    Ok(records
+        .into_iter()
+        .enumerate()
+        .map(|(position, raw)| Found {
+            position,
+            record: match forced {
+                None => classify(raw),
+                Some(shape) => keys(raw).map(|k| (shape, k.source.unwrap_or(raw))),
+            },
+        })
+        .collect())
+}
+
+/// Every record of a file, read with the default rule; panics on any failure (for tests).
+#[cfg(test)]
+pub(crate) fn read_all(text: &str) -> Vec<(Shape, Object)> {
+    split(text, None)
+        .unwrap()
+        .into_iter()
+        .map(|f| {
+            let (shape, raw) = f.record.unwrap();
+            (shape, shape.read(raw, IdentifierRule::Stem).unwrap())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifier_rules() {
+        let stem = IdentifierRule::Stem;
+        for (reference, want) in [
+            (
+                "http://cdn2.brooklynmuseum.org/images/opencollection/objects/size0/78.128.7_view2_IMLS_SL2.jpg",
+                Some("78.128.7_view2_IMLS_SL2"),
+            ),
+            ("https://nrs.harvard.edu/urn-3:HUAM:760994", Some("urn-3:HUAM:760994")),
+            ("https://x.org/iiif/a%20b/", Some("a b")),
+            ("/main-library/Collection_Images/000001_000500/000014_001.jpg", Some("000014_001")),
+            ("2002.10-PS-12_runner_PS1.JPG", Some("2002.10-PS-12_runner_PS1")),
+            ("78.128.7", Some("78.128.7")),
+            ("https://x.org/a.jpg?w=1", Some("a")),
+            ("https://x.org/", None),
+            ("", None),
+            (".jpg", Some(".jpg")),
+        ] {
+            assert_eq!(stem.apply(reference).as_deref(), want, "{reference}");
+        }
+        assert_eq!(
+            IdentifierRule::Name
+                .apply("http://h/x/78.128.7.jpg")
+                .as_deref(),
+            Some("78.128.7.jpg")
+        );
+        assert_eq!(
+            IdentifierRule::Path.apply("http://h/x/y/a.jpg").as_deref(),
+            Some("x/y/a.jpg")
+        );
+        assert_eq!(IdentifierRule::parse("path"), Some(IdentifierRule::Path));
+        assert_eq!(IdentifierRule::parse("Path"), None);
+    }
+
+    fn shapes(text: &str) -> Vec<Result<Shape, String>> {
+        split(text, None)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.record.map(|(s, _)| s))
+            .collect()
+    }
+
+    #[test]
+    fn envelopes_and_shapes_are_told_apart() {
+        assert_eq!(shapes(r#"{"objectid": 1}"#), [Ok(Shape::HarvardObject)]);
+        assert_eq!(
+            shapes(r#"{"id": 1, "title": "t"}"#),
+            [Ok(Shape::HarvardObject)]
+        );
+        assert_eq!(
+            shapes(r#"{"id": 1, "imageid": 1, "baseimageurl": "h://x/a"}"#),
+            [Ok(Shape::HarvardImage)]
+        );
+        assert_eq!(
+            shapes(r#"{"info": {}, "records": [{"objectid": 1}, {"imageid": 2}, 3, {"x": 1}]}"#)
+                .len(),
+            4
+        );
+        let page = shapes(r#"{"records": [{"objectid": 1}, {"imageid": 2}, 3, {"x": 1}]}"#);
+        assert_eq!(page[0], Ok(Shape::HarvardObject));
+        assert_eq!(page[1], Ok(Shape::HarvardImage));
+        assert!(page[2].as_ref().unwrap_err().contains("not a JSON object"));
+        assert!(page[3].as_ref().unwrap_err().contains("no record shape"));
+        assert_eq!(
+            shapes(
+                r#"{"response": {"resultset": {"items": [{"id": "1", "accession_number": "a", "images": {"0": {}}}]}}}"#
+            ),
+            [Ok(Shape::BrooklynCollection)]
+        );
+        assert_eq!(
+            shapes(r#"{"data": {"id": 1, "accession_number": "a", "images": []}}"#),
+            [Ok(Shape::BrooklynV2)]
+        );
+        assert_eq!(
+            shapes(r#"{"data": [{"id": 1, "accession_number": "a"}, {"id": 2, "accession_number": "b"}]}"#).len(),
+            2
+        );
+        assert_eq!(
+            shapes(r#"{"hits": {"total": 1, "hits": [{"_id": "1", "_source": {"id": 1}}]}}"#),
+            [Ok(Shape::MPlus)]
+        );
+        assert_eq!(
+            shapes(r#"{"_id": "1", "_source": {"id": 1}}"#),
+            [Ok(Shape::MPlus)]
+        );
+        assert_eq!(
+            shapes(r#"{"data": {"nodeById": {"entityBundle": "oeuvre", "title": "t"}}}"#),
+            [Ok(Shape::ParisMusees)]
+        );
+        assert_eq!(
+            shapes(r#"{"data": {"nodeQuery": {"entities": [{"absolutePath": "h://x/node/1"}, {"absolutePath": "h://x/node/2"}]}}}"#).len(),
+            2
+        );
+        assert!(split("[1, 2", None).is_err());
+        assert!(split(r#"{"records": 5}"#, None).is_err());
+    }
+
+    #[test]
+    fn a_named_shape_skips_detection() {
+        let found = split(r#"{"x": 1}"#, Some(Shape::ParisMusees)).unwrap();
+        assert_eq!(found[0].record.as_ref().unwrap().0, Shape::ParisMusees);
+    }
+}

@@ -1,0 +1,176 @@
+//! Paris Musées works (`NodeOeuvre` of its GraphQL API, `data.nodeById` or a list), in
+//! French.
+//!
+//! The id is `entityId` (or `nid`, or `id`), else the number that ends `absolutePath`
+//! (`…/node/226737`). Images: `fieldVisuels[].entity`, its `publicUrl` else its `vignette`,
+//! identified by the last segment without its extension; many works have none. Access: the
+//! public API lists only works whose images are free to show.
+
+use super::flex;
+use super::IdentifierRule;
+use crate::presentation::model::{Image, Object, Text};
+use serde::Deserialize;
+
+const FR: Option<&str> = Some("fr");
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Named {
+    #[serde(deserialize_with = "flex::text")]
+    name: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Ref<T> {
+    entity: Option<T>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Visual {
+    #[serde(rename = "publicUrl", deserialize_with = "flex::text")]
+    public_url: Option<String>,
+    #[serde(deserialize_with = "flex::text")]
+    vignette: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Oeuvre {
+    #[serde(rename = "entityBundle", deserialize_with = "flex::text")]
+    bundle: Option<String>,
+    #[serde(rename = "entityId", deserialize_with = "flex::id")]
+    entity_id: Option<String>,
+    #[serde(deserialize_with = "flex::id")]
+    nid: Option<String>,
+    #[serde(deserialize_with = "flex::id")]
+    id: Option<String>,
+    #[serde(deserialize_with = "flex::text")]
+    title: Option<String>,
+    #[serde(rename = "absolutePath", deserialize_with = "flex::text")]
+    absolute_path: Option<String>,
+    #[serde(rename = "fieldOeuvreThemeRepresente")]
+    themes: Option<Vec<Ref<Named>>>,
+    #[serde(rename = "fieldLieuxConcernes")]
+    places: Option<Vec<Ref<Named>>>,
+    #[serde(rename = "fieldDonateurs")]
+    donors: Option<Vec<Ref<Named>>>,
+    #[serde(rename = "fieldDenominations")]
+    denominations: Option<Vec<Ref<Named>>>,
+    #[serde(rename = "fieldMateriauxTechnique")]
+    materials: Option<Vec<Ref<Named>>>,
+    #[serde(rename = "fieldMusee")]
+    museum: Option<Ref<Named>>,
+    #[serde(rename = "fieldOeuvreNumInventaire", deserialize_with = "flex::text")]
+    inventory: Option<String>,
+    #[serde(rename = "fieldVisuels")]
+    visuals: Option<Vec<Ref<Visual>>>,
+}
+
+fn names(list: &Option<Vec<Ref<Named>>>) -> Vec<Text> {
+    list.iter()
+        .flatten()
+        .filter_map(|r| r.entity.as_ref()?.name.as_deref())
+        .map(|n| Text::one(FR, n))
+        .collect()
+}
+
+/// Reads a work.
+pub fn object(text: &str, rule: IdentifierRule) -> Result<Object, String> {
+    let rec: Oeuvre = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    if let Some(b) = rec.bundle.as_deref().filter(|b| *b != "oeuvre") {
+        return Err(format!("a Paris Musées {b:?}, not a work (\"oeuvre\")"));
+    }
+    let from_path = rec.absolute_path.as_deref().and_then(|p| {
+        let last = p.trim_end_matches('/').rsplit('/').next()?;
+        (!last.is_empty() && last.bytes().all(|b| b.is_ascii_digit())).then(|| last.to_string())
+    });
+    let id = rec
+        .entity_id
+        .or(rec.nid)
+        .or(rec.id)
+        .or(from_path)
+        .ok_or("work has no id (entityId, nid, id or a numbered absolutePath)")?;
+    let classification = names(&rec.denominations)
+        .first()
+        .and_then(|t| t.preferred())
+        .map(str::to_string);
+    let mut o = Object {
+        id,
+        label: Text::maybe(FR, rec.title.as_deref()),
+        classification,
+        number: rec.inventory.clone(),
+        homepage: rec.absolute_path.clone().filter(|p| p.starts_with("http")),
+        ..Object::default()
+    };
+    o.field("Classification", names(&rec.denominations));
+    o.field("Subject", names(&rec.themes));
+    o.field("Places", names(&rec.places));
+    o.field("Materials", names(&rec.materials));
+    o.field("Donors", names(&rec.donors));
+    o.text(
+        "Museum",
+        FR,
+        rec.museum
+            .as_ref()
+            .and_then(|m| m.entity.as_ref()?.name.as_deref()),
+    );
+    o.text("Object Number", FR, rec.inventory.as_deref());
+    for v in rec
+        .visuals
+        .iter()
+        .flatten()
+        .filter_map(|r| r.entity.as_ref())
+    {
+        if let Some(reference) = v.public_url.as_ref().or(v.vignette.as_ref()) {
+            o.images.push(Image::at(reference, rule));
+        }
+    }
+    Ok(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presentation::shapes::{read_all, Shape};
+
+    #[test]
+    fn the_published_graphql_response_reads_in_french() {
+        let text = include_str!(
+            "../../../tests/fixtures/samples/paris-musees_graphql_nodeById-oeuvre-example.json"
+        );
+        let [(shape, o)] = &read_all(text)[..] else {
+            panic!("one record")
+        };
+        assert_eq!(*shape, Shape::ParisMusees);
+        assert_eq!(o.id, "226737");
+        assert_eq!(
+            o.title(),
+            "Soleil couchant sur la Seine à Lavacourt, effet d'hiver"
+        );
+        assert_eq!(o.label.0[0].lang.as_deref(), Some("fr"));
+        assert!(o.images.is_empty(), "the sample has no fieldVisuels");
+        let places = o.metadata.iter().find(|f| f.label == "Places").unwrap();
+        assert_eq!(places.values.len(), 2);
+    }
+
+    #[test]
+    fn visuals_become_images_and_other_bundles_are_refused() {
+        let o = object(
+            r#"{"entityBundle": "oeuvre", "nid": 7, "title": "t", "fieldVisuels": [
+                {"entity": {"publicUrl": "https://x/sites/default/files/oeuvre/PPP1.jpg"}},
+                {"entity": {"vignette": "https://x/styles/thumbnail/PPP2.jpg?itok=1"}},
+                {"entity": null}]}"#,
+            IdentifierRule::Stem,
+        )
+        .unwrap();
+        assert_eq!(o.identifiers(), ["PPP1", "PPP2"]);
+        assert!(object(
+            r#"{"entityBundle": "auteur", "nid": 1}"#,
+            IdentifierRule::Stem
+        )
+        .is_err());
+        assert!(object(r#"{"entityBundle": "oeuvre"}"#, IdentifierRule::Stem).is_err());
+    }
+}
