@@ -7,6 +7,7 @@
 pub mod access;
 pub mod batch;
 pub mod cache;
+pub mod colors;
 pub mod config;
 pub mod derivative;
 pub mod digest;
