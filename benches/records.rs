@@ -2,6 +2,7 @@
 //!
 //!     cargo bench --bench records                        (250,000 records)
 //!     TESSERA_BENCH_RECORDS=25000 cargo bench --bench records
+//!     TESSERA_BENCH_SHAPES=mixed cargo bench --bench records  (four museums' shapes in turn)
 //!
 //! Records are generated once into `target/bench-records-N/`, modelled on Harvard object
 //! records (about 2.5 KB each, two images on average), and reused by later runs. Timings are
@@ -89,8 +90,64 @@ fn record(i: u64) -> serde_json::Value {
     })
 }
 
-fn records_dir(n: u64) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-records-{n}"));
+/// Record `i` in one of four shapes in turn (Harvard object, Brooklyn API v2, M+, Paris
+/// Musées), each about as large as the Harvard one, for the mixed run.
+fn mixed(i: u64) -> serde_json::Value {
+    let title = format!("Untitled study number {i}, from a sketchbook of landscapes");
+    let class = CLASSES[(i % 12) as usize];
+    let images = |f: &dyn Fn(u64) -> serde_json::Value| -> Vec<serde_json::Value> {
+        (0..1 + i % 3).map(|k| f(i * 10 + k)).collect()
+    };
+    match i % 4 {
+        0 => record(i),
+        1 => json!({"data": {
+            "id": i, "title": title, "accession_number": format!("19{:02}.{i}", i % 100),
+            "object_date": "ca. 1949", "medium": "Molded walnut plywood, chromed metal, rubber",
+            "dimensions": "30 1/2 x 22 x 22 1/4 in. (77.5 x 55.9 x 56.5 cm)",
+            "credit_line": "Alfred T. and Caroline S. Zoebisch Fund", "classification": class,
+            "description": "Side chair. Molded walnut plywood, chromed metal and rubber. Ovoid continuous bent plywood seat and back with ovoid hollow at juncture of the seat and back.",
+            "public_access": 1, "copyright_restricted": (i % 50 == 1) as u8,
+            "rights_type": {"name": "creative_commons_by", "public_name": "Creative Commons-BY"},
+            "artists": [{"id": i % 5000, "name": format!("Artist {}", i % 5000), "nationality": "American",
+                         "role": "Designer", "dates": "American, born 1918", "rank": 1}],
+            "images": images(&|n| json!({"id": n, "filename": format!("{i}.{n}_view1_SL1.jpg"),
+                "rank": n % 10, "width": 1536, "height": 1152, "credit": "Brooklyn Museum photograph"})),
+        }}),
+        2 => json!({"_index": "objects", "_id": i.to_string(), "_source": {
+            "id": i, "objectnumber": format!("{}.{}", i % 9000, i), "datebegin": 1960, "dateend": 1970,
+            "titles": [[{"text": title, "lang": "en"}, {"text": "飛上枝頭", "lang": "zh-hant"}]],
+            "creditlines": [{"text": "M+, Hong Kong. Gift of a generous donor", "lang": "en"},
+                            {"text": "M+，香港。捐贈", "lang": "zh-hant"}],
+            "mediums": [{"text": "gelatin silver print", "lang": "en"}, {"text": "銀鹽紙基", "lang": "zh-hant"}],
+            "dimensions": [{"text": "48.3 × 35.6 cm", "lang": "en"}],
+            "areacategories": [{"rank": 1, "type": "Area", "areacat": [{"text": "Visual Art", "lang": "en"}, {"text": "視覺藝術", "lang": "zh-hant"}]},
+                               {"rank": 2, "type": "Category", "areacat": [{"text": class, "lang": "en"}]}],
+            "authors": [[{"rank": 1, "author": i % 5000, "name": format!("Artist {}", i % 5000),
+                          "roles": [{"text": "Artist", "lang": "en"}, {"text": "藝術家", "lang": "zh-hant"}]}]],
+            "medias": images(&|n| json!({"rank": n % 10, "primarydisplay": n % 10 == 0,
+                "filename": format!("/main-library/Collection_Images/{:06}_{n}.jpg", i)})),
+        }}),
+        _ => json!({"data": {"nodeById": {
+            "entityBundle": "oeuvre", "entityId": i.to_string(), "title": title,
+            "absolutePath": format!("http://parismuseescollections.paris.fr/node/{i}"),
+            "fieldUrlAlias": format!("petit-palais/oeuvres/etude-{i}"),
+            "fieldDenominations": [{"entity": {"name": class}}],
+            "fieldOeuvreThemeRepresente": [{"entity": {"name": "Paysage"}}],
+            "fieldLieuxConcernes": [{"entity": {"name": "Seine"}}, {"entity": {"name": "Lavacourt"}}],
+            "fieldDonateurs": [{"entity": {"name": "Brandus, Edward"}}],
+            "fieldVisuels": images(&|n| json!({"entity": {
+                "publicUrl": format!("https://www.parismuseescollections.paris.fr/sites/default/files/oeuvre/PPP{i}_{n}.jpg")}})),
+        }}}),
+    }
+}
+
+fn records_dir(n: u64, mix: bool) -> PathBuf {
+    let name = if mix {
+        "bench-records-mixed"
+    } else {
+        "bench-records"
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/{name}-{n}"));
     let done = dir.join(".complete");
     if !done.exists() {
         eprintln!("generating {n} records in {} (once)", dir.display());
@@ -99,7 +156,8 @@ fn records_dir(n: u64) -> PathBuf {
             if i <= 1000 {
                 std::fs::create_dir_all(&sub).unwrap();
             }
-            std::fs::write(sub.join(format!("{i}.json")), record(i).to_string()).unwrap();
+            let r = if mix { mixed(i) } else { record(i) };
+            std::fs::write(sub.join(format!("{i}.json")), r.to_string()).unwrap();
         }
         std::fs::write(&done, b"").unwrap();
     }
@@ -122,7 +180,9 @@ fn bench(c: &mut Criterion) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(250_000);
-    let dir = records_dir(n);
+    // TESSERA_BENCH_SHAPES=mixed: a quarter each of Harvard, Brooklyn v2, M+ and Paris Musées.
+    let mix = std::env::var("TESSERA_BENCH_SHAPES").is_ok_and(|v| v == "mixed");
+    let dir = records_dir(n, mix);
     let rss_before = rss_kib();
     let live_before = LIVE.load(Ordering::Relaxed);
     PEAK.store(live_before, Ordering::Relaxed);
@@ -148,9 +208,10 @@ fn bench(c: &mut Criterion) {
     drop(store);
     let mut g = c.benchmark_group("records");
     g.sample_size(10);
-    g.bench_function(format!("load {n}"), |b| {
-        b.iter(|| Store::load_with(&dir, false).0.len())
-    });
+    g.bench_function(
+        format!("load {n}{}", if mix { " mixed" } else { "" }),
+        |b| b.iter(|| Store::load_with(&dir, false).0.len()),
+    );
     g.finish();
 }
 

@@ -330,9 +330,8 @@ mod tests {
     }
 
     fn harvard(text: &str) -> Object {
-        let raw: &serde_json::value::RawValue = serde_json::from_str(text).unwrap();
         crate::presentation::shapes::Shape::HarvardObject
-            .read(raw, Default::default())
+            .read(text, Default::default())
             .unwrap()
     }
 

@@ -9,7 +9,7 @@
 //! (rendition-number) hashes map to the object whose record lists them.
 
 use super::model::Object;
-use super::shapes::{split, IdentifierRule, Shape};
+use super::shapes::{split, IdentifierRule, ImageRef, Shape, Summary};
 use crate::access::{Access, Level};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -193,18 +193,17 @@ impl LoadReport {
     }
 }
 
-#[derive(Debug)]
-struct File {
-    folder: u16,
-    path: Box<Path>,
-}
-
 /// The index of every object record.
 #[derive(Debug, Default)]
 pub struct Store {
     folders: Vec<RecordsFolder>,
-    files: Vec<File>,
+    /// Record files, relative to their folder; each folder's files are consecutive.
+    files: Vec<Box<Path>>,
+    /// The index of each folder's first file.
+    folder_starts: Vec<u32>,
     namespaces: Vec<Box<str>>,
+    /// (folder, shape) -> namespace index, as met.
+    shapes: Vec<(u16, Shape, u16)>,
     texts: Vec<Box<str>>,
     text_keys: HashMap<(u16, Box<str>), u64>,
     entries: HashMap<ObjectKey, Entry>,
@@ -283,15 +282,15 @@ impl Classes {
 }
 
 /// Whether an object holds an access value that is unreadable or undefined.
-fn odd_object(o: &Object) -> bool {
+fn odd_object(o: &Summary) -> bool {
     Access::odd_fields(o.accesslevel, o.imagepermissionlevel, Level::Absent)
         || o.images
             .iter()
             .any(|i| Access::odd_fields(Level::Absent, Level::Absent, i.accesslevel))
 }
 
-/// One record read from a file: its position, and its shape and object or why not.
-type Read = (usize, Result<(Shape, Object), String>);
+/// One record read from a file: its position, and its shape and summary or why not.
+type Read = (usize, Result<(Shape, Summary), String>);
 
 /// Reads every record of a file.
 fn read_file(path: &Path, folder: &RecordsFolder) -> Result<Vec<Read>, String> {
@@ -309,7 +308,7 @@ fn read_file(path: &Path, folder: &RecordsFolder) -> Result<Vec<Read>, String> {
         .map(|f| {
             let read = f.record.and_then(|(shape, raw)| {
                 shape
-                    .read(raw, folder.identifiers)
+                    .summary(raw, folder.identifiers)
                     .map(|o| (shape, o))
                     .map_err(|e| format!("{}: {e}", shape.name()))
             });
@@ -387,7 +386,8 @@ impl Store {
         // Classifications that differ only in case or punctuation share one slug, and so
         // one collection, named as the first record spells it.
         let mut classes = Classes::default();
-        for (fi, folder) in folders.iter().enumerate() {
+        for folder in folders {
+            store.folder_starts.push(store.files.len() as u32);
             let mut files = Vec::new();
             if let Err(e) = record_files(&folder.path, &mut files) {
                 report.skipped.push((folder.path.clone(), e.to_string()));
@@ -407,10 +407,7 @@ impl Store {
                     };
                     let relative = path.strip_prefix(&folder.path).unwrap_or(path);
                     let file = store.files.len() as u32;
-                    store.files.push(File {
-                        folder: fi as u16,
-                        path: relative.into(),
-                    });
+                    store.files.push(relative.into());
                     for (position, read) in records {
                         match read {
                             Ok((shape, object)) => store.add(
@@ -464,14 +461,30 @@ impl Store {
         (store, report)
     }
 
-    fn namespace_index(&mut self, name: &str) -> u16 {
-        match self.namespaces.iter().position(|n| &**n == name) {
+    /// The folder a record file is in.
+    fn folder_of(&self, file: u32) -> u16 {
+        (self.folder_starts.partition_point(|&s| s <= file) - 1) as u16
+    }
+
+    /// The namespace index of a folder's records of one shape.
+    fn namespace_of(&mut self, folder: u16, shape: Shape) -> u16 {
+        if let Some(&(_, _, i)) = self
+            .shapes
+            .iter()
+            .find(|(f, s, _)| *f == folder && *s == shape)
+        {
+            return i;
+        }
+        let name = self.folders[folder as usize].namespace(shape);
+        let i = match self.namespaces.iter().position(|n| **n == *name) {
             Some(i) => i as u16,
             None => {
                 self.namespaces.push(name.into());
                 (self.namespaces.len() - 1) as u16
             }
-        }
+        };
+        self.shapes.push((folder, shape, i));
+        i
     }
 
     fn intern(&mut self, ns: u16, id: &str) -> ObjectKey {
@@ -496,17 +509,16 @@ impl Store {
         path: &Path,
         (file, position): (u32, u32),
         shape: Shape,
-        object: Object,
+        object: Summary,
         keep_public: bool,
         classes: &mut Classes,
         report: &mut LoadReport,
     ) {
-        let folder = &self.folders[self.files[file as usize].folder as usize];
-        let ns = folder.namespace(shape);
-        let ns = self.namespace_index(&ns);
+        let folder = self.folder_of(file);
+        let ns = self.namespace_of(folder, shape);
         let key = self.intern(ns, &object.id);
-        let shown = self.key_text(key);
         if odd_object(&object) {
+            let shown = self.key_text(key);
             report.warnings.push((
                 path.to_path_buf(),
                 format!(
@@ -517,6 +529,7 @@ impl Store {
         }
         let restricted = !matches!(object.accesslevel, Level::Absent | Level::Value(1));
         if let Some(prev) = self.entries.get(&key) {
+            let shown = self.key_text(key);
             // A second copy: the object gets the strictest of both. Each copy's object-level
             // fields apply to the images of both.
             let first = self.file_path(prev.file);
@@ -527,13 +540,13 @@ impl Store {
                     first.display()
                 ),
             ));
-            let earlier = self.object(key).and_then(Result::ok);
-            let images: Vec<&super::model::Image> = object
+            let earlier = self.read(key, Shape::summary).and_then(Result::ok);
+            let images: Vec<&ImageRef> = object
                 .images
                 .iter()
                 .chain(earlier.iter().flat_map(|e| e.images.iter()))
                 .collect();
-            let copies: Vec<&Object> = std::iter::once(&object).chain(earlier.as_ref()).collect();
+            let copies: Vec<&Summary> = std::iter::once(&object).chain(earlier.as_ref()).collect();
             let mut rules = Vec::new();
             for copy in copies {
                 for img in &images {
@@ -568,7 +581,7 @@ impl Store {
         self.entries.insert(
             key,
             Entry {
-                title: object.label.preferred().unwrap_or_default().into(),
+                title: object.title.into(),
                 file,
                 position,
                 class,
@@ -586,7 +599,7 @@ impl Store {
         key: ObjectKey,
         object_access: Level,
         permission: Level,
-        img: &super::model::Image,
+        img: &ImageRef,
         keep_public: bool,
     ) {
         let Some(ident) = img.identifier.as_deref() else {
@@ -610,8 +623,9 @@ impl Store {
     }
 
     fn file_path(&self, file: u32) -> PathBuf {
-        let f = &self.files[file as usize];
-        self.folders[f.folder as usize].path.join(&f.path)
+        self.folders[self.folder_of(file) as usize]
+            .path
+            .join(&self.files[file as usize])
     }
 
     /// The key of an object as URLs write it: `{namespace}:{id}`, or the id alone in the
@@ -656,16 +670,24 @@ impl Store {
 
     /// Reads an object's record again, into the model.
     pub fn object(&self, key: ObjectKey) -> Option<Result<Object, String>> {
+        self.read(key, Shape::read)
+    }
+
+    /// Reads an object's record again with `how` (the full model, or the summary).
+    fn read<T>(
+        &self,
+        key: ObjectKey,
+        how: fn(Shape, &str, IdentifierRule) -> Result<T, String>,
+    ) -> Option<Result<T, String>> {
         let entry = self.entries.get(&key)?;
-        let f = &self.files[entry.file as usize];
-        let folder = &self.folders[f.folder as usize];
-        let path = folder.path.join(&f.path);
+        let folder = &self.folders[self.folder_of(entry.file) as usize];
+        let path = folder.path.join(&self.files[entry.file as usize]);
         let path = if folder.path.is_file() {
             folder.path.clone()
         } else {
             path
         };
-        let read = || -> Result<Object, String> {
+        let read = || -> Result<T, String> {
             let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
             let text = std::str::from_utf8(&bytes).map_err(|e| e.to_string())?;
             let found = split(text, Some(entry.shape))?;
@@ -674,7 +696,7 @@ impl Store {
                 .find(|f| f.position == entry.position as usize)
                 .ok_or("the record is no longer in its file")?;
             let (shape, raw) = f.record?;
-            shape.read(raw, folder.identifiers)
+            how(shape, raw, folder.identifiers)
         };
         Some(read())
     }

@@ -17,6 +17,7 @@ mod fidelity;
 mod image_api;
 mod presentation;
 mod properties;
+mod records;
 mod storage;
 mod thumbnails;
 mod tiles;

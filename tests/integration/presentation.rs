@@ -365,17 +365,29 @@ async fn top_collection_lists_classifications_and_pages() {
     let top = json(&app, &url).await;
     assert_eq!(top["@id"], url);
     assert_eq!(top["@type"], "sc:Collection");
-    assert_eq!(top["total"], 6);
+    // Six Harvard objects, two Harvard image records, three Brooklyn, one M+, one Paris.
+    assert_eq!(top["total"], 13);
     let subs: Vec<&str> = top["collections"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| c["label"].as_str().unwrap())
         .collect();
-    assert_eq!(subs, ["Photographs", "Study Materials", "Vessels"]);
+    assert_eq!(
+        subs,
+        [
+            "Images",
+            "Painting",
+            "Peinture",
+            "Photographs",
+            "Photography",
+            "Study Materials",
+            "Vessels"
+        ]
+    );
     let page = json(&app, top["first"].as_str().unwrap()).await;
     assert_eq!(page["@id"], format!("{url}?page=1"));
-    assert_eq!(page["manifests"].as_array().unwrap().len(), 6);
+    assert_eq!(page["manifests"].as_array().unwrap().len(), 13);
     assert_eq!(
         page["manifests"][0]["@id"],
         format!("{base}/manifests/object/300001")
@@ -385,7 +397,8 @@ async fn top_collection_lists_classifications_and_pages() {
         &format!("{base}/collections/classification/photographs"),
     )
     .await;
-    assert_eq!(photos["total"], 4);
+    // Four Harvard objects and one Brooklyn object ("Photographs" in both).
+    assert_eq!(photos["total"], 5);
     assert_eq!(photos["within"], url);
     assert_eq!(status(&app, &format!("{url}?page=2")).await, 404);
     assert_eq!(status(&app, &format!("{url}?page=0")).await, 400);

@@ -7,7 +7,7 @@
 //! `imageid`. Access: `accesslevel` and `imagepermissionlevel`, as the API documents them.
 
 use super::flex;
-use super::IdentifierRule;
+use super::{IdentifierRule, ImageRef, Summary};
 use crate::access::Level;
 use crate::presentation::model::{Image, Object, Text};
 use crate::presentation::record::{ImageEntry, ObjectRecord, Person};
@@ -98,6 +98,52 @@ pub fn object(text: &str, rule: IdentifierRule) -> Result<Object, String> {
         .map(|i| image_of(i, rule))
         .collect();
     Ok(o)
+}
+
+/// The fields of an object record the index needs; serde skips the rest without building it.
+#[derive(Deserialize)]
+struct IndexRecord {
+    objectid: Option<u64>,
+    id: Option<u64>,
+    title: Option<String>,
+    classification: Option<String>,
+    #[serde(default)]
+    accesslevel: Level,
+    #[serde(default)]
+    imagepermissionlevel: Level,
+    images: Option<Vec<IndexImage>>,
+}
+
+#[derive(Deserialize)]
+struct IndexImage {
+    baseimageurl: Option<String>,
+    renditionnumber: Option<String>,
+    displayorder: Option<i64>,
+    #[serde(default)]
+    accesslevel: Level,
+}
+
+/// The summary of an object record, read without the fields the index does not keep.
+pub fn summary(text: &str, rule: IdentifierRule) -> Result<Summary, String> {
+    let rec: IndexRecord = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let id = rec.objectid.or(rec.id).ok_or("record has no objectid")?;
+    let mut images = rec.images.unwrap_or_default();
+    images.sort_by_key(|i| i.displayorder.unwrap_or(i64::MAX));
+    Ok(Summary {
+        id: id.to_string(),
+        title: rec.title.map(|t| t.trim().to_string()).unwrap_or_default(),
+        classification: rec.classification,
+        accesslevel: rec.accesslevel,
+        imagepermissionlevel: rec.imagepermissionlevel,
+        images: images
+            .into_iter()
+            .map(|i| ImageRef {
+                identifier: i.baseimageurl.as_deref().and_then(|u| rule.apply(u)),
+                alias: i.renditionnumber.filter(|r| !r.is_empty()),
+                accesslevel: i.accesslevel,
+            })
+            .collect(),
+    })
 }
 
 /// An image record (`GET /image/ID`).
@@ -196,6 +242,25 @@ mod tests {
         let labels: Vec<&str> = o.metadata.iter().map(|f| f.label).collect();
         assert_eq!(&labels[..3], ["Date", "Classification", "Medium"]);
         assert!(object(r#"{"title": "no id"}"#, IdentifierRule::Stem).is_err());
+    }
+
+    #[test]
+    fn the_quick_summary_is_the_summary_of_the_model() {
+        for text in [
+            include_str!("../../../tests/fixtures/records/304069.json"),
+            r#"{"id": 4, "title": "  t ", "imagepermissionlevel": "x", "images": [
+                {"displayorder": 2, "baseimageurl": "h://x/b.jpg", "renditionnumber": "",
+                 "accesslevel": 0},
+                {"displayorder": 1, "baseimageurl": "h://x/a", "renditionnumber": "R1"},
+                {"baseimageurl": null}]}"#,
+            r#"{"objectid": 5, "title": null, "images": null}"#,
+        ] {
+            for rule in [IdentifierRule::Stem, IdentifierRule::Path] {
+                let model = Summary::of(&object(text, rule).unwrap());
+                assert_eq!(summary(text, rule).unwrap(), model, "{text}");
+            }
+        }
+        assert!(summary(r#"{"title": "no id"}"#, IdentifierRule::Stem).is_err());
     }
 
     #[test]

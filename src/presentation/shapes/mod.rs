@@ -8,12 +8,13 @@
 //!    (`hits.hits`, an Elasticsearch page of M+ hits), `data` (a GraphQL response, whose
 //!    values are records or lists of them, or a Brooklyn Museum API v2 `data` record or list).
 //!    Anything else is one record.
-//! 2. Each record, by the first rule that matches its keys: `_source`, `medias`, `titles` or
+//! 2. Each record, by the first rule that matches its keys: `_source`: M+ (an Elasticsearch
+//!    hit); `objectid`: a Harvard object; `imageid`: a Harvard image; `medias`, `titles` or
 //!    `areacategories`: M+; `entityBundle`, `absolutePath` or `fieldVisuels`: Paris Musées;
 //!    `accession_number`: Brooklyn Museum, opencollection when `images` is an object or
-//!    `rightstype` is present, else API v2; `objectid`: a Harvard object; `imageid`, or
-//!    `baseimageurl` without `images`: a Harvard image; `id` with `images`, `title` or
-//!    `classification`: a Harvard object (the original shape). Nothing else matches.
+//!    `rightstype` is present, else API v2; `baseimageurl` without `images`: a Harvard image;
+//!    `id` with `images`, `title` or `classification`: a Harvard object (the original shape).
+//!    Nothing else matches.
 
 mod brooklyn;
 mod flex;
@@ -22,6 +23,7 @@ mod mplus;
 mod paris;
 
 use super::model::Object;
+use crate::access::Level;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -82,9 +84,18 @@ impl Shape {
         }
     }
 
-    /// Reads one record of this shape.
-    pub fn read(self, raw: &RawValue, rule: IdentifierRule) -> Result<Object, String> {
-        let text = raw.get();
+    /// What the index keeps of one record of this shape: the same as
+    /// `Summary::of(&self.read(text, rule)?)`, read faster where a shape is loaded by the
+    /// hundred thousand (Harvard's objects).
+    pub fn summary(self, text: &str, rule: IdentifierRule) -> Result<Summary, String> {
+        match self {
+            Shape::HarvardObject => harvard::summary(text, rule),
+            _ => self.read(text, rule).map(|o| Summary::of(&o)),
+        }
+    }
+
+    /// Reads one record of this shape from its JSON text.
+    pub fn read(self, text: &str, rule: IdentifierRule) -> Result<Object, String> {
         match self {
             Shape::HarvardObject => harvard::object(text, rule),
             Shape::HarvardImage => harvard::image(text, rule),
@@ -92,6 +103,56 @@ impl Shape {
             Shape::BrooklynV2 => brooklyn::v2(text, rule),
             Shape::MPlus => mplus::object(text, rule),
             Shape::ParisMusees => paris::object(text, rule),
+        }
+    }
+}
+
+/// What the index keeps of a record: enough for routing, collections and access rules.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Summary {
+    /// The object's id within its museum.
+    pub id: String,
+    /// The title in the preferred language ([`super::model::Text::preferred`]), or empty.
+    pub title: String,
+    /// The classification.
+    pub classification: Option<String>,
+    /// The object's access level.
+    pub accesslevel: Level,
+    /// The object's image permission level.
+    pub imagepermissionlevel: Level,
+    /// Its images, in display order.
+    pub images: Vec<ImageRef>,
+}
+
+/// What the index keeps of an image.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ImageRef {
+    /// The local identifier.
+    pub identifier: Option<String>,
+    /// Another name it resolves by.
+    pub alias: Option<String>,
+    /// Its own access level.
+    pub accesslevel: Level,
+}
+
+impl Summary {
+    /// The summary of an object.
+    pub fn of(o: &Object) -> Summary {
+        Summary {
+            id: o.id.clone(),
+            title: o.label.preferred().unwrap_or_default().to_string(),
+            classification: o.classification.clone(),
+            accesslevel: o.accesslevel,
+            imagepermissionlevel: o.imagepermissionlevel,
+            images: o
+                .images
+                .iter()
+                .map(|i| ImageRef {
+                    identifier: i.identifier.clone(),
+                    alias: i.alias.clone(),
+                    accesslevel: i.accesslevel,
+                })
+                .collect(),
         }
     }
 }
@@ -160,8 +221,8 @@ impl IdentifierRule {
 pub struct Found<'a> {
     /// Position in the page, from 0.
     pub position: usize,
-    /// The shape and the record's text, or the reason it matches none.
-    pub record: Result<(Shape, &'a RawValue), String>,
+    /// The shape and the record's JSON text, or the reason it matches none.
+    pub record: Result<(Shape, &'a str), String>,
 }
 
 /// Top-level keys that tell envelopes and shapes apart; their values are not read.
@@ -199,25 +260,26 @@ struct Keys<'a> {
     field_visuels: Option<serde::de::IgnoredAny>,
 }
 
-fn keys(raw: &RawValue) -> Result<Keys<'_>, String> {
-    if !raw.get().trim_start().starts_with('{') {
+fn keys(text: &str) -> Result<Keys<'_>, String> {
+    if !text.trim_start().starts_with('{') {
         return Err("not a JSON object".into());
     }
-    serde_json::from_str(raw.get()).map_err(|e| e.to_string())
+    serde_json::from_str(text).map_err(|e| e.to_string())
 }
 
 fn is_object(raw: Option<&RawValue>) -> bool {
     raw.is_some_and(|r| r.get().trim_start().starts_with('{'))
 }
 
-/// The shape of one record, by the rules in the module header; `_source` records give the
-/// hit's `_source`.
-fn classify(raw: &RawValue) -> Result<(Shape, &RawValue), String> {
-    let k = keys(raw)?;
-    if let Some(source) = k.source {
-        return Ok((Shape::MPlus, source));
-    }
-    let shape = if k.medias.is_some() || k.titles.is_some() || k.areacategories.is_some() {
+/// The shape of a record from its keys, by the rules in the module header.
+fn shape_of(k: &Keys) -> Result<Shape, String> {
+    Ok(if k.source.is_some() {
+        Shape::MPlus
+    } else if k.objectid.is_some() {
+        Shape::HarvardObject
+    } else if k.imageid.is_some() {
+        Shape::HarvardImage
+    } else if k.medias.is_some() || k.titles.is_some() || k.areacategories.is_some() {
         Shape::MPlus
     } else if k.entity_bundle.is_some() || k.absolute_path.is_some() || k.field_visuels.is_some() {
         Shape::ParisMusees
@@ -227,9 +289,7 @@ fn classify(raw: &RawValue) -> Result<(Shape, &RawValue), String> {
         } else {
             Shape::BrooklynV2
         }
-    } else if k.objectid.is_some() {
-        Shape::HarvardObject
-    } else if k.imageid.is_some() || (k.baseimageurl.is_some() && k.images.is_none()) {
+    } else if k.baseimageurl.is_some() && k.images.is_none() {
         Shape::HarvardImage
     } else if k.id.is_some()
         && (k.images.is_some() || k.title.is_some() || k.classification.is_some())
@@ -237,17 +297,29 @@ fn classify(raw: &RawValue) -> Result<(Shape, &RawValue), String> {
         Shape::HarvardObject
     } else {
         return Err("matches no record shape (see the README's \"Record shapes\")".into());
+    })
+}
+
+/// A record's shape and its text (an Elasticsearch hit's `_source`), or why it has none.
+fn record<'a>(
+    text: &'a str,
+    k: &Keys<'a>,
+    forced: Option<Shape>,
+) -> Result<(Shape, &'a str), String> {
+    let shape = match forced {
+        Some(s) => s,
+        None => shape_of(k)?,
     };
-    Ok((shape, raw))
+    Ok((shape, k.source.map_or(text, RawValue::get)))
 }
 
 fn list(raw: &RawValue) -> Result<Vec<&RawValue>, String> {
     serde_json::from_str(raw.get()).map_err(|e| format!("not a list of records: {e}"))
 }
 
-/// The records of a page envelope, or `None` when `raw` is one record.
-fn envelope(raw: &RawValue) -> Result<Option<Vec<&RawValue>>, String> {
-    let k = keys(raw)?;
+/// The records of a page envelope, from the file's top-level keys, or `None` when the file
+/// is one record.
+fn envelope<'a>(k: &Keys<'a>) -> Result<Option<Vec<&'a RawValue>>, String> {
     if let Some(records) = k.records {
         return list(records).map(Some);
     }
@@ -280,7 +352,7 @@ fn envelope(raw: &RawValue) -> Result<Option<Vec<&RawValue>>, String> {
         if data.get().trim_start().starts_with('[') {
             return list(data).map(Some);
         }
-        if classify(data).is_ok() {
+        if keys(data.get()).is_ok_and(|k| shape_of(&k).is_ok()) {
             return Ok(Some(vec![data]));
         }
         // GraphQL: each field of `data` is a record, a list of records, or a connection
@@ -315,22 +387,36 @@ fn envelope(raw: &RawValue) -> Result<Option<Vec<&RawValue>>, String> {
 /// shape its folder names). Fails only when the file is not well-formed JSON or its envelope
 /// is broken; each record that matches no shape is reported at its position.
 pub fn split(text: &str, forced: Option<Shape>) -> Result<Vec<Found<'_>>, String> {
-    let raw: &RawValue = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let records = match envelope(raw)? {
-        Some(records) => records,
-        None => vec![raw],
-    };
-    Ok(records
+    if text.trim_start().starts_with('[') {
+        // A bare list of records.
+        let items: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        return Ok(found(items, forced));
+    }
+    if !text.trim_start().starts_with('{') {
+        // Not an object: say whether it is JSON at all.
+        serde_json::from_str::<&RawValue>(text).map_err(|e| e.to_string())?;
+        return Err("not a JSON object or list".into());
+    }
+    // One scan of the whole file tells an envelope from a record, and a record's shape.
+    let k = keys(text)?;
+    Ok(match envelope(&k)? {
+        Some(items) => found(items, forced),
+        None => vec![Found {
+            position: 0,
+            record: record(text, &k, forced),
+        }],
+    })
+}
+
+fn found(items: Vec<&RawValue>, forced: Option<Shape>) -> Vec<Found<'_>> {
+    items
         .into_iter()
         .enumerate()
         .map(|(position, raw)| Found {
             position,
-            record: match forced {
-                None => classify(raw),
-                Some(shape) => keys(raw).map(|k| (shape, k.source.unwrap_or(raw))),
-            },
+            record: keys(raw.get()).and_then(|k| record(raw.get(), &k, forced)),
         })
-        .collect())
+        .collect()
 }
 
 /// Every record of a file, read with the default rule; panics on any failure (for tests).
@@ -445,6 +531,19 @@ mod tests {
         );
         assert!(split("[1, 2", None).is_err());
         assert!(split(r#"{"records": 5}"#, None).is_err());
+    }
+
+    #[test]
+    fn harvard_keys_win_over_keys_other_museums_share() {
+        // Harvard object records have `titles` (as M+ records do) and `objectid`.
+        assert_eq!(
+            shapes(r#"{"objectid": 1, "titles": [], "medias": 0}"#),
+            [Ok(Shape::HarvardObject)]
+        );
+        assert_eq!(
+            shapes(r#"{"imageid": 1, "absolutePath": "x"}"#),
+            [Ok(Shape::HarvardImage)]
+        );
     }
 
     #[test]
