@@ -79,6 +79,12 @@ pub struct Config {
     /// What images that no readable record lists are: `"public"` (the default) or
     /// `"restricted"` (only images a readable record makes public are served openly).
     pub unlisted_images: crate::policy::Unlisted,
+    /// Extract the colours of every public object's first image in the background at
+    /// start-up, for the hue collections (`/collections/hue/{hue}`).
+    pub colors_in_background: bool,
+    /// The swatches of colours' `spectrum`, as `#rrggbb`; empty: the default palette (see
+    /// `colors::Palette`).
+    pub palette: Vec<String>,
     /// How a restricted image or object answers a caller who may not see it: `"denied"`
     /// (401 without a key, 403 with an unprivileged one; the default) or `"not_found"`
     /// (404, exactly as an identifier that does not exist).
@@ -190,6 +196,8 @@ impl Default for Config {
             logo: None,
             unlisted_images: crate::policy::Unlisted::Public,
             restricted_answer: RestrictedAnswer::Denied,
+            colors_in_background: true,
+            palette: Vec::new(),
         }
     }
 }

@@ -12,6 +12,7 @@
 
 use crate::access::{Access, Caller};
 use crate::cache::Caches;
+use crate::colors::{Colour, Palette};
 use crate::derivative::Derivatives;
 use crate::iiif::canonical::canonical_path;
 use crate::iiif::geometry::{plan, GeometryError};
@@ -153,7 +154,12 @@ pub struct ImageService {
     caches: Caches,
     derivatives: Derivatives,
     policy: Arc<Policy>,
+    /// Extracted colours by the ETag of the rendition they came from (so by source version).
+    colors: moka::sync::Cache<String, Arc<Vec<Colour>>>,
 }
+
+/// The long side of the rendition colours are extracted from.
+pub const COLOR_SIDE: u32 = 256;
 
 impl ImageService {
     /// A service over the images of `policy`'s storage.
@@ -168,7 +174,45 @@ impl ImageService {
             caches,
             derivatives,
             policy,
+            colors: moka::sync::Cache::new(100_000),
         }
+    }
+
+    /// An image's colours ([`crate::colors`]) for a caller, extracted from its rendition
+    /// within [`COLOR_SIDE`] px, the same one a limited image may give (so colours never tell
+    /// more than the pixels the caller may have), once per source version (blocking).
+    pub fn colors(&self, t: Target, palette: &Palette) -> Result<Arc<Vec<Colour>>, ServiceError> {
+        let request = ImageRequest {
+            region: crate::iiif::Region::Full,
+            size: Size::BestFit {
+                w: COLOR_SIDE,
+                h: COLOR_SIDE,
+            },
+            rotation: crate::iiif::Rotation {
+                mirror: false,
+                degrees: 0.0,
+            },
+            quality: crate::iiif::Quality::Default,
+            format: Format::Png,
+        };
+        let answer = self.image(t, &Want::Fit(request), &|_| false, Mode::Compute)?;
+        let Some(Answer::Image(rendition)) = answer else {
+            return Err(ServiceError::NotFound(t.asked.to_string()));
+        };
+        if let Some(c) = self.colors.get(&rendition.etag) {
+            return Ok(c);
+        }
+        let pixels = image::load_from_memory_with_format(&rendition.bytes, image::ImageFormat::Png)
+            .map_err(|e| ServiceError::Render {
+                asked: t.asked.to_string(),
+                source: RenderError::Encode(crate::encode::EncodeError::Codec {
+                    format: "png",
+                    source: Arc::new(e),
+                }),
+            })?;
+        let list = Arc::new(crate::colors::extract_image(&pixels, palette));
+        self.colors.insert(rendition.etag, list.clone());
+        Ok(list)
     }
 
     /// Where the sources are.

@@ -2,6 +2,7 @@
 //! between HTTP and the library; they never touch pixels themselves.
 
 pub mod base;
+mod colors;
 pub mod errors;
 mod image;
 pub mod json;
@@ -40,6 +41,14 @@ pub struct AppState {
     pub warm: warm::Warm,
     /// The object records.
     pub store: Arc<Store>,
+    /// The palette of colours' `spectrum`.
+    pub palette: crate::colors::Palette,
+    /// Colours from the configured colours file, by identifier.
+    pub colors_file: std::collections::HashMap<String, Arc<Vec<crate::colors::Colour>>>,
+    /// Objects by the hues of their first image.
+    pub hues: crate::presentation::hues::HueIndex,
+    /// Whether the background colours job has been started.
+    colors_started: std::sync::atomic::AtomicBool,
     /// One permit per image job allowed to run at once.
     workers: Arc<Semaphore>,
     /// One permit per image job allowed to run or wait; when empty, new jobs get 503.
@@ -114,8 +123,18 @@ impl AppState {
             jpeg_quality: config.jpeg_quality,
             response_cache: config.cache_encoded_mb > 0,
         };
+        let palette = if config.palette.is_empty() {
+            crate::colors::Palette::default()
+        } else {
+            crate::colors::Palette::from_hex(&config.palette)
+                .map_err(|e| format!("palette: {e}"))?
+        };
         Ok(AppState {
             service: ImageService::new(settings, caches, derivatives, policy),
+            palette,
+            colors_file: Default::default(),
+            hues: Default::default(),
+            colors_started: Default::default(),
             warm: warm::Warm::new(config.cache_encoded_mb),
             store,
             workers: Arc::new(Semaphore::new(config.workers)),
@@ -158,6 +177,13 @@ impl AppState {
 /// The application's routes, with CORS and request tracing.
 pub fn router(state: Arc<AppState>) -> Router {
     let prefix = state.config.prefix.clone();
+    if state.config.colors_in_background
+        && !state
+            .colors_started
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+    {
+        colors::start(&state);
+    }
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
@@ -170,6 +196,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(presentation::part),
         )
         .route("/collections/top", get(presentation::top))
+        .route("/collections/hue/{hue}", get(colors::hue))
+        .route("/images/{identifier}", get(colors::image_record))
         .route(
             "/collections/classification/{slug}",
             get(presentation::classification),

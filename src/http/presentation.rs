@@ -190,46 +190,55 @@ fn listing(
             )
         }
     };
-    let total = objects.len();
-    let doc = match param(uri.query(), "page") {
-        None => collection::index(&id, &label, within, &subs, total),
-        Some(p) => {
-            let n = canonical_number(&p)
-                .and_then(|n| usize::try_from(n).ok())
-                .filter(|&n| n >= 1)
-                .ok_or_else(|| {
-                    Error::BadRequest(format!("page must be a whole number from 1, not {p:?}"))
-                })?;
-            if n > page_count(total) {
-                return Err(Error::NotFound(format!(
-                    "page {n} is beyond the last page, {}",
-                    page_count(total)
-                )));
-            }
-            let members: Vec<Reference> = objects
-                .iter()
-                .skip((n - 1) * PAGE_SIZE)
-                .take(PAGE_SIZE)
-                .filter_map(|key| {
-                    let shown = st.store.key_text(*key);
-                    st.store.entry(*key).map(|e| Reference {
-                        id: format!(
-                            "{}/manifests/object/{}",
-                            b.root,
-                            crate::iiif::path::encode_identifier(&shown)
-                        ),
-                        label: if e.title.is_empty() {
-                            format!("Object {shown}")
-                        } else {
-                            e.title.to_string()
-                        },
-                    })
-                })
-                .collect();
-            collection::page(&id, &label, n, total, &members)
-        }
-    };
+    let doc = collection_doc(st, &b.root, (&id, &label, within), &subs, objects, uri)?;
     let mut resp = respond(headers, doc.to_string(), st.config.cache_max_age, &[]);
     private_if_keyed(&mut resp, who);
     Ok(resp)
+}
+
+/// A paged collection of objects: its index, or with `?page=N` one page of manifests.
+pub(super) fn collection_doc(
+    st: &AppState,
+    root: &str,
+    (id, label, within): (&str, &str, Option<&str>),
+    subs: &[Reference],
+    objects: &[ObjectKey],
+    uri: &Uri,
+) -> Result<Value, Error> {
+    let total = objects.len();
+    let Some(p) = param(uri.query(), "page") else {
+        return Ok(collection::index(id, label, within, subs, total));
+    };
+    let n = canonical_number(&p)
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|&n| n >= 1)
+        .ok_or_else(|| {
+            Error::BadRequest(format!("page must be a whole number from 1, not {p:?}"))
+        })?;
+    if n > page_count(total) {
+        return Err(Error::NotFound(format!(
+            "page {n} is beyond the last page, {}",
+            page_count(total)
+        )));
+    }
+    let members: Vec<Reference> = objects
+        .iter()
+        .skip((n - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .filter_map(|key| {
+            let shown = st.store.key_text(*key);
+            st.store.entry(*key).map(|e| Reference {
+                id: format!(
+                    "{root}/manifests/object/{}",
+                    crate::iiif::path::encode_identifier(&shown)
+                ),
+                label: if e.title.is_empty() {
+                    format!("Object {shown}")
+                } else {
+                    e.title.to_string()
+                },
+            })
+        })
+        .collect();
+    Ok(collection::page(id, label, n, total, &members))
 }

@@ -5,6 +5,7 @@
 
 pub mod collection;
 pub mod html;
+pub mod hues;
 pub mod manifest;
 pub mod model;
 pub mod record;

@@ -99,6 +99,8 @@ pub struct ImageEntry {
     pub publiccaption: Option<String>,
     /// Media type.
     pub format: Option<String>,
+    /// Copyright of the photograph.
+    pub copyright: Option<String>,
     /// 0 = restricted, 1 = public (image records carry it; object records may).
     pub accesslevel: Level,
 }

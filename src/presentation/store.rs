@@ -223,6 +223,11 @@ fn alias_hash(alias: &str) -> u64 {
     crate::digest::short(alias)
 }
 
+/// The hash an image id is indexed by: apart from aliases, which are identifiers' spellings.
+fn imageid_hash(imageid: u64) -> u64 {
+    crate::digest::short(&format!("imageid\0{imageid}"))
+}
+
 /// A URL-safe slug: lower-case letters and digits, other runs become one `-`.
 pub fn slug(name: &str) -> String {
     let mut out = String::new();
@@ -620,6 +625,9 @@ impl Store {
         {
             self.aliases.entry(alias_hash(a)).or_insert(key);
         }
+        if let Some(n) = img.imageid {
+            self.aliases.entry(imageid_hash(n)).or_insert(key);
+        }
     }
 
     fn file_path(&self, file: u32) -> PathBuf {
@@ -754,6 +762,24 @@ impl Store {
     /// the identifier it stands for.
     pub fn may_be_alias(&self, id: &str) -> bool {
         self.aliases.contains_key(&alias_hash(id))
+    }
+
+    /// The image with a museum image id (Harvard's `imageid`), read from the record that
+    /// lists it, with the key of that object.
+    pub fn image_by_id(&self, imageid: u64) -> Option<(ObjectKey, super::model::Image)> {
+        let key = *self.aliases.get(&imageid_hash(imageid))?;
+        let object = self.object(key)?.ok()?;
+        let image = object
+            .images
+            .into_iter()
+            .find(|i| i.imageid == Some(imageid))?;
+        Some((key, image))
+    }
+
+    /// The first image identifier of an object (blocking: reads its record).
+    pub fn first_identifier(&self, key: ObjectKey) -> Option<String> {
+        let summary = self.read(key, Shape::summary)?.ok()?;
+        summary.images.into_iter().find_map(|i| i.identifier)
     }
 
     /// The identifier an alias (a rendition number) stands for, read from the record that

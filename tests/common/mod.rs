@@ -62,7 +62,8 @@ pub fn noise(w: u32, h: u32) -> image::RgbImage {
 }
 
 /// The configuration of a test server over `images`: no records, no derivative pyramids
-/// (tests/integration/derivatives.rs turns them on), then `tweak`.
+/// (tests/integration/derivatives.rs turns them on), no background colours job (it would
+/// take CPU from timed tests; tests/integration/colors.rs turns it on), then `tweak`.
 pub fn config(images: &Path, tweak: impl FnOnce(&mut Config)) -> ValidConfig {
     let mut config = Config {
         images: images.to_path_buf(),
@@ -70,6 +71,7 @@ pub fn config(images: &Path, tweak: impl FnOnce(&mut Config)) -> ValidConfig {
             images.join("no-records-here"),
         )],
         derivative_min_pixels: 0,
+        colors_in_background: false,
         ..Config::default()
     };
     tweak(&mut config);

@@ -11,6 +11,7 @@ mod common;
 
 mod access;
 mod cli;
+mod colors;
 mod derivatives;
 mod faults;
 mod fidelity;

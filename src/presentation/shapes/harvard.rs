@@ -26,7 +26,7 @@ fn image_of(entry: &ImageEntry, rule: IdentifierRule) -> Image {
         height: entry.height.filter(|&h| h > 0),
         caption: Text::maybe(EN, entry.publiccaption.as_deref()),
         format: entry.format.clone(),
-        copyright: None,
+        copyright: entry.copyright.clone(),
         accesslevel: entry.accesslevel,
     }
 }
@@ -116,6 +116,7 @@ struct IndexRecord {
 
 #[derive(Deserialize)]
 struct IndexImage {
+    imageid: Option<u64>,
     baseimageurl: Option<String>,
     renditionnumber: Option<String>,
     displayorder: Option<i64>,
@@ -140,6 +141,7 @@ pub fn summary(text: &str, rule: IdentifierRule) -> Result<Summary, String> {
             .map(|i| ImageRef {
                 identifier: i.baseimageurl.as_deref().and_then(|u| rule.apply(u)),
                 alias: i.renditionnumber.filter(|r| !r.is_empty()),
+                imageid: i.imageid,
                 accesslevel: i.accesslevel,
             })
             .collect(),

@@ -131,6 +131,8 @@ pub struct ImageRef {
     pub identifier: Option<String>,
     /// Another name it resolves by.
     pub alias: Option<String>,
+    /// The museum's image id.
+    pub imageid: Option<u64>,
     /// Its own access level.
     pub accesslevel: Level,
 }
@@ -150,6 +152,7 @@ impl Summary {
                 .map(|i| ImageRef {
                     identifier: i.identifier.clone(),
                     alias: i.alias.clone(),
+                    imageid: i.imageid,
                     accesslevel: i.accesslevel,
                 })
                 .collect(),
