@@ -214,6 +214,9 @@ pub struct Store {
     access: HashMap<Box<str>, Access>,
     /// Alias hash -> the object whose record lists it.
     aliases: HashMap<u64, ObjectKey>,
+    /// Museum image id -> the object whose record lists it, sorted (the first record to list
+    /// an id keeps it).
+    image_ids: Vec<(u64, ObjectKey)>,
 }
 
 /// Files parsed in parallel per batch; bounds the memory of records not yet merged.
@@ -221,11 +224,6 @@ const BATCH: usize = 4096;
 
 fn alias_hash(alias: &str) -> u64 {
     crate::digest::short(alias)
-}
-
-/// The hash an image id is indexed by: apart from aliases, which are identifiers' spellings.
-fn imageid_hash(imageid: u64) -> u64 {
-    crate::digest::short(&format!("imageid\0{imageid}"))
 }
 
 /// A URL-safe slug: lower-case letters and digits, other runs become one `-`.
@@ -295,7 +293,7 @@ fn odd_object(o: &Summary) -> bool {
 }
 
 /// One record read from a file: its position, and its shape and summary or why not.
-type Read = (usize, Result<(Shape, Summary), String>);
+type Read = super::shapes::Positioned<(Shape, Summary)>;
 
 /// Reads every record of a file.
 fn read_file(path: &Path, folder: &RecordsFolder) -> Result<Vec<Read>, String> {
@@ -307,19 +305,7 @@ fn read_file(path: &Path, folder: &RecordsFolder) -> Result<Vec<Read>, String> {
         return Err(xml_reason(&bytes));
     }
     let text = std::str::from_utf8(&bytes).map_err(|e| format!("not UTF-8: {e}"))?;
-    let found = split(text, folder.shape)?;
-    Ok(found
-        .into_iter()
-        .map(|f| {
-            let read = f.record.and_then(|(shape, raw)| {
-                shape
-                    .summary(raw, folder.identifiers)
-                    .map(|o| (shape, o))
-                    .map_err(|e| format!("{}: {e}", shape.name()))
-            });
-            (f.position, read)
-        })
-        .collect())
+    super::shapes::summaries(text, folder.shape, folder.identifiers)
 }
 
 /// Why an XML file is not read: Tessera reads the JSON form of each API. Names the first
@@ -436,6 +422,9 @@ impl Store {
         store.entries.shrink_to_fit();
         store.access.shrink_to_fit();
         store.aliases.shrink_to_fit();
+        store.image_ids.sort_by_key(|(n, _)| *n);
+        store.image_ids.dedup_by_key(|(n, _)| *n);
+        store.image_ids.shrink_to_fit();
         // Public objects and classifications are listed once every copy of every record
         // has had its say (a duplicate may restrict an object loaded before it).
         let mut objects: Vec<Vec<ObjectKey>> = vec![Vec::new(); classes.names.len()];
@@ -626,7 +615,7 @@ impl Store {
             self.aliases.entry(alias_hash(a)).or_insert(key);
         }
         if let Some(n) = img.imageid {
-            self.aliases.entry(imageid_hash(n)).or_insert(key);
+            self.image_ids.push((n, key));
         }
     }
 
@@ -767,7 +756,11 @@ impl Store {
     /// The image with a museum image id (Harvard's `imageid`), read from the record that
     /// lists it, with the key of that object.
     pub fn image_by_id(&self, imageid: u64) -> Option<(ObjectKey, super::model::Image)> {
-        let key = *self.aliases.get(&imageid_hash(imageid))?;
+        let i = self
+            .image_ids
+            .binary_search_by_key(&imageid, |(n, _)| *n)
+            .ok()?;
+        let key = self.image_ids[i].1;
         let object = self.object(key)?.ok()?;
         let image = object
             .images

@@ -17,6 +17,7 @@ use super::IdentifierRule;
 use crate::access::Level;
 use crate::presentation::model::{Image, Object, Text};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 const EN: Option<&str> = Some("en");
@@ -65,7 +66,7 @@ fn artists(list: &[Artist]) -> Vec<Text> {
         .collect()
 }
 
-/// Fields both APIs share, by the same names.
+/// The fields of both APIs (they share most names), read in one pass.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct Common {
@@ -98,6 +99,19 @@ struct Common {
     #[serde(deserialize_with = "flex::text")]
     copyright: Option<String>,
     artists: Option<Vec<Artist>>,
+    /// opencollection: an object keyed "0", "1", …; v2: a list. Read by each shape's reader.
+    images: Option<Box<RawValue>>,
+    #[serde(deserialize_with = "flex::text")]
+    rightstype: Option<String>,
+    #[serde(deserialize_with = "flex::text")]
+    uri: Option<String>,
+    #[serde(deserialize_with = "flex::text")]
+    collection: Option<String>,
+    rights_type: Option<RightsType>,
+    #[serde(deserialize_with = "flex::flag")]
+    public_access: Option<bool>,
+    #[serde(deserialize_with = "flex::flag")]
+    copyright_restricted: Option<bool>,
 }
 
 fn start(c: &Common) -> Result<Object, String> {
@@ -140,33 +154,21 @@ fn set_rights(o: &mut Object, kind: Option<&str>, shown: Option<&str>) {
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Collection {
-    #[serde(flatten)]
-    common: Common,
-    images: Option<Map<String, Value>>,
-    #[serde(deserialize_with = "flex::text")]
-    rightstype: Option<String>,
-    #[serde(deserialize_with = "flex::text")]
-    uri: Option<String>,
-    #[serde(deserialize_with = "flex::text")]
-    collection: Option<String>,
-}
-
 /// Reads a Collection API (opencollection) object.
 pub fn collection(text: &str, rule: IdentifierRule) -> Result<Object, String> {
-    let rec: Collection = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let mut o = start(&rec.common)?;
+    let rec: Common = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let mut o = start(&rec)?;
     o.text("Collection", EN, rec.collection.as_deref());
     set_rights(&mut o, rec.rightstype.as_deref(), None);
     if let Some(uri) = rec.uri.filter(|u| u.starts_with("http")) {
         o.homepage = Some(uri);
     }
-    let mut images: Vec<(usize, &Map<String, Value>)> = rec
-        .images
+    let map: Map<String, Value> = match &rec.images {
+        Some(raw) => serde_json::from_str(raw.get()).map_err(|e| format!("images: {e}"))?,
+        None => Map::new(),
+    };
+    let mut images: Vec<(usize, &Map<String, Value>)> = map
         .iter()
-        .flatten()
         .filter_map(|(k, v)| Some((k.parse::<usize>().ok()?, v.as_object()?)))
         .collect();
     images.sort_by_key(|(k, _)| *k);
@@ -218,23 +220,14 @@ struct RightsType {
     public_name: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct V2 {
-    #[serde(flatten)]
-    common: Common,
-    images: Option<Vec<V2Image>>,
-    rights_type: Option<RightsType>,
-    #[serde(deserialize_with = "flex::flag")]
-    public_access: Option<bool>,
-    #[serde(deserialize_with = "flex::flag")]
-    copyright_restricted: Option<bool>,
-}
-
 /// Reads an API v2 object.
 pub fn v2(text: &str, rule: IdentifierRule) -> Result<Object, String> {
-    let rec: V2 = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let mut o = start(&rec.common)?;
+    let rec: Common = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let mut o = start(&rec)?;
+    let list: Vec<V2Image> = match &rec.images {
+        Some(raw) => serde_json::from_str(raw.get()).map_err(|e| format!("images: {e}"))?,
+        None => Vec::new(),
+    };
     if let Some(rt) = &rec.rights_type {
         set_rights(&mut o, rt.name.as_deref(), rt.public_name.as_deref());
     }
@@ -244,7 +237,7 @@ pub fn v2(text: &str, rule: IdentifierRule) -> Result<Object, String> {
     if rec.copyright_restricted == Some(true) {
         o.imagepermissionlevel = Level::Value(1);
     }
-    let mut images: Vec<(usize, &V2Image)> = rec.images.iter().flatten().enumerate().collect();
+    let mut images: Vec<(usize, &V2Image)> = list.iter().enumerate().collect();
     images.sort_by_key(|(i, img)| (img.rank.unwrap_or(i64::MAX), *i));
     for (_, img) in images {
         let Some(reference) = img

@@ -12,6 +12,7 @@ use crate::access::Level;
 use crate::presentation::model::{Image, Object, Text};
 use crate::presentation::record::{ImageEntry, ObjectRecord, Person};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 const EN: Option<&str> = Some("en");
 
@@ -124,9 +125,42 @@ struct IndexImage {
     accesslevel: Level,
 }
 
+/// The index's fields of an object record, as found by the scan that told its shape.
+pub(super) struct Parts<'a> {
+    pub objectid: Option<&'a RawValue>,
+    pub id: Option<&'a RawValue>,
+    pub title: Option<&'a RawValue>,
+    pub classification: Option<&'a RawValue>,
+    pub accesslevel: Option<&'a RawValue>,
+    pub imagepermissionlevel: Option<&'a RawValue>,
+    pub images: Option<&'a RawValue>,
+}
+
+fn part<'de, T: Deserialize<'de>>(raw: Option<&'de RawValue>) -> Result<Option<T>, String> {
+    raw.map(|r| serde_json::from_str(r.get()).map_err(|e| e.to_string()))
+        .transpose()
+}
+
+/// The summary of an object record from its parts: the same as [`summary`] of its text.
+pub(super) fn summary_of(p: Parts, rule: IdentifierRule) -> Result<Summary, String> {
+    let rec = IndexRecord {
+        objectid: part(p.objectid)?,
+        id: part(p.id)?,
+        title: part::<Option<String>>(p.title)?.flatten(),
+        classification: part::<Option<String>>(p.classification)?.flatten(),
+        accesslevel: part(p.accesslevel)?.unwrap_or_default(),
+        imagepermissionlevel: part(p.imagepermissionlevel)?.unwrap_or_default(),
+        images: part::<Option<Vec<IndexImage>>>(p.images)?.flatten(),
+    };
+    summarise(rec, rule)
+}
+
 /// The summary of an object record, read without the fields the index does not keep.
 pub fn summary(text: &str, rule: IdentifierRule) -> Result<Summary, String> {
-    let rec: IndexRecord = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    summarise(serde_json::from_str(text).map_err(|e| e.to_string())?, rule)
+}
+
+fn summarise(rec: IndexRecord, rule: IdentifierRule) -> Result<Summary, String> {
     let id = rec.objectid.or(rec.id).ok_or("record has no objectid")?;
     let mut images = rec.images.unwrap_or_default();
     images.sort_by_key(|i| i.displayorder.unwrap_or(i64::MAX));
@@ -260,6 +294,11 @@ mod tests {
             for rule in [IdentifierRule::Stem, IdentifierRule::Path] {
                 let model = Summary::of(&object(text, rule).unwrap());
                 assert_eq!(summary(text, rule).unwrap(), model, "{text}");
+                let scanned = super::super::summaries(text, None, rule).unwrap();
+                assert_eq!(
+                    scanned[0].1,
+                    Ok((super::super::Shape::HarvardObject, model))
+                );
             }
         }
         assert!(summary(r#"{"title": "no id"}"#, IdentifierRule::Stem).is_err());

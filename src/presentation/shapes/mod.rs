@@ -244,12 +244,20 @@ struct Keys<'a> {
     source: Option<&'a RawValue>,
     #[serde(borrow)]
     images: Option<&'a RawValue>,
-    objectid: Option<serde::de::IgnoredAny>,
-    id: Option<serde::de::IgnoredAny>,
+    #[serde(borrow)]
+    accesslevel: Option<&'a RawValue>,
+    #[serde(borrow)]
+    imagepermissionlevel: Option<&'a RawValue>,
+    #[serde(borrow)]
+    objectid: Option<&'a RawValue>,
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
     imageid: Option<serde::de::IgnoredAny>,
     baseimageurl: Option<serde::de::IgnoredAny>,
-    title: Option<serde::de::IgnoredAny>,
-    classification: Option<serde::de::IgnoredAny>,
+    #[serde(borrow)]
+    title: Option<&'a RawValue>,
+    #[serde(borrow)]
+    classification: Option<&'a RawValue>,
     accession_number: Option<serde::de::IgnoredAny>,
     rightstype: Option<serde::de::IgnoredAny>,
     medias: Option<serde::de::IgnoredAny>,
@@ -390,36 +398,79 @@ fn envelope<'a>(k: &Keys<'a>) -> Result<Option<Vec<&'a RawValue>>, String> {
 /// shape its folder names). Fails only when the file is not well-formed JSON or its envelope
 /// is broken; each record that matches no shape is reported at its position.
 pub fn split(text: &str, forced: Option<Shape>) -> Result<Vec<Found<'_>>, String> {
-    if text.trim_start().starts_with('[') {
-        // A bare list of records.
-        let items: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        return Ok(found(items, forced));
-    }
-    if !text.trim_start().starts_with('{') {
-        // Not an object: say whether it is JSON at all.
-        serde_json::from_str::<&RawValue>(text).map_err(|e| e.to_string())?;
-        return Err("not a JSON object or list".into());
-    }
-    // One scan of the whole file tells an envelope from a record, and a record's shape.
-    let k = keys(text)?;
-    Ok(match envelope(&k)? {
-        Some(items) => found(items, forced),
-        None => vec![Found {
-            position: 0,
-            record: record(text, &k, forced),
-        }],
+    Ok(walk(text, forced, |_, shape, text| Ok((shape, text)))?
+        .into_iter()
+        .map(|(position, record)| Found { position, record })
+        .collect())
+}
+
+/// The summary of every record of a file, as [`split`] finds them and
+/// [`Shape::summary`] reads them; a Harvard object record is summarised from the same scan
+/// of the file that told its shape.
+pub fn summaries(
+    text: &str,
+    forced: Option<Shape>,
+    rule: IdentifierRule,
+) -> Result<Vec<Positioned<(Shape, Summary)>>, String> {
+    walk(text, forced, |k, shape, text| {
+        let summary = match shape {
+            Shape::HarvardObject if k.source.is_none() => harvard::summary_of(
+                harvard::Parts {
+                    objectid: k.objectid,
+                    id: k.id,
+                    title: k.title,
+                    classification: k.classification,
+                    accesslevel: k.accesslevel,
+                    imagepermissionlevel: k.imagepermissionlevel,
+                    images: k.images,
+                },
+                rule,
+            ),
+            _ => shape.summary(text, rule),
+        };
+        summary
+            .map(|s| (shape, s))
+            .map_err(|e| format!("{}: {e}", shape.name()))
     })
 }
 
-fn found(items: Vec<&RawValue>, forced: Option<Shape>) -> Vec<Found<'_>> {
-    items
+/// A record's position in its file's page, and what was made of it or why not.
+pub type Positioned<T> = (usize, Result<T, String>);
+
+/// Finds a file's records and gives each, with its keys, shape and text, to `each`.
+fn walk<'a, T>(
+    text: &'a str,
+    forced: Option<Shape>,
+    each: impl Fn(&Keys<'a>, Shape, &'a str) -> Result<T, String>,
+) -> Result<Vec<Positioned<T>>, String> {
+    let one = |raw: &'a str| -> Result<T, String> {
+        let k = keys(raw)?;
+        let (shape, text) = record(raw, &k, forced)?;
+        each(&k, shape, text)
+    };
+    let items: Vec<&'a RawValue> = if text.trim_start().starts_with('[') {
+        // A bare list of records.
+        serde_json::from_str(text).map_err(|e| e.to_string())?
+    } else if !text.trim_start().starts_with('{') {
+        // Not an object: say whether it is JSON at all.
+        serde_json::from_str::<&RawValue>(text).map_err(|e| e.to_string())?;
+        return Err("not a JSON object or list".into());
+    } else {
+        // One scan of the whole file tells an envelope from a record, and a record's shape.
+        let k = keys(text)?;
+        match envelope(&k)? {
+            Some(items) => items,
+            None => {
+                let read = record(text, &k, forced).and_then(|(shape, t)| each(&k, shape, t));
+                return Ok(vec![(0, read)]);
+            }
+        }
+    };
+    Ok(items
         .into_iter()
         .enumerate()
-        .map(|(position, raw)| Found {
-            position,
-            record: keys(raw.get()).and_then(|k| record(raw.get(), &k, forced)),
-        })
-        .collect()
+        .map(|(position, raw)| (position, one(raw.get())))
+        .collect())
 }
 
 /// Every record of a file, read with the default rule; panics on any failure (for tests).
