@@ -5,8 +5,9 @@
 #                             enlarged or reduced to a long side of 1,000 + 25 * i px
 #                             (i = 0..199), Q90, in ten subfolders
 #   measure NAME COMMAND...   runs COMMAND (output discarded) under GNU time, prints its wall
-#                             time, CPU time (user + system) and peak memory, and leaves the
-#                             wall and CPU seconds in MEASURED_WALL and MEASURED_CPU
+#                             time, CPU time (user + system), peak memory and the CPU time
+#                             other processes took meanwhile (a busy machine), and leaves
+#                             those seconds in MEASURED_WALL, MEASURED_CPU, MEASURED_OTHERS
 
 thumbnail_corpus() {
   local src="$1"
@@ -26,13 +27,22 @@ thumbnail_corpus() {
   echo "corpus: $(find "$src" -name '*.jpg' | wc -l) JPEGs, $(du -sh "$src" | cut -f1)"
 }
 
+# CPU seconds the whole machine has spent busy since boot (all cores, from /proc/stat).
+busy_seconds() {
+  awk '/^cpu / {print ($2 + $3 + $4 + $7 + $8 + $9) / 100; exit}' /proc/stat
+}
+
 measure() {
   local name=$1; shift
   local log; log=$(mktemp)
+  local before; before=$(busy_seconds)
   /usr/bin/time -f "%e %M %U %S" -o "$log" "$@" > /dev/null 2>&1
+  local after; after=$(busy_seconds)
   local wall kib user sys
   read -r wall kib user sys < "$log"; rm -f "$log"
   MEASURED_WALL=$wall
   MEASURED_CPU=$(python3 -c "print(f'{$user + $sys:.2f}')")
-  echo "$name: ${wall} s wall, ${MEASURED_CPU} s CPU, peak $((kib / 1024)) MiB (largest process)"
+  MEASURED_OTHERS=$(python3 -c "print(f'{max(0.0, $after - $before - $user - $sys):.2f}')")
+  echo "$name: ${wall} s wall, ${MEASURED_CPU} s CPU, peak $((kib / 1024)) MiB (largest" \
+    "process); other processes ${MEASURED_OTHERS} s CPU meanwhile"
 }
