@@ -6,33 +6,15 @@
 #   scripts/bench-thumbnails.sh [TESSERA_BINARY]      (default target/release/tessera)
 #
 # The corpus is made once, in target/bench/thumbs/src, from the sample photographs enlarged or
-# reduced with vips (long side 1,000 + 25 * i px, i = 0..199). Needs: vips (libvips-tools),
-# GNU time.
+# reduced with vips (long side 1,000 + 25 * i px, i = 0..199; scripts/lib-thumbnail-bench.sh).
+# Needs: vips (libvips-tools), GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$(realpath "${1:-target/release/tessera}")"
 root=target/bench/thumbs
 src=$root/src
-if [ "$(find "$src" -name '*.jpg' 2>/dev/null | wc -l)" -ne 200 ]; then
-  rm -rf "$src"; mkdir -p "$src"
-  photos=(sample-images/mosaic-six-photos.jpg sample-images/landscape-lake-boats.jpg
-          sample-images/portrait-forest-path.jpg sample-images/gray-foggy-pier.jpg
-          sample-images/urn-3:HUAM:BOATS0001_dynmc.jpg)
-  for i in $(seq 0 199); do
-    p=${photos[$((i % ${#photos[@]}))]}
-    long=$((1000 + 25 * i))
-    mkdir -p "$src/$((i % 10))"
-    vips thumbnail "$p" "$src/$((i % 10))/photo-$i.jpg[Q=90]" "$long" --height "$long" --size both
-  done
-fi
-echo "corpus: $(find "$src" -name '*.jpg' | wc -l) JPEGs, $(du -sh "$src" | cut -f1)"
-measure() { # NAME COMMAND...
-  local name=$1; shift
-  local log; log=$(mktemp)
-  /usr/bin/time -f "%e %M" -o "$log" "$@" > /dev/null 2>&1
-  read -r wall kib < "$log"; rm -f "$log"
-  echo "$name: ${wall} s wall, peak $((kib / 1024)) MiB (largest process)"
-}
+source scripts/lib-thumbnail-bench.sh
+thumbnail_corpus "$src"
 for pass in 1 2; do
   rm -rf "$root/vips" "$root/tessera"; mkdir -p "$root/vips"
   measure "vipsthumbnail -s 200x200, xargs -P2" bash -c \

@@ -2,16 +2,25 @@
 //! server's own [`ImageService`] (no response cache, no derivatives), so the pixels and the
 //! access decisions are the ones the server would make. Parallel, with one decode in flight
 //! per job; resumable; a bad file is reported and skipped.
+//!
+//! With [`ColorsOut`] (`--colors FILE`), each thumbnail's colours are extracted from the raster
+//! the service encoded it from ([`ImageService::rendition`]): the same decode, no second one.
+//! Each image's line is added to the file as it finishes, so the lines are in completion
+//! order.
 
 use crate::access::Caller;
 use crate::cache::Caches;
+use crate::colors::lines::{self, BadLine, LinesError};
+use crate::colors::Palette;
 use crate::derivative::Derivatives;
-use crate::iiif::{Format, ImageRequest, Limits};
+use crate::iiif::{Dimensions, Format, ImageRequest, Limits};
 use crate::policy::{Policy, Unlisted};
 use crate::service::{Answer, ImageService, Mode, ServiceError, Settings, Target, Want};
 use crate::source::DecodeLimits;
 use crate::storage::Storage;
+use image::DynamicImage;
 use rayon::prelude::*;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -45,6 +54,9 @@ pub struct Job {
     pub source: PathBuf,
     /// Its identifier in the service's images folder.
     pub identifier: String,
+    /// Its name in the colours file: the record's image identifier, or for a folder the path
+    /// relative to it without the extension (as the server would be asked for it).
+    pub name: String,
     /// Where its thumbnail goes.
     pub output: PathBuf,
 }
@@ -58,6 +70,8 @@ pub struct Summary {
     pub skipped: usize,
     /// Record images left out because they are restricted.
     pub restricted: usize,
+    /// Colour lines written (with `--colors`).
+    pub colors: usize,
     /// Sources that failed, with the reason.
     pub failed: Vec<Failure>,
     /// Wall time in seconds.
@@ -94,9 +108,11 @@ pub fn plan_outputs(src: &Path, out: &Path, format: Format) -> std::io::Result<V
         .filter_map(|f| {
             let rel = f.strip_prefix(base).unwrap_or(&f);
             let identifier = rel.to_str()?.to_string();
+            let name = rel.with_extension("").to_str()?.to_string();
             Some(Job {
                 output: out.join(rel.with_extension(format.extension())),
                 identifier,
+                name,
                 source: f,
             })
         })
@@ -166,6 +182,7 @@ pub fn record_jobs(
                         crate::iiif::path::encode_identifier(&id),
                         format.extension()
                     )),
+                    name: id.clone(),
                     identifier: id,
                 }),
                 Err(e) => failed.push(Failure {
@@ -206,12 +223,80 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Makes the thumbnails of `jobs` (source, output) pairs. `progress(done, total)` is called
-/// after each one.
+/// Where `--colors` puts each image's colours: a [`lines`] file, with the names that already
+/// had a line when it was opened.
+#[derive(Debug)]
+pub struct ColorsOut {
+    writer: lines::Writer,
+    /// Names with a line from an earlier run: an up-to-date thumbnail with one is skipped.
+    done: HashSet<String>,
+    palette: Palette,
+}
+
+impl ColorsOut {
+    /// The colours file at `path`: made afresh when `fresh` (`--force`), else appended to,
+    /// after reading which names it has (each bad line is given to `bad` and skipped), so
+    /// that an image whose thumbnail is up to date is made again only when it has no line.
+    pub fn open(
+        path: &Path,
+        fresh: bool,
+        bad: impl FnMut(BadLine),
+    ) -> Result<ColorsOut, LinesError> {
+        if fresh {
+            return Ok(ColorsOut::over(
+                lines::Writer::create(path)?,
+                HashSet::new(),
+            ));
+        }
+        let done = match std::fs::File::open(path) {
+            Ok(file) => lines::read_colors(std::io::BufReader::new(file), bad)
+                .map_err(|source| LinesError {
+                    path: path.to_path_buf(),
+                    source,
+                })?
+                .into_keys()
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashSet::new(),
+            Err(source) => {
+                return Err(LinesError {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        Ok(ColorsOut::over(lines::Writer::append(path)?, done))
+    }
+
+    fn over(writer: lines::Writer, done: HashSet<String>) -> ColorsOut {
+        ColorsOut {
+            writer,
+            done,
+            palette: Palette::default(),
+        }
+    }
+
+    /// Extracts the colours of a thumbnail's raster (sampled down to 256 px when larger) and
+    /// writes its line.
+    fn add(&self, name: &str, raster: &DynamicImage, source: Dimensions) -> Result<(), String> {
+        let line = lines::Line {
+            identifier: name.to_string(),
+            width: Some(source.width),
+            height: Some(source.height),
+            colors: crate::colors::extract_reduced(raster, &self.palette),
+        };
+        self.writer
+            .write(&line)
+            .map_err(|e| crate::report::chain(&e))
+    }
+}
+
+/// Makes the thumbnails of `jobs` (source, output) pairs, and with `colors` their colours.
+/// `progress(done, total)` is called after each one.
 pub fn thumbnails(
     jobs: &[Job],
     opts: &ThumbnailOptions,
     service: &ImageService,
+    colors: Option<&ColorsOut>,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Summary {
     let started = Instant::now();
@@ -223,7 +308,7 @@ pub fn thumbnails(
     let work = || {
         jobs.par_iter()
             .map(|job| {
-                let r = one(job, opts, service);
+                let r = one(job, opts, service, colors);
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1, jobs.len());
                 r
             })
@@ -236,7 +321,10 @@ pub fn thumbnails(
     let mut summary = Summary::default();
     for (job, r) in jobs.iter().zip(results) {
         match r {
-            Ok(Outcome::Made) => summary.made += 1,
+            Ok(Outcome::Made { colored }) => {
+                summary.made += 1;
+                summary.colors += usize::from(colored);
+            }
             Ok(Outcome::UpToDate) => summary.skipped += 1,
             Ok(Outcome::Restricted) => summary.restricted += 1,
             Err(reason) => summary.failed.push(Failure {
@@ -251,15 +339,24 @@ pub fn thumbnails(
 
 /// What became of one job.
 enum Outcome {
-    Made,
+    Made {
+        /// Whether its colours line was written.
+        colored: bool,
+    },
     UpToDate,
     Restricted,
 }
 
-/// Makes one thumbnail, through the service.
-fn one(job: &Job, opts: &ThumbnailOptions, service: &ImageService) -> Result<Outcome, String> {
+/// Makes one thumbnail, through the service, and with `colors` its colours line (written
+/// after the thumbnail, so a line always has its thumbnail).
+fn one(
+    job: &Job,
+    opts: &ThumbnailOptions,
+    service: &ImageService,
+    colors: Option<&ColorsOut>,
+) -> Result<Outcome, String> {
     let (src, dst) = (job.source.as_path(), job.output.as_path());
-    if !opts.force {
+    if !opts.force && colors.is_none_or(|c| c.done.contains(&job.name)) {
         let source = std::fs::metadata(src).and_then(|m| m.modified());
         let made = std::fs::metadata(dst).and_then(|m| m.modified());
         if let (Ok(source), Ok(made)) = (source, made) {
@@ -272,10 +369,23 @@ fn one(job: &Job, opts: &ThumbnailOptions, service: &ImageService) -> Result<Out
         asked: &job.identifier,
         caller: opts.caller,
     };
+    let want = Want::Image(opts.request);
     let never = |_: &str| false;
-    let bytes = match service.image(target, &Want::Image(opts.request), &never, Mode::Compute) {
-        Ok(Some(Answer::Image(image))) => image.bytes,
-        Ok(_) => return Err("the image service made nothing".into()),
+    let made = match colors {
+        None => service
+            .image(target, &want, &never, Mode::Compute)
+            .map(|answer| match answer {
+                Some(Answer::Image(image)) => Some((image.bytes, None)),
+                _ => None,
+            }),
+        // The same render, with the raster it encoded.
+        Some(_) => service
+            .rendition(target, &want)
+            .map(|r| Some((r.image.bytes, Some((r.raster, r.source))))),
+    };
+    let (bytes, pixels) = match made {
+        Ok(Some(made)) => made,
+        Ok(None) => return Err("the image service made nothing".into()),
         Err(ServiceError::Restricted(_)) => return Ok(Outcome::Restricted),
         Err(e) => return Err(crate::report::chain(&e)),
     };
@@ -287,5 +397,9 @@ fn one(job: &Job, opts: &ThumbnailOptions, service: &ImageService) -> Result<Out
     let tmp = dst.with_extension(format!("{}.part", opts.request.format.extension()));
     std::fs::write(&tmp, &bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, dst).map_err(|e| format!("{}: {e}", dst.display()))?;
-    Ok(Outcome::Made)
+    if let (Some(colors), Some((raster, source))) = (colors, pixels) {
+        colors.add(&job.name, &raster, source)?;
+        return Ok(Outcome::Made { colored: true });
+    }
+    Ok(Outcome::Made { colored: false })
 }

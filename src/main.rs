@@ -238,6 +238,11 @@ struct ThumbnailArgs {
     /// With --records: include restricted images, and limited ones at any size.
     #[arg(long, requires = "records")]
     include_restricted: bool,
+    /// Also write each image's colours (Harvard's `colors` list), from the pixels of its
+    /// thumbnail, to FILE as JSON lines in the order images finish; appended to, unless
+    /// --force.
+    #[arg(long, value_name = "FILE")]
+    colors: Option<PathBuf>,
     /// A TOML file as for `serve`: its output and decode limits and access settings apply.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -294,6 +299,15 @@ impl ThumbnailArgs {
                 (jobs, Vec::new(), service)
             }
         };
+        let colors = match &self.colors {
+            Some(path) => Some(
+                tessera::batch::ColorsOut::open(path, self.force, |bad| {
+                    eprintln!("{}: {bad}; skipped", path.display());
+                })
+                .map_err(|e| tessera::report::chain(&e))?,
+            ),
+            None => None,
+        };
         // A bar on a terminal; otherwise a line per 5%.
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new(jobs.len() as u64);
@@ -313,7 +327,8 @@ impl ThumbnailArgs {
             }
             None => {}
         };
-        let mut summary = tessera::batch::thumbnails(&jobs, &opts, &service, &progress);
+        let mut summary =
+            tessera::batch::thumbnails(&jobs, &opts, &service, colors.as_ref(), &progress);
         if let Some(bar) = bar {
             bar.finish();
         }
@@ -325,8 +340,12 @@ impl ThumbnailArgs {
         if self.json {
             println!("{}", serde_json::to_string_pretty(&summary)?);
         }
+        let colored = match &self.colors {
+            Some(path) => format!(", {} colour lines to {}", summary.colors, path.display()),
+            None => String::new(),
+        };
         eprintln!(
-            "made {}, skipped {} (up to date), restricted {}, failed {}, in {:.2} s",
+            "made {}, skipped {} (up to date), restricted {}, failed {}{colored}, in {:.2} s",
             summary.made,
             summary.skipped,
             summary.restricted,

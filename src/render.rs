@@ -31,6 +31,16 @@ enum Made {
     Pixels(DynamicImage),
 }
 
+/// What [`render_with_raster`] made.
+#[derive(Debug)]
+pub struct Rendered {
+    /// The encoded bytes.
+    pub bytes: Vec<u8>,
+    /// The raster they encode, as the pipeline left it (before any conversion for the
+    /// encoder); `None` when the bytes are a stored tile sent as it is, so no pixels were made.
+    pub raster: Option<DynamicImage>,
+}
+
 /// Decodes what `plan` needs of `file`, runs the pipeline and encodes the result. A flat
 /// source with a ready derivative pyramid (see [`Derivatives`]) is read from the pyramid.
 /// A panic in any decoder or encoder on the way becomes an error (see [`source::guarded`]).
@@ -43,6 +53,25 @@ pub fn render(
     limits: DecodeLimits,
     jpeg_quality: u8,
 ) -> Result<Vec<u8>, RenderError> {
+    render_with_raster(caches, derivatives, file, dims, plan, limits, jpeg_quality).map(|r| r.bytes)
+}
+
+/// [`render`], also giving back the raster that was encoded (it is moved out, not copied).
+pub fn render_with_raster(
+    caches: &Caches,
+    derivatives: &Derivatives,
+    file: &Object,
+    dims: Dimensions,
+    plan: &Plan,
+    limits: DecodeLimits,
+    jpeg_quality: u8,
+) -> Result<Rendered, RenderError> {
+    let stored = |bytes| {
+        Ok(Rendered {
+            bytes,
+            raster: None,
+        })
+    };
     source::guarded("rendering", || {
         let out = if let Some(header) = jp2_header(caches, file) {
             limits.check_pixels(header.dims)?;
@@ -53,7 +82,7 @@ pub fn render(
             levels_of(caches, file).filter(|l| pyramid_fits(l, plan, limits.max_pixels))
         {
             match from_pyramid(caches, file, &levels, plan)? {
-                Made::Stored(bytes) => return Ok(bytes),
+                Made::Stored(bytes) => return stored(bytes),
                 Made::Pixels(img) => img,
             }
         } else {
@@ -67,7 +96,7 @@ pub fn render(
                     .ok()
             });
             match derived {
-                Some(Made::Stored(bytes)) => return Ok(bytes),
+                Some(Made::Stored(bytes)) => return stored(bytes),
                 Some(Made::Pixels(img)) => img,
                 None => {
                     // DCT scaling applies to JPEG only; every other source is cached once, at
@@ -98,7 +127,10 @@ pub fn render(
                 }
             }
         };
-        Ok(encode::encode(&out, plan.format, jpeg_quality)?)
+        Ok(Rendered {
+            bytes: encode::encode(&out, plan.format, jpeg_quality)?,
+            raster: Some(out),
+        })
     })
 }
 

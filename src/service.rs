@@ -8,7 +8,9 @@
 //! from memory alone (no file-system call, no decode) or not at all, and in [`Mode::Compute`]
 //! it does whatever work is missing. It knows nothing of HTTP: fronts map a [`ServiceError`]
 //! to their own answers. What fronts choose differently (no response cache for batch work,
-//! no derivative pyramids) is passed in [`Settings`] and [`Derivatives`], never copied.
+//! no derivative pyramids) is passed in [`Settings`] and [`Derivatives`], never copied. Batch
+//! work that derives more than bytes from an image (`tessera thumbnails --colors`) asks
+//! [`ImageService::rendition`]: the same path, handing back the raster it encoded.
 
 use crate::access::{Access, Caller};
 use crate::cache::Caches;
@@ -19,10 +21,11 @@ use crate::iiif::geometry::{plan, GeometryError};
 use crate::iiif::info::Tiling;
 use crate::iiif::{Dimensions, Format, ImageRequest, Limits, Plan, Size};
 use crate::policy::{limits_for, Policy};
-use crate::render::{render, RenderError};
+use crate::render::{render_with_raster, RenderError, Rendered};
 use crate::source::{self, DecodeLimits, SourceError};
 use crate::storage::{Object, Storage};
 use bytes::Bytes;
+use image::DynamicImage;
 use std::sync::Arc;
 
 /// What a front sets once for its service.
@@ -88,6 +91,27 @@ pub struct Image {
     pub etag: String,
     /// The canonical path after the identifier (`region/size/rotation/quality.format`).
     pub canonical: String,
+}
+
+/// An image with the pixels it encodes (see [`ImageService::rendition`]).
+#[derive(Debug, Clone)]
+pub struct Rendition {
+    /// The image, as [`ImageService::image`] would make it.
+    pub image: Image,
+    /// The raster its bytes encode, at the output size, before encoding.
+    pub raster: DynamicImage,
+    /// The source image's upright size.
+    pub source: Dimensions,
+}
+
+/// What [`ImageService::prepare`] found out before rendering.
+struct Prepared {
+    file: Object,
+    dims: Dimensions,
+    access: Access,
+    plan: Plan,
+    canonical: String,
+    etag: String,
 }
 
 /// The answer to an image request.
@@ -241,32 +265,26 @@ impl ImageService {
         current: &dyn Fn(&str) -> bool,
         mode: Mode,
     ) -> Result<Option<Answer>, ServiceError> {
-        let Some((file, dims, access)) = self.open(t, mode)? else {
+        let Some(p) = self.prepare(t, want, mode)? else {
             return Ok(None);
         };
-        let limits = limits_for(self.settings.limits, access, dims);
-        let planned = match want {
-            Want::Image(req) => plan(req, dims, &limits),
-            Want::Fit(req) => fit_plan(req, dims, &limits),
-        };
-        let plan = match (planned, mode) {
-            (Ok(p), _) => p,
-            (Err(_), Mode::CacheOnly) => return Ok(None),
-            (Err(e), Mode::Compute) => return Err(e.into()),
-        };
-        let canonical = canonical_path(&plan, dims);
-        let etag = crate::digest::etag(&file.version(), &canonical);
-        if current(&etag) {
-            return Ok(Some(Answer::NotModified { etag }));
+        if current(&p.etag) {
+            return Ok(Some(Answer::NotModified { etag: p.etag }));
         }
-        let make = || self.render(t, &file, dims, &plan);
+        let make = || {
+            self.render(t, &p.file, p.dims, &p.plan)
+                .map(|r| Bytes::from(r.bytes))
+        };
         let bytes = if !self.settings.response_cache {
             match mode {
                 Mode::CacheOnly => return Ok(None),
                 Mode::Compute => make()?,
             }
         } else {
-            let key = (file.clone(), format!("{canonical}|{}", access.class()));
+            let key = (
+                p.file.clone(),
+                format!("{}|{}", p.canonical, p.access.class()),
+            );
             match mode {
                 Mode::CacheOnly => match self.caches.encoded.get(&key) {
                     Some(b) => b,
@@ -282,9 +300,38 @@ impl ImageService {
         Ok(Some(Answer::Image(Image {
             bytes,
             format: want.request().format,
-            etag,
-            canonical,
+            etag: p.etag,
+            canonical: p.canonical,
         })))
+    }
+
+    /// An image and the pixels it encodes, for batch work that derives more from the same
+    /// decode (`tessera thumbnails --colors`). Like [`Self::image`] in [`Mode::Compute`] with
+    /// no `If-None-Match`, but always rendered: the response cache is neither read nor filled.
+    /// The raster is the pipeline's output before encoding; when the bytes are a stored tile
+    /// sent as it is, it is that tile decoded (the only decode made).
+    pub fn rendition(&self, t: Target, want: &Want) -> Result<Rendition, ServiceError> {
+        let Some(p) = self.prepare(t, want, Mode::Compute)? else {
+            return Err(ServiceError::NotFound(t.asked.to_string()));
+        };
+        let made = self.render(t, &p.file, p.dims, &p.plan)?;
+        let raster = match made.raster {
+            Some(raster) => raster,
+            None => decode_stored(&made.bytes).map_err(|source| ServiceError::Source {
+                asked: t.asked.to_string(),
+                source,
+            })?,
+        };
+        Ok(Rendition {
+            image: Image {
+                bytes: Bytes::from(made.bytes),
+                format: want.request().format,
+                etag: p.etag,
+                canonical: p.canonical,
+            },
+            raster,
+            source: p.dims,
+        })
     }
 
     /// The facts of an image's info.json for a caller (blocking).
@@ -325,6 +372,39 @@ impl ImageService {
     pub fn dimensions(&self, identifier: &str) -> Option<Dimensions> {
         let file = self.resolve(identifier, Mode::Compute).ok()??;
         self.dims(&file, Mode::Compute).ok()?
+    }
+
+    /// Everything up to the render: the file, its size and access, the plan, the canonical
+    /// form and the ETag. `Ok(None)` only in [`Mode::CacheOnly`].
+    fn prepare(
+        &self,
+        t: Target,
+        want: &Want,
+        mode: Mode,
+    ) -> Result<Option<Prepared>, ServiceError> {
+        let Some((file, dims, access)) = self.open(t, mode)? else {
+            return Ok(None);
+        };
+        let limits = limits_for(self.settings.limits, access, dims);
+        let planned = match want {
+            Want::Image(req) => plan(req, dims, &limits),
+            Want::Fit(req) => fit_plan(req, dims, &limits),
+        };
+        let plan = match (planned, mode) {
+            (Ok(p), _) => p,
+            (Err(_), Mode::CacheOnly) => return Ok(None),
+            (Err(e), Mode::Compute) => return Err(e.into()),
+        };
+        let canonical = canonical_path(&plan, dims);
+        let etag = crate::digest::etag(&file.version(), &canonical);
+        Ok(Some(Prepared {
+            file,
+            dims,
+            access,
+            plan,
+            canonical,
+            etag,
+        }))
     }
 
     /// Resolves, decides access and reads the size: a restricted image is refused before its
@@ -412,9 +492,9 @@ impl ImageService {
         file: &Object,
         dims: Dimensions,
         plan: &Plan,
-    ) -> Result<Bytes, ServiceError> {
+    ) -> Result<Rendered, ServiceError> {
         let s = &self.settings;
-        let bytes = render(
+        let made = render_with_raster(
             &self.caches,
             &self.derivatives,
             file,
@@ -435,7 +515,7 @@ impl ImageService {
         })?;
         // Checked before the bytes are cached or sent.
         self.still_current(t, file)?;
-        Ok(Bytes::from(bytes))
+        Ok(made)
     }
 
     /// Fails, and forgets the identifier's file, when the file changed since it was resolved:
@@ -451,6 +531,14 @@ impl ImageService {
         tracing::warn!(identifier = t.asked, "source changed while being read");
         Err(ServiceError::Changed(t.asked.to_string()))
     }
+}
+
+/// The pixels of a stored JPEG tile that was passed through undecoded.
+fn decode_stored(bytes: &[u8]) -> Result<DynamicImage, SourceError> {
+    source::guarded("decoding a stored tile", || {
+        image::load_from_memory_with_format(bytes, image::ImageFormat::Jpeg)
+            .map_err(|e| SourceError::codec("jpeg", e))
+    })
 }
 
 /// Plans a default-service request, whose size is a box to fit within: never upscaled, and

@@ -1,5 +1,7 @@
 //! Colour extraction: the `colors` list of a Harvard Art Museums image record, computed from
-//! the pixels of a small rendition. Pure: no I/O, deterministic.
+//! the pixels of a small rendition. Pure: no I/O, deterministic ([`lines`], the JSON-lines
+//! file that `tessera thumbnails --colors` writes and the server will read, is the one part
+//! that reads and writes files).
 //!
 //! # Algorithm
 //!
@@ -27,6 +29,7 @@
 
 pub mod hue;
 pub mod lab;
+pub mod lines;
 pub mod names;
 pub mod palette;
 
@@ -330,6 +333,45 @@ pub fn extract_image(img: &image::DynamicImage, palette: &Palette) -> Vec<Colour
     }
 }
 
+/// The longest side of the rendition [`extract_reduced`] extracts from.
+pub const RENDITION: u32 = 256;
+
+/// [`extract_image`] on an image of any size. One longer than [`RENDITION`] px on either side
+/// is first reduced by nearest-neighbour sampling at a whole-pixel stride k = ⌈long side /
+/// 256⌉ (the middle pixel of every k × k block), which keeps each colour's share up to
+/// sampling error and reads only the sampled pixels. 8-bit layouts are sampled in place; any
+/// other is converted to RGB8 or RGBA8 first.
+pub fn extract_reduced(img: &image::DynamicImage, palette: &Palette) -> Vec<Colour> {
+    use image::DynamicImage as D;
+    use std::borrow::Cow;
+    let step = img.width().max(img.height()).div_ceil(RENDITION) as usize;
+    if img.width() == 0 || img.height() == 0 {
+        return Vec::new();
+    }
+    if step <= 1 {
+        return extract_image(img, palette);
+    }
+    let (raw, channels): (Cow<[u8]>, usize) = match img {
+        D::ImageLuma8(b) => (Cow::Borrowed(b.as_raw()), 1),
+        D::ImageLumaA8(b) => (Cow::Borrowed(b.as_raw()), 2),
+        D::ImageRgb8(b) => (Cow::Borrowed(b.as_raw()), 3),
+        D::ImageRgba8(b) => (Cow::Borrowed(b.as_raw()), 4),
+        other if other.color().has_alpha() => (Cow::Owned(other.to_rgba8().into_raw()), 4),
+        other => (Cow::Owned(other.to_rgb8().into_raw()), 3),
+    };
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    // The middle of each block, or the last pixel of a side shorter than a block.
+    let (x0, y0) = ((step / 2).min(w - 1), (step / 2).min(h - 1));
+    let row = w * channels;
+    let mut sampled = Vec::with_capacity(raw.len() / (step * step) + row);
+    for line in raw.chunks_exact(row).skip(y0).step_by(step) {
+        for px in line.chunks_exact(channels).skip(x0).step_by(step) {
+            sampled.extend_from_slice(px);
+        }
+    }
+    extract(&sampled, channels, palette)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -600,6 +642,34 @@ mod tests {
         let img = image::ImageBuffer::<Rgb<u16>, _>::from_pixel(4, 4, Rgb([0, 0, 65535]));
         let cs = extract_image(&DynamicImage::ImageRgb16(img), &p);
         assert_eq!((cs.len(), &*cs[0].color), (1, "#0000ff"));
+    }
+
+    #[test]
+    fn a_large_rendition_is_sampled_down_and_keeps_its_shares() {
+        let p = Palette::default();
+        // 1 000 × 600: 70 % blue rows over 30 % white ones; sampled every 4th pixel.
+        let img = RgbImage::from_fn(1000, 600, |_, y| {
+            if y < 420 {
+                Rgb([0, 0, 255])
+            } else {
+                Rgb([255, 255, 255])
+            }
+        });
+        let cs = extract_reduced(&DynamicImage::ImageRgb8(img), &p);
+        assert_eq!(cs.len(), 2, "{cs:?}");
+        assert_eq!((cs[0].hue, cs[1].hue), (Hue::Blue, Hue::White));
+        assert!((cs[0].percent - 0.70).abs() < 0.01, "{cs:?}");
+        // Grey with alpha and 16-bit layouts are sampled too; small images are read whole.
+        let la = image::GrayAlphaImage::from_pixel(600, 300, image::LumaA([200, 255]));
+        let cs = extract_reduced(&DynamicImage::ImageLumaA8(la), &p);
+        assert_eq!((cs.len(), &*cs[0].color), (1, "#c8c8c8"));
+        let wide = image::ImageBuffer::<Rgb<u16>, _>::from_pixel(2000, 3, Rgb([65535, 0, 0]));
+        let cs = extract_reduced(&DynamicImage::ImageRgb16(wide), &p);
+        assert_eq!((cs.len(), &*cs[0].color), (1, "#ff0000"));
+        let small = ladybird();
+        assert_eq!(extract_reduced(&small, &p), extract_image(&small, &p));
+        assert!(extract_reduced(&DynamicImage::new_rgb8(0, 0), &p).is_empty());
+        assert!(extract_reduced(&DynamicImage::new_rgb8(1000, 0), &p).is_empty());
     }
 
     #[test]

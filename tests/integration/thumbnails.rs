@@ -219,3 +219,241 @@ fn records_name_thumbnails_by_identifier_and_leave_restricted_images_out() {
     let img = image::open(small.path().join("alpha-ladybird.jpg")).unwrap();
     assert_eq!((img.width(), img.height()), (200, 200));
 }
+
+/// The lines of a `--colors` file, by identifier (each line checked to be a whole object).
+fn colour_lines(path: &Path) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .map(|l| {
+            let v: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"));
+            (v["identifier"].as_str().unwrap().to_string(), v)
+        })
+        .collect()
+}
+
+#[test]
+fn colors_come_from_each_thumbnail_one_line_per_image() {
+    let src = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (s, o) = (src.path(), out.path());
+    std::fs::create_dir_all(s.join("sub")).unwrap();
+    // 70 % pure blue over 30 % white, and a real photograph.
+    image::RgbImage::from_fn(400, 300, |_, y| {
+        if y < 210 {
+            image::Rgb([0, 0, 255])
+        } else {
+            image::Rgb([255, 255, 255])
+        }
+    })
+    .save(s.join("sub/blue.png"))
+    .unwrap();
+    std::fs::copy(
+        samples().join("landscape-lake-boats.jpg"),
+        s.join("lake.jpg"),
+    )
+    .unwrap();
+    let file = o.join("colors.jsonl");
+    let args = [
+        s.to_str().unwrap(),
+        o.to_str().unwrap(),
+        "--colors",
+        file.to_str().unwrap(),
+        "--json",
+    ];
+    let (code, json, stderr) = run(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        (json["made"].as_u64(), json["colors"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert!(stderr.contains("2 colour lines"), "{stderr}");
+    assert!(o.join("sub/blue.jpg").exists() && o.join("lake.jpg").exists());
+    let lines = colour_lines(&file);
+    assert_eq!(
+        lines.keys().map(|k| &**k).collect::<Vec<_>>(),
+        ["lake", "sub/blue"],
+        "named as the server is asked: the relative path without its extension"
+    );
+
+    let blue = &lines["sub/blue"];
+    assert_eq!(
+        (blue["width"].as_u64(), blue["height"].as_u64()),
+        (Some(400), Some(300))
+    );
+    let colors = blue["colors"].as_array().unwrap();
+    let (top, second) = (&colors[0], &colors[1]);
+    assert_eq!(top["hue"], "Blue", "{blue}");
+    assert!(
+        (top["percent"].as_f64().unwrap() - 0.70).abs() < 0.02,
+        "{blue}"
+    );
+    assert_eq!(second["hue"], "White", "{blue}");
+    assert!(
+        (second["percent"].as_f64().unwrap() - 0.30).abs() < 0.02,
+        "{blue}"
+    );
+
+    let lake = &lines["lake"];
+    let (w, h) = image::image_dimensions(samples().join("landscape-lake-boats.jpg")).unwrap();
+    assert_eq!(
+        (lake["width"].as_u64(), lake["height"].as_u64()),
+        (Some(w.into()), Some(h.into()))
+    );
+    let colors = lake["colors"].as_array().unwrap();
+    assert!(
+        colors.len() >= 3,
+        "a photograph has several colours: {lake}"
+    );
+    let sum: f64 = colors.iter().map(|c| c["percent"].as_f64().unwrap()).sum();
+    assert!(sum > 0.8 && sum <= 1.0001, "{sum}");
+    // The loader the server will use reads the file back.
+    let loaded = tessera::colors::lines::read_colors_file(&file).unwrap();
+    assert_eq!(loaded.len(), 2);
+    assert_eq!(loaded["sub/blue"][0].hue, tessera::colors::Hue::Blue);
+
+    // A rerun skips what is up to date and adds no line; an image whose line is missing is
+    // made again even though its thumbnail is current.
+    let (_, json, _) = run(&args);
+    assert_eq!(
+        (json["made"].as_u64(), json["skipped"].as_u64()),
+        (Some(0), Some(2))
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 2);
+    std::fs::write(
+        &file,
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .to_owned()
+            + "\n",
+    )
+    .unwrap();
+    let (_, json, _) = run(&args);
+    assert_eq!(
+        (json["made"].as_u64(), json["skipped"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(colour_lines(&file).len(), 2);
+    // --force starts the file afresh.
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    let (_, json, _) = run(&forced);
+    assert_eq!(json["colors"], 2);
+    assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 2);
+}
+
+#[test]
+fn with_records_a_restricted_image_gets_no_colours_line() {
+    let (images, records) = (samples(), records());
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path();
+    let file = o.join("colors.jsonl");
+    let args = [
+        images.to_str().unwrap(),
+        o.to_str().unwrap(),
+        "--records",
+        records.to_str().unwrap(),
+        "--colors",
+        file.to_str().unwrap(),
+        "--json",
+    ];
+    let (code, json, stderr) = run(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        (
+            json["made"].as_u64(),
+            json["restricted"].as_u64(),
+            json["colors"].as_u64()
+        ),
+        (Some(6), Some(2), Some(6))
+    );
+    let lines = colour_lines(&file);
+    assert_eq!(lines.len(), 6, "{lines:#?}");
+    for restricted in ["gray-foggy-pier", "small-garden"] {
+        assert!(!lines.contains_key(restricted), "{restricted} has a line");
+        assert!(!o.join(format!("{restricted}.jpg")).exists());
+    }
+    // The image limited to 256 px has its colours, from its capped thumbnail.
+    let ladybird = &lines["alpha-ladybird"];
+    assert_eq!(ladybird["colors"][0]["hue"], "Green", "{ladybird}");
+    assert!(lines.contains_key("urn-3:HUAM:BOATS0001_dynmc"));
+
+    // With --include-restricted the two are made, and only they are added.
+    let mut all = args.to_vec();
+    all.push("--include-restricted");
+    let (_, json, _) = run(&all);
+    assert_eq!(
+        (json["made"].as_u64(), json["skipped"].as_u64()),
+        (Some(2), Some(6))
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 8);
+    assert!(colour_lines(&file).contains_key("gray-foggy-pier"));
+}
+
+#[test]
+fn a_stored_tile_passed_through_still_gives_its_raster() {
+    use tessera::service::{Answer, Mode, Target, Want};
+    let dir = fixtures().join("fidelity");
+    let storage = tessera::storage::Storage::files(&dir).unwrap();
+    let policy = tessera::policy::Policy::new(
+        Default::default(),
+        storage,
+        tessera::policy::Unlisted::Public,
+    );
+    let defaults = tessera::config::Config::default().validate().unwrap();
+    let opts = tessera::batch::ThumbnailOptions {
+        request: tessera::iiif::ImageRequest::parse("full", "!200,200", "0", "default.jpg")
+            .unwrap(),
+        quality: 85,
+        jobs: 1,
+        force: false,
+        limits: defaults.limits(),
+        decode: defaults.decode_limits(),
+        caller: tessera::access::Caller::Anonymous,
+    };
+    let service = tessera::batch::service(std::sync::Arc::new(policy), &opts);
+    let target = Target {
+        asked: "pyramid-jpeg.tif",
+        caller: tessera::access::Caller::Anonymous,
+    };
+    // An interior stored tile: its bytes are sent as stored (no JFIF segment of Tessera's).
+    let tile =
+        tessera::iiif::ImageRequest::parse("128,128,128,128", "128,", "0", "default.jpg").unwrap();
+    let made = service.rendition(target, &Want::Image(tile)).unwrap();
+    assert!(
+        !made.image.bytes.windows(5).any(|w| w == b"JFIF\0"),
+        "passed through"
+    );
+    let Some(Answer::Image(image)) = service
+        .image(target, &Want::Image(tile), &|_: &str| false, Mode::Compute)
+        .unwrap()
+    else {
+        panic!("no image")
+    };
+    assert_eq!(
+        made.image.bytes, image.bytes,
+        "the same bytes as the server's"
+    );
+    assert_eq!(made.image.etag, image.etag);
+    let decoded = image::load_from_memory(&made.image.bytes).unwrap();
+    assert_eq!(
+        made.raster.to_rgb8(),
+        decoded.to_rgb8(),
+        "the raster is what the bytes hold"
+    );
+    assert_eq!((made.source.width, made.source.height), (600, 400));
+    // A rendered one: the raster is the pipeline's, at the output size.
+    let made = service
+        .rendition(target, &Want::Image(opts.request))
+        .unwrap();
+    assert_eq!((made.raster.width(), made.raster.height()), (200, 133));
+    assert!(
+        psnr(
+            &made.raster,
+            &image::load_from_memory(&made.image.bytes).unwrap()
+        ) > 35.0
+    );
+}
