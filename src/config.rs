@@ -82,6 +82,9 @@ pub struct Config {
     /// Extract the colours of every public object's first image in the background at
     /// start-up, for the hue collections (`/collections/hue/{hue}`).
     pub colors_in_background: bool,
+    /// A colours file made by `tessera thumbnails --colors`: its colours are served as they
+    /// are, instead of being extracted.
+    pub colors_file: Option<PathBuf>,
     /// The swatches of colours' `spectrum`, as `#rrggbb`; empty: the default palette (see
     /// `colors::Palette`).
     pub palette: Vec<String>,
@@ -197,6 +200,7 @@ impl Default for Config {
             unlisted_images: crate::policy::Unlisted::Public,
             restricted_answer: RestrictedAnswer::Denied,
             colors_in_background: true,
+            colors_file: None,
             palette: Vec::new(),
         }
     }

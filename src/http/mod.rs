@@ -132,7 +132,15 @@ impl AppState {
         Ok(AppState {
             service: ImageService::new(settings, caches, derivatives, policy),
             palette,
-            colors_file: Default::default(),
+            colors_file: match &config.colors_file {
+                None => Default::default(),
+                Some(path) => {
+                    let by_id = crate::colors::lines::read_colors_file(path)
+                        .map_err(|e| format!("colors_file: {e}"))?;
+                    tracing::info!(images = by_id.len(), file = %path.display(), "colours file read");
+                    by_id.into_iter().map(|(k, v)| (k, Arc::new(v))).collect()
+                }
+            },
             hues: Default::default(),
             colors_started: Default::default(),
             warm: warm::Warm::new(config.cache_encoded_mb),

@@ -21,6 +21,12 @@ fn blue_and_white(path: &std::path::Path) {
 /// Images: `blue` (70% blue), `white` (all white), and the records: object 1 shows `blue`
 /// first (imageid 11), object 2 shows `white`, object 3 restricts `secret` (a blue copy).
 fn museum() -> (tempfile::TempDir, App) {
+    museum_with(|_, _| {})
+}
+
+fn museum_with(
+    tweak: impl FnOnce(&std::path::Path, &mut tessera::config::Config),
+) -> (tempfile::TempDir, App) {
     let dir = tempfile::tempdir().unwrap();
     let (images, records) = (dir.path().join("images"), dir.path().join("records"));
     std::fs::create_dir_all(&images).unwrap();
@@ -44,6 +50,7 @@ fn museum() -> (tempfile::TempDir, App) {
     let app = App::new(&images, |c| {
         c.records = vec![RecordsFolder::new(&records)];
         c.colors_in_background = true;
+        tweak(dir.path(), c);
     });
     (dir, app)
 }
@@ -153,4 +160,36 @@ async fn hue_collections_list_objects_by_their_first_image() {
     assert_eq!((status, index["total"].as_u64()), (200, Some(1)));
     assert_eq!(json(&app, "/collections/hue/Blue").await.0, 404);
     assert_eq!(json(&app, "/collections/hue/mauve").await.0, 404);
+}
+
+#[tokio::test]
+async fn a_colours_file_is_served_as_it_is_and_still_obeys_access() {
+    // Lines as `tessera thumbnails --colors` writes them, one of them made up (blue said to
+    // be green) to show that the file is what is served, and one for the restricted image.
+    let line = |id: &str, hue: &str| {
+        format!(
+            r##"{{"identifier": "{id}", "colors": [{{"color": "#00ff00", "percent": 0.9, "css3": "#00ff00", "spectrum": "#00ff00", "hue": "{hue}"}}]}}"##
+        )
+    };
+    let (_dir, app) = museum_with(|dir, c| {
+        let file = dir.join("colors.jsonl");
+        let text = format!(
+            "{}\nnot json\n{}\n",
+            line("blue", "Green"),
+            line("secret", "Green")
+        );
+        std::fs::write(&file, text).unwrap();
+        c.colors_file = Some(file);
+    });
+    let (status, r) = json(&app, "/images/blue").await;
+    assert_eq!(status, 200);
+    assert_eq!(r["colors"][0]["hue"], "Green");
+    assert_eq!(
+        (r["width"].as_u64(), r["height"].as_u64()),
+        (Some(400), Some(100))
+    );
+    assert_eq!(json(&app, "/images/secret").await.0, 401);
+    // The image the file does not cover is extracted.
+    let (_, white) = json(&app, "/images/white").await;
+    assert_eq!(white["colors"][0]["hue"], "White");
 }
