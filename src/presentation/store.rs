@@ -212,8 +212,9 @@ pub struct Store {
     /// Access rules of listed images: those that are not public, and (when loaded with
     /// `keep_public`) the public ones too.
     access: HashMap<Box<str>, Access>,
-    /// Alias hash -> the object whose record lists it.
-    aliases: HashMap<u64, ObjectKey>,
+    /// Alias hash -> the object whose record lists it, sorted (the first record to list an
+    /// alias keeps it). Sorted lists hold these twice as compactly as a hash map.
+    aliases: Vec<(u64, ObjectKey)>,
     /// Museum image id -> the object whose record lists it, sorted (the first record to list
     /// an id keeps it).
     image_ids: Vec<(u64, ObjectKey)>,
@@ -224,6 +225,12 @@ const BATCH: usize = 4096;
 
 fn alias_hash(alias: &str) -> u64 {
     crate::digest::short(alias)
+}
+
+/// The object a sorted (number, key) list gives a number.
+fn lookup(list: &[(u64, ObjectKey)], n: u64) -> Option<ObjectKey> {
+    let i = list.binary_search_by_key(&n, |(m, _)| *m).ok()?;
+    Some(list[i].1)
 }
 
 /// A URL-safe slug: lower-case letters and digits, other runs become one `-`.
@@ -421,10 +428,11 @@ impl Store {
         store.files.shrink_to_fit();
         store.entries.shrink_to_fit();
         store.access.shrink_to_fit();
-        store.aliases.shrink_to_fit();
-        store.image_ids.sort_by_key(|(n, _)| *n);
-        store.image_ids.dedup_by_key(|(n, _)| *n);
-        store.image_ids.shrink_to_fit();
+        for list in [&mut store.aliases, &mut store.image_ids] {
+            list.sort_by_key(|(n, _)| *n);
+            list.dedup_by_key(|(n, _)| *n);
+            list.shrink_to_fit();
+        }
         // Public objects and classifications are listed once every copy of every record
         // has had its say (a duplicate may restrict an object loaded before it).
         let mut objects: Vec<Vec<ObjectKey>> = vec![Vec::new(); classes.names.len()];
@@ -612,7 +620,7 @@ impl Store {
             .as_deref()
             .filter(|a| !a.is_empty() && *a != ident)
         {
-            self.aliases.entry(alias_hash(a)).or_insert(key);
+            self.aliases.push((alias_hash(a), key));
         }
         if let Some(n) = img.imageid {
             self.image_ids.push((n, key));
@@ -750,17 +758,13 @@ impl Store {
     /// Whether `id` may be an alias (cheap, no I/O): then [`Store::resolve_alias`] finds
     /// the identifier it stands for.
     pub fn may_be_alias(&self, id: &str) -> bool {
-        self.aliases.contains_key(&alias_hash(id))
+        lookup(&self.aliases, alias_hash(id)).is_some()
     }
 
     /// The image with a museum image id (Harvard's `imageid`), read from the record that
     /// lists it, with the key of that object.
     pub fn image_by_id(&self, imageid: u64) -> Option<(ObjectKey, super::model::Image)> {
-        let i = self
-            .image_ids
-            .binary_search_by_key(&imageid, |(n, _)| *n)
-            .ok()?;
-        let key = self.image_ids[i].1;
+        let key = lookup(&self.image_ids, imageid)?;
         let object = self.object(key)?.ok()?;
         let image = object
             .images
@@ -778,7 +782,7 @@ impl Store {
     /// The identifier an alias (a rendition number) stands for, read from the record that
     /// lists it.
     pub fn resolve_alias(&self, alias: &str) -> Option<String> {
-        let key = *self.aliases.get(&alias_hash(alias))?;
+        let key = lookup(&self.aliases, alias_hash(alias))?;
         let object = self.object(key)?.ok()?;
         object
             .images
