@@ -192,7 +192,8 @@ pub async fn hue(
 }
 
 /// Starts the job that learns every public object's first-image colours for the hue
-/// collections, on one background thread that stops when the server's state is gone.
+/// collections, on one background thread that stops when the server's state is gone and
+/// renders only in a free worker slot.
 /// Objects whose image the colours file covers are added at once.
 pub fn start(state: &Arc<AppState>) {
     let weak: Weak<AppState> = Arc::downgrade(state);
@@ -215,6 +216,14 @@ pub fn start(state: &Arc<AppState>) {
                 let target = Target {
                     asked: &id,
                     caller: Caller::Anonymous,
+                };
+                // One worker slot per image, taken only when one is free: requests never
+                // wait behind this job for more than one image.
+                let _slot = loop {
+                    match st.workers.clone().try_acquire_owned() {
+                        Ok(permit) => break permit,
+                        Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+                    }
                 };
                 match colors_of(&st, target) {
                     Ok(c) => {

@@ -50,7 +50,7 @@ pub struct AppState {
     /// Whether the background colours job has been started.
     colors_started: std::sync::atomic::AtomicBool,
     /// One permit per image job allowed to run at once.
-    workers: Arc<Semaphore>,
+    pub(crate) workers: Arc<Semaphore>,
     /// One permit per image job allowed to run or wait; when empty, new jobs get 503.
     queue: Arc<Semaphore>,
     /// The ranges of `trusted_proxies`: peers whose forwarded headers are believed.
