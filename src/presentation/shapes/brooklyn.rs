@@ -13,7 +13,7 @@
 
 use super::flex;
 use super::harvard::person;
-use super::IdentifierRule;
+use super::{IdentifierRule, Summary};
 use crate::access::Level;
 use crate::presentation::model::{Image, Object, Text};
 use serde::Deserialize;
@@ -148,10 +148,132 @@ fn set_rights(o: &mut Object, kind: Option<&str>, shown: Option<&str>) {
     if let Some(kind) = kind.map(str::trim).filter(|k| !k.is_empty()) {
         o.rights = rights_uri(kind).map(str::to_string);
         o.text("Rights", EN, shown.or(Some(kind)));
-        if restricts(kind) {
-            o.imagepermissionlevel = Level::Value(1);
-        }
     }
+}
+
+/// The access levels of a record: `public_access` false restricts the object; a rights
+/// type that says "restrict", or `copyright_restricted`, limits its images.
+fn levels(
+    kind: Option<&str>,
+    public_access: Option<bool>,
+    restricted: Option<bool>,
+) -> (Level, Level) {
+    let object = if public_access == Some(false) {
+        Level::Value(0)
+    } else {
+        Level::Absent
+    };
+    let limited = kind.is_some_and(restricts) || restricted == Some(true);
+    (
+        object,
+        if limited {
+            Level::Value(1)
+        } else {
+            Level::Absent
+        },
+    )
+}
+
+/// opencollection's images: an object keyed "0", "1", …, in key order.
+fn collection_images(raw: Option<&RawValue>, rule: IdentifierRule) -> Result<Vec<Image>, String> {
+    let map: Map<String, Value> = match raw {
+        Some(raw) => serde_json::from_str(raw.get()).map_err(|e| format!("images: {e}"))?,
+        None => Map::new(),
+    };
+    let mut images: Vec<(usize, &Map<String, Value>)> = map
+        .iter()
+        .filter_map(|(k, v)| Some((k.parse::<usize>().ok()?, v.as_object()?)))
+        .collect();
+    images.sort_by_key(|(k, _)| *k);
+    Ok(images
+        .into_iter()
+        .filter_map(|(_, img)| {
+            let uri = img.get("uri").and_then(Value::as_str)?;
+            Some(Image {
+                caption: Text::maybe(EN, img.get("description").and_then(Value::as_str)),
+                copyright: img
+                    .get("credit")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                ..Image::at(uri, rule)
+            })
+        })
+        .collect())
+}
+
+/// v2's images, by `rank`.
+fn v2_images(raw: Option<&RawValue>, rule: IdentifierRule) -> Result<Vec<Image>, String> {
+    let list: Vec<V2Image> = match raw {
+        Some(raw) => serde_json::from_str(raw.get()).map_err(|e| format!("images: {e}"))?,
+        None => Vec::new(),
+    };
+    let mut images: Vec<(usize, &V2Image)> = list.iter().enumerate().collect();
+    images.sort_by_key(|(i, img)| (img.rank.unwrap_or(i64::MAX), *i));
+    Ok(images
+        .into_iter()
+        .filter_map(|(_, img)| {
+            let reference = img
+                .filename
+                .as_ref()
+                .or(img.largest_derivative_url.as_ref())?;
+            Some(Image {
+                imageid: img.id.as_deref().and_then(|i| i.parse().ok()),
+                width: img.width,
+                height: img.height,
+                caption: Text::maybe(EN, img.description.as_deref()),
+                copyright: img.credit.clone(),
+                ..Image::at(reference, rule)
+            })
+        })
+        .collect())
+}
+
+/// The fields the index needs, read without the rest.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Brief {
+    #[serde(deserialize_with = "flex::id")]
+    id: Option<String>,
+    #[serde(deserialize_with = "flex::text")]
+    title: Option<String>,
+    #[serde(deserialize_with = "flex::text")]
+    classification: Option<String>,
+    images: Option<Box<RawValue>>,
+    #[serde(deserialize_with = "flex::text")]
+    rightstype: Option<String>,
+    rights_type: Option<RightsType>,
+    #[serde(deserialize_with = "flex::flag")]
+    public_access: Option<bool>,
+    #[serde(deserialize_with = "flex::flag")]
+    copyright_restricted: Option<bool>,
+}
+
+/// The index summary of a record of either API (`v2` says which).
+pub fn summary(text: &str, rule: IdentifierRule, v2: bool) -> Result<Summary, String> {
+    let b: Brief = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let id = b.id.ok_or("record has no id")?;
+    let (kind, images) = if v2 {
+        let kind = b.rights_type.as_ref().and_then(|r| r.name.as_deref());
+        (kind, v2_images(b.images.as_deref(), rule)?)
+    } else {
+        (
+            b.rightstype.as_deref(),
+            collection_images(b.images.as_deref(), rule)?,
+        )
+    };
+    let kind = kind.map(str::trim).filter(|k| !k.is_empty());
+    let (accesslevel, imagepermissionlevel) = if v2 {
+        levels(kind, b.public_access, b.copyright_restricted)
+    } else {
+        levels(kind, None, None)
+    };
+    Ok(Summary::from_parts(
+        id,
+        &Text::maybe(EN, b.title.as_deref()),
+        b.classification,
+        (accesslevel, imagepermissionlevel),
+        &images,
+    ))
 }
 
 /// Reads a Collection API (opencollection) object.
@@ -163,30 +285,13 @@ pub fn collection(text: &str, rule: IdentifierRule) -> Result<Object, String> {
     if let Some(uri) = rec.uri.filter(|u| u.starts_with("http")) {
         o.homepage = Some(uri);
     }
-    let map: Map<String, Value> = match &rec.images {
-        Some(raw) => serde_json::from_str(raw.get()).map_err(|e| format!("images: {e}"))?,
-        None => Map::new(),
-    };
-    let mut images: Vec<(usize, &Map<String, Value>)> = map
-        .iter()
-        .filter_map(|(k, v)| Some((k.parse::<usize>().ok()?, v.as_object()?)))
-        .collect();
-    images.sort_by_key(|(k, _)| *k);
-    for (_, img) in images {
-        let Some(uri) = img.get("uri").and_then(Value::as_str) else {
-            continue;
-        };
-        o.images.push(Image {
-            identifier: rule.apply(uri),
-            reference: uri.to_string(),
-            caption: Text::maybe(EN, img.get("description").and_then(Value::as_str)),
-            copyright: img
-                .get("credit")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            ..Image::default()
-        });
-    }
+    let kind = rec
+        .rightstype
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty());
+    (o.accesslevel, o.imagepermissionlevel) = levels(kind, None, None);
+    o.images = collection_images(rec.images.as_deref(), rule)?;
     Ok(o)
 }
 
@@ -224,40 +329,14 @@ struct RightsType {
 pub fn v2(text: &str, rule: IdentifierRule) -> Result<Object, String> {
     let rec: Common = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let mut o = start(&rec)?;
-    let list: Vec<V2Image> = match &rec.images {
-        Some(raw) => serde_json::from_str(raw.get()).map_err(|e| format!("images: {e}"))?,
-        None => Vec::new(),
-    };
+    let kind = rec.rights_type.as_ref().and_then(|r| r.name.as_deref());
     if let Some(rt) = &rec.rights_type {
         set_rights(&mut o, rt.name.as_deref(), rt.public_name.as_deref());
     }
-    if rec.public_access == Some(false) {
-        o.accesslevel = Level::Value(0);
-    }
-    if rec.copyright_restricted == Some(true) {
-        o.imagepermissionlevel = Level::Value(1);
-    }
-    let mut images: Vec<(usize, &V2Image)> = list.iter().enumerate().collect();
-    images.sort_by_key(|(i, img)| (img.rank.unwrap_or(i64::MAX), *i));
-    for (_, img) in images {
-        let Some(reference) = img
-            .filename
-            .as_ref()
-            .or(img.largest_derivative_url.as_ref())
-        else {
-            continue;
-        };
-        o.images.push(Image {
-            identifier: rule.apply(reference),
-            reference: reference.clone(),
-            imageid: img.id.as_deref().and_then(|i| i.parse().ok()),
-            width: img.width,
-            height: img.height,
-            caption: Text::maybe(EN, img.description.as_deref()),
-            copyright: img.credit.clone(),
-            ..Image::default()
-        });
-    }
+    let kind = kind.map(str::trim).filter(|k| !k.is_empty());
+    (o.accesslevel, o.imagepermissionlevel) =
+        levels(kind, rec.public_access, rec.copyright_restricted);
+    o.images = v2_images(rec.images.as_deref(), rule)?;
     Ok(o)
 }
 

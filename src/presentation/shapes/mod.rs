@@ -85,12 +85,16 @@ impl Shape {
     }
 
     /// What the index keeps of one record of this shape: the same as
-    /// `Summary::of(&self.read(text, rule)?)`, read faster where a shape is loaded by the
-    /// hundred thousand (Harvard's objects).
+    /// `Summary::of(&self.read(text, rule)?)`, read without the metadata the index does not
+    /// keep (each shape's quick reader shares its images and access code with the full one).
     pub fn summary(self, text: &str, rule: IdentifierRule) -> Result<Summary, String> {
         match self {
             Shape::HarvardObject => harvard::summary(text, rule),
-            _ => self.read(text, rule).map(|o| Summary::of(&o)),
+            Shape::BrooklynCollection => brooklyn::summary(text, rule, false),
+            Shape::BrooklynV2 => brooklyn::summary(text, rule, true),
+            Shape::MPlus => mplus::summary(text, rule),
+            Shape::ParisMusees => paris::summary(text, rule),
+            Shape::HarvardImage => self.read(text, rule).map(|o| Summary::of(&o)),
         }
     }
 
@@ -140,14 +144,30 @@ pub struct ImageRef {
 impl Summary {
     /// The summary of an object.
     pub fn of(o: &Object) -> Summary {
+        Summary::from_parts(
+            o.id.clone(),
+            &o.label,
+            o.classification.clone(),
+            (o.accesslevel, o.imagepermissionlevel),
+            &o.images,
+        )
+    }
+
+    /// A summary from what a shape's quick reader found.
+    pub fn from_parts(
+        id: String,
+        label: &super::model::Text,
+        classification: Option<String>,
+        (accesslevel, imagepermissionlevel): (Level, Level),
+        images: &[super::model::Image],
+    ) -> Summary {
         Summary {
-            id: o.id.clone(),
-            title: o.label.preferred().unwrap_or_default().to_string(),
-            classification: o.classification.clone(),
-            accesslevel: o.accesslevel,
-            imagepermissionlevel: o.imagepermissionlevel,
-            images: o
-                .images
+            id,
+            title: label.preferred().unwrap_or_default().to_string(),
+            classification,
+            accesslevel,
+            imagepermissionlevel,
+            images: images
                 .iter()
                 .map(|i| ImageRef {
                     identifier: i.identifier.clone(),
@@ -598,6 +618,65 @@ mod tests {
             shapes(r#"{"imageid": 1, "absolutePath": "x"}"#),
             [Ok(Shape::HarvardImage)]
         );
+    }
+
+    /// Every shape's quick summary is the summary of its full reading, on every sample
+    /// record and on variants that exercise access, ordering and refusal.
+    #[test]
+    fn quick_summaries_agree_with_the_model() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut texts: Vec<String> = Vec::new();
+        for dir in [
+            "tests/fixtures/samples",
+            "manifests",
+            "manifests/brooklyn",
+            "manifests/mplus",
+            "manifests/parismusees",
+            "manifests/harvard-images",
+        ] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap() {
+                let p = e.unwrap().path();
+                if p.extension().is_some_and(|x| x == "json") {
+                    texts.push(std::fs::read_to_string(p).unwrap());
+                }
+            }
+        }
+        texts.extend([
+            r#"{"data": {"id": 1, "accession_number": "a", "public_access": "0",
+                "copyright_restricted": true, "rights_type": {"name": "creative_commons_by"},
+                "images": [{"filename": "b.jpg", "rank": 2}, {"filename": "a.jpg", "rank": 1}]}}"#
+                .to_string(),
+            r#"{"response": {"resultset": {"items": [{"id": 2, "accession_number": "b",
+                "rightstype": "copyright_restricted", "title": "  ",
+                "images": {"1": {"uri": "h://x/two.tif"}, "0": {"uri": "h://x/one.jpg"}, "total": 2}}]}}}"#
+                .to_string(),
+            r#"{"_source": {"id": "x9", "titles": [null, [{"text": "", "lang": "en"}],
+                [{"text": "Deux", "lang": "fr"}]], "areacategories": [{"rank": 2, "type": "Area",
+                "areacat": [{"text": "Design", "lang": "en"}]}], "medias": [{"filename": "/a/p.jpg",
+                "rank": 3}, {"filename": "/a/q.jpg", "primarydisplay": true, "rank": 9}]}}"#
+                .to_string(),
+            r#"{"data": {"nodeById": {"entityBundle": "oeuvre", "absolutePath": "h://x/node/77",
+                "fieldDenominations": [{"entity": {"name": "Dessin"}}],
+                "fieldVisuels": [{"entity": {"vignette": "h://x/v.jpg"}}]}}}"#
+                .to_string(),
+            r#"{"data": {"nodeById": {"entityBundle": "auteur", "nid": 5}}}"#.to_string(),
+            r#"{"data": {"accession_number": "no id"}}"#.to_string(),
+        ]);
+        let mut checked = 0;
+        for text in &texts {
+            for found in split(text, None).unwrap() {
+                let Ok((shape, raw)) = found.record else {
+                    continue;
+                };
+                for rule in [IdentifierRule::Stem, IdentifierRule::Path] {
+                    let quick = shape.summary(raw, rule);
+                    let full = shape.read(raw, rule).map(|o| Summary::of(&o));
+                    assert_eq!(quick, full, "{} {raw}", shape.name());
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 25, "{checked} records checked");
     }
 
     #[test]

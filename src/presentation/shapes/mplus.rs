@@ -7,7 +7,7 @@
 //! publishes its data as CC0), so objects are public unless a folder's rules say otherwise.
 
 use super::flex;
-use super::IdentifierRule;
+use super::{IdentifierRule, Summary};
 use crate::presentation::model::{Image, Object, Text};
 use serde::Deserialize;
 
@@ -72,7 +72,7 @@ struct Record {
     datebegin: Option<i64>,
     #[serde(deserialize_with = "flex::rank")]
     dateend: Option<i64>,
-    titles: Option<Vec<Option<Vec<Said>>>>,
+    titles: Titles,
     creditlines: Option<Vec<Said>>,
     mediums: Option<Vec<Said>>,
     dimensions: Option<Vec<Said>>,
@@ -100,22 +100,9 @@ fn dates(begin: Option<i64>, end: Option<i64>) -> Option<String> {
 pub fn object(text_: &str, rule: IdentifierRule) -> Result<Object, String> {
     let rec: Record = serde_json::from_str(text_).map_err(|e| e.to_string())?;
     let id = rec.id.clone().ok_or("record has no id")?;
-    let label = rec
-        .titles
-        .iter()
-        .flatten()
-        .flatten()
-        .map(|t| text(t))
-        .find(|t| !t.is_empty())
-        .unwrap_or_default();
-    let mut cats: Vec<&AreaCategory> = rec.areacategories.iter().flatten().collect();
-    cats.sort_by_key(|c| c.rank.unwrap_or(i64::MAX));
-    let category = |kind: &str| {
-        cats.iter()
-            .find(|c| c.kind.as_deref() == Some(kind))
-            .map(|c| list(&c.areacat))
-            .filter(|t| !t.is_empty())
-    };
+    let label = label(&rec.titles);
+    let cats = ranked(&rec.areacategories);
+    let category = |kind: &str| category(&cats, kind);
     let classification = category("Category").or_else(|| category("Area"));
     let mut o = Object {
         id,
@@ -158,7 +145,40 @@ pub fn object(text_: &str, rule: IdentifierRule) -> Result<Object, String> {
     o.text("Object Number", None, rec.objectnumber.as_deref());
     o.field("Status", vec![list(&rec.objectstatus)]);
     o.field("Copyright", vec![list(&rec.copyrightcreditlines)]);
-    let mut medias: Vec<(usize, &Media)> = rec.medias.iter().flatten().enumerate().collect();
+    o.images = images(&rec.medias, rule);
+    Ok(o)
+}
+
+type Titles = Option<Vec<Option<Vec<Said>>>>;
+
+/// The first title that has any text, in every language it has.
+fn label(titles: &Titles) -> Text {
+    titles
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|t| text(t))
+        .find(|t| !t.is_empty())
+        .unwrap_or_default()
+}
+
+fn ranked(cats: &Option<Vec<AreaCategory>>) -> Vec<&AreaCategory> {
+    let mut cats: Vec<&AreaCategory> = cats.iter().flatten().collect();
+    cats.sort_by_key(|c| c.rank.unwrap_or(i64::MAX));
+    cats
+}
+
+/// The first area category of a type (`Area`, `Category`), in every language.
+fn category(cats: &[&AreaCategory], kind: &str) -> Option<Text> {
+    cats.iter()
+        .find(|c| c.kind.as_deref() == Some(kind))
+        .map(|c| list(&c.areacat))
+        .filter(|t| !t.is_empty())
+}
+
+/// The images: the `primarydisplay` one first, then by `rank`.
+fn images(medias: &Option<Vec<Media>>, rule: IdentifierRule) -> Vec<Image> {
+    let mut medias: Vec<(usize, &Media)> = medias.iter().flatten().enumerate().collect();
     medias.sort_by_key(|(i, m)| {
         (
             m.primarydisplay != Some(true),
@@ -166,12 +186,39 @@ pub fn object(text_: &str, rule: IdentifierRule) -> Result<Object, String> {
             *i,
         )
     });
-    for (_, m) in medias {
-        if let Some(f) = &m.filename {
-            o.images.push(Image::at(f, rule));
-        }
-    }
-    Ok(o)
+    medias
+        .into_iter()
+        .filter_map(|(_, m)| Some(Image::at(m.filename.as_ref()?, rule)))
+        .collect()
+}
+
+/// The fields the index needs, read without the rest.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Brief {
+    #[serde(deserialize_with = "flex::id")]
+    id: Option<String>,
+    titles: Titles,
+    areacategories: Option<Vec<AreaCategory>>,
+    medias: Option<Vec<Media>>,
+}
+
+/// The index summary of an M+ object.
+pub fn summary(text: &str, rule: IdentifierRule) -> Result<Summary, String> {
+    let b: Brief = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let id = b.id.ok_or("record has no id")?;
+    let cats = ranked(&b.areacategories);
+    let classification = category(&cats, "Category").or_else(|| category(&cats, "Area"));
+    Ok(Summary::from_parts(
+        id,
+        &label(&b.titles),
+        classification
+            .as_ref()
+            .and_then(|t| t.preferred())
+            .map(str::to_string),
+        (Default::default(), Default::default()),
+        &images(&b.medias, rule),
+    ))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! public API lists only works whose images are free to show.
 
 use super::flex;
-use super::IdentifierRule;
+use super::{IdentifierRule, Summary};
 use crate::presentation::model::{Image, Object, Text};
 use serde::Deserialize;
 
@@ -35,37 +35,24 @@ struct Visual {
     vignette: Option<String>,
 }
 
+/// A whole work: the index's fields and the rest.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct Oeuvre {
-    #[serde(rename = "entityBundle", deserialize_with = "flex::text")]
-    bundle: Option<String>,
-    #[serde(rename = "entityId", deserialize_with = "flex::id")]
-    entity_id: Option<String>,
-    #[serde(deserialize_with = "flex::id")]
-    nid: Option<String>,
-    #[serde(deserialize_with = "flex::id")]
-    id: Option<String>,
-    #[serde(deserialize_with = "flex::text")]
-    title: Option<String>,
-    #[serde(rename = "absolutePath", deserialize_with = "flex::text")]
-    absolute_path: Option<String>,
+    #[serde(flatten)]
+    brief: Brief,
     #[serde(rename = "fieldOeuvreThemeRepresente")]
     themes: Option<Vec<Ref<Named>>>,
     #[serde(rename = "fieldLieuxConcernes")]
     places: Option<Vec<Ref<Named>>>,
     #[serde(rename = "fieldDonateurs")]
     donors: Option<Vec<Ref<Named>>>,
-    #[serde(rename = "fieldDenominations")]
-    denominations: Option<Vec<Ref<Named>>>,
     #[serde(rename = "fieldMateriauxTechnique")]
     materials: Option<Vec<Ref<Named>>>,
     #[serde(rename = "fieldMusee")]
     museum: Option<Ref<Named>>,
     #[serde(rename = "fieldOeuvreNumInventaire", deserialize_with = "flex::text")]
     inventory: Option<String>,
-    #[serde(rename = "fieldVisuels")]
-    visuals: Option<Vec<Ref<Visual>>>,
 }
 
 fn names(list: &Option<Vec<Ref<Named>>>) -> Vec<Text> {
@@ -79,32 +66,22 @@ fn names(list: &Option<Vec<Ref<Named>>>) -> Vec<Text> {
 /// Reads a work.
 pub fn object(text: &str, rule: IdentifierRule) -> Result<Object, String> {
     let rec: Oeuvre = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    if let Some(b) = rec.bundle.as_deref().filter(|b| *b != "oeuvre") {
-        return Err(format!("a Paris Musées {b:?}, not a work (\"oeuvre\")"));
-    }
-    let from_path = rec.absolute_path.as_deref().and_then(|p| {
-        let last = p.trim_end_matches('/').rsplit('/').next()?;
-        (!last.is_empty() && last.bytes().all(|b| b.is_ascii_digit())).then(|| last.to_string())
-    });
-    let id = rec
-        .entity_id
-        .or(rec.nid)
-        .or(rec.id)
-        .or(from_path)
-        .ok_or("work has no id (entityId, nid, id or a numbered absolutePath)")?;
-    let classification = names(&rec.denominations)
-        .first()
-        .and_then(|t| t.preferred())
-        .map(str::to_string);
+    let b = &rec.brief;
+    let id = id_of(
+        b.bundle.as_deref(),
+        [&b.entity_id, &b.nid, &b.id],
+        b.absolute_path.as_deref(),
+    )?;
+    let classification = classification(&b.denominations);
     let mut o = Object {
         id,
-        label: Text::maybe(FR, rec.title.as_deref()),
+        label: Text::maybe(FR, b.title.as_deref()),
         classification,
         number: rec.inventory.clone(),
-        homepage: rec.absolute_path.clone().filter(|p| p.starts_with("http")),
+        homepage: b.absolute_path.clone().filter(|p| p.starts_with("http")),
         ..Object::default()
     };
-    o.field("Classification", names(&rec.denominations));
+    o.field("Classification", names(&b.denominations));
     o.field("Subject", names(&rec.themes));
     o.field("Places", names(&rec.places));
     o.field("Materials", names(&rec.materials));
@@ -117,17 +94,89 @@ pub fn object(text: &str, rule: IdentifierRule) -> Result<Object, String> {
             .and_then(|m| m.entity.as_ref()?.name.as_deref()),
     );
     o.text("Object Number", FR, rec.inventory.as_deref());
-    for v in rec
-        .visuals
+    o.images = images(&b.visuals, rule);
+    Ok(o)
+}
+
+/// The work's id: `entityId`, `nid` or `id`, else the number that ends `absolutePath`; a
+/// node of another bundle than "oeuvre" is refused.
+fn id_of(
+    bundle: Option<&str>,
+    ids: [&Option<String>; 3],
+    absolute_path: Option<&str>,
+) -> Result<String, String> {
+    if let Some(b) = bundle.filter(|b| *b != "oeuvre") {
+        return Err(format!("a Paris Musées {b:?}, not a work (\"oeuvre\")"));
+    }
+    let from_path = absolute_path.and_then(|p| {
+        let last = p.trim_end_matches('/').rsplit('/').next()?;
+        (!last.is_empty() && last.bytes().all(|b| b.is_ascii_digit())).then(|| last.to_string())
+    });
+    ids.into_iter()
+        .find_map(|i| i.clone())
+        .or(from_path)
+        .ok_or_else(|| "work has no id (entityId, nid, id or a numbered absolutePath)".into())
+}
+
+fn classification(denominations: &Option<Vec<Ref<Named>>>) -> Option<String> {
+    names(denominations)
+        .first()
+        .and_then(|t| t.preferred())
+        .map(str::to_string)
+}
+
+/// The images: each visual's `publicUrl`, else its `vignette`.
+fn images(visuals: &Option<Vec<Ref<Visual>>>, rule: IdentifierRule) -> Vec<Image> {
+    visuals
         .iter()
         .flatten()
         .filter_map(|r| r.entity.as_ref())
-    {
-        if let Some(reference) = v.public_url.as_ref().or(v.vignette.as_ref()) {
-            o.images.push(Image::at(reference, rule));
-        }
-    }
-    Ok(o)
+        .filter_map(|v| {
+            Some(Image::at(
+                v.public_url.as_ref().or(v.vignette.as_ref())?,
+                rule,
+            ))
+        })
+        .collect()
+}
+
+/// The fields the index needs, read without the rest.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Brief {
+    #[serde(rename = "entityBundle", deserialize_with = "flex::text")]
+    bundle: Option<String>,
+    #[serde(rename = "entityId", deserialize_with = "flex::id")]
+    entity_id: Option<String>,
+    #[serde(deserialize_with = "flex::id")]
+    nid: Option<String>,
+    #[serde(deserialize_with = "flex::id")]
+    id: Option<String>,
+    #[serde(deserialize_with = "flex::text")]
+    title: Option<String>,
+    #[serde(rename = "absolutePath", deserialize_with = "flex::text")]
+    absolute_path: Option<String>,
+    #[serde(rename = "fieldDenominations")]
+    denominations: Option<Vec<Ref<Named>>>,
+    #[serde(rename = "fieldVisuels")]
+    visuals: Option<Vec<Ref<Visual>>>,
+}
+
+/// The index summary of a work.
+pub fn summary(text: &str, rule: IdentifierRule) -> Result<Summary, String> {
+    let b: Brief = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let id = id_of(
+        b.bundle.as_deref(),
+        [&b.entity_id, &b.nid, &b.id],
+        b.absolute_path.as_deref(),
+    )?;
+    Ok(Summary::from_parts(
+        id,
+        &Text::maybe(FR, b.title.as_deref()),
+        classification(&b.denominations),
+        (Default::default(), Default::default()),
+        &images(&b.visuals, rule),
+    ))
 }
 
 #[cfg(test)]
