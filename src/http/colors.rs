@@ -68,12 +68,12 @@ fn record(st: &AppState, asked: &str, who: Caller, image_base: &str) -> Result<V
         asked: &identifier,
         caller: who,
     };
+    // Answers name the image as the caller spelled it: an image id must not give away the
+    // identifier it stands for.
+    let not_found = || Error::NotFound(ServiceError::NotFound(asked.to_string()).to_string());
     let failed = |e: ServiceError| match e {
-        ServiceError::Restricted(id) => st.refuse(
-            who,
-            &format!("image {id:?}"),
-            Error::NotFound(ServiceError::NotFound(id).to_string()),
-        ),
+        ServiceError::Restricted(_) => st.refuse(who, &format!("image {asked:?}"), not_found()),
+        ServiceError::NotFound(_) => not_found(),
         e => Error::from(e),
     };
     let info = st.service.info(target).map_err(failed)?;

@@ -193,3 +193,23 @@ async fn a_colours_file_is_served_as_it_is_and_still_obeys_access() {
     let (_, white) = json(&app, "/images/white").await;
     assert_eq!(white["colors"][0]["hue"], "White");
 }
+
+#[tokio::test]
+async fn an_image_id_never_gives_away_the_identifier_it_stands_for() {
+    let body = |app: App, path: &'static str| async move {
+        let (status, _, body) = app.get(&format!("{}{path}", app.base)).await;
+        (status.as_u16(), String::from_utf8_lossy(&body).into_owned())
+    };
+    let (_dir, app) = museum();
+    let (status, denied) = body(app.clone(), "/images/33").await;
+    assert_eq!(status, 401);
+    assert!(!denied.contains("secret"), "{denied}");
+    // Answering 404, a restricted image id is exactly an unknown one, but for its spelling.
+    let (_dir, app) = museum_with(|_, c| {
+        c.restricted_answer = tessera::config::RestrictedAnswer::NotFound;
+    });
+    let (s1, restricted) = body(app.clone(), "/images/33").await;
+    let (s2, unknown) = body(app, "/images/99").await;
+    assert_eq!((s1, s2), (404, 404));
+    assert_eq!(restricted.replace("33", "99"), unknown);
+}
