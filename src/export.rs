@@ -95,6 +95,8 @@ pub fn service(
         tile_size: opts.tile,
         decode: opts.decode,
         jpeg_quality: opts.quality,
+        // Batch work never rotates.
+        background: crate::pipeline::Background::default(),
         response_cache: false,
     };
     Ok((

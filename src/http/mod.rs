@@ -121,6 +121,7 @@ impl AppState {
             tile_size: config.tile_size,
             decode: config.decode_limits(),
             jpeg_quality: config.jpeg_quality,
+            background: config.rotation_background,
             response_cache: config.cache_encoded_mb > 0,
         };
         let palette = if config.palette.is_empty() {
