@@ -300,7 +300,14 @@ async fn mirroring_and_rotation() {
     let img = white
         .get_image(&format!("{base}/iiif/grid.png/full/full/30/default.jpg"))
         .await;
-    assert_near(&img.to_rgba8(), 2, 2, [255, 255, 255], 3, "white jpg corner");
+    assert_near(
+        &img.to_rgba8(),
+        2,
+        2,
+        [255, 255, 255],
+        3,
+        "white jpg corner",
+    );
 }
 
 #[tokio::test]
