@@ -17,6 +17,7 @@ mod faults;
 mod fidelity;
 mod image_api;
 mod presentation;
+mod presentation3;
 mod properties;
 mod records;
 mod storage;

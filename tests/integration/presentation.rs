@@ -8,10 +8,10 @@ use std::path::Path;
 use tessera::access::ApiKey;
 use tessera::presentation::RecordsFolder;
 
-const STAFF: &str = "staff-key-0123";
+pub(crate) const STAFF: &str = "staff-key-0123";
 const WEB: &str = "web-key-45678";
 
-fn museum() -> App {
+pub(crate) fn museum() -> App {
     App::new(&samples(), |c| {
         c.records = vec![RecordsFolder::new(records())];
         c.api_keys = vec![
@@ -425,7 +425,7 @@ async fn top_collection_lists_classifications_and_pages() {
     );
 }
 
-fn generated_records(n: u64, dir: &Path) {
+pub(crate) fn generated_records(n: u64, dir: &Path) {
     for i in 1..=n {
         let class = if i % 5 == 0 { "Prints" } else { "Paintings" };
         let rec = serde_json::json!({
