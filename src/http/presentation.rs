@@ -18,7 +18,7 @@ use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-fn reply(r: Result<Response, Error>) -> Response {
+pub(super) fn reply(r: Result<Response, Error>) -> Response {
     r.unwrap_or_else(|e| e.into_response())
 }
 

@@ -12,7 +12,9 @@
 //! else `application/json`). Objects are found, refused and read exactly as for 2.1
 //! ([`visible_object`], [`from_record`]).
 
-use super::presentation::{answer, canonical_number, from_record, member, owner, visible_object};
+use super::presentation::{
+    answer, canonical_number, from_record, member, owner, reply, visible_object,
+};
 use super::query::caller;
 use super::{AppState, Error, Peer};
 use crate::access::Caller;
@@ -25,7 +27,7 @@ use crate::presentation::manifest3::{self, Link, CONTEXT, MEDIA_TYPE};
 use crate::presentation::store::ObjectKey;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderName, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -72,10 +74,6 @@ fn extra(headers: &HeaderMap, location: Option<String>) -> Vec<(HeaderName, Stri
         out.push((header::CONTENT_LOCATION, l));
     }
     out
-}
-
-fn reply(r: Result<Response, Error>) -> Response {
-    r.unwrap_or_else(|e| e.into_response())
 }
 
 /// `GET /manifests/3/object/{key}`.

@@ -3,11 +3,10 @@
 //! 2.1, and collections split into parts of at most 100.
 
 use crate::common::*;
-use crate::presentation::{generated_records, museum, STAFF};
+use crate::presentation::{generated_records, museum, with_restricted_object, STAFF};
 use axum::http::HeaderMap;
 use serde_json::Value;
 use std::collections::BTreeSet;
-use tessera::access::ApiKey;
 use tessera::presentation::RecordsFolder;
 
 const CONTEXT3: &str = "http://iiif.io/api/presentation/3/context.json";
@@ -432,20 +431,7 @@ async fn restricted_objects_and_images_show_only_to_a_privileged_key() {
     // A restricted object: refused as in 2.1, and in no 3.0 collection.
     let dir = tempfile::tempdir().unwrap();
     generated_records(2, dir.path());
-    std::fs::write(
-        dir.path().join("secret.json"),
-        r#"{"objectid": 3, "title": "Unpublished", "accesslevel": 0, "classification": "Paintings",
-            "images": [{"imageid": 1, "baseimageurl": "https://x/iiif/grid.jpg", "width": 400, "height": 300}]}"#,
-    )
-    .unwrap();
-    let app = App::new(&fixtures(), |c| {
-        c.records = vec![RecordsFolder::new(dir.path())];
-        c.api_keys = vec![ApiKey {
-            key: STAFF.into(),
-            privileged: true,
-            name: String::new(),
-        }];
-    });
+    let app = with_restricted_object(dir.path());
     let base = &app.base;
     let url = format!("{base}/manifests/3/object/3");
     for path in ["", "/canvas/1", "/page/1", "/annotation/1"] {
