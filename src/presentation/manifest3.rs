@@ -297,10 +297,12 @@ pub fn page(ctx: &Context, key: &str, c: &CanvasImage) -> Value {
 /// A canvas; `index` is its position among the canvases, which labels a canvas whose image
 /// has no caption.
 pub fn canvas(ctx: &Context, key: &str, index: usize, c: &CanvasImage) -> Value {
-    let label = if c.entry.caption.is_empty() {
-        json!({"none": [(index + 1).to_string()]})
+    // The caption, else (none, or nothing left of it as plain text) the canvas's number.
+    let caption = language_map(&c.entry.caption, false);
+    let label = if caption.as_object().is_some_and(|m| !m.is_empty()) {
+        caption
     } else {
-        language_map(&c.entry.caption, false)
+        json!({"none": [(index + 1).to_string()]})
     };
     json!({
         "id": part_id(ctx, key, "canvas", &c.name),
@@ -651,6 +653,13 @@ mod tests {
         assert!(part(&record(), "9", &ctx(true), &LOOKUP, "canvas", "2").is_some());
         assert!(part(&record(), "9", &c, &LOOKUP, "sequence", "normal").is_none());
         assert!(part(&record(), "9", &c, &LOOKUP, "canvas", EMPTY).is_none());
+        // A caption with nothing left as plain text leaves the canvas its number.
+        let rec = harvard(
+            r#"{"objectid": 9, "images": [{"baseimageurl": "https://x/A",
+                "publiccaption": "<script>x</script>"}]}"#,
+        );
+        let m = manifest(&rec, "9", &c, &LOOKUP, None);
+        assert_eq!(m["items"][0]["label"], json!({"none": ["1"]}));
     }
 
     #[test]

@@ -463,7 +463,9 @@ async fn collections_are_trees_of_parts_of_at_most_one_hundred() {
     let dir = tempfile::tempdir().unwrap();
     generated_records(250, dir.path());
     let app = App::new(&fixtures(), |c| {
-        c.records = vec![RecordsFolder::new(dir.path())]
+        c.records = vec![RecordsFolder::new(dir.path())];
+        c.attribution = Some("Harvard Art Museums".into());
+        c.logo = Some("https://www.example.org/logo.png".into());
     });
     let base = &app.base;
     let top_url = format!("{base}/collections/3/top");
@@ -501,8 +503,25 @@ async fn collections_are_trees_of_parts_of_at_most_one_hundred() {
     assert_eq!(collections[1].1["partOf"][0]["id"], top_url.as_str());
     assert_eq!(
         p2["label"],
-        serde_json::json!({"none": ["Tessera: Paintings, objects 101–200 of 200"]})
+        serde_json::json!({"none": ["Harvard Art Museums: Paintings, objects 101–200 of 200"]})
     );
+    // The configured attribution and logo name the provider of every document; its id is a
+    // fragment of the document that holds it.
+    for (url, c) in &collections {
+        assert_eq!(c["provider"][0]["id"], format!("{url}#provider"));
+        assert_ids_dereference(&app, c, false).await;
+    }
+    let m = doc(&app, &format!("{base}/manifests/3/object/1")).await;
+    assert_eq!(
+        m["provider"][0]["label"],
+        serde_json::json!({"none": ["Harvard Art Museums"]})
+    );
+    assert_eq!(m["provider"][0]["logo"][0]["format"], "image/png");
+    assert_eq!(
+        m["requiredStatement"]["value"],
+        serde_json::json!({"none": ["Harvard Art Museums"]})
+    );
+    assert!(assert_ids_dereference(&app, &m, false).await >= 4);
     // Every manifest is part of its classification's collection.
     let m = doc(&app, &format!("{base}/manifests/3/object/5")).await;
     assert_eq!(m["partOf"][0]["id"], class("prints"));
