@@ -301,7 +301,7 @@ pub(super) fn collection_doc(
             member(st, *key).map(|(shown, label)| Reference {
                 id: format!(
                     "{root}/manifests/object/{}",
-                    crate::iiif::path::encode_identifier(&shown)
+                    crate::iiif::path::encode_segment(&shown)
                 ),
                 label,
             })
