@@ -2,10 +2,9 @@
 # Serves the sample images and records with a Tessera binary and validates every Presentation
 # 3.0 collection, manifest, canvas, annotation page and annotation it serves against the IIIF
 # Presentation 3.0 JSON Schema (scripts/validate_presentation3.py), first as an anonymous
-# caller, then with a privileged API key. Extra arguments go to validate_presentation3.py
-# (--require-image-services once the server serves the versioned Image API paths).
+# caller, then with a privileged API key.
 #
-#   scripts/validate-presentation3.sh [path/to/tessera] [--require-image-services]
+#   scripts/validate-presentation3.sh [path/to/tessera]     (default: target/release/tessera)
 #
 # The schema is the team's shared copy, ../shared/conformance/iiif-presentation-3.0.schema.json
 # beside the repository (CI lays shared/ beside its clone); a clone without it uses the copy in
@@ -13,7 +12,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="${1:-target/release/tessera}"
-shift || true
 schema=../shared/conformance/iiif-presentation-3.0.schema.json
 if [ ! -f "$schema" ]; then
   schema=tests/fixtures/conformance/iiif-presentation-3.0.schema.json
@@ -39,5 +37,5 @@ TOML
 trap 'stop_tessera; rm -rf "$tmp"' EXIT
 start_tessera "$bin" /collections/3/top --config "$tmp/tessera.toml" --images sample-images --records manifests
 url="http://127.0.0.1:$PORT"
-"$venv/bin/python" scripts/validate_presentation3.py --schema "$schema" "$@" "$url"
-"$venv/bin/python" scripts/validate_presentation3.py --schema "$schema" "$@" "$url" "$key"
+"$venv/bin/python" scripts/validate_presentation3.py --schema "$schema" "$url"
+"$venv/bin/python" scripts/validate_presentation3.py --schema "$schema" "$url" "$key"

@@ -2,7 +2,7 @@
 """Validates every Presentation 3.0 document a running Tessera serves against the IIIF
 Presentation 3.0 JSON Schema (the schema of the official IIIF presentation validator).
 
-    validate_presentation3.py --schema SCHEMA.json [--require-image-services] BASE_URL [APIKEY]
+    validate_presentation3.py --schema SCHEMA.json BASE_URL [APIKEY]
 
 It crawls BASE_URL/collections/3/top and the hue collections (/collections/3/hue/{hue}, which
 list whatever colours the server knows so far), every part of each, and every manifest they
@@ -12,10 +12,8 @@ alone, against its Canvas class. Each document's `id` must equal the URL it was 
 every `id` on the server that is not an Image API URL must dereference (a canvas, an annotation
 page, an annotation; an id with a fragment must be held by the document it names), and each
 manifest must be listed once. Each canvas's Image API 3.0 and 2 services must answer an
-info.json of the canvas's size: when this server does not serve versioned Image API paths
-(/{prefix}/3/, /{prefix}/2/) these checks are skipped and said so, unless
---require-image-services makes that an error. With APIKEY every request carries it (the
-privileged view). Prints counts; any error exits 1, as does finding no manifest.
+info.json of the canvas's size. With APIKEY every request carries it (the privileged view).
+Prints counts; any error exits 1, as does finding no manifest.
 """
 import argparse
 import json
@@ -31,7 +29,6 @@ PROFILE3 = 'application/ld+json;profile="http://iiif.io/api/presentation/3/conte
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--schema", required=True)
-parser.add_argument("--require-image-services", action="store_true")
 parser.add_argument("base")
 parser.add_argument("apikey", nargs="?")
 args = parser.parse_args()
@@ -53,7 +50,7 @@ class_validators = {
     for kind, name in CLASSES.items()
 }
 
-errors, notes = [], []
+errors = []
 counts = {k: 0 for k in ["Collection", "Manifest", "Canvas", "AnnotationPage", "Annotation"]}
 counts["ids"] = 0
 counts["services"] = 0
@@ -146,20 +143,6 @@ def crawl(start, manifests, seen):
                 manifests.append(item["id"])
 
 
-def image_services_served(manifest_docs):
-    """Whether the server answers versioned Image API info.json requests: probes the first
-    ImageService3 of the first manifest that has one."""
-    for m in manifest_docs:
-        for i, t in ids(m, []):
-            if t == "ImageService3" and i.startswith(base):
-                try:
-                    fetch(i + "/info.json")
-                    return True
-                except (urllib.error.URLError, ValueError):
-                    return False
-    return True
-
-
 manifests, seen = [], set()
 crawl(f"{base}/collections/3/top", manifests, seen)
 listed_by_top = len(manifests)
@@ -197,30 +180,26 @@ for url in unique:
         elif t in ("Collection", "Manifest") and i not in seen and i not in unique:
             errors.append(f"{url}: {t} {i} is not in the crawled collections")
 
-served = image_services_served(manifest_docs)
-if not served:
-    message = ("versioned Image API paths (/3/, /2/ under the image prefix) are not served by "
-               "this binary: image services not dereferenced")
-    (errors if args.require_image_services else notes).append(message)
-else:
-    for m in manifest_docs:
-        for canvas in m.get("items", []):
-            for page in canvas.get("items", []):
-                for anno in page.get("items", []):
-                    for svc in anno.get("body", {}).get("service", []):
-                        sid = svc.get("id", svc.get("@id"))
-                        counts["services"] += 1
-                        try:
-                            info = fetch(sid + "/info.json")[1]
-                        except (urllib.error.URLError, ValueError) as e:
-                            errors.append(f"{sid}/info.json: {e}")
-                            continue
-                        size = (info.get("width"), info.get("height"))
-                        if size != (canvas.get("width"), canvas.get("height")):
-                            errors.append(
-                                f"{canvas['id']}: canvas is {canvas.get('width')}x{canvas.get('height')}, "
-                                f"{sid}/info.json says {size[0]}x{size[1]}"
-                            )
+for m in manifest_docs:
+    for canvas in m.get("items", []):
+        for page in canvas.get("items", []):
+            for anno in page.get("items", []):
+                for svc in anno.get("body", {}).get("service", []):
+                    sid = svc.get("id", svc.get("@id"))
+                    counts["services"] += 1
+                    try:
+                        info = fetch(sid + "/info.json")[1]
+                    except (urllib.error.URLError, ValueError) as e:
+                        errors.append(f"{sid}/info.json: {e}")
+                        continue
+                    if info.get("id", info.get("@id")) != sid:
+                        errors.append(f"{sid}/info.json: its id is {info.get('id', info.get('@id'))!r}")
+                    size = (info.get("width"), info.get("height"))
+                    if size != (canvas.get("width"), canvas.get("height")):
+                        errors.append(
+                            f"{canvas['id']}: canvas is {canvas.get('width')}x{canvas.get('height')}, "
+                            f"{sid}/info.json says {size[0]}x{size[1]}"
+                        )
 
 # The unversioned URL answers 3.0 to the 3.0 profile.
 if unique:
@@ -240,8 +219,6 @@ print(
     f"{counts['Annotation']} annotations validated against the schema; {counts['ids']} ids "
     f"dereferenced, {counts['services']} image services checked; {len(errors)} errors"
 )
-for n in notes:
-    print("  note:", n)
 for e in errors:
     print("  ERROR:", e)
 raise SystemExit(1 if errors or counts["Manifest"] == 0 else 0)

@@ -18,7 +18,6 @@ use super::presentation::{
 use super::query::caller;
 use super::{AppState, Error, Peer};
 use crate::access::Caller;
-use crate::iiif::path::encode_identifier;
 use crate::presentation::collection3::{
     collection, collection_ref, manifest_ref, own_label, part_count, part_label, parts, Head,
     PART_SIZE,
@@ -138,11 +137,8 @@ async fn document(
     let b = st.bases(headers, peer);
     let collection = part_of(&st, &b.root, key);
     let location = negotiated.then(|| {
-        format!(
-            "{}/manifests/3/object/{}",
-            b.root,
-            encode_identifier(&shown)
-        )
+        let ctx = context(&st, &b, who);
+        manifest3::manifest_id(&ctx, &shown)
     });
     let body = from_record(
         &st,
@@ -370,10 +366,7 @@ fn listing(
                 .skip((n - 1) * PART_SIZE)
                 .take(PART_SIZE)
                 .filter_map(|key| member(st, *key))
-                .map(|(shown, label)| {
-                    let id = format!("{root}/manifests/3/object/{}", encode_identifier(&shown));
-                    manifest_ref(&id, &label)
-                })
+                .map(|(shown, label)| manifest_ref(&manifest3::manifest_id(&ctx, &shown), &label))
                 .collect();
             let part_id = crate::presentation::collection3::part_id(&id, n);
             let label = part_label(&plain, n, total);

@@ -24,7 +24,7 @@ use super::manifest::{
     canvas_images, is_uri, served_size, with_context, CanvasImage, Context, Lookup,
 };
 use super::model::{Object, Text};
-use crate::iiif::path::encode_identifier;
+use crate::iiif::path::{encode_identifier, encode_segment};
 use serde_json::{json, Map, Value};
 
 /// The JSON-LD context of the Presentation API 3.
@@ -49,9 +49,10 @@ pub struct Link {
     pub label: String,
 }
 
-/// The URI of an object's 3.0 manifest; `key` is the object's key as URLs write it.
+/// The URI of an object's 3.0 manifest; `key` is the object's key as URLs write it (one path
+/// segment, as in 2.1: not an image identifier).
 pub fn manifest_id(ctx: &Context, key: &str) -> String {
-    format!("{}/manifests/3/object/{}", ctx.root, encode_identifier(key))
+    format!("{}/manifests/3/object/{}", ctx.root, encode_segment(key))
 }
 
 fn part_id(ctx: &Context, key: &str, kind: &str, name: &str) -> String {

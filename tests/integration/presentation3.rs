@@ -609,9 +609,9 @@ async fn hue_collections_have_3_0_versions() {
 }
 
 /// The Image API ids of 3.0 manifests: each canvas's ImageService3 and ImageService2 answer
-/// an info.json of the canvas's size, and each painted image is served at the size given.
+/// an info.json of the canvas's size that names the service, and each painted image is served
+/// at the size given (a limited image at its 256 px reduction).
 #[tokio::test]
-#[ignore = "needs the Image API 3.0 routes (/iiif/3/{id}, /iiif/2/{id}) being added beside this"]
 async fn image_services_of_3_0_manifests_answer() {
     let app = museum();
     for oid in [300001, 300002, 300003, 300005, 300006] {
@@ -621,6 +621,7 @@ async fn image_services_of_3_0_manifests_answer() {
             for svc in body["service"].as_array().unwrap() {
                 let id = svc.get("id").or_else(|| svc.get("@id")).unwrap();
                 let info = doc(&app, &format!("{}/info.json", id.as_str().unwrap())).await;
+                assert_eq!(info.get("id").or_else(|| info.get("@id")), Some(id));
                 assert_eq!(
                     (&info["width"], &info["height"]),
                     (&canvas["width"], &canvas["height"]),
