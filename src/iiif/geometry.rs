@@ -352,7 +352,10 @@ fn proportional_rounded(along: u32, across: u32, target: u32) -> u32 {
 }
 
 /// Resolves the size parameter for a region of `region.w`×`region.h`. Without `upscale`, `max`
-/// and `!w,h` stop at the region's own size (the other forms are refused by [`plan`]).
+/// stops at the region's own size; any other form larger than the region is refused by
+/// [`plan`], `!w,h` included: §4.2 of 3.0 makes a size without `^` whose scaled region is
+/// larger than the region an error, and both official validators ask a 3.0 server to refuse
+/// `!2000,3000` of a 1000×1000 image (`size_noup`).
 pub fn resolve_size(
     size: Size,
     region: Rect,
@@ -382,15 +385,10 @@ pub fn resolve_size(
                 return Err(GeometryError::EmptySize);
             }
             // Width-bound when w/rw <= h/rh.
-            let fit = if u64::from(w) * u64::from(rh) <= u64::from(h) * u64::from(rw) {
+            if u64::from(w) * u64::from(rh) <= u64::from(h) * u64::from(rw) {
                 (w, proportional(rw, rh, w).min(h))
             } else {
                 (proportional(rh, rw, h).min(w), h)
-            };
-            if !upscale && (fit.0 > rw || fit.1 > rh) {
-                (rw, rh)
-            } else {
-                fit
             }
         }
     })
@@ -652,8 +650,14 @@ mod tests {
         }
         assert_eq!(v3("1000,"), Ok((1000, 600)));
         assert_eq!(v3("max"), Ok((1000, 600)));
-        // `!w,h` stops at the region; with `^` it fills the box.
-        assert_eq!(v3("!2000,2000"), Ok((1000, 600)));
+        // `!w,h` that would fill a box larger than the region is refused too; with `^` it
+        // fills the box.
+        assert!(matches!(
+            v3("!2000,2000"),
+            Err(GeometryError::Upscale { .. })
+        ));
+        assert_eq!(v3("!2000,600"), Ok((1000, 600)));
+        assert_eq!(v3("!500,2000"), Ok((500, 300)));
         assert_eq!(v3("^!2000,2000"), Ok((2000, 1200)));
         assert_eq!(v3("^1001,"), Ok((1001, 601)));
         assert_eq!(v3("^pct:200"), Ok((2000, 1200)));

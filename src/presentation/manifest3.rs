@@ -379,10 +379,17 @@ pub fn manifest(
         );
     }
     if let Some(first) = canvases.first() {
+        // 3.0 refuses a box larger than the image without `^`: a small image is its own
+        // thumbnail.
+        let size = if first.width.max(first.height) <= 200 {
+            "max"
+        } else {
+            "!200,200"
+        };
         m.insert(
             "thumbnail".into(),
             json!([{
-                "id": image_url(ctx, &first.identifier, "!200,200"),
+                "id": image_url(ctx, &first.identifier, size),
                 "type": "Image",
                 "format": "image/jpeg",
                 "service": services(ctx, &first.identifier),
