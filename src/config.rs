@@ -92,6 +92,36 @@ pub struct Config {
     /// (401 without a key, 403 with an unprivileged one; the default) or `"not_found"`
     /// (404, exactly as an identifier that does not exist).
     pub restricted_answer: RestrictedAnswer,
+    /// The Image API version of paths without a version segment (`/iiif/{id}/…`): `"2.1"`
+    /// (the default: Harvard's URLs) or `"3.0"`. `/iiif/2/…` and `/iiif/3/…` always answer
+    /// their own version.
+    #[serde(deserialize_with = "image_api_version")]
+    pub image_api: crate::iiif::Version,
+    /// The colour of the corners that a rotation by other than a multiple of 90° uncovers,
+    /// in formats without transparency: `"black"` (the default, as libvips and sharp make
+    /// them) or `"white"`. Formats with transparency leave them transparent.
+    pub rotation_background: crate::pipeline::Background,
+}
+
+/// Reads `image_api`: `"2.1"`, `"3.0"`, `2` or `3`.
+fn image_api_version<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<crate::iiif::Version, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Text(String),
+        Number(f64),
+    }
+    let text = match Written::deserialize(d)? {
+        Written::Text(t) => t,
+        Written::Number(n) => n.to_string(),
+    };
+    crate::iiif::Version::parse(&text).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "image_api must be \"2.1\" or \"3.0\", not {text:?}"
+        ))
+    })
 }
 
 /// Reads `records`: one path, or a list of paths and tables.
@@ -199,6 +229,8 @@ impl Default for Config {
             logo: None,
             unlisted_images: crate::policy::Unlisted::Public,
             restricted_answer: RestrictedAnswer::Denied,
+            image_api: crate::iiif::Version::V2,
+            rotation_background: crate::pipeline::Background::Black,
             colors_in_background: true,
             colors_file: None,
             palette: Vec::new(),

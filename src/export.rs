@@ -10,7 +10,7 @@ use crate::derivative::Derivatives;
 use crate::iiif::canonical::canonical_path;
 use crate::iiif::geometry::plan;
 use crate::iiif::info::Tiling;
-use crate::iiif::path::encode_identifier;
+use crate::iiif::path::encode_segment;
 use crate::iiif::{level0, Format, ImageRequest, Limits};
 use crate::policy::Policy;
 use crate::service::{Answer, ImageService, Mode, ServiceError, Settings, Target, Want};
@@ -119,7 +119,7 @@ pub fn export(
     let dims = info.dims;
     let tiling = Tiling::square(dims, opts.tile);
     let images = level0::images(dims, &tiling, &info.limits);
-    let dir = out.join(encode_identifier(id));
+    let dir = out.join(encode_segment(id));
     // Files with the same canonical form (`full/w,` and `full/w,h`) are one image: made once
     // and written under each name.
     let mut by_canonical: BTreeMap<String, (ImageRequest, u64, Vec<PathBuf>)> = BTreeMap::new();
@@ -167,7 +167,7 @@ pub fn export(
     }
     let base = opts.base_url.trim_end_matches('/');
     let info = level0::info_json(
-        &format!("{base}/{}", encode_identifier(id)),
+        &format!("{base}/{}", encode_segment(id)),
         dims,
         &tiling,
         &info.limits,

@@ -16,7 +16,7 @@ use crate::access::{Access, Caller};
 use crate::cache::Caches;
 use crate::colors::{Colour, Palette};
 use crate::derivative::Derivatives;
-use crate::iiif::canonical::canonical_path;
+use crate::iiif::canonical::{canonical_path, canonical_path_v3};
 use crate::iiif::geometry::{plan, GeometryError};
 use crate::iiif::info::Tiling;
 use crate::iiif::{Dimensions, Format, ImageRequest, Limits, Plan, Size};
@@ -89,8 +89,20 @@ pub struct Image {
     pub format: Format,
     /// A strong ETag (quoted), an opaque hash of the source version and the canonical form.
     pub etag: String,
-    /// The canonical path after the identifier (`region/size/rotation/quality.format`).
+    /// The 2.1 canonical path after the identifier (`region/size/rotation/quality.format`).
     pub canonical: String,
+    /// The 3.0 canonical path (§4.8 of 3.0).
+    pub canonical_v3: String,
+}
+
+impl Image {
+    /// The canonical path after the identifier in `version`'s form.
+    pub fn canonical_in(&self, version: crate::iiif::Version) -> &str {
+        match version {
+            crate::iiif::Version::V2 => &self.canonical,
+            crate::iiif::Version::V3 => &self.canonical_v3,
+        }
+    }
 }
 
 /// An image with the pixels it encodes (see [`ImageService::rendition`]).
@@ -111,6 +123,7 @@ struct Prepared {
     access: Access,
     plan: Plan,
     canonical: String,
+    canonical_v3: String,
     etag: String,
 }
 
@@ -218,6 +231,7 @@ impl ImageService {
             },
             quality: crate::iiif::Quality::Default,
             format: Format::Png,
+            upscale: true,
         };
         let answer = self.image(t, &Want::Fit(request), &|_| false, Mode::Compute)?;
         let Some(Answer::Image(rendition)) = answer else {
@@ -302,6 +316,7 @@ impl ImageService {
             format: want.request().format,
             etag: p.etag,
             canonical: p.canonical,
+            canonical_v3: p.canonical_v3,
         })))
     }
 
@@ -328,6 +343,7 @@ impl ImageService {
                 format: want.request().format,
                 etag: p.etag,
                 canonical: p.canonical,
+                canonical_v3: p.canonical_v3,
             },
             raster,
             source: p.dims,
@@ -395,7 +411,9 @@ impl ImageService {
             (Err(_), Mode::CacheOnly) => return Ok(None),
             (Err(e), Mode::Compute) => return Err(e.into()),
         };
+        // The 2.1 form keys the caches and the ETag whichever version asked.
         let canonical = canonical_path(&plan, dims);
+        let canonical_v3 = canonical_path_v3(&plan, dims, &limits);
         let etag = crate::digest::etag(&file.version(), &canonical);
         Ok(Some(Prepared {
             file,
@@ -403,6 +421,7 @@ impl ImageService {
             access,
             plan,
             canonical,
+            canonical_v3,
             etag,
         }))
     }
@@ -544,7 +563,14 @@ fn decode_stored(bytes: &[u8]) -> Result<DynamicImage, SourceError> {
 /// Plans a default-service request, whose size is a box to fit within: never upscaled, and
 /// clamped to the limits (a smaller fit of the same aspect ratio is still inside the box).
 fn fit_plan(req: &ImageRequest, dims: Dimensions, limits: &Limits) -> Result<Plan, GeometryError> {
-    let with = |size| plan(&ImageRequest { size, ..*req }, dims, limits);
+    let with = |size| {
+        let req = ImageRequest {
+            size,
+            upscale: false,
+            ..*req
+        };
+        plan(&req, dims, limits)
+    };
     match plan(req, dims, limits) {
         Ok(p) if p.width > p.region.w || p.height > p.region.h => {
             with(Size::Full).or_else(|_| with(Size::Max))

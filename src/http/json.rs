@@ -33,12 +33,29 @@ pub fn respond(
     max_age: u32,
     extra: &[(header::HeaderName, String)],
 ) -> Response {
+    respond_ld(headers, body, max_age, extra, "application/ld+json", false)
+}
+
+/// Serves a JSON-LD document as `ld_type` (the JSON-LD media type, with any `profile`) when the
+/// request's `Accept` names `application/ld+json`, or names no JSON type and `ld_by_default`
+/// (3.0: JSON-LD unless plain JSON is asked for); else as `application/json`. 304 when
+/// `If-None-Match` matches.
+pub fn respond_ld(
+    headers: &HeaderMap,
+    body: String,
+    max_age: u32,
+    extra: &[(header::HeaderName, String)],
+    ld_type: &'static str,
+    ld_by_default: bool,
+) -> Response {
     let tag = etag("j", &body);
-    let ld = headers
+    let accept: Vec<&str> = headers
         .get_all(header::ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains("application/ld+json"));
+        .collect();
+    let names = |t: &str| accept.iter().any(|v| v.contains(t));
+    let ld = names("application/ld+json") || (ld_by_default && !names("application/json"));
     let mut out = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&tag) {
         out.insert(header::ETAG, v);
@@ -48,11 +65,7 @@ pub fn respond(
     if not_modified(headers, &tag) {
         return (StatusCode::NOT_MODIFIED, out).into_response();
     }
-    let ct = if ld {
-        "application/ld+json"
-    } else {
-        "application/json"
-    };
+    let ct = if ld { ld_type } else { "application/json" };
     out.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     for (name, value) in extra {
         if let Ok(v) = HeaderValue::from_str(value) {

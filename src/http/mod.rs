@@ -195,6 +195,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+        .allow_headers([header::AUTHORIZATION, header::ACCEPT, header::IF_NONE_MATCH])
         .expose_headers([header::LINK, header::ETAG, header::CONTENT_TYPE]);
     Router::new()
         .route(&format!("/{prefix}/{{*rest}}"), get(image::handle))

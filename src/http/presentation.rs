@@ -230,7 +230,7 @@ pub(super) fn collection_doc(
             st.store.entry(*key).map(|e| Reference {
                 id: format!(
                     "{root}/manifests/object/{}",
-                    crate::iiif::path::encode_identifier(&shown)
+                    crate::iiif::path::encode_segment(&shown)
                 ),
                 label: if e.title.is_empty() {
                     format!("Object {shown}")

@@ -112,6 +112,15 @@ pub enum GeometryError {
     RegionOutside,
     /// The scaled size has a zero width or height (400).
     EmptySize,
+    /// A 3.0 size without `^` is larger than its region (400, §4.2 of 3.0).
+    Upscale {
+        /// Requested width.
+        width: u32,
+        /// Requested height.
+        height: u32,
+        /// The region it scales.
+        region: Rect,
+    },
     /// The output would exceed `maxWidth`, `maxHeight` or `maxArea` (404, as §7 says).
     TooLarge {
         /// Requested width.
@@ -129,6 +138,15 @@ impl fmt::Display for GeometryError {
             GeometryError::EmptyRegion => write!(f, "region has zero width or height"),
             GeometryError::RegionOutside => write!(f, "region lies outside the image"),
             GeometryError::EmptySize => write!(f, "size scales to zero width or height"),
+            GeometryError::Upscale {
+                width,
+                height,
+                region,
+            } => write!(
+                f,
+                "size {width}x{height} is larger than the region ({}x{}); prefix the size with ^ to upscale",
+                region.w, region.h
+            ),
             GeometryError::TooLarge {
                 width,
                 height,
@@ -147,7 +165,14 @@ impl std::error::Error for GeometryError {}
 /// Resolves a request against an image of `dims`, within `limits`.
 pub fn plan(req: &ImageRequest, dims: Dimensions, limits: &Limits) -> Result<Plan, GeometryError> {
     let region = resolve_region(req.region, dims)?;
-    let (width, height) = resolve_size(req.size, region, limits)?;
+    let (width, height) = resolve_size(req.size, region, limits, req.upscale)?;
+    if !req.upscale && (width > region.w || height > region.h) {
+        return Err(GeometryError::Upscale {
+            width,
+            height,
+            region,
+        });
+    }
     let (width, height) = within_cap_by_rounding(req.size, region, width, height, limits);
     if width == 0 || height == 0 {
         return Err(GeometryError::EmptySize);
@@ -301,8 +326,18 @@ pub fn full_rect(dims: Dimensions) -> Rect {
 }
 
 /// The other side of a region of `along`×`across` scaled so that `along` becomes `target`,
-/// keeping the aspect ratio, rounded as described in the module documentation.
+/// keeping the aspect ratio, rounded as described in the module documentation; never 0 when
+/// `target` is not (`200,` of a 65,535×1 image is 200×1).
 pub fn proportional(along: u32, across: u32, target: u32) -> u32 {
+    let v = proportional_rounded(along, across, target);
+    if target > 0 && across > 0 {
+        v.max(1)
+    } else {
+        v
+    }
+}
+
+fn proportional_rounded(along: u32, across: u32, target: u32) -> u32 {
     if target <= along {
         let mut s: u64 = 1;
         while s <= u64::from(along) {
@@ -316,20 +351,29 @@ pub fn proportional(along: u32, across: u32, target: u32) -> u32 {
     v.min(f64::from(u32::MAX)) as u32
 }
 
-/// Resolves the size parameter for a region of `region.w`×`region.h`.
+/// Resolves the size parameter for a region of `region.w`×`region.h`. Without `upscale`, `max`
+/// and `!w,h` stop at the region's own size (the other forms are refused by [`plan`]).
 pub fn resolve_size(
     size: Size,
     region: Rect,
     limits: &Limits,
+    upscale: bool,
 ) -> Result<(u32, u32), GeometryError> {
     let (rw, rh) = (region.w, region.h);
     Ok(match size {
         Size::Full => (rw, rh),
-        Size::Max => max_size(rw, rh, limits),
+        Size::Max => max_size(rw, rh, limits, upscale),
         Size::Width(w) => (w, proportional(rw, rh, w)),
         Size::Height(h) => (proportional(rh, rw, h), h),
         Size::Percent(p) => {
-            let scale = |v: u32| (f64::from(v) * p / 100.0).round().min(f64::from(u32::MAX)) as u32;
+            // At least one pixel on each side when the percentage is not zero.
+            let least = if p > 0.0 { 1.0 } else { 0.0 };
+            let scale = |v: u32| {
+                (f64::from(v) * p / 100.0)
+                    .round()
+                    .max(least)
+                    .min(f64::from(u32::MAX)) as u32
+            };
             (scale(rw), scale(rh))
         }
         Size::Exact { w, h } => (w, h),
@@ -338,26 +382,33 @@ pub fn resolve_size(
                 return Err(GeometryError::EmptySize);
             }
             // Width-bound when w/rw <= h/rh.
-            if u64::from(w) * u64::from(rh) <= u64::from(h) * u64::from(rw) {
+            let fit = if u64::from(w) * u64::from(rh) <= u64::from(h) * u64::from(rw) {
                 (w, proportional(rw, rh, w).min(h))
             } else {
                 (proportional(rh, rw, h).min(w), h)
+            };
+            if !upscale && (fit.0 > rw || fit.1 > rh) {
+                (rw, rh)
+            } else {
+                fit
             }
         }
     })
 }
 
 /// The `max` size: the region itself when the limits allow, else the largest size within them
-/// that keeps the aspect ratio.
-pub fn max_size(rw: u32, rh: u32, limits: &Limits) -> (u32, u32) {
-    if limits.allows(rw, rh) && limits.scale_cap.is_none() {
+/// that keeps the aspect ratio. With `upscale` (3.0's `^max`), the largest size within the
+/// limits, larger than the region when they allow.
+pub fn max_size(rw: u32, rh: u32, limits: &Limits, upscale: bool) -> (u32, u32) {
+    if !upscale && limits.allows(rw, rh) && limits.scale_cap.is_none() {
         return (rw, rh);
     }
     let (fw, fh) = (f64::from(rw), f64::from(rh));
     let scale = (f64::from(limits.max_width) / fw)
         .min(f64::from(limits.max_height) / fh)
         .min((limits.max_area as f64 / (fw * fh)).sqrt())
-        .min(limits.scale_cap.map_or(f64::INFINITY, ScaleCap::ratio));
+        .min(limits.scale_cap.map_or(f64::INFINITY, ScaleCap::ratio))
+        .min(if upscale { f64::INFINITY } else { 1.0 });
     let mut w = ((fw * scale).floor() as u32).max(1);
     let mut h = ((fh * scale).floor() as u32).max(1);
     if let Some(cap) = limits.scale_cap {
@@ -398,7 +449,7 @@ mod tests {
     }
 
     fn size(s: &str, r: Rect) -> Result<(u32, u32), GeometryError> {
-        resolve_size(Size::parse(s).unwrap(), r, &BIG)
+        resolve_size(Size::parse(s).unwrap(), r, &BIG, s != "max")
     }
 
     #[test]
@@ -468,7 +519,7 @@ mod tests {
         ] {
             let r = rect(0, 0, w, h);
             for (bw, bh) in [(150, 150), (200, 100), (99, 301), (1, 1), (3000, 2000)] {
-                let (ow, oh) = resolve_size(Size::BestFit { w: bw, h: bh }, r, &BIG).unwrap();
+                let (ow, oh) = resolve_size(Size::BestFit { w: bw, h: bh }, r, &BIG, true).unwrap();
                 assert!(ow <= bw && oh <= bh, "{w}x{h} in !{bw},{bh} -> {ow}x{oh}");
                 assert!(ow == bw || oh == bh, "{w}x{h} in !{bw},{bh} -> {ow}x{oh}");
             }
@@ -504,10 +555,11 @@ mod tests {
                         rotation: Rotation::NONE,
                         quality: Quality::Default,
                         format: Format::Jpg,
+                        upscale: true,
                     };
                     let p = plan(&req, d, &BIG).unwrap();
                     assert_eq!((p.width, p.height), (ws, hs), "s={s} x={xr} y={yr}");
-                    let by_h = resolve_size(Size::Height(hs), p.region, &BIG).unwrap();
+                    let by_h = resolve_size(Size::Height(hs), p.region, &BIG, true).unwrap();
                     assert_eq!(by_h, (ws, hs), "s={s} x={xr} y={yr} by height");
                     xr += t * s;
                 }
@@ -525,15 +577,16 @@ mod tests {
             scale_cap: None,
         };
         let r = rect(0, 0, 1000, 600);
-        assert_eq!(max_size(1000, 600, &lim), (707, 424));
+        assert_eq!(max_size(1000, 600, &lim, false), (707, 424));
         assert!(lim.allows(707, 424));
-        assert_eq!(max_size(400, 300, &lim), (400, 300));
+        assert_eq!(max_size(400, 300, &lim, false), (400, 300));
         let req = |s: &str| ImageRequest {
             region: Region::Full,
             size: Size::parse(s).unwrap(),
             rotation: Rotation::NONE,
             quality: Quality::Default,
             format: Format::Jpg,
+            upscale: Size::parse(s).unwrap() != Size::Max,
         };
         let p = plan(&req("max"), D, &lim).unwrap();
         assert_eq!((p.width, p.height), (707, 424));
@@ -545,14 +598,77 @@ mod tests {
             plan(&req("801,"), D, &lim),
             Err(GeometryError::TooLarge { .. })
         ));
-        assert_eq!(resolve_size(Size::Max, r, &lim), Ok((707, 424)));
+        assert_eq!(resolve_size(Size::Max, r, &lim, false), Ok((707, 424)));
         let huge = plan(&req("4294967295,4294967295"), D, &lim);
         assert!(matches!(huge, Err(GeometryError::TooLarge { .. })));
         assert_eq!(plan(&req("10,0"), D, &lim), Err(GeometryError::EmptySize));
-        assert_eq!(
-            plan(&req("pct:0.01"), D, &lim),
-            Err(GeometryError::EmptySize)
-        );
+        // A size whose own numbers are not zero makes at least 1 px on each side.
+        let p = plan(&req("pct:0.01"), D, &lim).unwrap();
+        assert_eq!((p.width, p.height), (1, 1));
+        assert_eq!(plan(&req("pct:0"), D, &lim), Err(GeometryError::EmptySize));
+    }
+
+    #[test]
+    fn extreme_aspect_ratios_keep_a_pixel_on_each_side() {
+        let line = Dimensions {
+            width: 65_535,
+            height: 1,
+        };
+        let column = Dimensions {
+            width: 1,
+            height: 65_535,
+        };
+        for (dims, size, want) in [
+            (line, "!200,200", (200, 1)),
+            (line, "200,", (200, 1)),
+            (line, "pct:1", (655, 1)),
+            (line, "max", (10_000, 1)),
+            (column, "!200,200", (1, 200)),
+            (column, ",200", (1, 200)),
+            (column, "pct:0.5", (1, 328)),
+        ] {
+            for version in crate::iiif::Version::ALL {
+                let req =
+                    ImageRequest::parse_as(version, "full", size, "0", "default.png").unwrap();
+                let p = plan(&req, dims, &BIG).unwrap();
+                assert_eq!((p.width, p.height), want, "{size} of {dims:?} in {version}");
+            }
+        }
+    }
+
+    #[test]
+    fn without_a_caret_3_0_never_upscales() {
+        let v3 = |size: &str| {
+            let req =
+                ImageRequest::parse_as(crate::iiif::Version::V3, "full", size, "0", "default.jpg")
+                    .unwrap();
+            plan(&req, D, &BIG).map(|p| (p.width, p.height))
+        };
+        for bad in ["1001,", ",601", "pct:100.5", "1001,600", "1000,601"] {
+            assert!(
+                matches!(v3(bad), Err(GeometryError::Upscale { .. })),
+                "{bad}"
+            );
+        }
+        assert_eq!(v3("1000,"), Ok((1000, 600)));
+        assert_eq!(v3("max"), Ok((1000, 600)));
+        // `!w,h` stops at the region; with `^` it fills the box.
+        assert_eq!(v3("!2000,2000"), Ok((1000, 600)));
+        assert_eq!(v3("^!2000,2000"), Ok((2000, 1200)));
+        assert_eq!(v3("^1001,"), Ok((1001, 601)));
+        assert_eq!(v3("^pct:200"), Ok((2000, 1200)));
+        // `^max` fills the limits: 10,000 wide here.
+        assert_eq!(v3("^max"), Ok((10_000, 6000)));
+        // The limits bound `^` as they bound every size.
+        assert!(matches!(v3("^10001,"), Err(GeometryError::TooLarge { .. })));
+        // 2.1 keeps sizes above full, and a `max` that never upscales.
+        let v2 = |size: &str| {
+            let req = ImageRequest::parse("full", size, "0", "default.jpg").unwrap();
+            plan(&req, D, &BIG).map(|p| (p.width, p.height))
+        };
+        assert_eq!(v2("1001,"), Ok((1001, 601)));
+        assert_eq!(v2("!2000,2000"), Ok((2000, 1200)));
+        assert_eq!(v2("max"), Ok((1000, 600)));
     }
 
     #[test]
@@ -570,6 +686,7 @@ mod tests {
             rotation: Rotation::NONE,
             quality: Quality::Default,
             format: Format::Jpg,
+            upscale: Size::parse(size).unwrap() != Size::Max,
         };
         let p = plan(&req("full", "max"), D, &lim).unwrap();
         assert_eq!((p.width, p.height), (256, 153));
@@ -619,7 +736,7 @@ mod tests {
         );
         assert!(plan(&req("0,0,10,10", "pct:30"), D, &lim).is_err());
         assert_eq!(
-            resolve_size(Size::Max, rect(0, 0, 500, 500), &lim),
+            resolve_size(Size::Max, rect(0, 0, 500, 500), &lim, false),
             Ok((128, 128))
         );
     }
@@ -638,6 +755,7 @@ mod tests {
             rotation: Rotation::parse(rot).unwrap(),
             quality: Quality::Default,
             format: Format::Png,
+            upscale: Size::parse(size).unwrap() != Size::Max,
         };
         assert!(plan(&req("1000,600", "0"), D, &lim).is_ok());
         assert!(plan(&req("1000,600", "180"), D, &lim).is_ok());
@@ -662,6 +780,7 @@ mod tests {
             rotation: Rotation::parse("0.00000000001").unwrap(),
             quality: Quality::Default,
             format: Format::Png,
+            upscale: true,
         };
         assert_eq!(plan(&req, D, &BIG).unwrap().degrees, 0.0);
         req.rotation = Rotation::parse("359.99999999999").unwrap();
@@ -678,6 +797,7 @@ mod tests {
             rotation: Rotation::parse("!360").unwrap(),
             quality: Quality::Default,
             format: Format::Png,
+            upscale: true,
         };
         let p = plan(&req, D, &BIG).unwrap();
         assert_eq!((p.mirror, p.degrees), (true, 0.0));

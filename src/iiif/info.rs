@@ -1,4 +1,5 @@
-//! The info.json document of the Image API 2.1 (§5).
+//! The info.json document: §5 of Image API 2.1, and §5 of 3.0. Both are written from the same
+//! facts (size, tiling, the caller's limits).
 
 use super::geometry::{Dimensions, Limits};
 use super::request::{Format, Quality};
@@ -25,6 +26,25 @@ pub const SUPPORTS: [&str; 18] = [
     "sizeByPct",
     "sizeByW",
     "sizeByWh",
+];
+
+/// What 3.0's `level2` profile does not already promise (compliance §3 of 3.0), all really
+/// supported.
+pub const EXTRA_FEATURES: [&str; 5] = [
+    "canonicalLinkHeader",
+    "mirroring",
+    "profileLinkHeader",
+    "rotationArbitrary",
+    "sizeUpscaling",
+];
+
+/// The formats beyond 3.0's `level2` ones (`jpg`, `png`).
+pub const EXTRA_FORMATS: [Format; 5] = [
+    Format::Gif,
+    Format::Webp,
+    Format::Tif,
+    Format::Pdf,
+    Format::Jp2,
 ];
 
 /// The scale factors 1, 2, 4, … up to the first at which the whole image fits in one tile.
@@ -159,6 +179,50 @@ pub fn info_json(id: &str, dims: Dimensions, tiling: &Tiling, limits: &Limits) -
     })
 }
 
+/// Builds a 3.0 info.json for the image service at `id` (its base URI, without a trailing
+/// slash); `rights` is the record's rights URI, where it gives one that 3.0 allows.
+pub fn info_json_v3(
+    id: &str,
+    dims: Dimensions,
+    tiling: &Tiling,
+    limits: &Limits,
+    rights: Option<&str>,
+) -> Value {
+    let sizes: Vec<Value> = tiling
+        .sizes(dims, limits)
+        .into_iter()
+        .map(|d| json!({"width": d.width, "height": d.height}))
+        .collect();
+    let qualities: Vec<&str> = Quality::ALL[1..].iter().map(|q| q.name()).collect();
+    let formats: Vec<&str> = EXTRA_FORMATS.iter().map(|f| f.extension()).collect();
+    let mut v = json!({
+        "@context": super::Version::V3.context(),
+        "id": id,
+        "type": "ImageService3",
+        "protocol": PROTOCOL,
+        "profile": "level2",
+        "width": dims.width,
+        "height": dims.height,
+        "maxWidth": limits.max_width,
+        "maxHeight": limits.max_height,
+        "maxArea": limits.max_area,
+        "sizes": sizes,
+        "tiles": [{
+            "width": tiling.width,
+            "height": tiling.height,
+            "scaleFactors": tiling.allowed_scale_factors(limits),
+        }],
+        "preferredFormats": ["jpg"],
+        "extraFormats": formats,
+        "extraQualities": qualities,
+        "extraFeatures": EXTRA_FEATURES,
+    });
+    if let Some(rights) = rights {
+        v["rights"] = json!(rights);
+    }
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,5 +307,65 @@ mod tests {
         assert_eq!(v["sizes"][0], json!({"width": 250, "height": 250}));
         let supports = v["profile"][1]["supports"].as_array().unwrap();
         assert!(supports.contains(&json!("mirroring")));
+    }
+
+    #[test]
+    fn document_shape_v3() {
+        // The fields of §5.2–§5.7 of 3.0, as in its examples.
+        let d = Dimensions {
+            width: 6000,
+            height: 4000,
+        };
+        let lim = Limits {
+            max_width: 3000,
+            max_height: 2000,
+            max_area: 4_000_000,
+            scale_cap: None,
+        };
+        let rights = "http://rightsstatements.org/vocab/InC-EDU/1.0/";
+        let v = info_json_v3(
+            "https://example.org/iiif/3/abcd",
+            d,
+            &Tiling::square(d, 512),
+            &lim,
+            Some(rights),
+        );
+        assert_eq!(v["@context"], "http://iiif.io/api/image/3/context.json");
+        assert_eq!(v["id"], "https://example.org/iiif/3/abcd");
+        assert_eq!(v["type"], "ImageService3");
+        assert_eq!(v["protocol"], "http://iiif.io/api/image");
+        assert_eq!(v["profile"], "level2");
+        assert_eq!(
+            (v["width"].as_u64(), v["height"].as_u64()),
+            (Some(6000), Some(4000))
+        );
+        assert_eq!(v["maxWidth"], 3000);
+        assert_eq!(v["maxHeight"], 2000);
+        assert_eq!(v["maxArea"], 4_000_000);
+        assert_eq!(v["rights"], rights);
+        assert_eq!(v["preferredFormats"], json!(["jpg"]));
+        assert_eq!(v["extraQualities"], json!(["color", "gray", "bitonal"]));
+        assert_eq!(
+            v["extraFormats"],
+            json!(["gif", "webp", "tif", "pdf", "jp2"])
+        );
+        assert!(v["extraFeatures"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("sizeUpscaling")));
+        assert_eq!(v["tiles"][0]["width"], 512);
+        assert_eq!(v["tiles"][0]["scaleFactors"], json!([1, 2, 4, 8, 16]));
+        // Sizes within the limits only: 3000×2000 is over maxArea, so 1500×1000 is the largest.
+        let sizes = v["sizes"].as_array().unwrap();
+        assert_eq!(
+            sizes.last().unwrap(),
+            &json!({"width": 1500, "height": 1000})
+        );
+        // No 2.1 names, and no rights unless given.
+        for old in ["@id", "@type", "supports", "formats", "qualities"] {
+            assert!(v.get(old).is_none(), "{old}");
+        }
+        let none = info_json_v3("x", d, &Tiling::square(d, 512), &lim, None);
+        assert!(none.get("rights").is_none());
     }
 }

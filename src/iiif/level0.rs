@@ -38,6 +38,7 @@ impl StaticImage {
             },
             quality: Quality::Default,
             format,
+            upscale: true,
         }
     }
 

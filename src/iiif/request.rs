@@ -1,9 +1,12 @@
-//! The image request's path parameters (§4.1–§4.5) and their hand-written parser.
+//! The image request's path parameters (§4.1–§4.5) and their hand-written parser, for 2.1 and
+//! 3.0. The two differ only in the size: 3.0 has no `full`, and a size may be larger than its
+//! region only when it is prefixed with `^` ([`ImageRequest::upscale`]).
 //!
 //! Parsing is pure syntax: whether a region lies inside the image, or a size is within the
 //! limits, is decided later by [`crate::iiif::geometry`].
 
 use super::number::{parse_decimal, parse_uint};
+use super::version::Version;
 use std::fmt;
 
 /// The region parameter (§4.1).
@@ -92,6 +95,9 @@ pub struct ImageRequest {
     pub quality: Quality,
     /// The output format.
     pub format: Format,
+    /// Whether the size may be larger than the region: a 3.0 size prefixed with `^`, and every
+    /// 2.1 size but `max` (2.1 allows sizes above full; its `max` never upscales).
+    pub upscale: bool,
 }
 
 /// Which path parameter was malformed.
@@ -116,12 +122,18 @@ pub struct ParseError {
     pub part: Part,
     /// The offending text, for the message.
     pub value: String,
+    /// The API version the request was parsed as (the expected forms differ).
+    pub version: Version,
 }
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (name, expected) = match self.part {
             Part::Region => ("region", "full, square, x,y,w,h or pct:x,y,w,h"),
+            Part::Size if self.version == Version::V3 => (
+                "size",
+                "max, w,  ,h  pct:n  w,h or !w,h, each optionally prefixed by ^",
+            ),
             Part::Size => ("size", "full, max, w,  ,h  pct:n  w,h or !w,h"),
             Part::Rotation => (
                 "rotation",
@@ -210,14 +222,30 @@ impl Quality {
 }
 
 impl ImageRequest {
-    /// Parses the four path segments that follow the identifier.
+    /// Parses the four path segments that follow the identifier, as Image API 2.1.
     pub fn parse(region: &str, size: &str, rotation: &str, file: &str) -> Result<Self, ParseError> {
+        ImageRequest::parse_as(Version::V2, region, size, rotation, file)
+    }
+
+    /// Parses the four path segments that follow the identifier, as `version` writes them.
+    pub fn parse_as(
+        version: Version,
+        region: &str,
+        size: &str,
+        rotation: &str,
+        file: &str,
+    ) -> Result<Self, ParseError> {
         let err = |part, value: &str| ParseError {
             part,
             value: value.to_string(),
+            version,
         };
         let region = Region::parse(region).ok_or_else(|| err(Part::Region, region))?;
-        let size = Size::parse(size).ok_or_else(|| err(Part::Size, size))?;
+        let (size, upscale) = match version {
+            Version::V2 => Size::parse(size).map(|s| (s, s != Size::Max)),
+            Version::V3 => Size::parse_v3(size),
+        }
+        .ok_or_else(|| err(Part::Size, size))?;
         let rotation = Rotation::parse(rotation).ok_or_else(|| err(Part::Rotation, rotation))?;
         let (quality, format) = match file.rsplit_once('.') {
             Some((q, f)) => (
@@ -232,6 +260,7 @@ impl ImageRequest {
             rotation,
             quality,
             format,
+            upscale,
         })
     }
 }
@@ -270,7 +299,20 @@ impl Region {
 }
 
 impl Size {
-    /// Parses a size parameter.
+    /// Parses a 3.0 size parameter: the 2.1 forms without `full`, each optionally prefixed
+    /// with `^` (the second value says whether it was).
+    pub fn parse_v3(s: &str) -> Option<(Size, bool)> {
+        let (upscale, rest) = match s.strip_prefix('^') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        match Size::parse(rest)? {
+            Size::Full => None,
+            size => Some((size, upscale)),
+        }
+    }
+
+    /// Parses a 2.1 size parameter.
     pub fn parse(s: &str) -> Option<Size> {
         match s {
             "full" => return Some(Size::Full),
@@ -390,6 +432,52 @@ mod tests {
         ] {
             assert_eq!(Size::parse(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn spec_size_examples_v3() {
+        // Every form of §4.2 of 3.0, plain and with `^`.
+        let forms = [
+            ("max", Size::Max),
+            ("150,", Size::Width(150)),
+            (",150", Size::Height(150)),
+            ("pct:50", Size::Percent(50.0)),
+            ("pct:120", Size::Percent(120.0)),
+            ("225,100", Size::Exact { w: 225, h: 100 }),
+            ("!225,100", Size::BestFit { w: 225, h: 100 }),
+        ];
+        for (text, size) in forms {
+            assert_eq!(Size::parse_v3(text), Some((size, false)), "{text}");
+            let up = format!("^{text}");
+            assert_eq!(Size::parse_v3(&up), Some((size, true)), "{up}");
+        }
+        // `full` is gone in 3.0, and `^` goes only in front.
+        for bad in [
+            "full",
+            "^full",
+            "^",
+            "^^max",
+            "max^",
+            ",^240",
+            "150,^",
+            "!^225,100",
+            "^ 150,",
+            "",
+            "^pct:",
+            "^!150,",
+        ] {
+            assert_eq!(Size::parse_v3(bad), None, "{bad:?}");
+        }
+        let v3 = |size: &str| ImageRequest::parse_as(Version::V3, "full", size, "0", "default.jpg");
+        assert!(v3("^max").unwrap().upscale);
+        assert!(!v3("max").unwrap().upscale);
+        let e = v3("full").unwrap_err();
+        assert_eq!(e.part, Part::Size);
+        assert!(e.to_string().contains("prefixed by ^"), "{e}");
+        // 2.1: every size may exceed its region but `max`; `^` is not 2.1 syntax.
+        assert!(req("full/150,/0/default.jpg").unwrap().upscale);
+        assert!(!req("full/max/0/default.jpg").unwrap().upscale);
+        assert_eq!(req("full/^max/0/default.jpg").unwrap_err().part, Part::Size);
     }
 
     #[test]

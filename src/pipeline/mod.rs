@@ -7,7 +7,7 @@ use crate::iiif::{Plan, Quality};
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::{DynamicImage, GrayAlphaImage, GrayImage, Luma, LumaA};
 
-pub use rotate::{flatten_on_white, rotate};
+pub use rotate::{flatten_on_white, rotate, Background};
 
 /// The luma threshold of `bitonal`: Rec. 709 luma at or above it is white, below it black.
 pub const BITONAL_THRESHOLD: u8 = 128;

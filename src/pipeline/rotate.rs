@@ -5,6 +5,17 @@
 use crate::iiif::geometry::rotated_size;
 use image::{DynamicImage, Rgba, RgbaImage};
 
+/// The colour of the corners a rotation uncovers, in formats without transparency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Background {
+    /// Black, as libvips and sharp make them (and as iiif-validator-ng expects).
+    #[default]
+    Black,
+    /// White.
+    White,
+}
+
 /// Rotates `img` clockwise by `degrees` (0 ≤ degrees < 360).
 pub fn rotate(img: DynamicImage, degrees: f64, keep_alpha: bool) -> DynamicImage {
     if degrees == 0.0 {

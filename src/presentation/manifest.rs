@@ -8,7 +8,7 @@ use super::model::{Image, Object, Text};
 use super::CONTEXT;
 use crate::access::Access;
 use crate::iiif::geometry::{full_rect, resolve_size, Limits};
-use crate::iiif::path::encode_identifier;
+use crate::iiif::path::{encode_identifier, encode_segment};
 use crate::iiif::{Dimensions, Size, LEVEL2};
 use serde_json::{json, Map, Value};
 
@@ -54,7 +54,7 @@ pub struct CanvasImage<'r> {
 
 /// The URI of an object's manifest; `key` is the object's key as URLs write it.
 pub fn manifest_id(ctx: &Context, key: &str) -> String {
-    format!("{}/manifests/object/{}", ctx.root, encode_identifier(key))
+    format!("{}/manifests/object/{}", ctx.root, encode_segment(key))
 }
 
 /// A text as a Presentation 2.1 value: a plain string when it is one value in English or
@@ -150,6 +150,7 @@ fn served_size(c: &CanvasImage) -> (String, u32, u32) {
                 Size::BestFit { w: side, h: side },
                 full_rect(dims),
                 &unbounded,
+                true,
             )
             .unwrap_or((side, side));
             (format!("!{side},{side}"), w, h)

@@ -376,20 +376,24 @@ fn app_of_collection(dir: &Path, tweak: impl FnOnce(&mut tessera::config::Config
     })
 }
 
-/// The status of every front of the Image API for one identifier.
+/// The status of every front of the Image API for one identifier, in every version: the
+/// unversioned paths, `/iiif/2/…` and `/iiif/3/…` (base URI, info.json, images, the default
+/// service).
 async fn fronts(app: &App, id: &str) -> Vec<(String, u16)> {
     let base = &app.base;
     let mut out = Vec::new();
-    for form in [
-        "info.json",
-        "full/max/0/default.png",
-        "0,0,100,100/50,/0/default.jpg",
-    ] {
-        let url = format!("{base}/iiif/{id}/{form}");
-        out.push((url.clone(), app.get(&url).await.0.as_u16()));
+    for version in ["", "2/", "3/"] {
+        for form in [
+            "",
+            "/info.json",
+            "/full/max/0/default.png",
+            "/0,0,100,100/50,50/0/default.jpg",
+            "?width=50&height=50",
+        ] {
+            let url = format!("{base}/iiif/{version}{id}{form}");
+            out.push((url.clone(), app.get(&url).await.0.as_u16()));
+        }
     }
-    let url = format!("{base}/iiif/{id}?width=50&height=50");
-    out.push((url.clone(), app.get(&url).await.0.as_u16()));
     out
 }
 
@@ -426,13 +430,14 @@ async fn every_name_of_a_restricted_file_is_refused_even_names_made_after_start(
         }
     }
     for (url, status) in fronts(&app, "open").await {
-        assert_eq!(status, 200, "{url}");
+        let redirect = !url.contains("/open/") && !url.contains('?');
+        assert_eq!(status, if redirect { 303 } else { 200 }, "{url}");
     }
 }
 
-#[tokio::test]
-async fn a_limited_image_never_yields_a_pixel_at_a_scale_above_its_cap() {
-    // grid.png is 400 x 300; limited to 256 px, the cap is 256/400 = 0.64.
+/// grid.png as `lim`, the one image of an object limited to 256 px (`imagepermissionlevel`
+/// 1): the folder (keep it while the app runs) and the app.
+fn limited_grid() -> (tempfile::TempDir, App) {
     let dir = collection(
         &["lim.png"],
         &[(
@@ -442,6 +447,13 @@ async fn a_limited_image_never_yields_a_pixel_at_a_scale_above_its_cap() {
         )],
     );
     let app = app_of_collection(dir.path(), |_| {});
+    (dir, app)
+}
+
+#[tokio::test]
+async fn a_limited_image_never_yields_a_pixel_at_a_scale_above_its_cap() {
+    // grid.png is 400 x 300; limited to 256 px, the cap is 256/400 = 0.64.
+    let (_dir, app) = limited_grid();
     let base = &app.base;
     for req in [
         "0,0,1,1/1,1/0/default.png",
@@ -474,6 +486,47 @@ async fn a_limited_image_never_yields_a_pixel_at_a_scale_above_its_cap() {
     for s in info["sizes"].as_array().unwrap() {
         let url = format!(
             "{base}/iiif/lim/full/{},{}/0/default.jpg",
+            s["width"], s["height"]
+        );
+        app.get_image(&url).await;
+    }
+}
+
+#[tokio::test]
+async fn a_limited_image_is_capped_alike_in_image_api_3() {
+    let (_dir, app) = limited_grid();
+    let base = &app.base;
+    // `^` asks for more than the region; the cap still bounds it (3.0 answers 400).
+    for req in [
+        "full/^257,/0/default.png",
+        "full/^pct:100/0/default.png",
+        "0,0,1,1/^1,1/0/default.png",
+        "0,0,10,10/^!7,7/0/default.png",
+        "full/300,/0/default.png",
+    ] {
+        let url = format!("{base}/iiif/3/lim/{req}");
+        let (status, _, _) = app.get(&url).await;
+        assert!(status == 400 || status == 404, "{url}: {status}");
+        assert_ne!(status, 200, "{url}");
+    }
+    let img = app
+        .get_image(&format!("{base}/iiif/3/lim/full/max/0/default.png"))
+        .await;
+    assert_eq!((img.width(), img.height()), (256, 192));
+    assert_grid(&img, 0.64, 12, "3.0 max of the limited image");
+    // `^max` is the largest size the limits allow: for this image, the same 256 px.
+    let img = app
+        .get_image(&format!("{base}/iiif/3/lim/full/^max/0/default.png"))
+        .await;
+    assert_eq!((img.width(), img.height()), (256, 192));
+    // Its 3.0 info.json says so, and everything it offers can be fetched.
+    let (_, _, body) = app.get(&format!("{base}/iiif/3/lim/info.json")).await;
+    let info: Value = serde_json::from_slice(&body).unwrap();
+    assert!(info["maxWidth"].as_u64().unwrap() <= 256, "{info}");
+    for s in info["sizes"].as_array().unwrap() {
+        assert!(s["width"].as_u64().unwrap() <= 256, "{info}");
+        let url = format!(
+            "{base}/iiif/3/lim/full/{},{}/0/default.jpg",
             s["width"], s["height"]
         );
         app.get_image(&url).await;

@@ -443,7 +443,7 @@ async fn bad_requests_get_400_with_a_message() {
         "grid/400,0,10,10/full/0/default.jpg",
         "grid/pct:100,0,10,10/full/0/default.jpg",
         "grid/full/0,/0/default.jpg",
-        "grid/full/pct:0.01/0/default.jpg",
+        "grid/full/pct:0/0/default.jpg",
         "[frob]/full/full/0/default.jpg",
         "grid%zz/info.json",
     ] {

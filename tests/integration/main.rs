@@ -16,6 +16,7 @@ mod derivatives;
 mod faults;
 mod fidelity;
 mod image_api;
+mod image_api3;
 mod presentation;
 mod properties;
 mod records;
