@@ -11,6 +11,9 @@
 # (rotations, regions, sizes) use VALIDATE_NG_SEED if set, else a fresh seed that is printed,
 # so a failure can be replayed (each test is seeded from it by name).
 #
+# VALIDATE_NG_KNOWN="MODULE[:TEXT] ..." reports failures of those tests (whose message contains
+# TEXT) as KNOWN without failing the run; notes/validator-ng.md says why each one fails.
+#
 # Installs what it needs: the pinned packages of scripts/validator-ng-requirements.txt into
 # target/validator-ng-venv (Python 3.12, from pyenv if present), and Debian's libvips42 (pyvips
 # loads it; the validator builds its reference images with libvips) when it is missing.
@@ -55,5 +58,6 @@ trap stop_tessera EXIT
 start_tessera "$bin" "$path/$id/info.json" --images sample-images
 seed="${VALIDATE_NG_SEED:-$RANDOM$RANDOM}"
 echo "iiif-validator-ng 0.1.0 on http://127.0.0.1:$PORT$path (Image API $version, seed $seed)"
+for k in ${VALIDATE_NG_KNOWN:-}; do flags+=(--known "$k"); done
 "$venv/bin/python" scripts/validate_ng.py "${flags[@]}" --id "$id" --seed "$seed" \
   "http://127.0.0.1:$PORT$path"
