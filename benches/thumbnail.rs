@@ -55,7 +55,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("full decode + Lanczos3", |b| {
         b.iter(|| {
             let src = decode(&path, DecodeLimits::UNLIMITED).unwrap();
-            let out = pipeline::execute(&src, &p).unwrap();
+            let out = pipeline::execute(&src, &p, pipeline::Background::Black).unwrap();
             encode::encode(&out, p.format, 90).unwrap()
         })
     });
@@ -63,7 +63,8 @@ fn bench(c: &mut Criterion) {
     g.bench_function(format!("DCT 1/{shrink} decode + Lanczos3 (Tessera)"), |b| {
         b.iter(|| {
             let src = decode_shrunk(&path, DecodeLimits::UNLIMITED, shrink).unwrap();
-            let out = pipeline::execute_reduced(&src, &p, dims).unwrap();
+            let out =
+                pipeline::execute_reduced(&src, &p, dims, pipeline::Background::Black).unwrap();
             encode::encode(&out, p.format, 90).unwrap()
         })
     });

@@ -17,7 +17,13 @@ use tessera::cache::Caches;
 use tessera::derivative::{Derivatives, Settings};
 use tessera::iiif::geometry::plan;
 use tessera::iiif::{Dimensions, ImageRequest, Limits, Plan};
-use tessera::render::render;
+use tessera::render::{render, Output};
+
+/// JPEG quality 90, the server's default; tiles are never rotated.
+const OUTPUT: Output = Output {
+    jpeg_quality: 90,
+    background: tessera::pipeline::Background::Black,
+};
 use tessera::source::decode::decode;
 use tessera::source::DecodeLimits;
 use tessera::storage::{Object, Storage};
@@ -76,7 +82,7 @@ fn tile_plan(x: u32, y: u32, s: u32) -> Plan {
 
 /// Renders one plan without decode limits (the sources are trusted), at quality 90.
 fn tile(caches: &Caches, d: &Derivatives, f: &Object, dims: Dimensions, p: &Plan) -> Vec<u8> {
-    render(caches, d, f, dims, p, DecodeLimits::UNLIMITED, 90).unwrap()
+    render(caches, d, f, dims, p, DecodeLimits::UNLIMITED, OUTPUT).unwrap()
 }
 
 fn bench(c: &mut Criterion) {
@@ -200,7 +206,7 @@ fn bench(c: &mut Criterion) {
                     dims,
                     &full[i % 20],
                     DecodeLimits::UNLIMITED,
-                    90,
+                    OUTPUT,
                 )
                 .unwrap()
             })

@@ -9,6 +9,10 @@
 # MIX=thumbs asks instead for 200 different thumbnails of the whole image (full/!N,N/0/
 # default.jpg for N = 200..399), cycled: the issue-5 thumbnail mix.
 #
+# API=3 spells the tiles as OpenSeadragon does for an Image API 3.0 service (x,y,w,h/w,h/0/
+# default.jpg, and full/max/… for the whole image at full size); give a 3.0 base URL
+# (e.g. http://127.0.0.1:8080/iiif/3/mosaic-six-photos).
+#
 # The same command runs against Tessera and against any anchor (IIPImage, nginx serving a
 # static `--layout iiif` tree, iiif-processor), so their figures compare. Loopback only.
 # Needs: wrk (Debian package wrk), python3.
@@ -22,9 +26,9 @@ esac
 command -v wrk >/dev/null || { echo "loadtest.sh: apt-get install wrk" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-python3 - "$base" "$tmp/paths.txt" "${MIX:-tiles}" <<'PY'
+python3 - "$base" "$tmp/paths.txt" "${MIX:-tiles}" "${API:-2}" <<'PY'
 import json, random, sys, urllib.parse, urllib.request
-base, out, mix = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
+base, out, mix, api = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3], sys.argv[4]
 info = json.load(urllib.request.urlopen(base + "/info.json", timeout=30))
 W, H = info["width"], info["height"]
 tiles = info.get("tiles") or [{"width": 256, "scaleFactors": [1]}]
@@ -36,9 +40,13 @@ for t in tiles:
         for yr in range(0, H, th * s):
             for xr in range(0, W, tw * s):
                 wr, hr = min(tw * s, W - xr), min(th * s, H - yr)
-                ws = (wr + s - 1) // s
+                ws, hs = (wr + s - 1) // s, (hr + s - 1) // s
                 region = "full" if (xr, yr, wr, hr) == (0, 0, W, H) else f"{xr},{yr},{wr},{hr}"
-                urls.append(f"{path}/{region}/{ws},/0/default.jpg")
+                if api == "3":
+                    size = "max" if (region, ws, hs) == ("full", W, H) else f"{ws},{hs}"
+                else:
+                    size = f"{ws},"
+                urls.append(f"{path}/{region}/{size}/0/default.jpg")
 random.Random(42).shuffle(urls)
 if mix == "thumbs":
     urls = [f"{path}/full/!{n},{n}/0/default.jpg" for n in range(200, 400)]

@@ -204,6 +204,8 @@ pub fn service(policy: Arc<Policy>, opts: &ThumbnailOptions) -> ImageService {
         tile_size: 256,
         decode: opts.decode,
         jpeg_quality: opts.quality,
+        // Batch work never rotates.
+        background: crate::pipeline::Background::default(),
         response_cache: false,
     };
     ImageService::new(settings, Caches::new(0, 0), Derivatives::disabled(), policy)

@@ -478,6 +478,26 @@ mod tests {
     }
 
     #[test]
+    fn the_default_image_api_version_and_rotation_corners_are_read() {
+        use crate::iiif::Version;
+        assert_eq!(Config::default().image_api, Version::V2);
+        for (text, want) in [
+            ("\"3.0\"", Version::V3),
+            ("3", Version::V3),
+            ("\"2.1\"", Version::V2),
+            ("2", Version::V2),
+        ] {
+            let c: Config = toml::from_str(&format!("image_api = {text}")).unwrap();
+            assert_eq!(c.image_api, want, "{text}");
+        }
+        let e = toml::from_str::<Config>("image_api = \"4\"").unwrap_err();
+        assert!(e.to_string().contains("image_api must be"), "{e}");
+        let c: Config = toml::from_str("rotation_background = \"white\"").unwrap();
+        assert_eq!(c.rotation_background, crate::pipeline::Background::White);
+        assert!(toml::from_str::<Config>("rotation_background = \"grey\"").is_err());
+    }
+
+    #[test]
     fn trusted_proxies_are_checked_and_named_when_wrong() {
         assert!(Config::default().trusted_proxy_ranges().unwrap().is_empty());
         let c: Config =

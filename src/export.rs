@@ -1,4 +1,5 @@
-//! `tessera tiles`: a static IIIF Image API 2.1 level 0 tree for each image, cut by the
+//! `tessera tiles`: a static IIIF Image API level 0 tree (2.1, or 3.0 with `--api 3`) for each
+//! image, cut by the
 //! server's own image service (access, limits, plan, render), so every file holds the bytes
 //! the server would send for its URL. The tree's files are typed requests
 //! ([`level0::StaticImage`]), never paths parsed back.
@@ -42,6 +43,8 @@ pub struct TileOptions {
     pub derivative_min_pixels: u64,
     /// Who the tree is for: anonymous (a public tree), or privileged (`--include-restricted`).
     pub caller: Caller,
+    /// The Image API version of the tree: its info.json and its files' spellings.
+    pub version: crate::iiif::Version,
 }
 
 /// The images to export from `src` (one file, or the image files directly in a folder), each
@@ -92,6 +95,8 @@ pub fn service(
         tile_size: opts.tile,
         decode: opts.decode,
         jpeg_quality: opts.quality,
+        // Batch work never rotates.
+        background: crate::pipeline::Background::default(),
         response_cache: false,
     };
     Ok((
@@ -118,7 +123,7 @@ pub fn export(
     let info = service.info(t).map_err(report)?;
     let dims = info.dims;
     let tiling = Tiling::square(dims, opts.tile);
-    let images = level0::images(dims, &tiling, &info.limits);
+    let images = level0::images_as(opts.version, dims, &tiling, &info.limits);
     let dir = out.join(encode_segment(id));
     // Files with the same canonical form (`full/w,` and `full/w,h`) are one image: made once
     // and written under each name.
@@ -166,11 +171,13 @@ pub fn export(
         return Err(e);
     }
     let base = opts.base_url.trim_end_matches('/');
-    let info = level0::info_json(
+    let info = level0::info_json_as(
+        opts.version,
         &format!("{base}/{}", encode_segment(id)),
         dims,
         &tiling,
         &info.limits,
+        opts.format,
     );
     let text = serde_json::to_string_pretty(&info).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("info.json"), text).map_err(|e| e.to_string())?;

@@ -53,6 +53,10 @@ struct TileArgs {
     /// Tile format.
     #[arg(long, default_value = "jpg")]
     format: String,
+    /// The Image API version of the tree: 2 (2.1) or 3 (3.0: 3.0 info.json, files spelled
+    /// `w,h` and `max` as 3.0 viewers ask for them).
+    #[arg(long, default_value = "2", value_parser = parse_api)]
+    api: tessera::iiif::Version,
     /// JPEG quality, 1-100 [default: the server's, 90].
     #[arg(long)]
     quality: Option<u8>,
@@ -70,6 +74,11 @@ struct TileArgs {
     /// A TOML file as for `serve`: its limits, quality and access settings apply.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+}
+
+/// Parses `--api`: 2, 2.1, 3 or 3.0.
+fn parse_api(s: &str) -> Result<tessera::iiif::Version, String> {
+    tessera::iiif::Version::parse(s).ok_or_else(|| format!("--api must be 2 or 3, not {s:?}"))
 }
 
 /// The validated configuration of a batch command: `--config FILE`, or the defaults.
@@ -133,6 +142,7 @@ impl TileArgs {
             cache_mb: defaults.cache_decoded_mb,
             derivative_min_pixels: defaults.derivative_min_pixels,
             caller,
+            version: self.api,
         };
         let sources = tessera::export::sources(&self.src)
             .map_err(|e| format!("{}: {e}", self.src.display()))?;

@@ -51,9 +51,18 @@ pub fn render(
     dims: Dimensions,
     plan: &Plan,
     limits: DecodeLimits,
-    jpeg_quality: u8,
+    output: Output,
 ) -> Result<Vec<u8>, RenderError> {
-    render_with_raster(caches, derivatives, file, dims, plan, limits, jpeg_quality).map(|r| r.bytes)
+    render_with_raster(caches, derivatives, file, dims, plan, limits, output).map(|r| r.bytes)
+}
+
+/// How output is made beyond what the plan says: the server's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Output {
+    /// JPEG quality, 1–100.
+    pub jpeg_quality: u8,
+    /// The corners of a rotation in formats without alpha.
+    pub background: pipeline::Background,
 }
 
 /// [`render`], also giving back the raster that was encoded (it is moved out, not copied).
@@ -64,8 +73,9 @@ pub fn render_with_raster(
     dims: Dimensions,
     plan: &Plan,
     limits: DecodeLimits,
-    jpeg_quality: u8,
+    output: Output,
 ) -> Result<Rendered, RenderError> {
+    let background = output.background;
     let stored = |bytes| {
         Ok(Rendered {
             bytes,
@@ -77,11 +87,11 @@ pub fn render_with_raster(
             limits.check_pixels(header.dims)?;
             let reduce = jp2::reduction_for(plan.region, plan.width, plan.height, header.levels);
             let (part, window) = jp2::decode(file, &header, Some(plan.region), reduce)?;
-            pipeline::execute_window(&part, plan, window)?
+            pipeline::execute_window(&part, plan, window, background)?
         } else if let Some(levels) =
             levels_of(caches, file).filter(|l| pyramid_fits(l, plan, limits.max_pixels))
         {
-            match from_pyramid(caches, file, &levels, plan)? {
+            match from_pyramid(caches, file, &levels, plan, background)? {
                 Made::Stored(bytes) => return stored(bytes),
                 Made::Pixels(img) => img,
             }
@@ -91,7 +101,7 @@ pub fn render_with_raster(
                     derivatives.discard(file, "not a readable pyramid");
                     return None;
                 };
-                from_pyramid(caches, &d, &levels, plan)
+                from_pyramid(caches, &d, &levels, plan, background)
                     .map_err(|e| derivatives.discard(file, &crate::report::chain(&e)))
                     .ok()
             });
@@ -123,12 +133,12 @@ pub fn render_with_raster(
                             })
                             .map_err(Arc::unwrap_or_clone)?,
                     };
-                    pipeline::execute_reduced(&src, plan, dims)?
+                    pipeline::execute_reduced(&src, plan, dims, background)?
                 }
             }
         };
         Ok(Rendered {
-            bytes: encode::encode(&out, plan.format, jpeg_quality)?,
+            bytes: encode::encode(&out, plan.format, output.jpeg_quality)?,
             raster: Some(out),
         })
     })
@@ -158,6 +168,7 @@ fn from_pyramid(
     file: &Object,
     levels: &[pyramid::Level],
     plan: &Plan,
+    background: pipeline::Background,
 ) -> Result<Made, RenderError> {
     let level = pyramid::choose(levels, plan.region, plan.width, plan.height);
     let copy = pyramid::is_copy(levels[0], level, plan.region, plan.width, plan.height);
@@ -176,7 +187,7 @@ fn from_pyramid(
         margin,
         index.as_deref(),
     )?;
-    Ok(pipeline::execute_window(&part, plan, window).map(Made::Pixels)?)
+    Ok(pipeline::execute_window(&part, plan, window, background).map(Made::Pixels)?)
 }
 
 /// The stored JPEG bytes of a tile, when the request is exactly one interior stored tile of a

@@ -39,6 +39,8 @@ pub struct Settings {
     pub decode: DecodeLimits,
     /// JPEG output quality, 1–100.
     pub jpeg_quality: u8,
+    /// The corners of rotations in formats without alpha.
+    pub background: crate::pipeline::Background,
     /// Keep encoded responses in memory (the server); batch work does not.
     pub response_cache: bool,
 }
@@ -520,7 +522,10 @@ impl ImageService {
             dims,
             plan,
             s.decode,
-            s.jpeg_quality,
+            crate::render::Output {
+                jpeg_quality: s.jpeg_quality,
+                background: s.background,
+            },
         )
         .map_err(|e| match e {
             RenderError::Source(source) => ServiceError::Source {

@@ -1,9 +1,10 @@
 //! Colours, for web teams and people browsing: `GET /images/{identifier}` answers a
 //! Harvard-shaped image record with its extracted `colors`, and
 //! `GET /collections/hue/{hue}` lists the objects whose first image has at least 20% of a
-//! hue. Colours come from the image service (once per source version) or from a colours file
-//! made by `tessera thumbnails --colors`; a background job extracts the first images' colours
-//! for the hue collections.
+//! hue (in Presentation 3.0 `/collections/3/hue/{hue}`, served by `presentation3`). Colours
+//! come from the image service (once per source version) or from a colours file made by
+//! `tessera thumbnails --colors`; a background job extracts the first images' colours for the
+//! hue collections.
 
 use super::image::private_if_keyed;
 use super::json::respond;
@@ -152,14 +153,12 @@ pub async fn hue(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    if super::presentation3::wants_v3(&headers) {
+        return super::presentation3::negotiated_hue(st, peer, name, uri, headers).await;
+    }
     let result = (|| {
         let who = caller(&st.config.api_keys, &headers, uri.query())?;
-        let hue = Hue::parse(&name)
-            .filter(|h| h.name().eq_ignore_ascii_case(&name) && name == name.to_lowercase())
-            .ok_or_else(|| {
-                let names: Vec<String> = Hue::ALL.iter().map(|h| h.name().to_lowercase()).collect();
-                Error::NotFound(format!("no hue {name:?}; hues are {}", names.join(", ")))
-            })?;
+        let hue = hue_named(&name)?;
         let b = st.bases(&headers, peer);
         let id = format!("{}/collections/hue/{name}", b.root);
         let label = format!(
@@ -178,17 +177,32 @@ pub async fn hue(
             &uri,
         )?;
         let mut resp = respond(&headers, doc.to_string(), st.config.cache_max_age, &[]);
-        // The list grows while colours are being extracted.
-        if st.hues.known() < st.store.public_objects().len() {
-            resp.headers_mut().insert(
-                axum::http::header::CACHE_CONTROL,
-                axum::http::HeaderValue::from_static("no-cache"),
-            );
-        }
+        while_growing(&st, &mut resp);
         private_if_keyed(&mut resp, who);
         Ok(resp)
     })();
     result.unwrap_or_else(|e: Error| e.into_response())
+}
+
+/// The hue a URL names: its name in lower case, as the hue collections' URLs write it.
+pub(super) fn hue_named(name: &str) -> Result<Hue, Error> {
+    Hue::parse(name)
+        .filter(|h| h.name().eq_ignore_ascii_case(name) && name == name.to_lowercase())
+        .ok_or_else(|| {
+            let names: Vec<String> = Hue::ALL.iter().map(|h| h.name().to_lowercase()).collect();
+            Error::NotFound(format!("no hue {name:?}; hues are {}", names.join(", ")))
+        })
+}
+
+/// Marks a hue collection's response `no-cache` while colours are still being learnt: its
+/// list grows until then.
+pub(super) fn while_growing(st: &AppState, resp: &mut Response) {
+    if st.hues.known() < st.store.public_objects().len() {
+        resp.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-cache"),
+        );
+    }
 }
 
 /// Starts the job that learns every public object's first-image colours for the hue

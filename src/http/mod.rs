@@ -7,6 +7,7 @@ pub mod errors;
 mod image;
 pub mod json;
 mod presentation;
+mod presentation3;
 pub mod query;
 mod server;
 pub mod warm;
@@ -121,6 +122,7 @@ impl AppState {
             tile_size: config.tile_size,
             decode: config.decode_limits(),
             jpeg_quality: config.jpeg_quality,
+            background: config.rotation_background,
             response_cache: config.cache_encoded_mb > 0,
         };
         let palette = if config.palette.is_empty() {
@@ -211,6 +213,22 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/collections/classification/{slug}",
             get(presentation::classification),
         )
+        .route("/manifests/3/object/{oid}", get(presentation3::manifest))
+        .route(
+            "/manifests/3/object/{oid}/{kind}/{name}",
+            get(presentation3::part),
+        )
+        .route("/collections/3/top", get(presentation3::top))
+        .route(
+            "/collections/3/classification/{slug}",
+            get(presentation3::classification),
+        )
+        .route(
+            "/collections/3/classification/{slug}/{n}",
+            get(presentation3::classification_part),
+        )
+        .route("/collections/3/hue/{hue}", get(presentation3::hue))
+        .route("/collections/3/hue/{hue}/{n}", get(presentation3::hue_part))
         .with_state(state.clone())
         .layer(axum::middleware::from_fn_with_state(
             state.config.request_timeout_secs,

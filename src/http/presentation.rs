@@ -1,5 +1,7 @@
-//! Presentation API routes: manifests (and their sequence, canvases and annotations, each
+//! Presentation API 2.1 routes: manifests (and their sequence, canvases and annotations, each
 //! dereferenceable), and the paged top collection with one sub-collection per classification.
+//! The unversioned manifest and collection URLs answer 3.0 instead when the `Accept` header
+//! asks for it (see `presentation3`, which shares the object loading here).
 
 use super::image::private_if_keyed;
 use super::json::respond;
@@ -16,7 +18,7 @@ use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-fn reply(r: Result<Response, Error>) -> Response {
+pub(super) fn reply(r: Result<Response, Error>) -> Response {
     r.unwrap_or_else(|e| e.into_response())
 }
 
@@ -28,6 +30,9 @@ pub async fn manifest(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    if super::presentation3::wants_v3(&headers) {
+        return super::presentation3::negotiated_manifest(st, peer, oid, uri, headers).await;
+    }
     reply(document(st, peer, &oid, None, &uri, &headers).await)
 }
 
@@ -51,6 +56,42 @@ async fn document(
     headers: &HeaderMap,
 ) -> Result<Response, Error> {
     let who = caller(&st.config.api_keys, headers, uri.query())?;
+    let (key, _) = visible_object(&st, oid, who)?;
+    let b = st.bases(headers, peer);
+    let body = from_record(&st, b, key, who, move |record, shown, ctx, lookup| {
+        let Some((kind, name)) = part else {
+            return Ok(manifest::manifest(record, shown, ctx, lookup));
+        };
+        let canvases = canvas_images(record, ctx, lookup);
+        let found = match kind.as_str() {
+            "sequence" if name == "normal" => Some(manifest::sequence(ctx, shown, &canvases)),
+            "canvas" => canvases
+                .iter()
+                .enumerate()
+                .find(|(_, c)| name.strip_prefix("canvas-") == Some(c.name.as_str()))
+                .map(|(i, c)| manifest::canvas(ctx, shown, i, c)),
+            "annotation" => canvases
+                .iter()
+                .find(|c| name.strip_prefix("anno-") == Some(c.name.as_str()))
+                .map(|c| manifest::annotation(ctx, shown, c)),
+            _ => None,
+        };
+        found
+            .map(standalone)
+            .ok_or_else(|| Error::NotFound(format!("object {shown} has no {kind} {name:?}")))
+    })
+    .await?;
+    Ok(answer(&st, headers, &body, who, &[]))
+}
+
+/// The object a manifest URL names, with its key as URLs write it, if this caller may see
+/// it: a restricted object is refused (or not found, as configured) unless the caller is
+/// privileged. Every version's manifests and their parts are found this way.
+pub(super) fn visible_object(
+    st: &AppState,
+    oid: &str,
+    who: Caller,
+) -> Result<(ObjectKey, String), Error> {
     let not_found = || Error::NotFound(format!("no object {oid:?}"));
     let key = st.store.find(oid).ok_or_else(not_found)?;
     let entry = st.store.entry(key).ok_or_else(not_found)?;
@@ -58,9 +99,27 @@ async fn document(
     if entry.restricted && who != Caller::Privileged {
         return Err(st.refuse(who, &format!("object {shown}"), not_found()));
     }
-    let b = st.bases(headers, peer);
+    Ok((key, shown))
+}
+
+/// Reads an object's record on a worker thread and builds a document from it with `build`,
+/// given the record, the object's key as URLs write it, and this caller's context and image
+/// lookup: the same for every version, so that access rules cannot drift between them.
+pub(super) async fn from_record<F>(
+    st: &Arc<AppState>,
+    b: super::base::Bases,
+    key: ObjectKey,
+    who: Caller,
+    build: F,
+) -> Result<Value, Error>
+where
+    F: FnOnce(&crate::presentation::Object, &str, &Context, &Lookup) -> Result<Value, Error>
+        + Send
+        + 'static,
+{
     let st2 = st.clone();
-    let body = tokio::task::spawn_blocking(move || -> Result<Value, Error> {
+    tokio::task::spawn_blocking(move || -> Result<Value, Error> {
+        let shown = st2.store.key_text(key);
         let record = st2
             .store
             .object(key)
@@ -82,37 +141,46 @@ async fn document(
             access: &access,
             dims: &dims,
         };
-        let Some((kind, name)) = part else {
-            return Ok(manifest::manifest(&record, &shown, &ctx, &lookup));
-        };
-        let canvases = canvas_images(&record, &ctx, &lookup);
-        let found = match kind.as_str() {
-            "sequence" if name == "normal" => Some(manifest::sequence(&ctx, &shown, &canvases)),
-            "canvas" => canvases
-                .iter()
-                .enumerate()
-                .find(|(_, c)| name.strip_prefix("canvas-") == Some(c.name.as_str()))
-                .map(|(i, c)| manifest::canvas(&ctx, &shown, i, c)),
-            "annotation" => canvases
-                .iter()
-                .find(|c| name.strip_prefix("anno-") == Some(c.name.as_str()))
-                .map(|c| manifest::annotation(&ctx, &shown, c)),
-            _ => None,
-        };
-        found
-            .map(standalone)
-            .ok_or_else(|| Error::NotFound(format!("object {shown} has no {kind} {name:?}")))
+        build(&record, &shown, &ctx, &lookup)
     })
     .await
-    .map_err(|e| Error::Internal(format!("worker failed: {e}")))??;
-    let mut resp = respond(headers, body.to_string(), st.config.cache_max_age, &[]);
+    .map_err(|e| Error::Internal(format!("worker failed: {e}")))?
+}
+
+/// A Presentation document's response: JSON by `Accept`, with an ETag (304 on a match),
+/// `Vary: Accept`, and private to the caller when a key was presented; `extra` headers last.
+pub(super) fn answer(
+    st: &AppState,
+    headers: &HeaderMap,
+    body: &Value,
+    who: Caller,
+    extra: &[(axum::http::HeaderName, String)],
+) -> Response {
+    let mut resp = respond(headers, body.to_string(), st.config.cache_max_age, extra);
     private_if_keyed(&mut resp, who);
-    Ok(resp)
+    resp
+}
+
+/// The owner named in collection labels: the configured attribution, else "Tessera".
+pub(super) fn owner(st: &AppState) -> &str {
+    st.config.attribution.as_deref().unwrap_or("Tessera")
+}
+
+/// How collections list an object: its key as URLs write it, and its title (never empty).
+pub(super) fn member(st: &AppState, key: ObjectKey) -> Option<(String, String)> {
+    let shown = st.store.key_text(key);
+    let e = st.store.entry(key)?;
+    let label = if e.title.is_empty() {
+        format!("Object {shown}")
+    } else {
+        e.title.to_string()
+    };
+    Some((shown, label))
 }
 
 /// A number written canonically (digits only, no sign, no leading zero), so that one
 /// document has one URL and its `@id` is always the URL it was fetched from.
-fn canonical_number(s: &str) -> Option<u64> {
+pub(super) fn canonical_number(s: &str) -> Option<u64> {
     let canonical =
         !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
     canonical.then(|| s.parse().ok()).flatten()
@@ -125,6 +193,9 @@ pub async fn top(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    if super::presentation3::wants_v3(&headers) {
+        return super::presentation3::negotiated_listing(&st, peer, None, &uri, &headers);
+    }
     reply(listing(&st, peer, None, &uri, &headers))
 }
 
@@ -136,6 +207,9 @@ pub async fn classification(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    if super::presentation3::wants_v3(&headers) {
+        return super::presentation3::negotiated_listing(&st, peer, Some(&slug), &uri, &headers);
+    }
     reply(listing(&st, peer, Some(&slug), &uri, &headers))
 }
 
@@ -149,7 +223,7 @@ fn listing(
     let who = caller(&st.config.api_keys, headers, uri.query())?;
     let b = st.bases(headers, peer);
     let top_id = format!("{}/collections/top", b.root);
-    let owner = st.config.attribution.as_deref().unwrap_or("Tessera");
+    let owner = owner(st);
     #[allow(clippy::type_complexity)]
     let (id, label, objects, within, subs): (
         String,
@@ -191,9 +265,7 @@ fn listing(
         }
     };
     let doc = collection_doc(st, &b.root, (&id, &label, within), &subs, objects, uri)?;
-    let mut resp = respond(headers, doc.to_string(), st.config.cache_max_age, &[]);
-    private_if_keyed(&mut resp, who);
-    Ok(resp)
+    Ok(answer(st, headers, &doc, who, &[]))
 }
 
 /// A paged collection of objects: its index, or with `?page=N` one page of manifests.
@@ -226,17 +298,12 @@ pub(super) fn collection_doc(
         .skip((n - 1) * PAGE_SIZE)
         .take(PAGE_SIZE)
         .filter_map(|key| {
-            let shown = st.store.key_text(*key);
-            st.store.entry(*key).map(|e| Reference {
+            member(st, *key).map(|(shown, label)| Reference {
                 id: format!(
                     "{root}/manifests/object/{}",
                     crate::iiif::path::encode_segment(&shown)
                 ),
-                label: if e.title.is_empty() {
-                    format!("Object {shown}")
-                } else {
-                    e.title.to_string()
-                },
+                label,
             })
         })
         .collect();

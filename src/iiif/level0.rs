@@ -1,9 +1,12 @@
 //! A static (level 0) image service: the info.json of a tree of files cut in advance, and
-//! every path that info.json implies, in exactly the form OpenSeadragon and Mirador request.
+//! every path that info.json implies, in exactly the form OpenSeadragon and Mirador request:
+//! 2.1's `w,` (or `w,h` for a listed size), or 3.0's `w,h` (`max` for the whole image at full
+//! size).
 
 use super::geometry::{Dimensions, Limits, Rect};
 use super::info::Tiling;
 use super::request::{Format, ImageRequest, Quality, Region, Rotation, Size};
+use super::version::Version;
 use serde_json::{json, Value};
 
 /// The compliance level URI of a static service.
@@ -16,8 +19,10 @@ pub struct StaticImage {
     pub region: Option<Rect>,
     /// The width asked for (`w,`).
     pub width: u32,
-    /// The height too, for a listed size asked as `w,h`.
+    /// The height too, for a listed size asked as `w,h` (and for every 3.0 file).
     pub height: Option<u32>,
+    /// 3.0's `full/max`: the whole image at its full size.
+    pub max: bool,
 }
 
 impl StaticImage {
@@ -29,6 +34,7 @@ impl StaticImage {
                 None => Region::Full,
             },
             size: match self.height {
+                _ if self.max => Size::Max,
                 Some(h) => Size::Exact { w: self.width, h },
                 None => Size::Width(self.width),
             },
@@ -38,7 +44,8 @@ impl StaticImage {
             },
             quality: Quality::Default,
             format,
-            upscale: true,
+            // A static tree is never larger than its image; `max` is 3.0's plain `max`.
+            upscale: !self.max,
         }
     }
 
@@ -50,6 +57,7 @@ impl StaticImage {
             None => "full".to_string(),
         };
         let size = match self.height {
+            _ if self.max => "max".to_string(),
             Some(h) => format!("{},{h}", self.width),
             None => format!("{},", self.width),
         };
@@ -57,7 +65,7 @@ impl StaticImage {
     }
 }
 
-/// The info.json of a static service at `id`: the server's own document (tiles, and the
+/// The info.json of a static 2.1 service at `id`: the server's own document (tiles, and the
 /// sizes within `limits`), with the level 0 profile and nothing more.
 pub fn info_json(id: &str, dims: Dimensions, tiling: &Tiling, limits: &Limits) -> Value {
     let mut doc = super::info::info_json(id, dims, tiling, limits);
@@ -65,12 +73,54 @@ pub fn info_json(id: &str, dims: Dimensions, tiling: &Tiling, limits: &Limits) -
     doc
 }
 
-/// Every image that the info.json of [`info_json`] implies, without repeats: each tile at
-/// each scale factor as `x,y,w,h/ceil(w/s),` (`full` when one tile covers the image), and
-/// each listed size as `full/w,` and `full/w,h`.
+/// The info.json of a static service at `id` in `version`, whose files are in `format`: 3.0's
+/// is the server's 3.0 document with the `level0` profile, and no extra features, qualities
+/// or formats beyond `format`.
+pub fn info_json_as(
+    version: Version,
+    id: &str,
+    dims: Dimensions,
+    tiling: &Tiling,
+    limits: &Limits,
+    format: Format,
+) -> Value {
+    match version {
+        Version::V2 => info_json(id, dims, tiling, limits),
+        Version::V3 => {
+            let mut doc = super::info::info_json_v3(id, dims, tiling, limits, None);
+            doc["profile"] = json!("level0");
+            let map = doc.as_object_mut().expect("info.json is an object");
+            for extra in ["extraFeatures", "extraQualities", "extraFormats"] {
+                map.remove(extra);
+            }
+            map.insert("preferredFormats".into(), json!([format.extension()]));
+            if format != Format::Jpg {
+                map.insert("extraFormats".into(), json!([format.extension()]));
+            }
+            doc
+        }
+    }
+}
+
+/// Every image that the 2.1 info.json of [`info_json`] implies (see [`images_as`]).
 pub fn images(dims: Dimensions, tiling: &Tiling, limits: &Limits) -> Vec<StaticImage> {
+    images_as(Version::V2, dims, tiling, limits)
+}
+
+/// Every image that the info.json of `version` implies, without repeats, as viewers spell
+/// them. 2.1: each tile at each scale factor as `x,y,w,h/ceil(w/s),` (`full` when one tile
+/// covers the image), and each listed size as `full/w,` and `full/w,h`. 3.0: the same tiles
+/// and sizes as `w,h`, and the whole image at full size as `full/max`.
+pub fn images_as(
+    version: Version,
+    dims: Dimensions,
+    tiling: &Tiling,
+    limits: &Limits,
+) -> Vec<StaticImage> {
+    let v3 = version == Version::V3;
     let (tw, th) = (tiling.width.max(1), tiling.height.max(1));
     let mut out = Vec::new();
+    let full = |width, height| (width, height) == (dims.width, dims.height);
     for &s in &tiling.scale_factors {
         let (sw, sh) = (tw.saturating_mul(s), th.saturating_mul(s));
         for y in (0..dims.height).step_by(sh as usize) {
@@ -78,20 +128,36 @@ pub fn images(dims: Dimensions, tiling: &Tiling, limits: &Limits) -> Vec<StaticI
                 let (w, h) = (sw.min(dims.width - x), sh.min(dims.height - y));
                 let region = Some(Rect { x, y, w, h })
                     .filter(|_| (x, y, w, h) != (0, 0, dims.width, dims.height));
+                let (width, height) = (w.div_ceil(s), h.div_ceil(s));
                 out.push(StaticImage {
                     region,
-                    width: w.div_ceil(s),
-                    height: None,
+                    width,
+                    height: v3.then_some(height),
+                    max: v3 && region.is_none() && full(width, height),
                 });
             }
         }
     }
     for d in tiling.sizes(dims, limits) {
-        for height in [None, Some(d.height)] {
+        let forms: &[Option<u32>] = if v3 {
+            &[Some(d.height)]
+        } else {
+            &[None, Some(d.height)]
+        };
+        for &height in forms {
             out.push(StaticImage {
                 region: None,
                 width: d.width,
                 height,
+                max: false,
+            });
+        }
+        if v3 && full(d.width, d.height) {
+            out.push(StaticImage {
+                region: None,
+                width: d.width,
+                height: Some(d.height),
+                max: true,
             });
         }
     }
@@ -139,5 +205,62 @@ mod tests {
         assert_eq!(info["profile"], json!([LEVEL0]));
         assert_eq!(info["tiles"][0]["scaleFactors"], json!([1, 2, 4]));
         assert_eq!(info["sizes"][0], json!({"width": 150, "height": 100}));
+    }
+
+    #[test]
+    fn a_3_0_tree_lists_what_viewers_ask_for_in_3_0() {
+        let dims = Dimensions {
+            width: 600,
+            height: 400,
+        };
+        let tiling = Tiling::square(dims, 256);
+        let limits = Limits {
+            max_width: 10_000,
+            max_height: 10_000,
+            max_area: 100_000_000,
+            scale_cap: None,
+        };
+        let all = images_as(Version::V3, dims, &tiling, &limits);
+        let paths: Vec<String> = all.iter().map(|i| i.path(Format::Jpg)).collect();
+        // OpenSeadragon's 3.0 spelling: `w,h` everywhere, `max` for the whole image.
+        for p in [
+            "0,0,256,256/256,256/0/default.jpg",
+            "512,256,88,144/88,144/0/default.jpg",
+            "0,0,512,400/256,200/0/default.jpg",
+            "512,0,88,400/44,200/0/default.jpg",
+            "full/150,100/0/default.jpg",
+            "full/300,200/0/default.jpg",
+            "full/600,400/0/default.jpg",
+            "full/max/0/default.jpg",
+        ] {
+            assert!(paths.contains(&p.to_string()), "{p} missing from {paths:?}");
+        }
+        assert!(paths.iter().all(|p| !p.contains(",/")), "{paths:?}");
+        // Each names the pixels its spelling asks for.
+        for img in &all {
+            let req = img.request(Format::Jpg);
+            let p = crate::iiif::geometry::plan(&req, dims, &limits).unwrap();
+            if let Some(h) = img.height {
+                assert_eq!(
+                    (p.width, p.height),
+                    (img.width, h),
+                    "{}",
+                    img.path(Format::Jpg)
+                );
+            }
+        }
+        let info = info_json_as(
+            Version::V3,
+            "https://x.org/iiif/a",
+            dims,
+            &tiling,
+            &limits,
+            Format::Jpg,
+        );
+        assert_eq!(info["profile"], "level0");
+        assert_eq!(info["type"], "ImageService3");
+        assert_eq!(info["id"], "https://x.org/iiif/a");
+        assert!(info.get("extraFeatures").is_none());
+        assert_eq!(info["preferredFormats"], json!(["jpg"]));
     }
 }

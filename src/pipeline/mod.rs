@@ -7,7 +7,7 @@ use crate::iiif::{Plan, Quality};
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::{DynamicImage, GrayAlphaImage, GrayImage, Luma, LumaA};
 
-pub use rotate::{flatten_on_white, rotate, Background};
+pub use rotate::{flatten_on, flatten_on_white, rotate, Background};
 
 /// The luma threshold of `bitonal`: Rec. 709 luma at or above it is white, below it black.
 pub const BITONAL_THRESHOLD: u8 = 128;
@@ -20,15 +20,20 @@ pub enum PipelineError {
     Resize(#[source] fast_image_resize::ResizeError),
 }
 
-/// Runs the plan on `src`, which is the whole decoded image.
-pub fn execute(src: &DynamicImage, plan: &Plan) -> Result<DynamicImage, PipelineError> {
+/// Runs the plan on `src`, which is the whole decoded image; `background` fills the corners of
+/// a rotation in formats without alpha.
+pub fn execute(
+    src: &DynamicImage,
+    plan: &Plan,
+    background: Background,
+) -> Result<DynamicImage, PipelineError> {
     let whole = Window {
         x0: 0.0,
         y0: 0.0,
         fx: 1.0,
         fy: 1.0,
     };
-    execute_window(src, plan, whole)
+    execute_window(src, plan, whole, background)
 }
 
 pub use crate::raster::Window;
@@ -39,8 +44,9 @@ pub fn execute_reduced(
     src: &DynamicImage,
     plan: &Plan,
     full: crate::iiif::Dimensions,
+    background: Background,
 ) -> Result<DynamicImage, PipelineError> {
-    execute_window(src, plan, Window::whole(src, full))
+    execute_window(src, plan, Window::whole(src, full), background)
 }
 
 /// Runs the plan on `src`, which shows the part of the image that `window` describes: the
@@ -49,12 +55,13 @@ pub fn execute_window(
     src: &DynamicImage,
     plan: &Plan,
     window: Window,
+    background: Background,
 ) -> Result<DynamicImage, PipelineError> {
     let mut img = crop_and_scale(src, plan, window)?;
     if plan.mirror {
         img = img.fliph();
     }
-    img = rotate(img, plan.degrees, plan.format.has_alpha());
+    img = rotate(img, plan.degrees, plan.format.has_alpha(), background);
     Ok(apply_quality(img, plan.quality))
 }
 
@@ -216,7 +223,7 @@ mod tests {
             w: 50,
             h: 20,
         };
-        let out = execute(&quadrants(), &plan(r, 50, 20)).unwrap();
+        let out = execute(&quadrants(), &plan(r, 50, 20), Background::Black).unwrap();
         assert_eq!((out.width(), out.height()), (50, 20));
         assert_eq!(rgb(&out, 0, 0), [0, 0, 255]);
         assert_eq!(rgb(&out, 49, 19), [0, 255, 0]);
@@ -235,12 +242,15 @@ mod tests {
             fy: 2.0,
         };
         let r = |x, y, w, h| Rect { x, y, w, h };
-        let whole = execute_window(&level, &plan(r(0, 0, 9, 5), 5, 3), half).unwrap();
+        let whole =
+            execute_window(&level, &plan(r(0, 0, 9, 5), 5, 3), half, Background::Black).unwrap();
         assert_eq!(whole.as_bytes(), level.as_bytes());
-        let corner = execute_window(&level, &plan(r(4, 2, 5, 3), 3, 2), half).unwrap();
+        let corner =
+            execute_window(&level, &plan(r(4, 2, 5, 3), 3, 2), half, Background::Black).unwrap();
         assert_eq!(corner.as_bytes(), level.crop_imm(2, 1, 3, 2).as_bytes());
         // Not a copy: the region is wider than its output.
-        let wider = execute_window(&level, &plan(r(0, 0, 9, 5), 4, 3), half).unwrap();
+        let wider =
+            execute_window(&level, &plan(r(0, 0, 9, 5), 4, 3), half, Background::Black).unwrap();
         assert_eq!((wider.width(), wider.height()), (4, 3));
     }
 
@@ -252,7 +262,7 @@ mod tests {
             w: 100,
             h: 100,
         };
-        let out = execute(&quadrants(), &plan(r, 30, 30)).unwrap();
+        let out = execute(&quadrants(), &plan(r, 30, 30), Background::Black).unwrap();
         assert_eq!((out.width(), out.height()), (30, 30));
         assert_eq!(rgb(&out, 15, 3), [0, 0, 255]);
         assert_eq!(rgb(&out, 15, 27), [0, 255, 0]);
@@ -271,7 +281,7 @@ mod tests {
             100,
         );
         p.mirror = true;
-        let out = execute(&quadrants(), &p).unwrap();
+        let out = execute(&quadrants(), &p, Background::Black).unwrap();
         assert_eq!(rgb(&out, 0, 0), [0, 0, 255]);
         assert_eq!(rgb(&out, 199, 0), [255, 0, 0]);
     }
@@ -298,7 +308,7 @@ mod tests {
             3,
         );
         p.format = Format::Png;
-        let out = execute(&DynamicImage::ImageRgba8(img), &p)
+        let out = execute(&DynamicImage::ImageRgba8(img), &p, Background::Black)
             .unwrap()
             .to_rgba8();
         for x in 0..10 {
@@ -330,12 +340,12 @@ mod tests {
             100,
         );
         p.quality = Quality::Gray;
-        let g = execute(&quadrants(), &p).unwrap();
+        let g = execute(&quadrants(), &p, Background::Black).unwrap();
         assert_eq!(g.color(), image::ColorType::L8);
         assert_eq!(g.to_luma8().get_pixel(10, 10).0, [54]);
         p.quality = Quality::Bitonal;
         let with_alpha = DynamicImage::ImageRgba8(quadrants().to_rgba8());
-        let b = execute(&with_alpha, &p).unwrap();
+        let b = execute(&with_alpha, &p, Background::Black).unwrap();
         assert_eq!(b.color(), image::ColorType::L8, "bitonal drops alpha");
         let b = b.to_luma8();
         assert_eq!(b.get_pixel(10, 10).0, [0]);

@@ -1,6 +1,7 @@
 //! Rotation by any angle, clockwise. Multiples of 90° are exact pixel moves; other angles
 //! enlarge the canvas to the rotated bounding box (§4.3) and sample bilinearly, leaving the
-//! new corners transparent (or white when the output format has no alpha).
+//! new corners transparent, or in the [`Background`] colour when the output format has no
+//! alpha (black by default, as libvips and sharp make them).
 
 use crate::iiif::geometry::rotated_size;
 use image::{DynamicImage, Rgba, RgbaImage};
@@ -16,8 +17,24 @@ pub enum Background {
     White,
 }
 
-/// Rotates `img` clockwise by `degrees` (0 ≤ degrees < 360).
-pub fn rotate(img: DynamicImage, degrees: f64, keep_alpha: bool) -> DynamicImage {
+impl Background {
+    /// The colour.
+    pub fn rgb(self) -> [u8; 3] {
+        match self {
+            Background::Black => [0, 0, 0],
+            Background::White => [255, 255, 255],
+        }
+    }
+}
+
+/// Rotates `img` clockwise by `degrees` (0 ≤ degrees < 360). Uncovered corners stay
+/// transparent with `keep_alpha`, else they are `background`.
+pub fn rotate(
+    img: DynamicImage,
+    degrees: f64,
+    keep_alpha: bool,
+    background: Background,
+) -> DynamicImage {
     if degrees == 0.0 {
         img
     } else if degrees == 90.0 {
@@ -27,11 +44,16 @@ pub fn rotate(img: DynamicImage, degrees: f64, keep_alpha: bool) -> DynamicImage
     } else if degrees == 270.0 {
         img.rotate270()
     } else {
-        arbitrary(&img, degrees, keep_alpha)
+        arbitrary(&img, degrees, keep_alpha, background)
     }
 }
 
-fn arbitrary(img: &DynamicImage, degrees: f64, keep_alpha: bool) -> DynamicImage {
+fn arbitrary(
+    img: &DynamicImage,
+    degrees: f64,
+    keep_alpha: bool,
+    background: Background,
+) -> DynamicImage {
     let src = img.to_rgba8();
     let (sw, sh) = src.dimensions();
     let (bw, bh) = rotated_size(sw, sh, degrees);
@@ -51,7 +73,7 @@ fn arbitrary(img: &DynamicImage, degrees: f64, keep_alpha: bool) -> DynamicImage
     if keep_alpha {
         rotated
     } else {
-        flatten_on_white(&rotated)
+        flatten_on(&rotated, background.rgb())
     }
 }
 
@@ -96,6 +118,11 @@ fn bilinear(src: &RgbaImage, x: f64, y: f64) -> Rgba<u8> {
 
 /// Composites an image over white, dropping alpha (for formats without transparency).
 pub fn flatten_on_white(img: &DynamicImage) -> DynamicImage {
+    flatten_on(img, [255, 255, 255])
+}
+
+/// Composites an image over the colour `under`, dropping alpha.
+pub fn flatten_on(img: &DynamicImage, under: [u8; 3]) -> DynamicImage {
     if !img.color().has_alpha() {
         return img.clone();
     }
@@ -104,8 +131,9 @@ pub fn flatten_on_white(img: &DynamicImage) -> DynamicImage {
     for (o, p) in out.pixels_mut().zip(rgba.pixels()) {
         let [r, g, b, a] = p.0;
         let a = u32::from(a);
-        let blend = |c: u8| ((u32::from(c) * a + 255 * (255 - a) + 127) / 255) as u8;
-        *o = image::Rgb([blend(r), blend(g), blend(b)]);
+        let blend =
+            |c: u8, u: u8| ((u32::from(c) * a + u32::from(u) * (255 - a) + 127) / 255) as u8;
+        *o = image::Rgb([blend(r, under[0]), blend(g, under[1]), blend(b, under[2])]);
     }
     DynamicImage::ImageRgb8(out)
 }
@@ -128,12 +156,12 @@ mod tests {
 
     #[test]
     fn quarter_turns_move_the_corner_clockwise() {
-        let r = rotate(marked(), 90.0, false).to_rgb8();
+        let r = rotate(marked(), 90.0, false, Background::Black).to_rgb8();
         assert_eq!(r.dimensions(), (20, 40));
         assert_eq!(r.get_pixel(19, 0).0, [0, 0, 255]);
-        let r = rotate(marked(), 180.0, false).to_rgb8();
+        let r = rotate(marked(), 180.0, false, Background::Black).to_rgb8();
         assert_eq!(r.get_pixel(39, 19).0, [0, 0, 255]);
-        let r = rotate(marked(), 270.0, false).to_rgb8();
+        let r = rotate(marked(), 270.0, false, Background::Black).to_rgb8();
         assert_eq!(r.get_pixel(0, 39).0, [0, 0, 255]);
     }
 
@@ -144,14 +172,17 @@ mod tests {
     }
 
     #[test]
-    fn arbitrary_angles_have_transparent_or_white_corners() {
-        let r = rotate(marked(), 45.0, true).to_rgba8();
+    fn arbitrary_angles_have_transparent_black_or_white_corners() {
+        let r = rotate(marked(), 45.0, true, Background::Black).to_rgba8();
         assert_eq!(r.dimensions(), rotated_size(40, 20, 45.0));
         assert_eq!(r.get_pixel(0, 0).0[3], 0);
         let (cx, cy) = (r.width() / 2, r.height() / 2);
         assert_eq!(r.get_pixel(cx, cy).0, [255, 0, 0, 255]);
-        let w = rotate(marked(), 45.0, false);
-        assert!(!w.color().has_alpha());
+        let b = rotate(marked(), 45.0, false, Background::Black);
+        assert!(!b.color().has_alpha());
+        assert_eq!(b.to_rgb8().get_pixel(0, 0).0, [0, 0, 0]);
+        let w = rotate(marked(), 45.0, false, Background::White);
         assert_eq!(w.to_rgb8().get_pixel(0, 0).0, [255, 255, 255]);
+        assert_eq!(w.to_rgb8().get_pixel(cx, cy).0, [255, 0, 0]);
     }
 }

@@ -1,4 +1,5 @@
-//! Making record text safe as a Presentation 2.1 property value (§4.4).
+//! Making record text safe as a Presentation property value (2.1 §4.4, 3.0 §4.5), and plain
+//! text for the 3.0 properties where markup is not allowed (`label`).
 //!
 //! Plain text (no `<`) passes unchanged. Text with markup keeps only the tags §4.4 permits
 //! (`a b br i img p small span sub sup`), with only `href` on `a` and `src`/`alt` on `img`
@@ -152,9 +153,59 @@ pub fn sanitize(text: &str) -> String {
     }
 }
 
+/// Returns `text` as plain text, for values that must not hold markup (Presentation 3.0
+/// §4.5 allows HTML only in `summary` and in `metadata` and `requiredStatement` values): the
+/// text [`sanitize`] keeps, without its tags and with its character references for `&`, `<`,
+/// `>` and `"` decoded, and runs of white space made one space.
+pub fn plain(text: &str) -> String {
+    if !text.contains('<') {
+        return text.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
+    let safe = sanitize(text);
+    let mut out = String::with_capacity(safe.len());
+    let mut rest = safe.as_str();
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        // `sanitize` escapes every `<` and `>` outside its tags, so a tag ends at the next `>`.
+        match rest[lt..].find('>') {
+            Some(gt) => {
+                let tag = &rest[lt + 1..lt + gt];
+                if tag.starts_with("br") || tag.starts_with("/p") {
+                    out.push(' ');
+                }
+                rest = &rest[lt + gt + 1..];
+            }
+            None => rest = "",
+        }
+    }
+    out.push_str(rest);
+    let decoded = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::sanitize;
+    use super::{plain, sanitize};
+
+    #[test]
+    fn plain_text_has_no_markup() {
+        assert_eq!(plain("  Jar   of  water "), "Jar of water");
+        assert_eq!(plain("Jar <script>x</script>"), "Jar");
+        assert_eq!(plain("<p>One</p><p>Two<br>three</p>"), "One Two three");
+        assert_eq!(plain("x < y & <b>z</b>"), "x < y & z");
+        assert_eq!(
+            plain(r#"<a href="https://x" onclick="e()">say "hi"</a>"#),
+            r#"say "hi""#
+        );
+        assert_eq!(
+            plain("Fish &amp; chips <i>(1900)</i>"),
+            "Fish & chips (1900)"
+        );
+    }
 
     #[test]
     fn plain_text_is_untouched() {

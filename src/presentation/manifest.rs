@@ -132,8 +132,9 @@ fn service_id(ctx: &Context, c: &CanvasImage) -> String {
 }
 
 /// The largest image a caller may fetch of this canvas: the full image, or its reduction to
-/// the limited side; returned as the size parameter and the resulting dimensions.
-fn served_size(c: &CanvasImage) -> (String, u32, u32) {
+/// the limited side; returned as the size parameter (`full` for the whole image; Image API 3.0
+/// documents write it `max`) and the resulting dimensions.
+pub fn served_size(c: &CanvasImage) -> (String, u32, u32) {
     match c.access {
         Access::Limited(side) if c.width.max(c.height) > side => {
             let unbounded = Limits {
@@ -236,7 +237,8 @@ fn metadata(object: &Object) -> Vec<Value> {
         .collect()
 }
 
-fn is_uri(s: &str) -> bool {
+/// Whether a record value is an absolute http(s) URI (and not text that starts like one).
+pub fn is_uri(s: &str) -> bool {
     (s.starts_with("http://") || s.starts_with("https://")) && !s.contains(char::is_whitespace)
 }
 
@@ -306,21 +308,27 @@ pub fn manifest(object: &Object, key: &str, ctx: &Context, lookup: &Lookup) -> V
     Value::Object(m)
 }
 
-/// Adds the Presentation `@context` to an embedded resource served on its own.
+/// Adds the Presentation 2 `@context` to an embedded resource served on its own.
 pub fn standalone(v: Value) -> Value {
+    with_context(CONTEXT, v)
+}
+
+/// Adds a JSON-LD `@context`, as the first key, to a resource served on its own.
+pub fn with_context(context: &str, v: Value) -> Value {
     let mut m = Map::new();
-    m.insert("@context".into(), CONTEXT.into());
+    m.insert("@context".into(), context.into());
     if let Value::Object(o) = v {
         m.extend(o);
     }
     Value::Object(m)
 }
 
+/// A record, a context and a lookup for the manifest tests of both versions.
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixtures {
     use super::*;
 
-    fn ctx(privileged: bool) -> Context<'static> {
+    pub fn ctx(privileged: bool) -> Context<'static> {
         Context {
             root: "https://h.org",
             image_base: "https://h.org/iiif",
@@ -330,13 +338,13 @@ mod tests {
         }
     }
 
-    fn harvard(text: &str) -> Object {
+    pub fn harvard(text: &str) -> Object {
         crate::presentation::shapes::Shape::HarvardObject
             .read(text, Default::default())
             .unwrap()
     }
 
-    fn record() -> Object {
+    pub fn record() -> Object {
         harvard(
             r#"{"objectid": 9, "title": "Jar <script>x</script>", "dated": "c. 1900",
             "classification": "Vessels", "creditline": "Gift of A", "url": "https://m.org/9",
@@ -351,7 +359,7 @@ mod tests {
         )
     }
 
-    fn access(id: &str) -> Access {
+    pub fn access(id: &str) -> Access {
         match id {
             "SECRET" => Access::Restricted,
             "urn-3:HUAM:B" => Access::Limited(256),
@@ -359,7 +367,7 @@ mod tests {
         }
     }
 
-    fn dims(id: &str) -> Option<Dimensions> {
+    pub fn dims(id: &str) -> Option<Dimensions> {
         assert_ne!(
             id, "urn-3:HUAM:B",
             "dimensions in the record are not looked up"
@@ -370,10 +378,16 @@ mod tests {
         })
     }
 
-    const LOOKUP: Lookup = Lookup {
+    pub const LOOKUP: Lookup = Lookup {
         access: &access,
         dims: &dims,
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::*;
+    use super::*;
 
     #[test]
     fn canvas_numbers_leave_no_gap_where_a_hidden_image_was() {

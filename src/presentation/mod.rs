@@ -1,12 +1,15 @@
-//! The Presentation API 2.1 side: museum records (Harvard Art Museums, Brooklyn Museum, M+,
-//! Paris Musées; see [`shapes`]) are read into one [`model`], and become manifests and paged
-//! collections. `store` holds the index; `manifest`, `collection` and `html` build documents
-//! as pure functions of the model.
+//! The Presentation API side: museum records (Harvard Art Museums, Brooklyn Museum, M+,
+//! Paris Musées; see [`shapes`]) are read into one [`model`], and become manifests and
+//! collections in Presentation 2.1 (paged collections) and 3.0 (a tree of collections).
+//! `store` holds the index; `manifest`, `collection` (2.1), `manifest3`, `collection3` (3.0)
+//! and `html` build documents as pure functions of the model.
 
 pub mod collection;
+pub mod collection3;
 pub mod html;
 pub mod hues;
 pub mod manifest;
+pub mod manifest3;
 pub mod model;
 pub mod record;
 pub mod shapes;

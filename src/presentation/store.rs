@@ -738,6 +738,15 @@ impl Store {
         self.classifications.iter().find(|c| c.slug == slug)
     }
 
+    /// The classification that lists a public object (`None` for a restricted one, which no
+    /// collection lists). Each classification's objects are sorted, so this costs one binary
+    /// search per classification and no memory.
+    pub fn classification_of(&self, key: ObjectKey) -> Option<&Classification> {
+        self.classifications
+            .iter()
+            .find(|c| c.objects.binary_search(&key).is_ok())
+    }
+
     /// The rule the records give an image identifier, as spelled in them: `None` when no
     /// record lists it (or lists it as public, unless loaded with `keep_public`). Requests
     /// are decided by [`crate::policy::Policy`], on the source an identifier resolves to.
@@ -873,6 +882,14 @@ mod tests {
             ["1", "2", "6"]
         );
         assert_eq!(s.classification("prints").unwrap().name, "Prints");
+        let class_of = |k: &str| s.classification_of(key(&s, k)).map(|c| c.slug.as_str());
+        assert_eq!(class_of("6"), Some("prints"));
+        assert_eq!(class_of("4"), Some("vessels-bronze"));
+        assert_eq!(
+            class_of("3"),
+            None,
+            "a restricted object is in no collection"
+        );
         assert_eq!(s.rule("urn-3:HUAM:A"), None);
         assert_eq!(
             s.rule("B"),

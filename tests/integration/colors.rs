@@ -20,7 +20,7 @@ fn blue_and_white(path: &std::path::Path) {
 
 /// Images: `blue` (70% blue), `white` (all white), and the records: object 1 shows `blue`
 /// first (imageid 11), object 2 shows `white`, object 3 restricts `secret` (a blue copy).
-fn museum() -> (tempfile::TempDir, App) {
+pub(crate) fn museum() -> (tempfile::TempDir, App) {
     museum_with(|_, _| {})
 }
 

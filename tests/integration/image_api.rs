@@ -281,7 +281,7 @@ async fn mirroring_and_rotation() {
     assert_near(&img.to_rgba8(), 50, 50, GRID[11], 0, "180: teal top-left");
 
     // An arbitrary angle grows the canvas to the bounding box; corners are transparent in
-    // PNG and white in JPEG.
+    // PNG and black in JPEG (white with `rotation_background = "white"`).
     let img = app
         .get_image(&format!("{base}/iiif/grid.png/full/full/30/default.png"))
         .await;
@@ -293,7 +293,21 @@ async fn mirroring_and_rotation() {
     let img = app
         .get_image(&format!("{base}/iiif/grid.png/full/full/30/default.jpg"))
         .await;
-    assert_near(&img.to_rgba8(), 2, 2, [255, 255, 255], 3, "jpg corner");
+    assert_near(&img.to_rgba8(), 2, 2, [0, 0, 0], 3, "jpg corner");
+    let white = App::new(&fixtures(), |c| {
+        c.rotation_background = tessera::pipeline::Background::White;
+    });
+    let img = white
+        .get_image(&format!("{base}/iiif/grid.png/full/full/30/default.jpg"))
+        .await;
+    assert_near(
+        &img.to_rgba8(),
+        2,
+        2,
+        [255, 255, 255],
+        3,
+        "white jpg corner",
+    );
 }
 
 #[tokio::test]

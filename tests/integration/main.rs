@@ -18,6 +18,7 @@ mod fidelity;
 mod image_api;
 mod image_api3;
 mod presentation;
+mod presentation3;
 mod properties;
 mod records;
 mod storage;

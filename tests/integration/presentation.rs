@@ -8,10 +8,10 @@ use std::path::Path;
 use tessera::access::ApiKey;
 use tessera::presentation::RecordsFolder;
 
-const STAFF: &str = "staff-key-0123";
+pub(crate) const STAFF: &str = "staff-key-0123";
 const WEB: &str = "web-key-45678";
 
-fn museum() -> App {
+pub(crate) fn museum() -> App {
     App::new(&samples(), |c| {
         c.records = vec![RecordsFolder::new(records())];
         c.api_keys = vec![
@@ -425,7 +425,7 @@ async fn top_collection_lists_classifications_and_pages() {
     );
 }
 
-fn generated_records(n: u64, dir: &Path) {
+pub(crate) fn generated_records(n: u64, dir: &Path) {
     for i in 1..=n {
         let class = if i % 5 == 0 { "Prints" } else { "Paintings" };
         let rec = serde_json::json!({
@@ -477,6 +477,25 @@ async fn collections_page_by_one_hundred() {
     assert_eq!(p2["prev"], format!("{top_url}?page=1"));
 }
 
+/// The app over the records in `dir` (and the fixtures' images) with the staff key, after
+/// adding object 3, which is restricted (`accesslevel` 0) and shows the image `grid`.
+pub(crate) fn with_restricted_object(dir: &Path) -> App {
+    std::fs::write(
+        dir.join("secret.json"),
+        r#"{"objectid": 3, "title": "Unpublished", "accesslevel": 0, "classification": "Paintings",
+            "images": [{"imageid": 1, "baseimageurl": "https://x/iiif/grid.jpg", "width": 400, "height": 300}]}"#,
+    )
+    .unwrap();
+    App::new(&fixtures(), |c| {
+        c.records = vec![RecordsFolder::new(dir)];
+        c.api_keys = vec![ApiKey {
+            key: STAFF.into(),
+            privileged: true,
+            name: String::new(),
+        }];
+    })
+}
+
 #[tokio::test]
 async fn malformed_records_are_skipped_and_restricted_objects_hidden() {
     let dir = tempfile::tempdir().unwrap();
@@ -487,20 +506,7 @@ async fn malformed_records_are_skipped_and_restricted_objects_hidden() {
     )
     .unwrap();
     std::fs::write(dir.path().join("binary.json"), [0xFFu8, 0xFE, 0x00]).unwrap();
-    std::fs::write(
-        dir.path().join("secret.json"),
-        r#"{"objectid": 3, "title": "Unpublished", "accesslevel": 0,
-            "images": [{"imageid": 1, "baseimageurl": "https://x/iiif/grid.jpg", "width": 400, "height": 300}]}"#,
-    )
-    .unwrap();
-    let app = App::new(&fixtures(), |c| {
-        c.records = vec![RecordsFolder::new(dir.path())];
-        c.api_keys = vec![ApiKey {
-            key: STAFF.into(),
-            privileged: true,
-            name: String::new(),
-        }];
-    });
+    let app = with_restricted_object(dir.path());
     let base = &app.base;
     assert_eq!(
         json(&app, &format!("{base}/manifests/object/1")).await["label"],

@@ -25,7 +25,7 @@ const BROOKLYN_V2: &str = r#"{"data": {"id": 166076, "title": "Runner", "accessi
 
 /// Every sample record file (unmodified) plus the v2 response, in `dir/records`, and a small
 /// real photograph in `dir/images` under every identifier the records name.
-fn museum_folder(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+pub(crate) fn museum_folder(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let (records, images) = (dir.join("records"), dir.join("images"));
     std::fs::create_dir_all(&records).unwrap();
     std::fs::create_dir_all(&images).unwrap();

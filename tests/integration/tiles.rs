@@ -6,8 +6,19 @@ use std::process::Command;
 
 /// Every path below the image's base that a viewer may request from a level 0 info.json:
 /// each tile at each scale factor (Appendix A arithmetic, `full` when one tile covers the
-/// image) and each listed size as `w,` and `w,h`; with the size each must have.
-fn implied(info: &serde_json::Value) -> Vec<(String, (u32, u32))> {
+/// image) and each listed size, as 2.1 viewers spell them (`w,`, and `w,h` for sizes) or, with
+/// `v3`, as 3.0 viewers do (`w,h`, and `max` for the whole image at full size); with the size
+/// each must have.
+fn implied(info: &serde_json::Value, v3: bool) -> Vec<(String, (u32, u32))> {
+    let spell = |region: &str, (sw, sh): (u32, u32), (w, h): (u32, u32)| {
+        if v3 && region == "full" && (sw, sh) == (w, h) {
+            "full/max/0/default.jpg".to_string()
+        } else if v3 {
+            format!("{region}/{sw},{sh}/0/default.jpg")
+        } else {
+            format!("{region}/{sw},/0/default.jpg")
+        }
+    };
     let (w, h) = (
         info["width"].as_u64().unwrap() as u32,
         info["height"].as_u64().unwrap() as u32,
@@ -27,7 +38,7 @@ fn implied(info: &serde_json::Value) -> Vec<(String, (u32, u32))> {
                         format!("{x},{y},{rw},{rh}")
                     };
                     let size = (rw.div_ceil(s), rh.div_ceil(s));
-                    out.push((format!("{region}/{},/0/default.jpg", size.0), size));
+                    out.push((spell(&region, size, (w, h)), size));
                 }
             }
         }
@@ -37,7 +48,7 @@ fn implied(info: &serde_json::Value) -> Vec<(String, (u32, u32))> {
             d["width"].as_u64().unwrap() as u32,
             d["height"].as_u64().unwrap() as u32,
         );
-        out.push((format!("full/{},/0/default.jpg", size.0), size));
+        out.push((spell("full", size, (w, h)), size));
         out.push((format!("full/{},{}/0/default.jpg", size.0, size.1), size));
     }
     out
@@ -45,6 +56,18 @@ fn implied(info: &serde_json::Value) -> Vec<(String, (u32, u32))> {
 
 #[tokio::test]
 async fn the_static_tree_is_complete_and_matches_the_server() {
+    static_tree_matches_the_server("2").await;
+}
+
+#[tokio::test]
+async fn the_static_3_0_tree_is_complete_and_matches_the_3_0_server() {
+    static_tree_matches_the_server("3").await;
+}
+
+/// Cuts the tree of two samples with `--api api`, and checks every file its info.json implies
+/// against the server's answer to the same URL in the same version.
+async fn static_tree_matches_the_server(api: &str) {
+    let v3 = api == "3";
     let out = tempfile::tempdir().unwrap();
     let src = tempfile::tempdir().unwrap();
     for name in ["landscape-lake-boats.jpg", "alpha-ladybird.png"] {
@@ -57,28 +80,34 @@ async fn the_static_tree_is_complete_and_matches_the_server() {
             out.path().to_str().unwrap(),
         ])
         .args(["--base-url", "https://images.example.org/static/"])
+        .args(["--api", api])
         .status()
         .unwrap();
     assert!(status.success());
     let app = App::new(src.path(), |_| {});
     let base = &app.base;
+    let served_at = if v3 { "iiif/3" } else { "iiif" };
     for id in ["landscape-lake-boats", "alpha-ladybird"] {
         let dir = out.path().join(id);
         let info: serde_json::Value =
             serde_json::from_slice(&std::fs::read(dir.join("info.json")).unwrap()).unwrap();
-        assert_eq!(
-            info["@id"],
-            format!("https://images.example.org/static/{id}")
-        );
-        assert_eq!(info["profile"][0], "http://iiif.io/api/image/2/level0.json");
-        let paths = implied(&info);
+        let url = format!("https://images.example.org/static/{id}");
+        if v3 {
+            assert_eq!(info["id"], url);
+            assert_eq!(info["type"], "ImageService3");
+            assert_eq!(info["profile"], "level0");
+        } else {
+            assert_eq!(info["@id"], url);
+            assert_eq!(info["profile"][0], "http://iiif.io/api/image/2/level0.json");
+        }
+        let paths = implied(&info, v3);
         assert!(paths.len() > 20, "{id}: {}", paths.len());
         for (path, (w, h)) in paths {
             let file = dir.join(&path);
             let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{id}/{path}: {e}"));
             let img = image::load_from_memory(&bytes).unwrap();
             assert_eq!((img.width(), img.height()), (w, h), "{id}/{path}");
-            let (status, _, served) = app.get(&format!("{base}/iiif/{id}/{path}")).await;
+            let (status, _, served) = app.get(&format!("{base}/{served_at}/{id}/{path}")).await;
             assert_eq!(status, 200);
             assert!(served == bytes, "{id}/{path}: not the server's bytes");
         }
