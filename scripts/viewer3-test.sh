@@ -2,7 +2,8 @@
 # Real IIIF viewers on Tessera's 3.0 services, in headless Chromium (Debian's chromium, driven by
 # playwright-core): Mirador 4 and Clover open the Presentation 3.0 manifest of a sample object,
 # and OpenSeadragon opens the Image API 3.0 info.json of its first image. Each must draw the
-# image's tiles: a screenshot of the viewer must match the source image (see
+# image's tiles: a screenshot of the viewer must match the source image, and OpenSeadragon
+# zoomed to full resolution must match the source's crop from scale-factor-1 tiles (see
 # tests/viewer/viewer3-test.mjs). Screenshots go to target/viewer/. Installs what it needs:
 # Debian's chromium, and the npm packages pinned in tests/viewer/package-lock.json.
 #

@@ -5,7 +5,8 @@
 // the source image, scaled by the browser to the box where the viewer drew it (mean absolute
 // difference, against the same reference mirrored as a control, and the mean colour). Every
 // request the viewers make to Tessera must succeed, and some must be tile requests (an explicit
-// region), so a viewer that shows only a thumbnail or a blank area fails.
+// region), so a viewer that shows only a thumbnail or a blank area fails. OpenSeadragon is then
+// zoomed to full resolution, and its view must match the source's crop from scale-factor-1 tiles.
 //
 //   node viewer3-test.mjs --tessera URL --manifest URL|static --info URL --source FILE --work DIR
 //                         [--only mirador,clover,osd] [--deadline SECONDS (60)]
@@ -201,6 +202,36 @@ async function analyze(page, png) {
   }, { b64: png.toString("base64"), aspect });
 }
 
+// Compares a screenshot that the picture fills (OpenSeadragon at full resolution) with the
+// source's crop `rect` (image pixels) drawn at the screenshot's size.
+async function compareCrop(page, png, rect) {
+  return page.evaluate(async ({ b64, rect }) => {
+    const load = async (src) => { const i = new Image(); i.src = src; await i.decode(); return i; };
+    const shot = await load("data:image/png;base64," + b64);
+    const W = shot.width, H = shot.height;
+    const grab = (draw) => {
+      const c = document.createElement("canvas"); c.width = W; c.height = H;
+      const ctx = c.getContext("2d", { willReadFrequently: true });
+      ctx.imageSmoothingQuality = "high";
+      draw(ctx);
+      return ctx.getImageData(Math.round(W * 0.05), Math.round(H * 0.05), Math.round(W * 0.9), Math.round(H * 0.8)).data;
+    };
+    const src = await load("/source");
+    const drawn = grab((ctx) => ctx.drawImage(shot, 0, 0));
+    const want = grab((ctx) => ctx.drawImage(src, rect.x, rect.y, rect.w, rect.h, 0, 0, W, H));
+    const mirrored = grab((ctx) => { ctx.setTransform(-1, 0, 0, 1, W, 0); ctx.drawImage(src, rect.x, rect.y, rect.w, rect.h, 0, 0, W, H); });
+    let diff = 0, control = 0, n = 0;
+    for (let i = 0; i < drawn.length; i += 4) {
+      for (let k = 0; k < 3; k++) {
+        diff += Math.abs(drawn[i + k] - want[i + k]);
+        control += Math.abs(drawn[i + k] - mirrored[i + k]);
+        n++;
+      }
+    }
+    return { meanDiff: diff / n, control: control / n };
+  }, { b64: png.toString("base64"), rect });
+}
+
 function verdict(a) {
   if (!a || a.blank) return "nothing drawn";
   const why = [];
@@ -266,6 +297,41 @@ try {
     for (const f of failed) console.log(`     ${f}`);
     if (process.env.VIEWER3_VERBOSE) for (const r of responses) console.log(`     ${r.status} ${r.url}`);
     results.push({ name, failed });
+
+    // OpenSeadragon only (its viewer is ours to drive): zoom to full resolution at the centre;
+    // scale factor 1 tiles must be fetched, and the view must match the source's crop there.
+    if (name === "osd" && ok) {
+      const fullFailed = [];
+      const before = responses.length;
+      await tab.evaluate(() => {
+        const v = window.viewer;
+        v.viewport.zoomTo(v.viewport.imageToViewportZoom(1), null, true);
+      });
+      const t0 = Date.now();
+      let m = null, deep = [], good = false, looks = 0;
+      while (Date.now() - t0 < DEADLINE_MS) {
+        looks++;
+        const rect = await tab.evaluate(() => {
+          const v = window.viewer;
+          const r = v.viewport.viewportToImageRectangle(v.viewport.getBounds(true));
+          return { x: r.x, y: r.y, w: r.width, h: r.height, loaded: v.world.getItemAt(0).getFullyLoaded() };
+        });
+        if (!rect.loaded) { await tab.waitForTimeout(250); continue; }
+        const box = await tab.locator(".openseadragon-container").first().boundingBox();
+        shot = await tab.screenshot({ clip: box });
+        m = await compareCrop(analysisPage, shot, rect);
+        deep = responses.slice(before).filter((r) => isFullResolutionTile(r.url));
+        if (m.meanDiff < 14 && m.meanDiff < m.control / 2 && deep.length >= 4) { good = true; break; }
+        await tab.waitForTimeout(250);
+      }
+      fs.writeFileSync(path.join(work, "osd-3-full-resolution.png"), shot);
+      if (!good) fullFailed.push(`full resolution view: mean difference ${m.meanDiff.toFixed(2)} (mirrored ${m.control.toFixed(2)}), ${deep.length} full-resolution tiles`);
+      const bad2 = responses.slice(before).filter((r) => r.status !== 200 && r.status !== 304);
+      if (bad2.length) fullFailed.push(`failed requests: ${bad2.slice(0, 5).map((r) => `${r.status} ${r.url}`).join(", ")}`);
+      console.log(`${fullFailed.length ? "FAIL" : "PASS"} osd-full-resolution: mean difference ${m.meanDiff.toFixed(2)} against the source's crop (mirrored control ${m.control.toFixed(2)}); ${deep.length} full-resolution tiles; ${looks} looks in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      for (const f of fullFailed) console.log(`     ${f}`);
+      results.push({ name: "osd-full-resolution", failed: fullFailed });
+    }
     await tab.close();
   }
 } finally {
@@ -275,6 +341,10 @@ try {
 
 function isImage(url) {
   return /\/[^/]+\/[^/]+\/!?[-0-9.]+\/[a-z]+\.(jpg|png|webp|gif|tif)$/.test(url.split("?")[0]);
+}
+function isFullResolutionTile(url) {
+  const m = url.split("?")[0].match(/\/\d+,\d+,(\d+),\d+\/(\d+),\d*\/0\/default\.jpg$/);
+  return !!m && m[1] === m[2];
 }
 function isTile(url) {
   const m = url.split("?")[0].match(/\/(\d+,\d+,\d+,\d+)\/[^/]+\/!?[-0-9.]+\/[a-z]+\.(jpg|png|webp|gif|tif)$/);
