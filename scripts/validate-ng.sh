@@ -4,7 +4,10 @@
 # 67352ccc-d1b0-11e1-89ae-279075081939. Prints every test result and a count; exits non-zero
 # on any failure.
 #
-#   scripts/validate-ng.sh [TESSERA_BINARY] [2|3]     (defaults: target/release/tessera, 2)
+#   scripts/validate-ng.sh [TESSERA_BINARY] [2|3] [ARGS...]  (defaults: target/release/tessera, 2)
+#
+# ARGS go to scripts/validate_ng.py: `--all-angles` checks rot_full_non90's comparison at every
+# integer angle instead of running the suite.
 #
 # 2 validates the Image API 2.1 service at /iiif (as --v2), 3 the 3.0 service at /iiif/3;
 # VALIDATE_NG_PATH overrides that path (e.g. /iiif/2). Tests that draw random values
@@ -23,6 +26,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="${1:-target/release/tessera}"
 version="${2:-2}"
+shift $(( $# < 2 ? $# : 2 ))
 case "$version" in
   2) path="${VALIDATE_NG_PATH:-/iiif}"; flags=(--v2) ;;
   3) path="${VALIDATE_NG_PATH:-/iiif/3}"; flags=() ;;
@@ -59,5 +63,6 @@ start_tessera "$bin" "$path/$id/info.json" --images sample-images
 seed="${VALIDATE_NG_SEED:-$RANDOM$RANDOM}"
 echo "iiif-validator-ng 0.1.0 on http://127.0.0.1:$PORT$path (Image API $version, seed $seed)"
 for k in ${VALIDATE_NG_KNOWN:-}; do flags+=(--known "$k"); done
+flags+=("$@")
 "$venv/bin/python" scripts/validate_ng.py "${flags[@]}" --id "$id" --seed "$seed" \
   "http://127.0.0.1:$PORT$path"

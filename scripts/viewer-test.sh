@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Issue 6's viewer test: `tessera tiles` cuts a static level 0 tree of a sample photograph, a
+# Issue 6's viewer test: `tessera tiles` cuts a static level 0 tree of a sample photograph (2.1,
+# then 3.0 with --api 3), a
 # plain static file server (loopback) serves it, and OpenSeadragon opens it in headless
 # Chromium (Debian's chromium, driven by playwright-core). Screenshots go to
 # target/viewer/. Installs what it needs: Debian's chromium, and the npm packages pinned in
@@ -18,3 +19,5 @@ command -v node >/dev/null || { echo "viewer-test: node and npm are needed" >&2;
 (cd tests/viewer && npm ci --no-audit --no-fund --silent)
 mkdir -p target/viewer
 node tests/viewer/osd-test.mjs "$bin" sample-images/landscape-lake-boats.jpg "$(realpath target/viewer)"
+# The same with an Image API 3.0 tree (`tessera tiles --api 3`).
+TILES_API=3 node tests/viewer/osd-test.mjs "$bin" sample-images/landscape-lake-boats.jpg "$(realpath target/viewer)"

@@ -58,15 +58,27 @@ fn arbitrary(
     let (sw, sh) = src.dimensions();
     let (bw, bh) = rotated_size(sw, sh, degrees);
     let (sin, cos) = degrees.to_radians().sin_cos();
-    let (scx, scy) = (f64::from(sw) / 2.0, f64::from(sh) / 2.0);
-    let (dcx, dcy) = (f64::from(bw) / 2.0, f64::from(bh) / 2.0);
+    // Placed as libvips places it (and so as the validators' references are): the image's
+    // corners rotated about its top-left corner, the output's origin at the rounded top-left of
+    // their bounding box, and source pixel (i, j) at position (i, j).
+    let (fw, fh) = (f64::from(sw), f64::from(sh));
+    let corners = [(0.0, 0.0), (fw, 0.0), (0.0, fh), (fw, fh)];
+    let left = corners
+        .iter()
+        .map(|&(x, y)| cos * x - sin * y)
+        .fold(f64::INFINITY, f64::min)
+        .round();
+    let top = corners
+        .iter()
+        .map(|&(x, y)| sin * x + cos * y)
+        .fold(f64::INFINITY, f64::min)
+        .round();
     let mut out = RgbaImage::new(bw, bh);
     for (x, y, px) in out.enumerate_pixels_mut() {
-        // Map the destination pixel centre back into the source (inverse rotation).
-        let dx = f64::from(x) + 0.5 - dcx;
-        let dy = f64::from(y) + 0.5 - dcy;
-        let sx = dx * cos + dy * sin + scx - 0.5;
-        let sy = -dx * sin + dy * cos + scy - 0.5;
+        // Map the destination pixel back into the source (inverse rotation).
+        let (ox, oy) = (f64::from(x) + left, f64::from(y) + top);
+        let sx = ox * cos + oy * sin;
+        let sy = -ox * sin + oy * cos;
         *px = bilinear(&src, sx, sy);
     }
     let rotated = DynamicImage::ImageRgba8(out);

@@ -15,6 +15,9 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const [bin, source, work] = process.argv.slice(2);
+// TILES_API=3 cuts an Image API 3.0 tree (`tessera tiles --api 3`); screenshots are named for it.
+const api = process.env.TILES_API || "2";
+const shot = (name) => path.join(work, api === "3" ? name.replace(".png", "-api3.png") : name);
 if (!bin || !source || !work) {
   console.error("usage: node osd-test.mjs TESSERA_BIN SOURCE_IMAGE WORK_DIR");
   process.exit(2);
@@ -66,7 +69,7 @@ await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
 const base = `http://127.0.0.1:${server.address().port}`;
 
 // The tree is cut for this server's URL, as a museum would cut it for its own host.
-execFileSync(bin, ["tiles", source, tree, "--base-url", `${base}/iiif`], { stdio: "inherit" });
+execFileSync(bin, ["tiles", source, tree, "--base-url", `${base}/iiif`, "--api", api], { stdio: "inherit" });
 const info = JSON.parse(fs.readFileSync(path.join(tree, id, "info.json"), "utf8"));
 
 const browser = await chromium.launch({
@@ -86,11 +89,12 @@ try {
   await settle();
   await tab.waitForTimeout(300);
   fs.mkdirSync(work, { recursive: true });
-  await tab.screenshot({ path: path.join(work, "osd-home.png") });
+  await tab.screenshot({ path: shot("osd-home.png") });
 
   // Home view: the drawn image against the tree's own reduced image, scaled the same way.
   const sizes = info.sizes.map((s) => s.width);
-  const home = await tab.evaluate(async ({ id, sizes }) => {
+  const heights = Object.fromEntries(info.sizes.map((s) => [s.width, s.height]));
+  const home = await tab.evaluate(async ({ id, sizes, heights, api }) => {
     const v = window.viewer, item = v.world.getItemAt(0);
     const size = item.getContentSize();
     const a = item.imageToViewerElementCoordinates(new OpenSeadragon.Point(0, 0));
@@ -100,7 +104,9 @@ try {
     const drawn = canvas.getContext("2d").getImageData(r.x * ratio, r.y * ratio, r.w * ratio, r.h * ratio);
     const width = sizes.filter((w) => w <= 2 * (b.x - a.x)).pop() || sizes[0];
     const img = new Image();
-    img.src = `/iiif/${encodeURIComponent(id)}/full/${width},/0/default.jpg`;
+    // The tree's reduced image as the tree spells it: `w,` in 2.1, `w,h` in 3.0.
+    const spelled = api === "3" ? `${width},${heights[width]}` : `${width},`;
+    img.src = `/iiif/${encodeURIComponent(id)}/full/${spelled}/0/default.jpg`;
     await img.decode();
     const ref = document.createElement("canvas");
     ref.width = drawn.width; ref.height = drawn.height;
@@ -123,7 +129,7 @@ try {
     }
     const mean = sum / n;
     return { rect: r, meanDiff: diff / n, control: control / n, stddev: Math.sqrt(sum2 / n - mean * mean) };
-  }, { id, sizes });
+  }, { id, sizes, heights, api });
   console.log(`home view: ${home.rect.w}x${home.rect.h} px drawn; mean difference ${home.meanDiff.toFixed(2)} against the tree's reduced image, ${home.control.toFixed(2)} against it mirrored; stddev ${home.stddev.toFixed(1)}`);
   if (!(home.meanDiff < 12 && home.meanDiff < home.control / 3)) {
     failed.push(`home view differs from the image (${home.meanDiff.toFixed(2)}, control ${home.control.toFixed(2)})`);
@@ -138,8 +144,9 @@ try {
   });
   await settle();
   await tab.waitForTimeout(300);
-  await tab.screenshot({ path: path.join(work, "osd-full-resolution.png") });
-  const full = requests.slice(before).filter((u) => /\/\d+,\d+,\d+,\d+\/\d+,\/0\/default\.jpg$/.test(u));
+  await tab.screenshot({ path: shot("osd-full-resolution.png") });
+  // Tiles as each version spells them: `x,y,w,h/w,/…` in 2.1, `x,y,w,h/w,h/…` in 3.0.
+  const full = requests.slice(before).filter((u) => /\/\d+,\d+,\d+,\d+\/\d+,(\d+)?\/0\/default\.jpg$/.test(u));
   const deep = full.filter((u) => {
     const m = u.match(/\/(\d+),(\d+),(\d+),(\d+)\/(\d+),/);
     return m && Number(m[3]) === Number(m[5]);
@@ -165,4 +172,4 @@ if (failed.length) {
   console.error("FAILED:\n  " + failed.join("\n  "));
   process.exit(1);
 }
-console.log(`OpenSeadragon drew the static tree; screenshots in ${work}`);
+console.log(`OpenSeadragon drew the static Image API ${api} tree; screenshots in ${work}`);
