@@ -6,10 +6,10 @@ use std::sync::{Arc, OnceLock};
 use tessera::cache::Caches;
 use tessera::derivative::Derivatives;
 use tessera::http::Error;
-use tessera::iiif::canonical::canonical_path;
+use tessera::iiif::canonical::canonical_for;
 use tessera::iiif::geometry::plan;
-use tessera::iiif::path::{encode_identifier, parse, Route};
-use tessera::iiif::{Dimensions, Limits};
+use tessera::iiif::path::{encode_identifier, parse, parse_as, parse_versioned, Route};
+use tessera::iiif::{Dimensions, Limits, Version};
 use tessera::render::RenderError;
 use tessera::source::{DecodeLimits, SourceError};
 use tessera::storage::Object;
@@ -32,12 +32,13 @@ pub const DECODE: DecodeLimits = DecodeLimits {
     max_bytes: 64 << 20,
 };
 
-/// The parser target: any path parses or is a 4xx; a parsed image request plans within the
-/// limits (or is a 4xx) on a few image sizes, and its canonical form parses to the same plan.
+/// The parser target: any path (with or without a version segment, 2.1 or 3.0) parses or is a
+/// 4xx; a parsed image request plans within the limits (or is a 4xx) on a few image sizes,
+/// and its canonical form in its own version parses to the same plan.
 pub fn check_path(data: &[u8]) {
     let path = String::from_utf8_lossy(data);
-    let route = match parse(&path) {
-        Ok(route) => route,
+    let (version, route) = match parse_versioned(&path, Version::V2) {
+        Ok((named, route)) => (named.unwrap_or(Version::V2), route),
         Err(e) => {
             let status = Error::from(e).status().as_u16();
             assert!((400..500).contains(&status), "{path}: {status}");
@@ -61,8 +62,9 @@ pub fn check_path(data: &[u8]) {
         assert!(p.width >= 1 && p.height >= 1 && p.width <= 4000 && p.height <= 4000);
         assert!(u64::from(p.width) * u64::from(p.height) <= 8_000_000);
         assert!(p.region.x + p.region.w <= w && p.region.y + p.region.h <= h);
-        let again = format!("{}/{}", encode_identifier(&id), canonical_path(&p, dims));
-        let Ok(Route::Image(id2, req2)) = parse(&again) else {
+        let canonical = canonical_for(version, &p, dims, &limits());
+        let again = format!("{}/{canonical}", encode_identifier(&id));
+        let Ok(Route::Image(id2, req2)) = parse_as(version, &again) else {
             panic!("{again} (canonical of {path}) does not parse");
         };
         assert_eq!(id2, id);
@@ -130,7 +132,10 @@ pub fn check_source(data: &[u8], ext: &str) {
             dims,
             &p,
             DECODE,
-            80,
+            tessera::render::Output {
+                jpeg_quality: 80,
+                background: tessera::pipeline::Background::Black,
+            },
         );
         match made {
             Ok(bytes) => {
