@@ -115,6 +115,11 @@ impl Policy {
         }
     }
 
+    /// The rights URI that the record of `file`'s image gives, by any of its names.
+    pub fn rights(&self, file: &Object) -> Option<&str> {
+        names(&file.key).iter().find_map(|n| self.store.rights(n))
+    }
+
     fn default(&self) -> Access {
         match self.unlisted {
             Unlisted::Public => Access::Public,

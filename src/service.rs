@@ -150,6 +150,8 @@ pub struct Info {
     pub tiling: Tiling,
     /// The limits that apply to this caller (a limited image's are tighter).
     pub limits: Limits,
+    /// The rights URI its record gives, if any.
+    pub rights: Option<String>,
 }
 
 /// Why the service could not answer.
@@ -371,6 +373,7 @@ impl ImageService {
             dims,
             tiling,
             limits: limits_for(self.settings.limits, access, dims),
+            rights: self.policy.rights(&file).map(str::to_string),
         })
     }
 

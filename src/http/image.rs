@@ -167,7 +167,15 @@ impl Api<'_> {
         let facts = self.facts(&asked).await?;
         let body = match self.version {
             Version::V2 => info_json(&service, facts.dims, &facts.tiling, &facts.limits),
-            Version::V3 => info_json_v3(&service, facts.dims, &facts.tiling, &facts.limits, None),
+            Version::V3 => {
+                // Only a URI that 3.0 allows (Creative Commons, RightsStatements.org).
+                let rights = facts
+                    .rights
+                    .as_deref()
+                    .and_then(crate::presentation::manifest3::rights_uri);
+                let (dims, tiling, limits) = (facts.dims, &facts.tiling, &facts.limits);
+                info_json_v3(&service, dims, tiling, limits, rights.as_deref())
+            }
         }
         .to_string();
         let link = format!("<{}>;rel=\"profile\"", self.version.level2());

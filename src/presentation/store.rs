@@ -218,6 +218,12 @@ pub struct Store {
     /// Museum image id -> the object whose record lists it, sorted (the first record to list
     /// an id keeps it).
     image_ids: Vec<(u64, ObjectKey)>,
+    /// The distinct rights URIs of the records, and each one's index (while loading).
+    rights_names: Vec<Box<str>>,
+    rights_index: HashMap<Box<str>, u16>,
+    /// Identifier hash -> the rights URI of the first record that lists the image with one,
+    /// sorted; only images whose record gives rights are here (none of Harvard's).
+    image_rights: Vec<(u64, u16)>,
 }
 
 /// Files parsed in parallel per batch; bounds the memory of records not yet merged.
@@ -433,6 +439,11 @@ impl Store {
             list.dedup_by_key(|(n, _)| *n);
             list.shrink_to_fit();
         }
+        // A stable sort keeps the first record's rights for an image listed twice.
+        store.image_rights.sort_by_key(|(n, _)| *n);
+        store.image_rights.dedup_by_key(|(n, _)| *n);
+        store.image_rights.shrink_to_fit();
+        store.rights_index = HashMap::new();
         // Public objects and classifications are listed once every copy of every record
         // has had its say (a duplicate may restrict an object loaded before it).
         let mut objects: Vec<Vec<ObjectKey>> = vec![Vec::new(); classes.names.len()];
@@ -572,6 +583,7 @@ impl Store {
                 keep_public,
             );
         }
+        self.note_rights(&object);
         let name = object
             .classification
             .as_deref()
@@ -592,6 +604,44 @@ impl Store {
             },
         );
         report.count(shape);
+    }
+
+    /// Notes the rights URI of a record's images, when the record gives one.
+    fn note_rights(&mut self, object: &Summary) {
+        let Some(rights) = object
+            .rights
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+        else {
+            return;
+        };
+        let index = match self.rights_index.get(rights) {
+            Some(&i) => i,
+            None => {
+                let Ok(i) = u16::try_from(self.rights_names.len()) else {
+                    return;
+                };
+                self.rights_names.push(rights.into());
+                self.rights_index.insert(rights.into(), i);
+                i
+            }
+        };
+        for ident in object.images.iter().filter_map(|i| i.identifier.as_deref()) {
+            self.image_rights.push((alias_hash(ident), index));
+        }
+    }
+
+    /// The rights URI the record of the image `identifier` gives, if any.
+    pub fn rights(&self, identifier: &str) -> Option<&str> {
+        let n = alias_hash(identifier);
+        let i = self
+            .image_rights
+            .binary_search_by_key(&n, |(m, _)| *m)
+            .ok()?;
+        self.rights_names
+            .get(usize::from(self.image_rights[i].1))
+            .map(|r| &**r)
     }
 
     /// Records the access rule (and alias) of one image of object `key`, merged with any

@@ -314,3 +314,37 @@ fn malformed_records_are_skipped_with_their_file_and_nothing_else_is_lost() {
         report.summary()
     );
 }
+
+#[tokio::test]
+async fn a_3_0_info_json_gives_the_rights_its_record_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let (records, images) = museum_folder(dir.path());
+    let app = App::new(&images, |c| c.records = vec![RecordsFolder::new(&records)]);
+    let info = |id: &'static str| {
+        let app = app.clone();
+        async move {
+            let url = format!("{}/iiif/3/{id}/info.json", app.base);
+            let (status, _, body) = app.get(&url).await;
+            assert_eq!(status, 200, "{url}");
+            serde_json::from_slice::<Value>(&body).unwrap()
+        }
+    };
+    // Brooklyn 1588's rights type is Creative Commons BY-NC: its image's service says so,
+    // by any spelling of the identifier.
+    for id in ["78.128.7_view2_IMLS_SL2", "78.128.7_view2_IMLS_SL2.jpg"] {
+        assert_eq!(
+            info(id).await["rights"],
+            "http://creativecommons.org/licenses/by-nc/3.0/",
+            "{id}"
+        );
+    }
+    // Harvard's records give no rights URI; 2.1's info.json has no `rights` property.
+    assert!(info("urn-3:HUAM:DDC251092_dynmc")
+        .await
+        .get("rights")
+        .is_none());
+    let url = format!("{}/iiif/78.128.7_view2_IMLS_SL2/info.json", app.base);
+    let (_, _, body) = app.get(&url).await;
+    let v2: Value = serde_json::from_slice(&body).unwrap();
+    assert!(v2.get("rights").is_none());
+}

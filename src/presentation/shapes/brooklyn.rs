@@ -273,6 +273,7 @@ pub fn summary(text: &str, rule: IdentifierRule, v2: bool) -> Result<Summary, St
         b.classification,
         (accesslevel, imagepermissionlevel),
         &images,
+        kind.and_then(rights_uri).map(str::to_string),
     ))
 }
 

@@ -113,6 +113,7 @@ struct IndexRecord {
     #[serde(default)]
     imagepermissionlevel: Level,
     images: Option<Vec<IndexImage>>,
+    rights: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -134,6 +135,7 @@ pub(super) struct Parts<'a> {
     pub accesslevel: Option<&'a RawValue>,
     pub imagepermissionlevel: Option<&'a RawValue>,
     pub images: Option<&'a RawValue>,
+    pub rights: Option<&'a RawValue>,
 }
 
 fn part<'de, T: Deserialize<'de>>(raw: Option<&'de RawValue>) -> Result<Option<T>, String> {
@@ -151,6 +153,7 @@ pub(super) fn summary_of(p: Parts, rule: IdentifierRule) -> Result<Summary, Stri
         accesslevel: part(p.accesslevel)?.unwrap_or_default(),
         imagepermissionlevel: part(p.imagepermissionlevel)?.unwrap_or_default(),
         images: part::<Option<Vec<IndexImage>>>(p.images)?.flatten(),
+        rights: part::<Option<String>>(p.rights)?.flatten(),
     };
     summarise(rec, rule)
 }
@@ -179,6 +182,7 @@ fn summarise(rec: IndexRecord, rule: IdentifierRule) -> Result<Summary, String> 
                 accesslevel: i.accesslevel,
             })
             .collect(),
+        rights: rec.rights,
     })
 }
 

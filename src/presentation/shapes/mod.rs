@@ -126,6 +126,8 @@ pub struct Summary {
     pub imagepermissionlevel: Level,
     /// Its images, in display order.
     pub images: Vec<ImageRef>,
+    /// The record's rights statement or licence URI, as the record gives it.
+    pub rights: Option<String>,
 }
 
 /// What the index keeps of an image.
@@ -150,6 +152,7 @@ impl Summary {
             o.classification.clone(),
             (o.accesslevel, o.imagepermissionlevel),
             &o.images,
+            o.rights.clone(),
         )
     }
 
@@ -160,6 +163,7 @@ impl Summary {
         classification: Option<String>,
         (accesslevel, imagepermissionlevel): (Level, Level),
         images: &[super::model::Image],
+        rights: Option<String>,
     ) -> Summary {
         Summary {
             id,
@@ -176,6 +180,7 @@ impl Summary {
                     accesslevel: i.accesslevel,
                 })
                 .collect(),
+            rights,
         }
     }
 }
@@ -278,6 +283,8 @@ struct Keys<'a> {
     title: Option<&'a RawValue>,
     #[serde(borrow)]
     classification: Option<&'a RawValue>,
+    #[serde(borrow)]
+    rights: Option<&'a RawValue>,
     accession_number: Option<serde::de::IgnoredAny>,
     rightstype: Option<serde::de::IgnoredAny>,
     medias: Option<serde::de::IgnoredAny>,
@@ -443,6 +450,7 @@ pub fn summaries(
                     accesslevel: k.accesslevel,
                     imagepermissionlevel: k.imagepermissionlevel,
                     images: k.images,
+                    rights: k.rights,
                 },
                 rule,
             ),

@@ -218,6 +218,7 @@ pub fn summary(text: &str, rule: IdentifierRule) -> Result<Summary, String> {
             .map(str::to_string),
         (Default::default(), Default::default()),
         &images(&b.medias, rule),
+        None,
     ))
 }
 

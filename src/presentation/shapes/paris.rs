@@ -176,6 +176,7 @@ pub fn summary(text: &str, rule: IdentifierRule) -> Result<Summary, String> {
         classification(&b.denominations),
         (Default::default(), Default::default()),
         &images(&b.visuals, rule),
+        None,
     ))
 }
 
