@@ -707,31 +707,4 @@ mod tests {
             assert_eq!(buckets(&px, channels, 7), whole, "{channels} channels");
         }
     }
-
-    /// Prints the time of one extraction from a 256 × 256 rendition (a photo and noise). Run
-    /// with `cargo test --lib colors -- --ignored --nocapture`; the bound only catches
-    /// something pathological, as timings vary with the machine and the profile.
-    #[test]
-    #[ignore = "timing; run by hand"]
-    fn timing_of_a_256_pixel_rendition() {
-        let p = Palette::default();
-        let photo = ladybird().to_rgb8();
-        let noise = noise(256 * 256 * 3, 1);
-        for (name, px) in [("photo", photo.as_raw()), ("noise", &noise)] {
-            let _ = extract(px, 3, &p); // builds the CSS3 index
-            let mut times: Vec<_> = (0..15)
-                .map(|_| {
-                    let t = std::time::Instant::now();
-                    std::hint::black_box(extract(std::hint::black_box(px), 3, &p));
-                    t.elapsed()
-                })
-                .collect();
-            times.sort();
-            eprintln!(
-                "extract, 256 x 256 RGB {name}: min {:?}, median {:?}",
-                times[0], times[7]
-            );
-            assert!(times[7] < std::time::Duration::from_millis(200));
-        }
-    }
 }
