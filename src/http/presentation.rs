@@ -57,7 +57,11 @@ async fn document(
 ) -> Result<Response, Error> {
     let who = caller(&st.config.api_keys, headers, uri.query())?;
     let (key, _) = visible_object(&st, oid, who)?;
-    let b = st.bases(headers, peer);
+    let mut b = st.bases(headers, peer);
+    if st.config.image_api == crate::iiif::Version::V3 {
+        // A 2.1 manifest names 2.1 image services: the unversioned ones are 3.0 here.
+        b.image = format!("{}/2", b.image);
+    }
     let body = from_record(&st, b, key, who, move |record, shown, ctx, lookup| {
         let Some((kind, name)) = part else {
             return Ok(manifest::manifest(record, shown, ctx, lookup));

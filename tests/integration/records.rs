@@ -348,3 +348,30 @@ async fn a_3_0_info_json_gives_the_rights_its_record_gives() {
     let v2: Value = serde_json::from_slice(&body).unwrap();
     assert!(v2.get("rights").is_none());
 }
+
+#[tokio::test]
+async fn with_3_0_as_the_default_2_1_manifests_still_name_2_1_services() {
+    let dir = tempfile::tempdir().unwrap();
+    let (records, images) = museum_folder(dir.path());
+    let app = App::new(&images, |c| {
+        c.records = vec![RecordsFolder::new(&records)];
+        c.image_api = tessera::iiif::Version::V3;
+    });
+    let m = manifest(&app, "304069").await;
+    let service = &m["sequences"][0]["canvases"][0]["images"][0]["resource"]["service"];
+    let id = service["@id"].as_str().unwrap();
+    assert_eq!(
+        id,
+        format!("{}/iiif/2/urn-3:HUAM:DDC251092_dynmc", app.base)
+    );
+    let (status, _, body) = app.get(&format!("{id}/info.json")).await;
+    assert_eq!(status, 200);
+    let info: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(info["@context"], "http://iiif.io/api/image/2/context.json");
+    assert_eq!(info["@id"], id);
+    // The unversioned service is 3.0 here.
+    let url = format!("{}/iiif/urn-3:HUAM:DDC251092_dynmc/info.json", app.base);
+    let (_, _, body) = app.get(&url).await;
+    let v3: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v3["type"], "ImageService3");
+}
