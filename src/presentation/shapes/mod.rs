@@ -296,7 +296,13 @@ struct Keys<'a> {
     absolute_path: Option<serde::de::IgnoredAny>,
     #[serde(rename = "fieldVisuels")]
     field_visuels: Option<serde::de::IgnoredAny>,
+    /// A GraphQL connection's records.
+    #[serde(borrow)]
+    entities: Option<&'a RawValue>,
 }
+
+/// A record of a page, with its keys when finding it already read them.
+type Item<'a> = (&'a RawValue, Option<Keys<'a>>);
 
 fn keys(text: &str) -> Result<Keys<'_>, String> {
     if !text.trim_start().starts_with('{') {
@@ -356,10 +362,12 @@ fn list(raw: &RawValue) -> Result<Vec<&RawValue>, String> {
 }
 
 /// The records of a page envelope, from the file's top-level keys, or `None` when the file
-/// is one record.
-fn envelope<'a>(k: &Keys<'a>) -> Result<Option<Vec<&'a RawValue>>, String> {
+/// is one record. A record whose keys were read on the way carries them, so that nothing is
+/// scanned twice.
+fn envelope<'a>(k: &Keys<'a>) -> Result<Option<Vec<Item<'a>>>, String> {
+    let bare = |items: Vec<&'a RawValue>| items.into_iter().map(|r| (r, None)).collect();
     if let Some(records) = k.records {
-        return list(records).map(Some);
+        return list(records).map(|l| Some(bare(l)));
     }
     if let Some(response) = k.response {
         #[derive(Deserialize)]
@@ -374,7 +382,7 @@ fn envelope<'a>(k: &Keys<'a>) -> Result<Option<Vec<&'a RawValue>>, String> {
         }
         let r: Response = serde_json::from_str(response.get())
             .map_err(|e| format!("`response` is not a Brooklyn Museum result set: {e}"))?;
-        return Ok(Some(r.resultset.items));
+        return Ok(Some(bare(r.resultset.items)));
     }
     if let Some(hits) = k.hits {
         #[derive(Deserialize)]
@@ -384,14 +392,16 @@ fn envelope<'a>(k: &Keys<'a>) -> Result<Option<Vec<&'a RawValue>>, String> {
         }
         let h: Hits = serde_json::from_str(hits.get())
             .map_err(|e| format!("`hits` is not an Elasticsearch hit list: {e}"))?;
-        return Ok(Some(h.hits));
+        return Ok(Some(bare(h.hits)));
     }
     if let Some(data) = k.data {
         if data.get().trim_start().starts_with('[') {
-            return list(data).map(Some);
+            return list(data).map(|l| Some(bare(l)));
         }
-        if keys(data.get()).is_ok_and(|k| shape_of(&k).is_ok()) {
-            return Ok(Some(vec![data]));
+        if let Ok(dk) = keys(data.get()) {
+            if shape_of(&dk).is_ok() {
+                return Ok(Some(vec![(data, Some(dk))]));
+            }
         }
         // GraphQL: each field of `data` is a record, a list of records, or a connection
         // with `entities`.
@@ -401,18 +411,17 @@ fn envelope<'a>(k: &Keys<'a>) -> Result<Option<Vec<&'a RawValue>>, String> {
         for (_, v) in fields {
             let text = v.get().trim_start();
             if text.starts_with('[') {
-                out.extend(list(v)?);
+                out.extend(bare(list(v)?));
             } else if text.starts_with('{') {
-                #[derive(Deserialize)]
-                struct Entities<'a> {
-                    #[serde(borrow)]
-                    entities: Option<Vec<&'a RawValue>>,
-                }
-                match serde_json::from_str::<Entities>(v.get()) {
-                    Ok(Entities {
-                        entities: Some(list),
-                    }) => out.extend(list),
-                    _ => out.push(v),
+                match keys(v.get()) {
+                    Ok(Keys {
+                        entities: Some(entities),
+                        ..
+                    }) if entities.get().trim_start().starts_with('[') => {
+                        out.extend(bare(list(entities)?));
+                    }
+                    Ok(vk) => out.push((v, Some(vk))),
+                    Err(_) => out.push((v, None)),
                 }
             }
         }
@@ -471,14 +480,18 @@ fn walk<'a, T>(
     forced: Option<Shape>,
     each: impl Fn(&Keys<'a>, Shape, &'a str) -> Result<T, String>,
 ) -> Result<Vec<Positioned<T>>, String> {
-    let one = |raw: &'a str| -> Result<T, String> {
-        let k = keys(raw)?;
+    let one = |raw: &'a str, read: Option<Keys<'a>>| -> Result<T, String> {
+        let k = match read {
+            Some(k) => k,
+            None => keys(raw)?,
+        };
         let (shape, text) = record(raw, &k, forced)?;
         each(&k, shape, text)
     };
-    let items: Vec<&'a RawValue> = if text.trim_start().starts_with('[') {
+    let items: Vec<Item<'a>> = if text.trim_start().starts_with('[') {
         // A bare list of records.
-        serde_json::from_str(text).map_err(|e| e.to_string())?
+        let list: Vec<&'a RawValue> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        list.into_iter().map(|r| (r, None)).collect()
     } else if !text.trim_start().starts_with('{') {
         // Not an object: say whether it is JSON at all.
         serde_json::from_str::<&RawValue>(text).map_err(|e| e.to_string())?;
@@ -497,7 +510,7 @@ fn walk<'a, T>(
     Ok(items
         .into_iter()
         .enumerate()
-        .map(|(position, raw)| (position, one(raw.get())))
+        .map(|(position, (raw, read))| (position, one(raw.get(), read)))
         .collect())
 }
 
