@@ -263,9 +263,18 @@ fn record_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         out.push(dir.to_path_buf());
         return Ok(());
     }
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
+    // Entries in name order, each folder where its name falls: the files come out sorted as
+    // paths are, without sorting 250,000 paths afterwards.
+    let mut entries = std::fs::read_dir(dir)?.collect::<Result<Vec<_>, _>>()?;
+    entries.sort_by_cached_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        // The entry's type needs no `stat`, except for a link, which is followed.
+        let folder = match entry.file_type() {
+            Ok(t) if !t.is_symlink() => t.is_dir(),
+            _ => path.is_dir(),
+        };
+        if folder {
             record_files(&path, out)?;
         } else if path
             .extension()
@@ -397,7 +406,6 @@ impl Store {
                 report.skipped.push((folder.path.clone(), e.to_string()));
                 continue;
             }
-            files.sort();
             for batch in files.chunks(BATCH) {
                 let parsed: Vec<Result<Vec<Read>, String>> =
                     batch.par_iter().map(|p| read_file(p, folder)).collect();
@@ -862,6 +870,31 @@ mod tests {
     /// Keys as URLs write them.
     fn shown(s: &Store, keys: &[ObjectKey]) -> Vec<String> {
         keys.iter().map(|k| s.key_text(*k)).collect()
+    }
+
+    #[test]
+    fn record_files_come_in_path_order() {
+        let d = tempfile::tempdir().unwrap();
+        for sub in ["b", "a", "a.b", "a-b"] {
+            std::fs::create_dir_all(d.path().join(sub)).unwrap();
+        }
+        for name in [
+            "b/1.json",
+            "a/2.json",
+            "a.json",
+            "a-b/3.json",
+            "a.b/4.json",
+            "0.JSON",
+            "c.txt",
+        ] {
+            write(d.path(), name, "{}");
+        }
+        let mut files = Vec::new();
+        record_files(d.path(), &mut files).unwrap();
+        let mut sorted = files.clone();
+        sorted.sort();
+        assert_eq!(files, sorted);
+        assert_eq!(files.len(), 6, "every .json file and no other: {files:?}");
     }
 
     fn key(s: &Store, text: &str) -> ObjectKey {

@@ -19,6 +19,7 @@ use crate::presentation::model::{Image, Object, Text};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 const EN: Option<&str> = Some("en");
 
@@ -69,7 +70,7 @@ fn artists(list: &[Artist]) -> Vec<Text> {
 /// The fields of both APIs (they share most names), read in one pass.
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Common {
+struct Common<'a> {
     #[serde(deserialize_with = "flex::id")]
     id: Option<String>,
     #[serde(deserialize_with = "flex::text")]
@@ -100,21 +101,23 @@ struct Common {
     copyright: Option<String>,
     artists: Option<Vec<Artist>>,
     /// opencollection: an object keyed "0", "1", …; v2: a list. Read by each shape's reader.
-    images: Option<Box<RawValue>>,
+    #[serde(borrow)]
+    images: Option<&'a RawValue>,
     #[serde(deserialize_with = "flex::text")]
     rightstype: Option<String>,
     #[serde(deserialize_with = "flex::text")]
     uri: Option<String>,
     #[serde(deserialize_with = "flex::text")]
     collection: Option<String>,
-    rights_type: Option<RightsType>,
+    #[serde(borrow)]
+    rights_type: Option<RightsType<'a>>,
     #[serde(deserialize_with = "flex::flag")]
     public_access: Option<bool>,
     #[serde(deserialize_with = "flex::flag")]
     copyright_restricted: Option<bool>,
 }
 
-fn start(c: &Common) -> Result<Object, String> {
+fn start(c: &Common<'_>) -> Result<Object, String> {
     let id = c.id.clone().ok_or("record has no id")?;
     let mut o = Object {
         label: Text::maybe(EN, c.title.as_deref()),
@@ -203,7 +206,7 @@ fn collection_images(raw: Option<&RawValue>, rule: IdentifierRule) -> Result<Vec
 
 /// v2's images, by `rank`.
 fn v2_images(raw: Option<&RawValue>, rule: IdentifierRule) -> Result<Vec<Image>, String> {
-    let list: Vec<V2Image> = match raw {
+    let list: Vec<V2Image<'_>> = match raw {
         Some(raw) => serde_json::from_str(raw.get()).map_err(|e| format!("images: {e}"))?,
         None => Vec::new(),
     };
@@ -221,7 +224,7 @@ fn v2_images(raw: Option<&RawValue>, rule: IdentifierRule) -> Result<Vec<Image>,
                 width: img.width,
                 height: img.height,
                 caption: Text::maybe(EN, img.description.as_deref()),
-                copyright: img.credit.clone(),
+                copyright: img.credit.as_deref().map(str::to_string),
                 ..Image::at(reference, rule)
             })
         })
@@ -231,17 +234,19 @@ fn v2_images(raw: Option<&RawValue>, rule: IdentifierRule) -> Result<Vec<Image>,
 /// The fields the index needs, read without the rest.
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Brief {
+struct Brief<'a> {
     #[serde(deserialize_with = "flex::id")]
     id: Option<String>,
-    #[serde(deserialize_with = "flex::text")]
-    title: Option<String>,
+    #[serde(borrow, deserialize_with = "flex::text")]
+    title: Option<Cow<'a, str>>,
     #[serde(deserialize_with = "flex::text")]
     classification: Option<String>,
-    images: Option<Box<RawValue>>,
-    #[serde(deserialize_with = "flex::text")]
-    rightstype: Option<String>,
-    rights_type: Option<RightsType>,
+    #[serde(borrow)]
+    images: Option<&'a RawValue>,
+    #[serde(borrow, deserialize_with = "flex::text")]
+    rightstype: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    rights_type: Option<RightsType<'a>>,
     #[serde(deserialize_with = "flex::flag")]
     public_access: Option<bool>,
     #[serde(deserialize_with = "flex::flag")]
@@ -254,12 +259,9 @@ pub fn summary(text: &str, rule: IdentifierRule, v2: bool) -> Result<Summary, St
     let id = b.id.ok_or("record has no id")?;
     let (kind, images) = if v2 {
         let kind = b.rights_type.as_ref().and_then(|r| r.name.as_deref());
-        (kind, v2_images(b.images.as_deref(), rule)?)
+        (kind, v2_images(b.images, rule)?)
     } else {
-        (
-            b.rightstype.as_deref(),
-            collection_images(b.images.as_deref(), rule)?,
-        )
+        (b.rightstype.as_deref(), collection_images(b.images, rule)?)
     };
     let kind = kind.map(str::trim).filter(|k| !k.is_empty());
     let (accesslevel, imagepermissionlevel) = if v2 {
@@ -272,7 +274,7 @@ pub fn summary(text: &str, rule: IdentifierRule, v2: bool) -> Result<Summary, St
         &Text::maybe(EN, b.title.as_deref()),
         b.classification,
         (accesslevel, imagepermissionlevel),
-        &images,
+        images,
         kind.and_then(rights_uri).map(str::to_string),
     ))
 }
@@ -292,38 +294,38 @@ pub fn collection(text: &str, rule: IdentifierRule) -> Result<Object, String> {
         .map(str::trim)
         .filter(|k| !k.is_empty());
     (o.accesslevel, o.imagepermissionlevel) = levels(kind, None, None);
-    o.images = collection_images(rec.images.as_deref(), rule)?;
+    o.images = collection_images(rec.images, rule)?;
     Ok(o)
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct V2Image {
+struct V2Image<'a> {
     #[serde(deserialize_with = "flex::id")]
     id: Option<String>,
-    #[serde(deserialize_with = "flex::text")]
-    filename: Option<String>,
-    #[serde(deserialize_with = "flex::text")]
-    largest_derivative_url: Option<String>,
+    #[serde(borrow, deserialize_with = "flex::text")]
+    filename: Option<Cow<'a, str>>,
+    #[serde(borrow, deserialize_with = "flex::text")]
+    largest_derivative_url: Option<Cow<'a, str>>,
     #[serde(deserialize_with = "flex::rank")]
     rank: Option<i64>,
     #[serde(deserialize_with = "flex::pixels")]
     width: Option<u32>,
     #[serde(deserialize_with = "flex::pixels")]
     height: Option<u32>,
-    #[serde(deserialize_with = "flex::text")]
-    credit: Option<String>,
-    #[serde(deserialize_with = "flex::text")]
-    description: Option<String>,
+    #[serde(borrow, deserialize_with = "flex::text")]
+    credit: Option<Cow<'a, str>>,
+    #[serde(borrow, deserialize_with = "flex::text")]
+    description: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct RightsType {
-    #[serde(deserialize_with = "flex::text")]
-    name: Option<String>,
-    #[serde(deserialize_with = "flex::text")]
-    public_name: Option<String>,
+struct RightsType<'a> {
+    #[serde(borrow, deserialize_with = "flex::text")]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, deserialize_with = "flex::text")]
+    public_name: Option<Cow<'a, str>>,
 }
 
 /// Reads an API v2 object.
@@ -337,7 +339,7 @@ pub fn v2(text: &str, rule: IdentifierRule) -> Result<Object, String> {
     let kind = kind.map(str::trim).filter(|k| !k.is_empty());
     (o.accesslevel, o.imagepermissionlevel) =
         levels(kind, rec.public_access, rec.copyright_restricted);
-    o.images = v2_images(rec.images.as_deref(), rule)?;
+    o.images = v2_images(rec.images, rule)?;
     Ok(o)
 }
 

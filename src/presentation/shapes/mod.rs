@@ -26,6 +26,7 @@ use super::model::Object;
 use crate::access::Level;
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 
 /// A museum API's record shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -151,7 +152,7 @@ impl Summary {
             &o.label,
             o.classification.clone(),
             (o.accesslevel, o.imagepermissionlevel),
-            &o.images,
+            o.images.clone(),
             o.rights.clone(),
         )
     }
@@ -162,7 +163,7 @@ impl Summary {
         label: &super::model::Text,
         classification: Option<String>,
         (accesslevel, imagepermissionlevel): (Level, Level),
-        images: &[super::model::Image],
+        images: Vec<super::model::Image>,
         rights: Option<String>,
     ) -> Summary {
         Summary {
@@ -172,10 +173,10 @@ impl Summary {
             accesslevel,
             imagepermissionlevel,
             images: images
-                .iter()
+                .into_iter()
                 .map(|i| ImageRef {
-                    identifier: i.identifier.clone(),
-                    alias: i.alias.clone(),
+                    identifier: i.identifier,
+                    alias: i.alias,
                     imageid: i.imageid,
                     accesslevel: i.accesslevel,
                 })
@@ -361,6 +362,85 @@ fn list(raw: &RawValue) -> Result<Vec<&RawValue>, String> {
     serde_json::from_str(raw.get()).map_err(|e| format!("not a list of records: {e}"))
 }
 
+/// An object's members in order, their values unread.
+struct Fields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Fields<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Fields<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Fields<'de>, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = m.next_entry::<Key<'de>, &'de RawValue>()? {
+                    out.push((entry.0 .0, entry.1));
+                }
+                Ok(Fields(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// A member's name, borrowed unless it has escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, s: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Whether a value is a string, number or boolean (not an object, list or null).
+fn is_plain(v: &RawValue) -> bool {
+    !matches!(
+        v.get().trim_start().as_bytes().first(),
+        Some(b'{' | b'[' | b'n')
+    )
+}
+
+/// The first byte of the first member's value of an object's text, if it has one: a peek,
+/// not a validation (the text is read properly afterwards).
+fn first_value(text: &str) -> Option<u8> {
+    let b = text.as_bytes();
+    let skip = |mut i: usize| {
+        while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = skip(0);
+    (b.get(i) == Some(&b'{')).then_some(())?;
+    i = skip(i + 1);
+    (b.get(i) == Some(&b'"')).then_some(())?;
+    i += 1;
+    while *b.get(i)? != b'"' {
+        i += if b[i] == b'\\' { 2 } else { 1 };
+    }
+    i = skip(i + 1);
+    (b.get(i) == Some(&b':')).then_some(())?;
+    b.get(skip(i + 1)).copied()
+}
+
 /// The records of a page envelope, from the file's top-level keys, or `None` when the file
 /// is one record. A record whose keys were read on the way carries them, so that nothing is
 /// scanned twice.
@@ -398,15 +478,33 @@ fn envelope<'a>(k: &Keys<'a>) -> Result<Option<Vec<Item<'a>>>, String> {
         if data.get().trim_start().starts_with('[') {
             return list(data).map(|l| Some(bare(l)));
         }
-        if let Ok(dk) = keys(data.get()) {
-            if shape_of(&dk).is_ok() {
-                return Ok(Some(vec![(data, Some(dk))]));
+        // A record (Brooklyn API v2) starts with a plain value; GraphQL's fields are
+        // objects, lists or null, so a `data` that starts so is first read as GraphQL.
+        let mut fields = None;
+        if matches!(first_value(data.get()), Some(b'{' | b'[' | b'n')) {
+            let read: Vec<(Cow<'a, str>, &'a RawValue)> =
+                serde_json::from_str::<Fields>(data.get())
+                    .map_err(|e| format!("`data`: {e}"))?
+                    .0;
+            if !read.iter().any(|(_, v)| is_plain(v)) {
+                fields = Some(read);
             }
         }
+        let fields = match fields {
+            Some(f) => f,
+            None => {
+                if let Ok(dk) = keys(data.get()) {
+                    if shape_of(&dk).is_ok() {
+                        return Ok(Some(vec![(data, Some(dk))]));
+                    }
+                }
+                serde_json::from_str::<Fields>(data.get())
+                    .map_err(|e| format!("`data`: {e}"))?
+                    .0
+            }
+        };
         // GraphQL: each field of `data` is a record, a list of records, or a connection
         // with `entities`.
-        let fields: std::collections::BTreeMap<String, &RawValue> =
-            serde_json::from_str(data.get()).map_err(|e| format!("`data`: {e}"))?;
         let mut out = Vec::new();
         for (_, v) in fields {
             let text = v.get().trim_start();
@@ -563,6 +661,41 @@ mod tests {
         );
         assert_eq!(IdentifierRule::parse("path"), Some(IdentifierRule::Path));
         assert_eq!(IdentifierRule::parse("Path"), None);
+    }
+
+    #[test]
+    fn first_value_peeks_at_the_first_member() {
+        assert_eq!(first_value(r#" { "a" : {"b": 1}}"#), Some(b'{'));
+        assert_eq!(first_value(r#"{"a\"b": [1]}"#), Some(b'['));
+        assert_eq!(first_value(r#"{"id": 1}"#), Some(b'1'));
+        assert_eq!(first_value("{}"), None);
+        assert_eq!(first_value(r#"{"unterminated"#), None);
+        assert_eq!(first_value("[1]"), None);
+    }
+
+    #[test]
+    fn a_data_record_that_starts_with_an_object_is_still_a_record() {
+        assert_eq!(
+            shapes(
+                r#"{"data": {"artists": [{"name": "a"}], "id": 1, "accession_number": "a", "images": []}}"#
+            ),
+            [Ok(Shape::BrooklynV2)]
+        );
+        assert_eq!(
+            shapes(r#"{"data": {"description": null, "id": 1, "accession_number": "a"}}"#),
+            [Ok(Shape::BrooklynV2)]
+        );
+        // GraphQL fields in the order the response gives them.
+        let both = split(
+            r#"{"data": {"b": {"entityBundle": "oeuvre", "nid": 2}, "a": {"entityBundle": "oeuvre", "nid": 1}, "c": null}}"#,
+            None,
+        )
+        .unwrap();
+        let texts: Vec<&str> = both.iter().map(|f| f.record.as_ref().unwrap().1).collect();
+        assert!(
+            texts[0].contains("\"nid\": 2") && texts[1].contains("\"nid\": 1"),
+            "{texts:?}"
+        );
     }
 
     fn shapes(text: &str) -> Vec<Result<Shape, String>> {

@@ -10,17 +10,18 @@ use super::flex;
 use super::{IdentifierRule, Summary};
 use crate::presentation::model::{Image, Object, Text};
 use serde::Deserialize;
+use std::borrow::Cow;
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
-struct Said {
-    #[serde(deserialize_with = "flex::text")]
-    text: Option<String>,
-    #[serde(deserialize_with = "flex::text")]
-    lang: Option<String>,
+struct Said<'a> {
+    #[serde(borrow, deserialize_with = "flex::text")]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow, deserialize_with = "flex::text")]
+    lang: Option<Cow<'a, str>>,
 }
 
-fn text(list: &[Said]) -> Text {
+fn text(list: &[Said<'_>]) -> Text {
     let mut t = Text::default();
     for s in list {
         if let Some(v) = &s.text {
@@ -32,38 +33,40 @@ fn text(list: &[Said]) -> Text {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct AreaCategory {
+struct AreaCategory<'a> {
     #[serde(deserialize_with = "flex::rank")]
     rank: Option<i64>,
-    #[serde(rename = "type", deserialize_with = "flex::text")]
-    kind: Option<String>,
-    areacat: Option<Vec<Said>>,
+    #[serde(borrow, rename = "type", deserialize_with = "flex::text")]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    areacat: Option<Vec<Said<'a>>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Author {
+struct Author<'a> {
     #[serde(deserialize_with = "flex::rank")]
     rank: Option<i64>,
-    #[serde(deserialize_with = "flex::text")]
-    name: Option<String>,
-    roles: Option<Vec<Said>>,
+    #[serde(borrow, deserialize_with = "flex::text")]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    roles: Option<Vec<Said<'a>>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Media {
+struct Media<'a> {
     #[serde(deserialize_with = "flex::rank")]
     rank: Option<i64>,
     #[serde(deserialize_with = "flex::flag")]
     primarydisplay: Option<bool>,
-    #[serde(deserialize_with = "flex::text")]
-    filename: Option<String>,
+    #[serde(borrow, deserialize_with = "flex::text")]
+    filename: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Record {
+struct Record<'a> {
     #[serde(deserialize_with = "flex::id")]
     id: Option<String>,
     #[serde(deserialize_with = "flex::text")]
@@ -72,19 +75,29 @@ struct Record {
     datebegin: Option<i64>,
     #[serde(deserialize_with = "flex::rank")]
     dateend: Option<i64>,
-    titles: Titles,
-    creditlines: Option<Vec<Said>>,
-    mediums: Option<Vec<Said>>,
-    dimensions: Option<Vec<Said>>,
-    objectstatus: Option<Vec<Said>>,
-    copyrightcreditlines: Option<Vec<Said>>,
-    summaries: Option<Vec<Said>>,
-    areacategories: Option<Vec<AreaCategory>>,
-    authors: Option<Vec<Option<Vec<Author>>>>,
-    medias: Option<Vec<Media>>,
+    #[serde(borrow)]
+    titles: Titles<'a>,
+    #[serde(borrow)]
+    creditlines: Option<Vec<Said<'a>>>,
+    #[serde(borrow)]
+    mediums: Option<Vec<Said<'a>>>,
+    #[serde(borrow)]
+    dimensions: Option<Vec<Said<'a>>>,
+    #[serde(borrow)]
+    objectstatus: Option<Vec<Said<'a>>>,
+    #[serde(borrow)]
+    copyrightcreditlines: Option<Vec<Said<'a>>>,
+    #[serde(borrow)]
+    summaries: Option<Vec<Said<'a>>>,
+    #[serde(borrow)]
+    areacategories: Option<Vec<AreaCategory<'a>>>,
+    #[serde(borrow)]
+    authors: Option<Vec<Option<Vec<Author<'a>>>>>,
+    #[serde(borrow)]
+    medias: Option<Vec<Media<'a>>>,
 }
 
-fn list(v: &Option<Vec<Said>>) -> Text {
+fn list(v: &Option<Vec<Said<'_>>>) -> Text {
     text(v.as_deref().unwrap_or_default())
 }
 
@@ -149,10 +162,10 @@ pub fn object(text_: &str, rule: IdentifierRule) -> Result<Object, String> {
     Ok(o)
 }
 
-type Titles = Option<Vec<Option<Vec<Said>>>>;
+type Titles<'a> = Option<Vec<Option<Vec<Said<'a>>>>>;
 
 /// The first title that has any text, in every language it has.
-fn label(titles: &Titles) -> Text {
+fn label(titles: &Titles<'_>) -> Text {
     titles
         .iter()
         .flatten()
@@ -162,14 +175,14 @@ fn label(titles: &Titles) -> Text {
         .unwrap_or_default()
 }
 
-fn ranked(cats: &Option<Vec<AreaCategory>>) -> Vec<&AreaCategory> {
+fn ranked<'r, 'a>(cats: &'r Option<Vec<AreaCategory<'a>>>) -> Vec<&'r AreaCategory<'a>> {
     let mut cats: Vec<&AreaCategory> = cats.iter().flatten().collect();
     cats.sort_by_key(|c| c.rank.unwrap_or(i64::MAX));
     cats
 }
 
 /// The first area category of a type (`Area`, `Category`), in every language.
-fn category(cats: &[&AreaCategory], kind: &str) -> Option<Text> {
+fn category(cats: &[&AreaCategory<'_>], kind: &str) -> Option<Text> {
     cats.iter()
         .find(|c| c.kind.as_deref() == Some(kind))
         .map(|c| list(&c.areacat))
@@ -177,7 +190,7 @@ fn category(cats: &[&AreaCategory], kind: &str) -> Option<Text> {
 }
 
 /// The images: the `primarydisplay` one first, then by `rank`.
-fn images(medias: &Option<Vec<Media>>, rule: IdentifierRule) -> Vec<Image> {
+fn images(medias: &Option<Vec<Media<'_>>>, rule: IdentifierRule) -> Vec<Image> {
     let mut medias: Vec<(usize, &Media)> = medias.iter().flatten().enumerate().collect();
     medias.sort_by_key(|(i, m)| {
         (
@@ -195,12 +208,15 @@ fn images(medias: &Option<Vec<Media>>, rule: IdentifierRule) -> Vec<Image> {
 /// The fields the index needs, read without the rest.
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Brief {
+struct Brief<'a> {
     #[serde(deserialize_with = "flex::id")]
     id: Option<String>,
-    titles: Titles,
-    areacategories: Option<Vec<AreaCategory>>,
-    medias: Option<Vec<Media>>,
+    #[serde(borrow)]
+    titles: Titles<'a>,
+    #[serde(borrow)]
+    areacategories: Option<Vec<AreaCategory<'a>>>,
+    #[serde(borrow)]
+    medias: Option<Vec<Media<'a>>>,
 }
 
 /// The index summary of an M+ object.
@@ -217,7 +233,7 @@ pub fn summary(text: &str, rule: IdentifierRule) -> Result<Summary, String> {
             .and_then(|t| t.preferred())
             .map(str::to_string),
         (Default::default(), Default::default()),
-        &images(&b.medias, rule),
+        images(&b.medias, rule),
         None,
     ))
 }

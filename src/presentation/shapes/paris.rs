@@ -10,14 +10,15 @@ use super::flex;
 use super::{IdentifierRule, Summary};
 use crate::presentation::model::{Image, Object, Text};
 use serde::Deserialize;
+use std::borrow::Cow;
 
 const FR: Option<&str> = Some("fr");
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Named {
-    #[serde(deserialize_with = "flex::text")]
-    name: Option<String>,
+struct Named<'a> {
+    #[serde(borrow, deserialize_with = "flex::text")]
+    name: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -28,34 +29,34 @@ struct Ref<T> {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Visual {
-    #[serde(rename = "publicUrl", deserialize_with = "flex::text")]
-    public_url: Option<String>,
-    #[serde(deserialize_with = "flex::text")]
-    vignette: Option<String>,
+struct Visual<'a> {
+    #[serde(borrow, rename = "publicUrl", deserialize_with = "flex::text")]
+    public_url: Option<Cow<'a, str>>,
+    #[serde(borrow, deserialize_with = "flex::text")]
+    vignette: Option<Cow<'a, str>>,
 }
 
 /// A whole work: the index's fields and the rest.
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Oeuvre {
-    #[serde(flatten)]
-    brief: Brief,
-    #[serde(rename = "fieldOeuvreThemeRepresente")]
-    themes: Option<Vec<Ref<Named>>>,
-    #[serde(rename = "fieldLieuxConcernes")]
-    places: Option<Vec<Ref<Named>>>,
-    #[serde(rename = "fieldDonateurs")]
-    donors: Option<Vec<Ref<Named>>>,
-    #[serde(rename = "fieldMateriauxTechnique")]
-    materials: Option<Vec<Ref<Named>>>,
-    #[serde(rename = "fieldMusee")]
-    museum: Option<Ref<Named>>,
+struct Oeuvre<'a> {
+    #[serde(borrow, flatten)]
+    brief: Brief<'a>,
+    #[serde(rename = "fieldOeuvreThemeRepresente", borrow)]
+    themes: Option<Vec<Ref<Named<'a>>>>,
+    #[serde(rename = "fieldLieuxConcernes", borrow)]
+    places: Option<Vec<Ref<Named<'a>>>>,
+    #[serde(rename = "fieldDonateurs", borrow)]
+    donors: Option<Vec<Ref<Named<'a>>>>,
+    #[serde(rename = "fieldMateriauxTechnique", borrow)]
+    materials: Option<Vec<Ref<Named<'a>>>>,
+    #[serde(borrow, rename = "fieldMusee")]
+    museum: Option<Ref<Named<'a>>>,
     #[serde(rename = "fieldOeuvreNumInventaire", deserialize_with = "flex::text")]
     inventory: Option<String>,
 }
 
-fn names(list: &Option<Vec<Ref<Named>>>) -> Vec<Text> {
+fn names(list: &Option<Vec<Ref<Named<'_>>>>) -> Vec<Text> {
     list.iter()
         .flatten()
         .filter_map(|r| r.entity.as_ref()?.name.as_deref())
@@ -65,7 +66,7 @@ fn names(list: &Option<Vec<Ref<Named>>>) -> Vec<Text> {
 
 /// Reads a work.
 pub fn object(text: &str, rule: IdentifierRule) -> Result<Object, String> {
-    let rec: Oeuvre = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let rec: Oeuvre<'_> = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let b = &rec.brief;
     let id = id_of(
         b.bundle.as_deref(),
@@ -78,7 +79,11 @@ pub fn object(text: &str, rule: IdentifierRule) -> Result<Object, String> {
         label: Text::maybe(FR, b.title.as_deref()),
         classification,
         number: rec.inventory.clone(),
-        homepage: b.absolute_path.clone().filter(|p| p.starts_with("http")),
+        homepage: b
+            .absolute_path
+            .as_deref()
+            .filter(|p| p.starts_with("http"))
+            .map(str::to_string),
         ..Object::default()
     };
     o.field("Classification", names(&b.denominations));
@@ -118,7 +123,7 @@ fn id_of(
         .ok_or_else(|| "work has no id (entityId, nid, id or a numbered absolutePath)".into())
 }
 
-fn classification(denominations: &Option<Vec<Ref<Named>>>) -> Option<String> {
+fn classification(denominations: &Option<Vec<Ref<Named<'_>>>>) -> Option<String> {
     names(denominations)
         .first()
         .and_then(|t| t.preferred())
@@ -126,7 +131,7 @@ fn classification(denominations: &Option<Vec<Ref<Named>>>) -> Option<String> {
 }
 
 /// The images: each visual's `publicUrl`, else its `vignette`.
-fn images(visuals: &Option<Vec<Ref<Visual>>>, rule: IdentifierRule) -> Vec<Image> {
+fn images(visuals: &Option<Vec<Ref<Visual<'_>>>>, rule: IdentifierRule) -> Vec<Image> {
     visuals
         .iter()
         .flatten()
@@ -143,28 +148,28 @@ fn images(visuals: &Option<Vec<Ref<Visual>>>, rule: IdentifierRule) -> Vec<Image
 /// The fields the index needs, read without the rest.
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Brief {
-    #[serde(rename = "entityBundle", deserialize_with = "flex::text")]
-    bundle: Option<String>,
+struct Brief<'a> {
+    #[serde(borrow, rename = "entityBundle", deserialize_with = "flex::text")]
+    bundle: Option<Cow<'a, str>>,
     #[serde(rename = "entityId", deserialize_with = "flex::id")]
     entity_id: Option<String>,
     #[serde(deserialize_with = "flex::id")]
     nid: Option<String>,
     #[serde(deserialize_with = "flex::id")]
     id: Option<String>,
-    #[serde(deserialize_with = "flex::text")]
-    title: Option<String>,
-    #[serde(rename = "absolutePath", deserialize_with = "flex::text")]
-    absolute_path: Option<String>,
-    #[serde(rename = "fieldDenominations")]
-    denominations: Option<Vec<Ref<Named>>>,
-    #[serde(rename = "fieldVisuels")]
-    visuals: Option<Vec<Ref<Visual>>>,
+    #[serde(borrow, deserialize_with = "flex::text")]
+    title: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "absolutePath", deserialize_with = "flex::text")]
+    absolute_path: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "fieldDenominations")]
+    denominations: Option<Vec<Ref<Named<'a>>>>,
+    #[serde(borrow, rename = "fieldVisuels")]
+    visuals: Option<Vec<Ref<Visual<'a>>>>,
 }
 
 /// The index summary of a work.
 pub fn summary(text: &str, rule: IdentifierRule) -> Result<Summary, String> {
-    let b: Brief = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let b: Brief<'_> = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let id = id_of(
         b.bundle.as_deref(),
         [&b.entity_id, &b.nid, &b.id],
@@ -175,7 +180,7 @@ pub fn summary(text: &str, rule: IdentifierRule) -> Result<Summary, String> {
         &Text::maybe(FR, b.title.as_deref()),
         classification(&b.denominations),
         (Default::default(), Default::default()),
-        &images(&b.visuals, rule),
+        images(&b.visuals, rule),
         None,
     ))
 }
