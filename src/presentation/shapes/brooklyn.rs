@@ -238,6 +238,8 @@ struct Brief {
     title: Option<String>,
     #[serde(deserialize_with = "flex::text")]
     classification: Option<String>,
+    #[serde(deserialize_with = "flex::text")]
+    accession_number: Option<String>,
     images: Option<Box<RawValue>>,
     #[serde(deserialize_with = "flex::text")]
     rightstype: Option<String>,
@@ -270,7 +272,7 @@ pub fn summary(text: &str, rule: IdentifierRule, v2: bool) -> Result<Summary, St
     Ok(Summary::from_parts(
         id,
         &Text::maybe(EN, b.title.as_deref()),
-        b.classification,
+        (b.classification, b.accession_number),
         (accesslevel, imagepermissionlevel),
         &images,
         kind.and_then(rights_uri).map(str::to_string),

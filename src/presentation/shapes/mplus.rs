@@ -201,6 +201,8 @@ struct Brief {
     titles: Titles,
     areacategories: Option<Vec<AreaCategory>>,
     medias: Option<Vec<Media>>,
+    #[serde(deserialize_with = "flex::text")]
+    objectnumber: Option<String>,
 }
 
 /// The index summary of an M+ object.
@@ -212,10 +214,13 @@ pub fn summary(text: &str, rule: IdentifierRule) -> Result<Summary, String> {
     Ok(Summary::from_parts(
         id,
         &label(&b.titles),
-        classification
-            .as_ref()
-            .and_then(|t| t.preferred())
-            .map(str::to_string),
+        (
+            classification
+                .as_ref()
+                .and_then(|t| t.preferred())
+                .map(str::to_string),
+            b.objectnumber,
+        ),
         (Default::default(), Default::default()),
         &images(&b.medias, rule),
         None,

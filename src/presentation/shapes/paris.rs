@@ -160,6 +160,8 @@ struct Brief {
     denominations: Option<Vec<Ref<Named>>>,
     #[serde(rename = "fieldVisuels")]
     visuals: Option<Vec<Ref<Visual>>>,
+    #[serde(rename = "fieldOeuvreNumInventaire", deserialize_with = "flex::text")]
+    inventory: Option<String>,
 }
 
 /// The index summary of a work.
@@ -173,7 +175,7 @@ pub fn summary(text: &str, rule: IdentifierRule) -> Result<Summary, String> {
     Ok(Summary::from_parts(
         id,
         &Text::maybe(FR, b.title.as_deref()),
-        classification(&b.denominations),
+        (classification(&b.denominations), b.inventory),
         (Default::default(), Default::default()),
         &images(&b.visuals, rule),
         None,
