@@ -4,8 +4,8 @@
 //
 // A public image opens from its info.json (Image API 3.0), tile by tile. An image limited in
 // size (data-limited, in px) opens as a pyramid of the sizes its info.json offers, all within
-// the limit: OpenSeadragon then has no tile URL beyond them to ask for, and stops zooming at
-// the largest one.
+// the limit: OpenSeadragon then has no tile URL beyond them to ask for. It is shown, and can
+// be zoomed, only up to one pixel of its largest size per CSS pixel.
 (function () {
   "use strict";
   var box = document.getElementById("viewer");
@@ -34,12 +34,21 @@
     choices.forEach(function (c) { c.setAttribute("aria-current", c === choice ? "true" : "false"); });
     var info = choice.getAttribute("data-info");
     if (choice.getAttribute("data-limited")) {
-      viewer.maxZoomPixelRatio = 1;
       viewer.viewport.maxZoomPixelRatio = 1;
-      fetch(info).then(function (r) { return r.json(); }).then(function (j) { viewer.open(limitedPyramid(j)); });
+      fetch(info).then(function (r) { return r.json(); }).then(function (j) {
+        viewer.addOnceHandler("open", function () {
+          // Home is the largest size at one pixel per CSS pixel (or the whole image, if
+          // smaller), and zooming stops there.
+          var item = viewer.world.getItemAt(0);
+          viewer.viewport.defaultZoomLevel = 0;
+          viewer.viewport.defaultZoomLevel = Math.min(item.imageToViewportZoom(1), viewer.viewport.getHomeZoom());
+          viewer.viewport.goHome(true);
+        });
+        viewer.open(limitedPyramid(j));
+      });
     } else {
-      viewer.maxZoomPixelRatio = 1.1;
       viewer.viewport.maxZoomPixelRatio = 1.1;
+      viewer.viewport.defaultZoomLevel = 0;
       viewer.open(info);
     }
   }

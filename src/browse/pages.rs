@@ -75,7 +75,7 @@ fn shell(site: &Site, title: &str, query: &str, body: &str, scripts: &str) -> St
     format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n<link rel=\"stylesheet\" href=\"{root}{css}\">\n</head>\n<body>\n\
+         <title>{title}</title>\n<link rel=\"icon\" href=\"data:,\">\n<link rel=\"stylesheet\" href=\"{root}{css}\">\n</head>\n<body>\n\
          <header class=\"site\">\n<a class=\"brand\" href=\"{root}/\">Tessera<small>IIIF image server</small></a>\n\
          <form class=\"search\" role=\"search\" method=\"get\" action=\"{root}/\">\n\
          <input type=\"search\" name=\"q\" value=\"{query}\" placeholder=\"Title or object number\" aria-label=\"Search the collection by title or object number\">\n\
