@@ -7,8 +7,8 @@
 //! Records are generated once into `target/bench-records-N/`, modelled on Harvard object
 //! records (about 2.5 KB each, two images on average), and reused by later runs. Timings are
 //! with the files in the page cache. Before the timed runs it prints, from a counting
-//! allocator, the heap the loaded store holds and the peak heap during loading, and the
-//! growth of resident memory.
+//! allocator, the heap the loaded store holds and the peak heap during loading, the part of
+//! it the browser's search index holds, and the growth of resident memory.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
@@ -203,6 +203,14 @@ fn bench(c: &mut Criterion) {
         held / n.max(1) as usize,
         mib(peak),
         rss as f64 / 1024.0
+    );
+    let index = store.search_index();
+    println!(
+        "search index (titles and object numbers of public objects, built in Store::load): \
+         {:.1} MiB, {} bytes per record, {} distinct words",
+        mib(index.heap_bytes()),
+        index.heap_bytes() / n.max(1) as usize,
+        index.word_count()
     );
     assert_eq!(store.len() as u64, n);
     drop(store);

@@ -10,13 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$(realpath "${1:-target/release/tessera}")"
-if [ ! -x /usr/bin/chromium ]; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium
-fi
-command -v node >/dev/null || { echo "viewer-test: node and npm are needed" >&2; exit 1; }
-(cd tests/viewer && npm ci --no-audit --no-fund --silent)
+. scripts/lib-browser.sh
+need_chromium_and_node viewer-test
+npm_install tests/viewer
 mkdir -p target/viewer
 node tests/viewer/osd-test.mjs "$bin" sample-images/landscape-lake-boats.jpg "$(realpath target/viewer)"
 # The same with an Image API 3.0 tree (`tessera tiles --api 3`).

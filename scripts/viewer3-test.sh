@@ -22,23 +22,11 @@ image=landscape-lake-boats
 manifest_path="${VIEWER3_MANIFEST:-/manifests/3/object/$object}"
 info_path="${VIEWER3_INFO:-/iiif/3/$image/info.json}"
 
-if [ ! -x /usr/bin/chromium ]; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium
-fi
-command -v node >/dev/null || { echo "viewer3-test: node and npm are needed" >&2; exit 1; }
-# npm ci (which starts by deleting node_modules) only when node_modules differs from the lock,
-# since scripts/viewer-test.sh installs the same tree.
-if ! (cd tests/viewer && node -e '
-  const fs = require("fs"), lock = require("./package-lock.json");
-  for (const [p, e] of Object.entries(lock.packages)) {
-    if (!p || e.link) continue;
-    if (!fs.existsSync(p + "/package.json")) { if (e.optional) continue; process.exit(1); }
-    if (JSON.parse(fs.readFileSync(p + "/package.json")).version !== e.version) process.exit(1);
-  }' 2>/dev/null); then
-  (cd tests/viewer && npm ci --no-audit --no-fund --silent)
-fi
+. scripts/lib-browser.sh
+need_chromium_and_node viewer3-test
+# Installs only when node_modules differs from the lock: scripts/viewer-test.sh and
+# scripts/browser-test.sh install the same tree.
+npm_install tests/viewer
 mkdir -p target/viewer
 
 . scripts/lib-serve.sh

@@ -101,6 +101,17 @@ pub struct Config {
     /// in formats without transparency: `"black"` (the default, as libvips and sharp make
     /// them) or `"white"`. Formats with transparency leave them transparent.
     pub rotation_background: crate::pipeline::Background,
+    /// The folder of OpenSeadragon's build (`openseadragon.min.js` and `images/`), relative to
+    /// the working directory, as `scripts/setup-web.sh` installs it. When it holds the script,
+    /// the server serves the folder at `/static/openseadragon/`, and object pages load the
+    /// viewer from there.
+    pub viewer_assets: PathBuf,
+    /// Where object pages load OpenSeadragon from when `viewer_assets` is not installed:
+    /// the pinned version on jsDelivr (with its Subresource Integrity hash) by default.
+    pub viewer_url: Option<String>,
+    /// The Subresource Integrity hash (`sha384-…`) of the script at `viewer_url`; without
+    /// one, a `viewer_url` of your own is loaded without an integrity check.
+    pub viewer_integrity: Option<String>,
 }
 
 /// Reads `image_api`: `"2.1"`, `"3.0"`, `2` or `3`.
@@ -234,6 +245,9 @@ impl Default for Config {
             colors_in_background: true,
             colors_file: None,
             palette: Vec::new(),
+            viewer_assets: PathBuf::from("./web/node_modules/openseadragon/build/openseadragon"),
+            viewer_url: None,
+            viewer_integrity: None,
         }
     }
 }
@@ -336,6 +350,13 @@ impl Config {
                 "use one or more path segments of letters, digits, '-', '_', '.', '~'",
             ));
         }
+        let first = self.prefix.split('/').next().unwrap_or("");
+        if crate::browse::RESERVED.contains(&first) {
+            return Err(invalid(
+                "prefix",
+                &format!("its first segment may not be {first:?}, which the pages use"),
+            ));
+        }
         if let Some(base) = &self.public_base {
             let base = base.trim_end_matches('/').to_string();
             if !(base.starts_with("http://") || base.starts_with("https://"))
@@ -393,6 +414,38 @@ impl Config {
         if let Some(logo) = &self.logo {
             if !(logo.starts_with("http://") || logo.starts_with("https://")) {
                 return Err(invalid("logo", "must be an http:// or https:// URL"));
+            }
+        }
+        if let Some(url) = &self.viewer_url {
+            if !(url.starts_with("http://") || url.starts_with("https://") || url.starts_with('/'))
+                || url.contains(['"', '<', '>', ' ', '\''])
+            {
+                return Err(invalid(
+                    "viewer_url",
+                    "must be an http:// or https:// URL, or a path on this server",
+                ));
+            }
+        }
+        if let Some(sri) = &self.viewer_integrity {
+            let ok = ["sha256-", "sha384-", "sha512-"].iter().any(|a| {
+                sri.strip_prefix(a).is_some_and(|b64| {
+                    !b64.is_empty()
+                        && b64
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+                })
+            });
+            if !ok {
+                return Err(invalid(
+                    "viewer_integrity",
+                    "must be a Subresource Integrity hash: sha256-, sha384- or sha512- and base64",
+                ));
+            }
+            if self.viewer_url.is_none() {
+                return Err(invalid(
+                    "viewer_integrity",
+                    "is the hash of viewer_url's script: set viewer_url too",
+                ));
             }
         }
         if self.workers == 0 {
@@ -466,6 +519,12 @@ mod tests {
             "trusted_proxies = [\"10.0.0.0/8\", \"proxy.example.org\"]",
             "trusted_proxies = [\"10.0.0.0/33\"]",
             "trusted_proxies = [\"10.0.0.1/8\"]",
+            "prefix = \"objects\"",
+            "prefix = \"static/iiif\"",
+            "viewer_url = \"javascript:alert(1)\"",
+            "viewer_url = \"https://x.org/a\\\"b.js\"",
+            "viewer_integrity = \"sha384-abc\"",
+            "viewer_url = \"https://x.org/osd.js\"\nviewer_integrity = \"md5-abc\"",
         ] {
             let c: Config = toml::from_str(bad).unwrap();
             assert!(c.validate().is_err(), "{bad}");

@@ -1,11 +1,12 @@
 //! Tessera: a IIIF Image API 2.1 server for museum images.
 //!
 //! The protocol ([`iiif`]) is pure; [`source`] reads files; [`pipeline`] and [`encode`] make
-//! pixels; [`cache`] keeps them; [`http`] adapts all of it to axum. See the README's
-//! "Architecture" section.
+//! pixels; [`cache`] keeps them; [`browse`] makes the collection browser's pages; [`http`]
+//! adapts all of it to axum. See the README's "Architecture" section.
 
 pub mod access;
 pub mod batch;
+pub mod browse;
 pub mod cache;
 pub mod colors;
 pub mod config;

@@ -6,6 +6,7 @@ mod colors;
 pub mod errors;
 mod image;
 pub mod json;
+mod pages;
 mod presentation;
 mod presentation3;
 pub mod query;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub colors_file: std::collections::HashMap<String, Arc<Vec<crate::colors::Colour>>>,
     /// Objects by the hues of their first image.
     pub hues: crate::presentation::hues::HueIndex,
+    /// The pages' stylesheet and script, and where OpenSeadragon comes from.
+    pub assets: crate::browse::Assets,
     /// Whether the background colours job has been started.
     colors_started: std::sync::atomic::AtomicBool,
     /// One permit per image job allowed to run at once.
@@ -144,6 +147,11 @@ impl AppState {
                 }
             },
             hues: Default::default(),
+            assets: crate::browse::Assets::load(
+                &config.viewer_assets,
+                config.viewer_url.as_deref(),
+                config.viewer_integrity.as_deref(),
+            ),
             colors_started: Default::default(),
             warm: warm::Warm::new(config.cache_encoded_mb),
             store,
@@ -200,6 +208,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .allow_headers([header::AUTHORIZATION, header::ACCEPT, header::IF_NONE_MATCH])
         .expose_headers([header::LINK, header::ETAG, header::CONTENT_TYPE]);
     Router::new()
+        .route("/", get(pages::home))
+        .route("/objects/{oid}", get(pages::object))
+        .route("/static/{*path}", get(pages::asset))
         .route(&format!("/{prefix}/{{*rest}}"), get(image::handle))
         .route("/manifests/object/{oid}", get(presentation::manifest))
         .route(

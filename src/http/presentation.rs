@@ -109,46 +109,69 @@ pub(super) fn visible_object(
 /// Reads an object's record on a worker thread and builds a document from it with `build`,
 /// given the record, the object's key as URLs write it, and this caller's context and image
 /// lookup: the same for every version, so that access rules cannot drift between them.
-pub(super) async fn from_record<F>(
+pub(super) async fn from_record<F, T>(
     st: &Arc<AppState>,
     b: super::base::Bases,
     key: ObjectKey,
     who: Caller,
     build: F,
-) -> Result<Value, Error>
+) -> Result<T, Error>
 where
-    F: FnOnce(&crate::presentation::Object, &str, &Context, &Lookup) -> Result<Value, Error>
+    F: FnOnce(&crate::presentation::Object, &str, &Context, &Lookup) -> Result<T, Error>
         + Send
         + 'static,
+    T: Send + 'static,
 {
     let st2 = st.clone();
-    tokio::task::spawn_blocking(move || -> Result<Value, Error> {
+    tokio::task::spawn_blocking(move || -> Result<T, Error> {
         let shown = st2.store.key_text(key);
-        let record = st2
-            .store
-            .object(key)
-            .ok_or_else(|| Error::NotFound(format!("no object {shown}")))?
-            .map_err(|e| {
-                tracing::error!(object = %shown, error = %e, "record cannot be read");
-                Error::Internal(format!("record of object {shown} cannot be read"))
-            })?;
-        let ctx = Context {
-            root: &b.root,
-            image_base: &b.image,
-            attribution: st2.config.attribution.as_deref(),
-            logo: st2.config.logo.as_deref(),
-            privileged: who == Caller::Privileged,
-        };
-        let access = |id: &str| st2.service.policy().decide_identifier(who, id);
-        let dims = |id: &str| st2.service.dimensions(id);
-        let lookup = Lookup {
-            access: &access,
-            dims: &dims,
-        };
-        build(&record, &shown, &ctx, &lookup)
+        let record = read_object(&st2, key)?;
+        with_lookup(&st2, &b, who, |ctx, lookup| {
+            build(&record, &shown, ctx, lookup)
+        })
     })
     .await
     .map_err(|e| Error::Internal(format!("worker failed: {e}")))?
+}
+
+/// Reads an object's record into the model (blocking); a record that cannot be read is a 500
+/// that names the object, and is logged with why.
+pub(super) fn read_object(
+    st: &AppState,
+    key: ObjectKey,
+) -> Result<crate::presentation::Object, Error> {
+    let shown = st.store.key_text(key);
+    st.store
+        .object(key)
+        .ok_or_else(|| Error::NotFound(format!("no object {shown}")))?
+        .map_err(|e| {
+            tracing::error!(object = %shown, error = %e, "record cannot be read");
+            Error::Internal(format!("record of object {shown} cannot be read"))
+        })
+}
+
+/// Calls `f` with this caller's document context and image lookup (access by the policy,
+/// dimensions from the image service; blocking), for image service base `b.image`.
+pub(super) fn with_lookup<R>(
+    st: &AppState,
+    b: &super::base::Bases,
+    who: Caller,
+    f: impl FnOnce(&Context, &Lookup) -> R,
+) -> R {
+    let ctx = Context {
+        root: &b.root,
+        image_base: &b.image,
+        attribution: st.config.attribution.as_deref(),
+        logo: st.config.logo.as_deref(),
+        privileged: who == Caller::Privileged,
+    };
+    let access = |id: &str| st.service.policy().decide_identifier(who, id);
+    let dims = |id: &str| st.service.dimensions(id);
+    let lookup = Lookup {
+        access: &access,
+        dims: &dims,
+    };
+    f(&ctx, &lookup)
 }
 
 /// A Presentation document's response: JSON by `Accept`, with an ETag (304 on a match),
@@ -188,6 +211,26 @@ pub(super) fn canonical_number(s: &str) -> Option<u64> {
     let canonical =
         !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
     canonical.then(|| s.parse().ok()).flatten()
+}
+
+/// The query parameter `name` as a whole number from 1 written canonically, if present; any
+/// other value is a 400.
+pub(super) fn number_param(query: Option<&str>, name: &str) -> Result<Option<usize>, Error> {
+    let Some(p) = param(query, name) else {
+        return Ok(None);
+    };
+    canonical_number(&p)
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|&n| n >= 1)
+        .map(Some)
+        .ok_or_else(|| {
+            Error::BadRequest(format!("{name} must be a whole number from 1, not {p:?}"))
+        })
+}
+
+/// The 404 of a page (or image) number `n` beyond the last, `last`.
+pub(super) fn beyond(what: &str, n: usize, last: usize) -> Error {
+    Error::NotFound(format!("{what} {n} is beyond the last {what}, {last}"))
 }
 
 /// `GET /collections/top[?page=N]`.
@@ -282,20 +325,11 @@ pub(super) fn collection_doc(
     uri: &Uri,
 ) -> Result<Value, Error> {
     let total = objects.len();
-    let Some(p) = param(uri.query(), "page") else {
+    let Some(n) = number_param(uri.query(), "page")? else {
         return Ok(collection::index(id, label, within, subs, total));
     };
-    let n = canonical_number(&p)
-        .and_then(|n| usize::try_from(n).ok())
-        .filter(|&n| n >= 1)
-        .ok_or_else(|| {
-            Error::BadRequest(format!("page must be a whole number from 1, not {p:?}"))
-        })?;
     if n > page_count(total) {
-        return Err(Error::NotFound(format!(
-            "page {n} is beyond the last page, {}",
-            page_count(total)
-        )));
+        return Err(beyond("page", n, page_count(total)));
     }
     let members: Vec<Reference> = objects
         .iter()

@@ -1,5 +1,6 @@
-//! Making record text safe as a Presentation property value (2.1 §4.4, 3.0 §4.5), and plain
-//! text for the 3.0 properties where markup is not allowed (`label`).
+//! Making record text safe as a Presentation property value (2.1 §4.4, 3.0 §4.5), plain
+//! text for the 3.0 properties where markup is not allowed (`label`), and [`escape`], which
+//! the browser's pages print every record field through.
 //!
 //! Plain text (no `<`) passes unchanged. Text with markup keeps only the tags §4.4 permits
 //! (`a b br i img p small span sub sup`), with only `href` on `a` and `src`/`alt` on `img`
@@ -15,11 +16,21 @@ const DROP_WITH_CONTENT: [&str; 10] = [
     "svg",
 ];
 
-fn escape_attr(v: &str) -> String {
-    v.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+/// `text` escaped for HTML, as element content or a quoted attribute value: `&`, `<`, `>`,
+/// `"` and `'` become character references, so that record text is shown as text.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Parses `name="v" name='v' name=v name` pairs.
@@ -132,7 +143,7 @@ pub fn sanitize(text: &str) -> String {
                 _ => false,
             };
             if keep {
-                out.push_str(&format!(" {attr}=\"{}\"", escape_attr(&value)));
+                out.push_str(&format!(" {attr}=\"{}\"", escape(&value)));
             }
         }
         if name == "br" || name == "img" {
@@ -189,7 +200,7 @@ pub fn plain(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{plain, sanitize};
+    use super::{escape, plain, sanitize};
 
     #[test]
     fn plain_text_has_no_markup() {
@@ -262,5 +273,14 @@ mod tests {
         );
         assert_eq!(sanitize("<script>never closed"), "<span></span>");
         assert_eq!(sanitize("<iframe src=x></iframe><b>k</b>"), "<b>k</b>");
+    }
+
+    #[test]
+    fn escape_makes_every_markup_character_a_reference() {
+        assert_eq!(
+            escape(r#"<script>alert('x' & "y")</script>"#),
+            "&lt;script&gt;alert(&#39;x&#39; &amp; &quot;y&quot;)&lt;/script&gt;"
+        );
+        assert_eq!(escape("飛上枝頭 Étude"), "飛上枝頭 Étude");
     }
 }

@@ -2,7 +2,8 @@
 //! Paris Musées; see [`shapes`]) are read into one [`model`], and become manifests and
 //! collections in Presentation 2.1 (paged collections) and 3.0 (a tree of collections).
 //! `store` holds the index; `manifest`, `collection` (2.1), `manifest3`, `collection3` (3.0)
-//! and `html` build documents as pure functions of the model.
+//! and `html` build documents as pure functions of the model; `search` is the browser's word
+//! index of titles and object numbers, built by `store` at load time.
 
 pub mod collection;
 pub mod collection3;
@@ -12,6 +13,7 @@ pub mod manifest;
 pub mod manifest3;
 pub mod model;
 pub mod record;
+pub mod search;
 pub mod shapes;
 pub mod store;
 

@@ -224,6 +224,10 @@ pub struct Store {
     /// Identifier hash -> the rights URI of the first record that lists the image with one,
     /// sorted; only images whose record gives rights are here (none of Harvard's).
     image_rights: Vec<(u64, u16)>,
+    /// Object numbers while loading (first copy of each object), for the search index.
+    numbers: Vec<(ObjectKey, Box<str>)>,
+    /// Public objects by the words of their titles and numbers.
+    search: super::search::SearchIndex,
 }
 
 /// Files parsed in parallel per batch; bounds the memory of records not yet merged.
@@ -479,7 +483,36 @@ impl Store {
             .collect();
         classifications.sort_by(|a, b| a.name.cmp(&b.name));
         store.classifications = classifications;
+        store.index_words();
         (store, report)
+    }
+
+    /// Builds the search index over the public objects' titles and numbers, and drops the
+    /// numbers.
+    fn index_words(&mut self) {
+        let mut numbers = std::mem::take(&mut self.numbers);
+        numbers.sort_unstable_by_key(|(k, _)| *k);
+        let mut words = super::search::Builder::default();
+        for (i, key) in self.public.iter().enumerate() {
+            let title = self.entries.get(key).map_or("", |e| &*e.title);
+            let number = numbers
+                .binary_search_by_key(key, |(k, _)| *k)
+                .map_or("", |n| &*numbers[n].1);
+            words.add(i as u32, &[title, number]);
+        }
+        self.search = words.finish();
+    }
+
+    /// The public objects whose title and number hold every word of `query` (see
+    /// [`super::search`]), as positions in [`Store::public_objects`]; `None` when the query
+    /// has no words.
+    pub fn search(&self, query: &str) -> Option<super::search::Matches> {
+        self.search.search(query)
+    }
+
+    /// The search index.
+    pub fn search_index(&self) -> &super::search::SearchIndex {
+        &self.search
     }
 
     /// The folder a record file is in.
@@ -600,6 +633,14 @@ impl Store {
             .unwrap_or("Unclassified")
             .to_string();
         let class = classes.index(name);
+        if let Some(n) = object
+            .number
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            self.numbers.push((key, n.into()));
+        }
         self.entries.insert(
             key,
             Entry {

@@ -397,6 +397,43 @@ async fn fronts(app: &App, id: &str) -> Vec<(String, u16)> {
     out
 }
 
+/// What the collection browser's pages answer an anonymous visitor about one object: its
+/// page by each spelling of its key (`/objects/{spelling}`, each image of it chosen too), and
+/// the front page and the searches for each of `words` (its title's and number's words): each
+/// URL with its status and body.
+async fn page_fronts(app: &App, spellings: &[&str], words: &[&str]) -> Vec<(String, u16, String)> {
+    let mut urls = vec!["/".to_string(), "/?page=1".to_string()];
+    for s in spellings {
+        urls.push(format!("/objects/{s}"));
+        urls.push(format!("/objects/{s}?image=1"));
+        urls.push(format!("/objects/{s}?image=2"));
+    }
+    for w in words {
+        urls.push(format!("/?q={w}"));
+    }
+    let mut out = Vec::new();
+    for url in urls {
+        let (status, _, body) = app.get(&url).await;
+        out.push((
+            url,
+            status.as_u16(),
+            String::from_utf8_lossy(&body).into_owned(),
+        ));
+    }
+    out
+}
+
+/// A page without the echo of its own search query (in the box, the count and the title),
+/// which is the visitor's own text, not something the server tells.
+fn without_query(url: &str, body: &str) -> String {
+    match url.strip_prefix("/?q=") {
+        Some(q) => body
+            .replace(&format!("value=\"{q}\""), "")
+            .replace(&format!("“{q}”"), ""),
+        None => body.to_string(),
+    }
+}
+
 #[tokio::test]
 async fn every_name_of_a_restricted_file_is_refused_even_names_made_after_start() {
     let dir = collection(
@@ -432,6 +469,20 @@ async fn every_name_of_a_restricted_file_is_refused_even_names_made_after_start(
     for (url, status) in fronts(&app, "open").await {
         let redirect = !url.contains("/open/") && !url.contains('?');
         assert_eq!(status, if redirect { 303 } else { 200 }, "{url}");
+    }
+    // The object is public: its page shows its public image, and no page names the others.
+    for (url, status, body) in page_fronts(&app, &["1", "%31"], &["open", "secret"]).await {
+        if url.ends_with("image=2") {
+            assert_eq!(status, 404, "{url}: it has one image the visitor may see");
+            continue;
+        }
+        assert_eq!(status, 200, "{url}: {body}");
+        for hidden in ["secret", "late", "sym", "hard"] {
+            assert!(
+                !body.contains(&format!("/{hidden}")),
+                "{url} names {hidden}: {body}"
+            );
+        }
     }
 }
 
@@ -589,7 +640,7 @@ async fn a_record_that_cannot_be_read_never_makes_an_image_more_public() {
 #[tokio::test]
 async fn nothing_tells_an_anonymous_caller_more_than_restricted_or_not_found() {
     let dir = collection(
-        &["hidden-master.png", "lim.png"],
+        &["hidden-master.png", "lim.png", "hoard.png"],
         &[
             (
                 "1.json",
@@ -602,10 +653,66 @@ async fn nothing_tells_an_anonymous_caller_more_than_restricted_or_not_found() {
                 r#"{"objectid": 2, "imagepermissionlevel": 1,
                 "images": [{"baseimageurl": "https://x/iiif/lim"}]}"#,
             ),
+            (
+                "3.json",
+                r#"{"objectid": 3, "accesslevel": 0, "title": "Hidden Hoard",
+                "objectnumber": "HH.1903", "images": [{"baseimageurl": "https://x/iiif/hoard"}]}"#,
+            ),
         ],
     );
     let app = app_of_collection(dir.path(), |_| {});
     let base = &app.base;
+    // The collection browser: the restricted object is in no grid and no search, and its
+    // page answers as its manifest does (401 by its key, 404 by any other spelling); the
+    // public object's page never names its restricted image, by identifier or alias.
+    let spellings = ["3", "%33", "03", "harvard:3", "3.0", "+3"];
+    let words = [
+        "hidden",
+        "Hoard",
+        "HH.1903",
+        "1903",
+        "hh",
+        "hidden-master",
+        "R-77",
+    ];
+    for (url, status, body) in page_fronts(&app, &spellings, &words).await {
+        // A search echoes its own query (in the box, the count and the title): not a leak.
+        let shown = without_query(&url, &body);
+        for secret in [
+            "Hidden",
+            "Hoard",
+            "HH.1903",
+            "hoard",
+            "hidden-master",
+            "R-77",
+        ] {
+            assert!(!shown.contains(secret), "{url} shows {secret}: {body}");
+        }
+        let want = match url.as_str() {
+            "/objects/3"
+            | "/objects/%33"
+            | "/objects/3?image=1"
+            | "/objects/%33?image=1"
+            | "/objects/3?image=2"
+            | "/objects/%33?image=2" => 401,
+            u if u.starts_with("/objects/") => 404,
+            _ => 200,
+        };
+        assert_eq!(status, want, "{url}: {body}");
+        if url.starts_with("/?q=") {
+            assert!(
+                body.contains("<p class=\"count\">0 objects found"),
+                "{url}: {body}"
+            );
+        }
+    }
+    for (url, _, body) in page_fronts(&app, &["1", "2"], &["R-77"]).await {
+        let shown = without_query(&url, &body);
+        assert!(
+            !shown.contains("hidden-master") && !shown.contains("R-77"),
+            "{url}: {body}"
+        );
+    }
     for form in ["info.json", "full/max/0/default.jpg"] {
         let (status, headers, body) = app.get(&format!("{base}/iiif/R-77/{form}")).await;
         assert_eq!(status, 401, "{form}");
@@ -652,6 +759,20 @@ async fn nothing_tells_an_anonymous_caller_more_than_restricted_or_not_found() {
         status, 200,
         "the object itself is public; its image is not listed"
     );
+    // So does a restricted object's page: exactly as an object that does not exist.
+    for (page, missing) in [
+        ("/objects/3", "/objects/99"),
+        ("/objects/3?image=1", "/objects/99?image=1"),
+    ] {
+        let restricted = app.get(page).await;
+        let absent = app.get(missing).await;
+        assert_eq!(restricted.0, 404, "{page}");
+        assert_eq!(
+            String::from_utf8_lossy(&restricted.2).replace("\"3\"", "\"99\""),
+            String::from_utf8_lossy(&absent.2),
+            "{page}"
+        );
+    }
 }
 
 #[test]

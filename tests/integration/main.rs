@@ -10,6 +10,7 @@
 mod common;
 
 mod access;
+mod browse;
 mod cli;
 mod colors;
 mod derivatives;

@@ -241,6 +241,8 @@ struct Brief<'a> {
     title: Option<Cow<'a, str>>,
     #[serde(deserialize_with = "flex::text")]
     classification: Option<String>,
+    #[serde(deserialize_with = "flex::text")]
+    accession_number: Option<String>,
     #[serde(borrow)]
     images: Option<&'a RawValue>,
     #[serde(borrow, deserialize_with = "flex::text")]
@@ -272,7 +274,7 @@ pub fn summary(text: &str, rule: IdentifierRule, v2: bool) -> Result<Summary, St
     Ok(Summary::from_parts(
         id,
         &Text::maybe(EN, b.title.as_deref()),
-        b.classification,
+        (b.classification, b.accession_number),
         (accesslevel, imagepermissionlevel),
         images,
         kind.and_then(rights_uri).map(str::to_string),

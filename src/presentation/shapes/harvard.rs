@@ -114,6 +114,9 @@ struct IndexRecord {
     imagepermissionlevel: Level,
     images: Option<Vec<IndexImage>>,
     rights: Option<String>,
+    /// Read leniently: a number that cannot be read is not searchable, and loses nothing else.
+    #[serde(default, deserialize_with = "flex::text")]
+    objectnumber: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -136,6 +139,7 @@ pub(super) struct Parts<'a> {
     pub imagepermissionlevel: Option<&'a RawValue>,
     pub images: Option<&'a RawValue>,
     pub rights: Option<&'a RawValue>,
+    pub objectnumber: Option<&'a RawValue>,
 }
 
 fn part<'de, T: Deserialize<'de>>(raw: Option<&'de RawValue>) -> Result<Option<T>, String> {
@@ -154,6 +158,11 @@ pub(super) fn summary_of(p: Parts, rule: IdentifierRule) -> Result<Summary, Stri
         imagepermissionlevel: part(p.imagepermissionlevel)?.unwrap_or_default(),
         images: part::<Option<Vec<IndexImage>>>(p.images)?.flatten(),
         rights: part::<Option<String>>(p.rights)?.flatten(),
+        objectnumber: p.objectnumber.and_then(|r| {
+            flex::text(&mut serde_json::Deserializer::from_str(r.get()))
+                .ok()
+                .flatten()
+        }),
     };
     summarise(rec, rule)
 }
@@ -171,6 +180,7 @@ fn summarise(rec: IndexRecord, rule: IdentifierRule) -> Result<Summary, String> 
         id: id.to_string(),
         title: rec.title.map(|t| t.trim().to_string()).unwrap_or_default(),
         classification: rec.classification,
+        number: rec.objectnumber,
         accesslevel: rec.accesslevel,
         imagepermissionlevel: rec.imagepermissionlevel,
         images: images

@@ -121,6 +121,8 @@ pub struct Summary {
     pub title: String,
     /// The classification.
     pub classification: Option<String>,
+    /// The accession or object number, as the record gives it (searched by the browser).
+    pub number: Option<String>,
     /// The object's access level.
     pub accesslevel: Level,
     /// The object's image permission level.
@@ -150,7 +152,7 @@ impl Summary {
         Summary::from_parts(
             o.id.clone(),
             &o.label,
-            o.classification.clone(),
+            (o.classification.clone(), o.number.clone()),
             (o.accesslevel, o.imagepermissionlevel),
             o.images.clone(),
             o.rights.clone(),
@@ -161,7 +163,7 @@ impl Summary {
     pub fn from_parts(
         id: String,
         label: &super::model::Text,
-        classification: Option<String>,
+        (classification, number): (Option<String>, Option<String>),
         (accesslevel, imagepermissionlevel): (Level, Level),
         images: Vec<super::model::Image>,
         rights: Option<String>,
@@ -170,6 +172,7 @@ impl Summary {
             id,
             title: label.preferred().unwrap_or_default().to_string(),
             classification,
+            number,
             accesslevel,
             imagepermissionlevel,
             images: images
@@ -286,6 +289,8 @@ struct Keys<'a> {
     classification: Option<&'a RawValue>,
     #[serde(borrow)]
     rights: Option<&'a RawValue>,
+    #[serde(borrow)]
+    objectnumber: Option<&'a RawValue>,
     accession_number: Option<serde::de::IgnoredAny>,
     rightstype: Option<serde::de::IgnoredAny>,
     medias: Option<serde::de::IgnoredAny>,
@@ -558,6 +563,7 @@ pub fn summaries(
                     imagepermissionlevel: k.imagepermissionlevel,
                     images: k.images,
                     rights: k.rights,
+                    objectnumber: k.objectnumber,
                 },
                 rule,
             ),

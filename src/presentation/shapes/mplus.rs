@@ -217,6 +217,8 @@ struct Brief<'a> {
     areacategories: Option<Vec<AreaCategory<'a>>>,
     #[serde(borrow)]
     medias: Option<Vec<Media<'a>>>,
+    #[serde(deserialize_with = "flex::text")]
+    objectnumber: Option<String>,
 }
 
 /// The index summary of an M+ object.
@@ -228,10 +230,13 @@ pub fn summary(text: &str, rule: IdentifierRule) -> Result<Summary, String> {
     Ok(Summary::from_parts(
         id,
         &label(&b.titles),
-        classification
-            .as_ref()
-            .and_then(|t| t.preferred())
-            .map(str::to_string),
+        (
+            classification
+                .as_ref()
+                .and_then(|t| t.preferred())
+                .map(str::to_string),
+            b.objectnumber,
+        ),
         (Default::default(), Default::default()),
         images(&b.medias, rule),
         None,

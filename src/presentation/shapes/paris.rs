@@ -52,8 +52,6 @@ struct Oeuvre<'a> {
     materials: Option<Vec<Ref<Named<'a>>>>,
     #[serde(borrow, rename = "fieldMusee")]
     museum: Option<Ref<Named<'a>>>,
-    #[serde(rename = "fieldOeuvreNumInventaire", deserialize_with = "flex::text")]
-    inventory: Option<String>,
 }
 
 fn names(list: &Option<Vec<Ref<Named<'_>>>>) -> Vec<Text> {
@@ -78,7 +76,7 @@ pub fn object(text: &str, rule: IdentifierRule) -> Result<Object, String> {
         id,
         label: Text::maybe(FR, b.title.as_deref()),
         classification,
-        number: rec.inventory.clone(),
+        number: b.inventory.clone(),
         homepage: b
             .absolute_path
             .as_deref()
@@ -98,7 +96,7 @@ pub fn object(text: &str, rule: IdentifierRule) -> Result<Object, String> {
             .as_ref()
             .and_then(|m| m.entity.as_ref()?.name.as_deref()),
     );
-    o.text("Object Number", FR, rec.inventory.as_deref());
+    o.text("Object Number", FR, b.inventory.as_deref());
     o.images = images(&b.visuals, rule);
     Ok(o)
 }
@@ -165,6 +163,8 @@ struct Brief<'a> {
     denominations: Option<Vec<Ref<Named<'a>>>>,
     #[serde(borrow, rename = "fieldVisuels")]
     visuals: Option<Vec<Ref<Visual<'a>>>>,
+    #[serde(rename = "fieldOeuvreNumInventaire", deserialize_with = "flex::text")]
+    inventory: Option<String>,
 }
 
 /// The index summary of a work.
@@ -178,7 +178,7 @@ pub fn summary(text: &str, rule: IdentifierRule) -> Result<Summary, String> {
     Ok(Summary::from_parts(
         id,
         &Text::maybe(FR, b.title.as_deref()),
-        classification(&b.denominations),
+        (classification(&b.denominations), b.inventory),
         (Default::default(), Default::default()),
         images(&b.visuals, rule),
         None,
