@@ -28,6 +28,8 @@ pub struct Caches {
     pub jpeg_tiles: Cache<(Object, usize), Option<Arc<crate::source::pyramid::JpegTiles>>>,
     /// Encoded responses by source version and canonical request.
     pub encoded: Cache<(Object, String), Bytes>,
+    /// Hits and misses of the caches, and what the work that fills them counted.
+    pub stats: Arc<crate::stats::Stats>,
 }
 
 /// How long an identifier's resolution to a file (and its size and mtime) is trusted.
@@ -60,6 +62,7 @@ impl Caches {
                 .max_capacity(encoded_mb * 1024)
                 .weigher(|(_, key): &(Object, String), v: &Bytes| kib(v.len() + key.len()))
                 .build(),
+            stats: Default::default(),
         }
     }
 

@@ -112,6 +112,48 @@ pub struct Config {
     /// The Subresource Integrity hash (`sha384-…`) of the script at `viewer_url`; without
     /// one, a `viewer_url` of your own is loaded without an integrity check.
     pub viewer_integrity: Option<String>,
+    /// Whether requests are counted and `/metrics` is served (the default).
+    pub metrics: bool,
+    /// The bearer token `/metrics` asks for. Without one, only loopback callers may read it.
+    pub metrics_token: Option<String>,
+    /// Whether each request is logged (method, path without its query, status, bytes,
+    /// milliseconds, whether a cache answered); on by default.
+    pub access_log: bool,
+    /// How log lines are written: `"text"` (the default) or `"json"` (one object per line,
+    /// for log shippers).
+    pub log_format: LogFormat,
+}
+
+/// Routes other than the Image API's that a one-segment prefix would collide with.
+const ROUTES: [&str; 6] = [
+    "manifests",
+    "collections",
+    "images",
+    "healthz",
+    "readyz",
+    "metrics",
+];
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl LogFormat {
+    /// The format named `text` or `json`.
+    pub fn parse(name: &str) -> Option<LogFormat> {
+        match name {
+            "text" => Some(LogFormat::Text),
+            "json" => Some(LogFormat::Json),
+            _ => None,
+        }
+    }
 }
 
 /// Reads `image_api`: `"2.1"`, `"3.0"`, `2` or `3`.
@@ -248,6 +290,10 @@ impl Default for Config {
             viewer_assets: PathBuf::from("./web/node_modules/openseadragon/build/openseadragon"),
             viewer_url: None,
             viewer_integrity: None,
+            metrics: true,
+            metrics_token: None,
+            access_log: true,
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -356,6 +402,23 @@ impl Config {
                 "prefix",
                 &format!("its first segment may not be {first:?}, which the pages use"),
             ));
+        }
+        if ROUTES.contains(&self.prefix.as_str()) {
+            return Err(invalid(
+                "prefix",
+                &format!(
+                    "{:?} is another route's (add a segment: {0}/iiif)",
+                    self.prefix
+                ),
+            ));
+        }
+        if let Some(t) = &self.metrics_token {
+            if t.len() < 16 || !t.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(invalid(
+                    "metrics_token",
+                    "must be at least 16 printable characters without spaces",
+                ));
+            }
         }
         if let Some(base) = &self.public_base {
             let base = base.trim_end_matches('/').to_string();
@@ -521,6 +584,10 @@ mod tests {
             "trusted_proxies = [\"10.0.0.1/8\"]",
             "prefix = \"objects\"",
             "prefix = \"static/iiif\"",
+            "prefix = \"metrics\"",
+            "prefix = \"images\"",
+            "metrics_token = \"short\"",
+            "metrics_token = \"has a space in it, sixteen+\"",
             "viewer_url = \"javascript:alert(1)\"",
             "viewer_url = \"https://x.org/a\\\"b.js\"",
             "viewer_integrity = \"sha384-abc\"",

@@ -25,4 +25,5 @@ pub mod render;
 pub mod report;
 pub mod service;
 pub mod source;
+pub mod stats;
 pub mod storage;

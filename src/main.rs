@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tessera::access::{Access, Caller};
-use tessera::config::{Config, ValidConfig};
+use tessera::config::{Config, LogFormat, ValidConfig};
 use tessera::policy::{Policy, Unlisted};
 use tessera::storage::Storage;
 
@@ -391,6 +391,13 @@ struct ServeArgs {
     /// A TOML file with the same keys (and more, see the README). Flags override it.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Log lines as `text` or `json` (one object per line) [default: text].
+    #[arg(long, value_name = "FORMAT", value_parser = parse_log_format)]
+    log_format: Option<LogFormat>,
+}
+
+fn parse_log_format(name: &str) -> Result<LogFormat, String> {
+    LogFormat::parse(name).ok_or_else(|| format!("{name:?}: use text or json"))
 }
 
 impl ServeArgs {
@@ -414,27 +421,43 @@ impl ServeArgs {
         if let Some(v) = self.public_base {
             c.public_base = Some(v);
         }
+        if let Some(v) = self.log_format {
+            c.log_format = v;
+        }
         Ok(c.validate()?)
     }
 }
 
+/// Starts the log: to stderr, filtered by `RUST_LOG` (default: Tessera's info lines, which
+/// include the access log), as text or one JSON object per line.
+fn start_log(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "tessera=info,tower_http=warn".into());
+    let log = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => log.json().flatten_event(true).init(),
+        LogFormat::Text => log.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
+}
+
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "tessera=info,tower_http=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(a)) => a,
-        Some(Command::Thumbnails(t)) => return exit(t.run(), "thumbnails"),
-        Some(Command::Tiles(t)) => return exit(t.run(), "tiles"),
+        Some(Command::Thumbnails(t)) => {
+            start_log(LogFormat::Text);
+            return exit(t.run(), "thumbnails");
+        }
+        Some(Command::Tiles(t)) => {
+            start_log(LogFormat::Text);
+            return exit(t.run(), "tiles");
+        }
         None => cli.serve,
     };
     let result = args.into_config().and_then(|config| {
+        start_log(config.log_format);
         let runtime = tokio::runtime::Runtime::new()?;
         runtime.block_on(tessera::http::serve(config))
     });

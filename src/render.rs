@@ -126,12 +126,19 @@ pub fn render_with_raster(
                         .flatten();
                     let src: Arc<DynamicImage> = match whole {
                         Some(img) => img,
-                        None => caches
-                            .decoded
-                            .try_get_with((file.clone(), shrink), || {
-                                source::decode::decode_shrunk(file, limits, shrink).map(Arc::new)
-                            })
-                            .map_err(Arc::unwrap_or_clone)?,
+                        None => crate::stats::counted(
+                            &caches.decoded,
+                            &caches.stats.decoded,
+                            (file.clone(), shrink),
+                            || {
+                                source::decode::decode_shrunk(file, limits, shrink)
+                                    .map(Arc::new)
+                                    .inspect_err(|_| {
+                                        crate::stats::Stats::bump(&caches.stats.decode_failures)
+                                    })
+                            },
+                        )
+                        .map_err(Arc::unwrap_or_clone)?,
                     };
                     pipeline::execute_reduced(&src, plan, dims, background)?
                 }

@@ -305,14 +305,17 @@ impl ImageService {
             );
             match mode {
                 Mode::CacheOnly => match self.caches.encoded.get(&key) {
-                    Some(b) => b,
+                    Some(b) => {
+                        self.caches.stats.encoded.record(false);
+                        b
+                    }
                     None => return Ok(None),
                 },
-                Mode::Compute => self
-                    .caches
-                    .encoded
-                    .try_get_with(key, make)
-                    .map_err(Arc::unwrap_or_clone)?,
+                Mode::Compute => {
+                    let stats = &self.caches.stats;
+                    crate::stats::counted(&self.caches.encoded, &stats.encoded, key, make)
+                        .map_err(Arc::unwrap_or_clone)?
+                }
             }
         };
         Ok(Some(Answer::Image(Image {
@@ -488,12 +491,14 @@ impl ImageService {
         let resolved = &self.caches.resolved;
         match mode {
             Mode::CacheOnly => Ok(resolved.get(id)),
-            Mode::Compute => resolved
-                .try_get_with(id.to_string(), || {
-                    self.storage().resolve(id).map_err(SourceError::from)
-                })
-                .map(Some)
-                .map_err(Arc::unwrap_or_clone),
+            Mode::Compute => crate::stats::counted(
+                resolved,
+                &self.caches.stats.resolved,
+                id.to_string(),
+                || self.storage().resolve(id).map_err(SourceError::from),
+            )
+            .map(Some)
+            .map_err(Arc::unwrap_or_clone),
         }
     }
 
@@ -502,10 +507,13 @@ impl ImageService {
         let info = &self.caches.info;
         match mode {
             Mode::CacheOnly => Ok(info.get(file)),
-            Mode::Compute => info
-                .try_get_with(file.clone(), || source::read_dimensions(file))
+            Mode::Compute => {
+                crate::stats::counted(info, &self.caches.stats.info, file.clone(), || {
+                    source::read_dimensions(file)
+                })
                 .map(Some)
-                .map_err(Arc::unwrap_or_clone),
+                .map_err(Arc::unwrap_or_clone)
+            }
         }
     }
 

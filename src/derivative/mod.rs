@@ -291,10 +291,14 @@ pub enum BuildError {
 /// Builds the pyramid of `file`; `Ok(None)` when it cannot have one (it has alpha). A panic
 /// is an error.
 fn build(s: &Settings, caches: &Caches, file: &Object) -> Result<Option<Object>, BuildError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         build_unguarded(s, caches, file)
     }))
-    .unwrap_or(Err(BuildError::Panicked))
+    .unwrap_or(Err(BuildError::Panicked));
+    if let Ok(Some(_)) = built {
+        crate::stats::Stats::bump(&caches.stats.derivative_builds);
+    }
+    built
 }
 
 fn build_unguarded(
@@ -305,7 +309,10 @@ fn build_unguarded(
     let started = std::time::Instant::now();
     let img: Arc<DynamicImage> = match caches.decoded.get(&(file.clone(), 1)) {
         Some(img) => img,
-        None => Arc::new(source::decode(file, s.decode)?),
+        None => Arc::new(
+            source::decode(file, s.decode)
+                .inspect_err(|_| crate::stats::Stats::bump(&caches.stats.decode_failures))?,
+        ),
     };
     tracing::debug!(source = %file.path.display(), "decoded in {:?}", started.elapsed());
     let converted;

@@ -99,16 +99,20 @@ impl Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
-        let message = match self {
+        let message = match &self {
             Error::BadRequest(m)
             | Error::Unauthorized(m)
             | Error::Forbidden(m)
             | Error::NotFound(m)
             | Error::Retry(m)
-            | Error::Internal(m) => m,
+            | Error::Internal(m) => m.clone(),
             Error::Busy => "server busy, retry shortly".to_string(),
         };
+        let shed = matches!(self, Error::Busy);
         let mut resp = (status, format!("{status}: {message}\n")).into_response();
+        if shed {
+            resp.extensions_mut().insert(super::observe::Shed);
+        }
         let headers = resp.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

@@ -200,8 +200,9 @@ impl Api<'_> {
             asked: &asked,
             caller: who,
         };
-        let answer = match st.service.image(target, &want, &current, Mode::CacheOnly) {
-            Ok(Some(answer)) => answer,
+        let (answer, from_memory) = match st.service.image(target, &want, &current, Mode::CacheOnly)
+        {
+            Ok(Some(answer)) => (answer, true),
             _ => {
                 let queued = st
                     .queue
@@ -215,7 +216,7 @@ impl Api<'_> {
                     .await
                     .map_err(|_| Error::Busy)?;
                 let (st2, asked2, headers2) = (st.clone(), asked.clone(), headers.clone());
-                tokio::task::spawn_blocking(move || {
+                let made = tokio::task::spawn_blocking(move || {
                     // The slots go with the work: if the request is abandoned (timeout,
                     // disconnect), they are released only when the work ends.
                     let _slots = (queued, running);
@@ -229,7 +230,8 @@ impl Api<'_> {
                 .await
                 .map_err(|e| Error::Internal(format!("worker failed: {e}")))?
                 .map_err(|e| failed(st, who, self.version, e))?
-                .ok_or_else(|| Error::Internal("the image service made nothing".into()))?
+                .ok_or_else(|| Error::Internal("the image service made nothing".into()))?;
+                (made, false)
             }
         };
         let image = match answer {
@@ -262,6 +264,9 @@ impl Api<'_> {
         );
         let mut resp = (h, image.bytes.clone()).into_response();
         private_if_keyed(&mut resp, who);
+        if from_memory {
+            resp.extensions_mut().insert(super::observe::FromCache);
+        }
         if who == Caller::Anonymous {
             // The warm layer keeps it, with the headers the outer layers add.
             resp.extensions_mut().insert(Candidate(image.bytes));

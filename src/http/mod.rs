@@ -6,6 +6,8 @@ mod colors;
 pub mod errors;
 mod image;
 pub mod json;
+pub mod observe;
+mod ops;
 mod pages;
 mod presentation;
 mod presentation3;
@@ -61,6 +63,10 @@ pub struct AppState {
     trusted_proxies: Vec<IpRange>,
     /// The listening address as text: the host of `@id`s when a request names none.
     bind: String,
+    /// Request metrics and the access log.
+    pub observe: observe::Observe,
+    /// What readiness lacks from loading: records folders that could not be read.
+    records_missing: Vec<String>,
 }
 
 impl AppState {
@@ -134,7 +140,28 @@ impl AppState {
             crate::colors::Palette::from_hex(&config.palette)
                 .map_err(|e| format!("palette: {e}"))?
         };
+        let workers = Arc::new(Semaphore::new(config.workers));
+        let queue = Arc::new(Semaphore::new(config.workers + config.queue_depth));
+        let warm = warm::Warm::new(config.cache_encoded_mb);
+        let gauges = observe::Gauges {
+            caches: caches.clone(),
+            warm: warm.clone(),
+            workers: workers.clone(),
+            queue: queue.clone(),
+            sizes: (config.workers, config.queue_depth),
+            records: report
+                .by_shape
+                .iter()
+                .map(|(s, n)| (s.name(), *n as u64))
+                .collect(),
+        };
         Ok(AppState {
+            observe: observe::Observe::new(config.metrics, config.access_log, gauges),
+            records_missing: report
+                .unreadable
+                .iter()
+                .map(|p| format!("records folder {} could not be read", p.display()))
+                .collect(),
             service: ImageService::new(settings, caches, derivatives, policy),
             palette,
             colors_file: match &config.colors_file {
@@ -153,10 +180,10 @@ impl AppState {
                 config.viewer_integrity.as_deref(),
             ),
             colors_started: Default::default(),
-            warm: warm::Warm::new(config.cache_encoded_mb),
+            warm,
             store,
-            workers: Arc::new(Semaphore::new(config.workers)),
-            queue: Arc::new(Semaphore::new(config.workers + config.queue_depth)),
+            workers,
+            queue,
             trusted_proxies,
             bind: config.bind.to_string(),
             config,
@@ -240,6 +267,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/collections/3/hue/{hue}", get(presentation3::hue))
         .route("/collections/3/hue/{hue}/{n}", get(presentation3::hue_part))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
         .with_state(state.clone())
         .layer(axum::middleware::from_fn_with_state(
             state.config.request_timeout_secs,
@@ -248,7 +278,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(axum::middleware::from_fn(limit_uri))
         .layer(cors)
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .layer(warm::WarmLayer(state))
+        .layer(warm::WarmLayer(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            observe::observe,
+        ))
 }
 
 /// The longest request target (path and query) served; a longer one gets 414.

@@ -72,6 +72,8 @@ impl Prepared {
 pub struct Warm {
     cache: Cache<u128, Arc<Prepared>>,
     seed: u64,
+    /// Hits and misses of requests that may use it.
+    pub counts: Arc<crate::stats::Counts>,
 }
 
 impl Warm {
@@ -87,12 +89,25 @@ impl Warm {
                 .time_to_live(crate::cache::RESOLVE_TTL)
                 .build(),
             seed: crate::digest::random_seed(),
+            counts: Default::default(),
         }
     }
 
     /// The response kept for this request, if any.
     fn get(&self, key: u128, target: &str) -> Option<Arc<Prepared>> {
-        self.cache.get(&key).filter(|p| &*p.target == target)
+        let hit = self.cache.get(&key).filter(|p| &*p.target == target);
+        self.counts.record(hit.is_none());
+        hit
+    }
+
+    /// Finishes moka's pending bookkeeping, so that [`Warm::size`] is current.
+    pub fn settle(&self) {
+        self.cache.run_pending_tasks();
+    }
+
+    /// (entries, bytes) held.
+    pub fn size(&self) -> (u64, u64) {
+        (self.cache.entry_count(), self.cache.weighted_size() * 1024)
     }
 }
 
@@ -185,7 +200,9 @@ where
         let key = key(&self.state, &req);
         let target = || req.uri().path_and_query().map_or("", |p| p.as_str());
         if let Some(hit) = key.and_then(|k| self.state.warm.get(k, target())) {
-            return Either::Left(futures_util::future::ready(Ok(hit.respond(req.headers()))));
+            let mut resp = hit.respond(req.headers());
+            resp.extensions_mut().insert(super::observe::FromCache);
+            return Either::Left(futures_util::future::ready(Ok(resp)));
         }
         let state = self.state.clone();
         let asked = key.map(|_| target().to_string());

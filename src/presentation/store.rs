@@ -161,6 +161,8 @@ pub struct LoadReport {
     /// Records loaded with a caveat (an unreadable access field, a duplicate object id),
     /// and what was done about it.
     pub warnings: Vec<(PathBuf, String)>,
+    /// Records folders that could not be read at all.
+    pub unreadable: Vec<PathBuf>,
 }
 
 impl LoadReport {
@@ -407,6 +409,7 @@ impl Store {
             store.folder_starts.push(store.files.len() as u32);
             let mut files = Vec::new();
             if let Err(e) = record_files(&folder.path, &mut files) {
+                report.unreadable.push(folder.path.clone());
                 report.skipped.push((folder.path.clone(), e.to_string()));
                 continue;
             }

@@ -68,6 +68,15 @@ impl Files {
 }
 
 impl Backend for Files {
+    fn check(&self) -> Result<(), String> {
+        match &self.root {
+            Some(root) => std::fs::read_dir(root)
+                .map(drop)
+                .map_err(|e| format!("images folder {}: {e}", root.display())),
+            None => Ok(()),
+        }
+    }
+
     fn resolve(&self, storage: &Storage, identifier: &str) -> Result<Object, StorageError> {
         let Some(root) = &self.root else {
             return Err(StorageError::NotFound);

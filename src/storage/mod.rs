@@ -110,6 +110,11 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn local_path(&self, _object: &Object) -> Option<PathBuf> {
         None
     }
+
+    /// Whether the store can be read now (for readiness probes), or what is wrong.
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// A shared handle on a backend. Two handles are equal when they share the backend.
@@ -162,6 +167,11 @@ impl Storage {
             return Err(StorageError::NotFound);
         }
         self.0.resolve(self, identifier)
+    }
+
+    /// Whether the store can be read now (see [`Backend::check`]).
+    pub fn check(&self) -> Result<(), String> {
+        self.0.check()
     }
 }
 

@@ -18,6 +18,7 @@ mod faults;
 mod fidelity;
 mod image_api;
 mod image_api3;
+mod ops;
 mod presentation;
 mod presentation3;
 mod properties;
