@@ -27,3 +27,16 @@ stop_tessera() {
   kill "${TESSERA_PID:-}" 2>/dev/null || true
   rm -f "${TESSERA_LOG:-}"
 }
+
+# For the benchmark scripts: a temporary folder ($work) and the servers started in it
+# (their PIDs in $pids) go on exit; wait_for URL polls until the URL answers (10 s).
+bench_setup() {
+  work=$(mktemp -d)
+  pids=()
+  trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+}
+
+wait_for() {
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done
+  return 1
+}

@@ -16,6 +16,7 @@ pub mod encode;
 pub mod export;
 pub mod http;
 pub mod iiif;
+pub mod logbuf;
 pub mod pipeline;
 pub mod policy;
 pub mod presentation;

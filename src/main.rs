@@ -429,17 +429,21 @@ impl ServeArgs {
 }
 
 /// Starts the log: to stderr, filtered by `RUST_LOG` (default: Tessera's info lines, which
-/// include the access log), as text or one JSON object per line.
-fn start_log(format: LogFormat) {
+/// include the access log), as text or one JSON object per line. Lines are written in batches
+/// by a thread of their own ([`tessera::logbuf`]), so that a request never waits for stderr;
+/// none is dropped. Keep the guard: dropping it writes what is left.
+fn start_log(format: LogFormat) -> tessera::logbuf::Guard {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "tessera=info,tower_http=warn".into());
+    let (writer, guard) = tessera::logbuf::stderr();
     let log = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(move || writer.clone());
     match format {
         LogFormat::Json => log.json().flatten_event(true).init(),
         LogFormat::Text => log.with_ansi(std::io::stderr().is_terminal()).init(),
     }
+    guard
 }
 
 fn main() -> ExitCode {
@@ -447,17 +451,18 @@ fn main() -> ExitCode {
     let args = match cli.command {
         Some(Command::Serve(a)) => a,
         Some(Command::Thumbnails(t)) => {
-            start_log(LogFormat::Text);
+            let _log = start_log(LogFormat::Text);
             return exit(t.run(), "thumbnails");
         }
         Some(Command::Tiles(t)) => {
-            start_log(LogFormat::Text);
+            let _log = start_log(LogFormat::Text);
             return exit(t.run(), "tiles");
         }
         None => cli.serve,
     };
+    let mut log = None;
     let result = args.into_config().and_then(|config| {
-        start_log(config.log_format);
+        log = Some(start_log(config.log_format));
         let runtime = tokio::runtime::Runtime::new()?;
         runtime.block_on(tessera::http::serve(config))
     });

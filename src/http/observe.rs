@@ -12,11 +12,13 @@ use axum::middleware::Next;
 use axum::response::Response;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::encoding::{MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::ConstGauge;
-use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::Registry;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -93,7 +95,7 @@ const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 pub struct Observe {
     registry: Registry,
     requests: Vec<[Counter; 5]>,
-    latency: Vec<Histogram>,
+    latency: Vec<Latency>,
     bytes: Vec<Counter>,
     shed: Counter,
     /// Whether `/metrics` is served and requests are counted.
@@ -109,9 +111,7 @@ impl Observe {
     pub fn new(metrics: bool, access_log: bool, gauges: Gauges) -> Observe {
         let mut registry = Registry::with_prefix("tessera");
         let requests = Family::<Labels, Counter>::default();
-        let latency = Family::<Labels, Histogram>::new_with_constructor(|| {
-            Histogram::new(exponential_buckets(0.000_1, 2.5, 12))
-        });
+        let latency = Family::<Labels, Latency>::default();
         let bytes = Family::<Labels, Counter>::default();
         let shed = Counter::default();
         registry.register(
@@ -194,6 +194,79 @@ impl Observe {
     /// older scrapers read.
     pub fn encode_prometheus(&self) -> Result<String, std::fmt::Error> {
         Ok(prometheus_text(&self.encode()?))
+    }
+}
+
+/// The upper bounds of the latency histogram's buckets, in seconds (0.1 ms × 2.5ⁿ).
+const BOUNDS: [f64; 12] = [
+    0.000_1,
+    0.000_25,
+    0.000_625,
+    0.001_562_5,
+    0.003_906_25,
+    0.009_765_625,
+    0.024_414_062_5,
+    0.061_035_156_25,
+    0.152_587_890_625,
+    0.381_469_726_562_5,
+    0.953_674_316_406_25,
+    2.384_185_791_015_625,
+];
+
+/// A latency histogram that observes with atomic additions only (prometheus-client's own
+/// takes a lock per observation, which every request would contend for).
+#[derive(Debug, Clone, Default)]
+pub struct Latency(Arc<LatencyCounts>);
+
+#[derive(Debug, Default)]
+struct LatencyCounts {
+    /// Observations per bucket (not cumulative), the last one above every bound.
+    buckets: [AtomicU64; BOUNDS.len() + 1],
+    /// The sum of observations, in nanoseconds.
+    sum_ns: AtomicU64,
+}
+
+impl Latency {
+    /// Counts one observation of `seconds`.
+    pub fn observe(&self, seconds: f64) {
+        let i = BOUNDS.partition_point(|&b| b < seconds);
+        self.0.buckets[i].fetch_add(1, Ordering::Relaxed);
+        self.0
+            .sum_ns
+            .fetch_add((seconds * 1e9) as u64, Ordering::Relaxed);
+    }
+
+    /// (sum in seconds, count, per-bucket counts with their upper bounds).
+    fn read(&self) -> (f64, u64, Vec<(f64, u64)>) {
+        let counts: Vec<u64> = self
+            .0
+            .buckets
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect();
+        let buckets = BOUNDS
+            .iter()
+            .copied()
+            .chain([f64::INFINITY])
+            .zip(counts.iter().copied())
+            .collect();
+        let sum = self.0.sum_ns.load(Ordering::Relaxed) as f64 / 1e9;
+        (sum, counts.iter().sum(), buckets)
+    }
+}
+
+impl TypedMetric for Latency {
+    const TYPE: MetricType = MetricType::Histogram;
+}
+
+impl EncodeMetric for Latency {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        let (sum, count, buckets) = self.read();
+        encoder.encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        Self::TYPE
     }
 }
 
@@ -336,8 +409,7 @@ pub async fn observe(State(st): State<Arc<AppState>>, req: Request, next: Next) 
     let started = Instant::now();
     let method = req.method().clone();
     let family = RouteFamily::of(req.uri().path(), &st.config.prefix);
-    // The path only: a query may hold an API key.
-    let path = o.access_log.then(|| req.uri().path().to_string());
+    let uri = o.access_log.then(|| req.uri().clone());
     let resp = next.run(req).await;
     let seconds = started.elapsed().as_secs_f64();
     let body = axum::body::HttpBody::size_hint(resp.body()).exact();
@@ -353,8 +425,9 @@ pub async fn observe(State(st): State<Arc<AppState>>, req: Request, next: Next) 
         let shed = resp.extensions().get::<Shed>().is_some();
         o.count(family, resp.status(), seconds, body, shed);
     }
-    if let Some(path) = path {
-        log_line(&method, &path, resp.status(), body, seconds, cache);
+    if let Some(uri) = uri {
+        // The path only: a query may hold an API key.
+        log_line(&method, uri.path(), resp.status(), body, seconds, cache);
     }
     resp
 }
