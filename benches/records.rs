@@ -220,6 +220,23 @@ fn bench(c: &mut Criterion) {
         format!("load {n}{}", if mix { " mixed" } else { "" }),
         |b| b.iter(|| Store::load_with(&dir, false).0.len()),
     );
+    // The search index alone, over the titles and numbers the Harvard records hold.
+    let texts: Vec<(String, String)> = (0..n)
+        .map(|i| {
+            let r = record(i);
+            let text = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+            (text("title"), text("objectnumber"))
+        })
+        .collect();
+    g.bench_function(format!("search index of {n} titles and numbers"), |b| {
+        b.iter(|| {
+            let mut words = tessera::presentation::search::Builder::default();
+            for (i, (title, number)) in texts.iter().enumerate() {
+                words.add(i as u32, &[title, number]);
+            }
+            words.finish().word_count()
+        })
+    });
     g.finish();
 }
 

@@ -10,6 +10,9 @@
 # The log goes to a file in a temporary folder (so the kernel's writing of it back to disk
 # is part of the cost); LOG_TO=/dev/null measures Tessera's own share alone.
 #
+# Each line also gives the server's own CPU time per request (user + system, from
+# /proc/PID/stat), which varies less than the rate when other work shares the 2 cores.
+#
 # Loopback only. Needs: wrk, python3, curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +32,16 @@ serve() { # NAME PORT CONFIG-LINES...
   wait_for "http://127.0.0.1:$port/iiif/$image/info.json" || { cat "$work/$name.out" "$work/$name.log" >&2; exit 1; }
 }
 rate() { scripts/loadtest.sh "http://127.0.0.1:$1/iiif/$image" "$secs" 16 2 2>/dev/null | tail -1; }
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system CPU of a PID, in clock ticks
+# The rate, and the server's own CPU time per request (less sensitive than the rate to what
+# else the 2 cores are doing, wrk included).
+measure() { # PORT PID
+  local before after line per
+  before=$(ticks "$2"); line=$(rate "$1"); after=$(ticks "$2")
+  per=$(awk -v r="$(echo "$line" | awk '{print $2}')" -v t=$((after - before)) -v s="$secs" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%.1f", t * 1e6 / hz / (r * s) }')
+  echo "$line  server CPU ${per} us/request"
+}
 on=$(free_port); serve on "$on" "colors_in_background = false"
 only=$(free_port); serve only "$only" "colors_in_background = false" "access_log = false"
 off=$(free_port); serve off "$off" "colors_in_background = false" "metrics = false" "access_log = false"
@@ -40,7 +53,7 @@ for pass in $(seq 1 "$passes"); do
   echo "== pass $pass"
   for k in 0 1 2; do
     i=$(( (pass - 1 + k) % 3 ))
-    echo "${names[$i]}: $(rate "${ports[$i]}")"
+    echo "${names[$i]}: $(measure "${ports[$i]}" "${pids[$i]}")"
   done
 done
 if [ -z "${LOG_TO:-}" ]; then

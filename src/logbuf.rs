@@ -6,7 +6,7 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// How often the buffer is written.
@@ -72,9 +72,20 @@ impl Drop for Guard {
     }
 }
 
-/// A writer to stderr and the guard of its thread.
+/// The process's writer to stderr, once [`stderr`] made it.
+static INSTALLED: OnceLock<Batched> = OnceLock::new();
+
+/// A writer to stderr and the guard of its thread; the first one made is also
+/// [`installed`] for the access log.
 pub fn stderr() -> (Batched, Guard) {
-    to(Box::new(std::io::stderr()))
+    let (w, guard) = to(Box::new(std::io::stderr()));
+    let _ = INSTALLED.set(w.clone());
+    (w, guard)
+}
+
+/// The process's writer to stderr, if [`stderr`] made one.
+pub fn installed() -> Option<Batched> {
+    INSTALLED.get().cloned()
 }
 
 /// A writer to `sink` and the guard of its thread.

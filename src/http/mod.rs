@@ -1,6 +1,7 @@
 //! The axum adapter: routes, shared state, and the server loop. Handlers only translate
 //! between HTTP and the library; they never touch pixels themselves.
 
+pub mod access_log;
 pub mod base;
 mod colors;
 pub mod errors;
@@ -66,7 +67,7 @@ pub struct AppState {
     /// Request metrics and the access log.
     pub observe: observe::Observe,
     /// What readiness lacks from loading: records folders that could not be read.
-    records_missing: Vec<String>,
+    records_missing: Vec<std::path::PathBuf>,
 }
 
 impl AppState {
@@ -156,12 +157,8 @@ impl AppState {
                 .collect(),
         };
         Ok(AppState {
-            observe: observe::Observe::new(config.metrics, config.access_log, gauges),
-            records_missing: report
-                .unreadable
-                .iter()
-                .map(|p| format!("records folder {} could not be read", p.display()))
-                .collect(),
+            observe: observe::Observe::new(config.metrics, access_log(&config), gauges),
+            records_missing: report.unreadable.clone(),
             service: ImageService::new(settings, caches, derivatives, policy),
             palette,
             colors_file: match &config.colors_file {
@@ -333,6 +330,16 @@ fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
 
 /// Runs the server until SIGINT or SIGTERM, then finishes the requests in flight (see
 /// [`serve_on`]).
+/// The access log, when `access_log` is on, the process has a log writer
+/// ([`crate::logbuf::installed`]) and the log filter lets `tessera::access` lines through.
+fn access_log(config: &ValidConfig) -> Option<access_log::AccessLog> {
+    let on =
+        config.access_log && tracing::enabled!(target: "tessera::access", tracing::Level::INFO);
+    on.then(crate::logbuf::installed)
+        .flatten()
+        .map(|out| access_log::AccessLog::new(out, config.log_format))
+}
+
 pub async fn serve(config: ValidConfig) -> Result<(), Box<dyn std::error::Error>> {
     let state = Arc::new(AppState::new(config)?);
     let listener = tokio::net::TcpListener::bind(state.config.bind).await?;

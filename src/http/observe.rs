@@ -1,13 +1,14 @@
 //! What operators see of the traffic: Prometheus metrics (`prometheus-client`) and one
-//! access-log line per request. [`observe`] wraps every other layer, so it also sees the warm
+//! access-log line per request ([`super::access_log`]). [`observe`] wraps every other layer, so it also sees the warm
 //! path's answers; handlers and layers mark a response with [`FromCache`] (answered from
 //! memory) or [`Shed`] (503, all workers and the queue full). Scrape-time values (caches,
 //! workers, records) come from [`Gauges`], which reads the state when `/metrics` is asked.
 
+use super::access_log::{AccessLog, Entry};
 use super::AppState;
 use crate::stats::Stats;
 use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
 use prometheus_client::collector::Collector;
@@ -100,15 +101,15 @@ pub struct Observe {
     shed: Counter,
     /// Whether `/metrics` is served and requests are counted.
     pub metrics: bool,
-    /// Whether each request is logged.
-    pub access_log: bool,
+    /// Where each request is logged, if it is.
+    pub access_log: Option<AccessLog>,
 }
 
 type Labels = Vec<(&'static str, &'static str)>;
 
 impl Observe {
     /// The metrics, with `gauges` read at each scrape.
-    pub fn new(metrics: bool, access_log: bool, gauges: Gauges) -> Observe {
+    pub fn new(metrics: bool, access_log: Option<AccessLog>, gauges: Gauges) -> Observe {
         let mut registry = Registry::with_prefix("tessera");
         let requests = Family::<Labels, Counter>::default();
         let latency = Family::<Labels, Latency>::default();
@@ -403,15 +404,16 @@ impl Collector for Gauges {
 /// Counts and logs each request (the outermost layer).
 pub async fn observe(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let o = &st.observe;
-    if !o.metrics && !o.access_log {
+    if !o.metrics && o.access_log.is_none() {
         return next.run(req).await;
     }
     let started = Instant::now();
     let method = req.method().clone();
     let family = RouteFamily::of(req.uri().path(), &st.config.prefix);
-    let uri = o.access_log.then(|| req.uri().clone());
+    let uri = o.access_log.as_ref().map(|_| req.uri().clone());
     let resp = next.run(req).await;
-    let seconds = started.elapsed().as_secs_f64();
+    let elapsed = started.elapsed();
+    let seconds = elapsed.as_secs_f64();
     let body = axum::body::HttpBody::size_hint(resp.body()).exact();
     // Whether memory answered: only image requests can be; `-` for the others.
     let cache = if resp.extensions().get::<FromCache>().is_some() {
@@ -425,31 +427,18 @@ pub async fn observe(State(st): State<Arc<AppState>>, req: Request, next: Next) 
         let shed = resp.extensions().get::<Shed>().is_some();
         o.count(family, resp.status(), seconds, body, shed);
     }
-    if let Some(uri) = uri {
-        // The path only: a query may hold an API key.
-        log_line(&method, uri.path(), resp.status(), body, seconds, cache);
+    if let (Some(log), Some(uri)) = (&o.access_log, uri) {
+        log.write(&Entry {
+            method: &method,
+            // The path only: a query may hold an API key.
+            path: uri.path(),
+            status: resp.status(),
+            bytes: body,
+            micros: u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+            cache,
+        });
     }
     resp
-}
-
-/// Writes one access-log line (target `tessera::access`, level INFO).
-fn log_line(
-    method: &Method,
-    path: &str,
-    status: StatusCode,
-    body: Option<u64>,
-    seconds: f64,
-    cache: &str,
-) {
-    tracing::info!(
-        target: "tessera::access",
-        method = %method,
-        path = %path,
-        status = status.as_u16(),
-        bytes = body.unwrap_or(0),
-        ms = (seconds * 1e6).round() / 1e3,
-        cache = %cache,
-    );
 }
 
 impl Observe {

@@ -20,14 +20,31 @@ pub async fn healthz() -> Response {
 }
 
 /// `GET /readyz`: 200 when every records folder was read and the image source answers,
-/// else 503 naming what is missing.
+/// else 503 naming what is missing. The answer names no path and no error (an anonymous
+/// caller may read it); the log has them.
 pub async fn readyz(State(st): State<Arc<AppState>>) -> Response {
-    let mut missing: Vec<String> = st.records_missing.clone();
+    let mut missing = Vec::new();
+    if !st.records_missing.is_empty() {
+        for folder in &st.records_missing {
+            tracing::warn!(
+                "not ready: records folder {} could not be read",
+                folder.display()
+            );
+        }
+        missing.push(format!(
+            "{} records folder(s) could not be read",
+            st.records_missing.len()
+        ));
+    }
     let storage = st.service.storage().clone();
-    match tokio::task::spawn_blocking(move || storage.check()).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => missing.push(e),
-        Err(e) => missing.push(format!("image source check failed: {e}")),
+    let checked = tokio::task::spawn_blocking(move || storage.check()).await;
+    if let Some(why) = match checked {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e),
+        Err(e) => Some(format!("the check failed: {e}")),
+    } {
+        tracing::warn!("not ready: image source: {why}");
+        missing.push("the image source is not readable".to_string());
     }
     if missing.is_empty() {
         return ([(header::CONTENT_TYPE, TEXT)], "ready\n").into_response();
@@ -35,7 +52,7 @@ pub async fn readyz(State(st): State<Arc<AppState>>) -> Response {
     let mut resp = (
         StatusCode::SERVICE_UNAVAILABLE,
         [(header::CONTENT_TYPE, TEXT)],
-        format!("not ready: {}\n", missing.join("; ")),
+        format!("not ready: {} (details in the log)\n", missing.join("; ")),
     )
         .into_response();
     resp.headers_mut()

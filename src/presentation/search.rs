@@ -14,6 +14,7 @@
 //! rare one). `cargo bench --bench records` reports what it adds per record (BENCHMARKS.md).
 
 use std::collections::HashMap;
+use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 /// The most words of a query that count; the rest are ignored.
 const MAX_QUERY_WORDS: usize = 16;
@@ -44,22 +45,51 @@ pub struct SearchIndex {
 /// index.
 #[derive(Debug, Default)]
 pub struct Builder {
-    ids: HashMap<Box<str>, u32>,
+    /// Each distinct word's id (allocated once, when first seen).
+    ids: HashMap<Box<str>, u32, Xxh3DefaultBuilder>,
     /// (word id, position) pairs.
     pairs: Vec<(u32, u32)>,
     len: u32,
+    /// A word lower-cased, reused.
+    lower: String,
 }
 
 impl Builder {
     /// Indexes the object at `position` (in the public list, counted from 0) under the words
     /// of `texts`.
     pub fn add(&mut self, position: u32, texts: &[&str]) {
-        self.len = self.len.max(position + 1);
+        let Builder {
+            ids,
+            pairs,
+            len,
+            lower,
+        } = self;
+        *len = (*len).max(position + 1);
         for text in texts {
-            for word in words(text) {
-                let next = self.ids.len() as u32;
-                let id = *self.ids.entry(word.into_boxed_str()).or_insert(next);
-                self.pairs.push((id, position));
+            for word in text.split(|c: char| !c.is_alphanumeric()) {
+                // As `words`, without a String per word: most words are lower-case ASCII.
+                let word = if word.is_empty() {
+                    continue;
+                } else if !word.is_ascii() {
+                    *lower = word.to_lowercase();
+                    lower.as_str()
+                } else if word.bytes().any(|b| b.is_ascii_uppercase()) {
+                    lower.clear();
+                    lower.push_str(word);
+                    lower.make_ascii_lowercase();
+                    lower.as_str()
+                } else {
+                    word
+                };
+                let id = match ids.get(word) {
+                    Some(&id) => id,
+                    None => {
+                        let id = ids.len() as u32;
+                        ids.insert(word.into(), id);
+                        id
+                    }
+                };
+                pairs.push((id, position));
             }
         }
     }
