@@ -13,6 +13,7 @@
 //! word's previous one, in LEB128 (one byte for most pairs of a common word, up to three for a
 //! rare one). `cargo bench --bench records` reports what it adds per record (BENCHMARKS.md).
 
+use rayon::slice::ParallelSliceMut;
 use std::collections::HashMap;
 use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
@@ -96,9 +97,32 @@ impl Builder {
 
     /// The index of everything added.
     pub fn finish(self) -> SearchIndex {
-        let mut vocabulary: Vec<(Box<str>, u32)> = self.ids.into_iter().collect();
-        vocabulary.sort_unstable();
-        let mut rank = vec![0u32; vocabulary.len()];
+        let len = self.len;
+        self.finish_mapped(len, Some)
+    }
+
+    /// The index of the objects `position` keeps, each at the position it gives (below
+    /// `len`); the others' postings go, and so do words that only they had.
+    pub fn finish_mapped(self, len: u32, position: impl Fn(u32) -> Option<u32>) -> SearchIndex {
+        let mut pairs = self.pairs;
+        pairs.retain_mut(|p| match position(p.1) {
+            Some(at) => {
+                p.1 = at;
+                true
+            }
+            None => false,
+        });
+        let mut used = vec![false; self.ids.len()];
+        for p in &pairs {
+            used[p.0 as usize] = true;
+        }
+        let mut vocabulary: Vec<(Box<str>, u32)> = self
+            .ids
+            .into_iter()
+            .filter(|(_, id)| used[*id as usize])
+            .collect();
+        vocabulary.par_sort_unstable();
+        let mut rank = vec![0u32; used.len()];
         let mut words = String::new();
         let mut word_starts = Vec::with_capacity(vocabulary.len() + 1);
         for (i, (word, id)) in vocabulary.iter().enumerate() {
@@ -108,11 +132,10 @@ impl Builder {
         }
         word_starts.push(words.len() as u32);
         drop(vocabulary);
-        let mut pairs = self.pairs;
         for p in &mut pairs {
             p.0 = rank[p.0 as usize];
         }
-        pairs.sort_unstable();
+        pairs.par_sort_unstable();
         pairs.dedup();
         let mut postings = Vec::new();
         let mut posting_starts = Vec::with_capacity(word_starts.len());
@@ -135,7 +158,7 @@ impl Builder {
             word_starts,
             posting_starts,
             postings,
-            len: self.len,
+            len,
         }
     }
 }
@@ -307,6 +330,25 @@ mod tests {
         );
         assert_eq!(ix.search("  -- "), None, "no words, no search");
         assert_eq!(ix.search("boats").unwrap().count(), 2);
+    }
+
+    #[test]
+    fn objects_left_out_lose_their_postings_and_their_own_words() {
+        let mut b = Builder::default();
+        b.add(0, &["Secret harbour", "1"]);
+        b.add(1, &["Open harbour", "2"]);
+        b.add(2, &["Open field", "3"]);
+        // Object 0 is left out; 1 and 2 swap places.
+        let ix = b.finish_mapped(2, |o| [None, Some(1), Some(0)][o as usize]);
+        assert_eq!(found(&ix, "harbour"), [1]);
+        assert_eq!(found(&ix, "open"), [0, 1]);
+        assert!(found(&ix, "secret").is_empty());
+        assert_eq!(
+            ix.word_count(),
+            5,
+            "open, harbour, field, 2, 3: no secret, no 1"
+        );
+        assert!(!ix.words.contains("secret"));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! (rendition-number) hashes map to the object whose record lists them.
 
 use super::model::Object;
+use super::search::{Builder, SearchIndex};
 use super::shapes::{split, IdentifierRule, ImageRef, Shape, Summary};
 use crate::access::{Access, Level};
 use rayon::prelude::*;
@@ -226,10 +227,13 @@ pub struct Store {
     /// Identifier hash -> the rights URI of the first record that lists the image with one,
     /// sorted; only images whose record gives rights are here (none of Harvard's).
     image_rights: Vec<(u64, u16)>,
-    /// Object numbers while loading (first copy of each object), for the search index.
-    numbers: Vec<(ObjectKey, Box<str>)>,
+    /// The words of each object's title and number while loading (first copy of each
+    /// object), by the order objects were added ...
+    words: Builder,
+    /// ... and the objects in that order.
+    worded: Vec<ObjectKey>,
     /// Public objects by the words of their titles and numbers.
-    search: super::search::SearchIndex,
+    search: SearchIndex,
 }
 
 /// Files parsed in parallel per batch; bounds the memory of records not yet merged.
@@ -336,6 +340,17 @@ fn read_file(path: &Path, folder: &RecordsFolder) -> Result<Vec<Read>, String> {
     super::shapes::summaries(text, folder.shape, folder.identifiers)
 }
 
+/// The search index over the public objects' titles and numbers, from their words collected
+/// as the records were added (`worded`: the objects in that order); restricted objects'
+/// words go.
+fn index_words(words: Builder, worded: &[ObjectKey], public: &[ObjectKey]) -> SearchIndex {
+    let position: Vec<Option<u32>> = worded
+        .iter()
+        .map(|k| public.binary_search(k).ok().map(|p| p as u32))
+        .collect();
+    words.finish_mapped(public.len() as u32, |o| position[o as usize])
+}
+
 /// Why an XML file is not read: Tessera reads the JSON form of each API. Names the first
 /// place where the file is not well-formed XML, when a quick scan finds one (an attribute
 /// value with an unescaped `"`, or a bare `&`, as in the Brooklyn Museum's published example).
@@ -413,37 +428,25 @@ impl Store {
                 report.skipped.push((folder.path.clone(), e.to_string()));
                 continue;
             }
-            for batch in files.chunks(BATCH) {
-                let parsed: Vec<Result<Vec<Read>, String>> =
-                    batch.par_iter().map(|p| read_file(p, folder)).collect();
-                for (path, result) in batch.iter().zip(parsed) {
-                    let records = match result {
-                        Ok(r) => r,
-                        Err(e) => {
-                            report.skipped.push((path.clone(), e));
-                            continue;
-                        }
-                    };
-                    let relative = path.strip_prefix(&folder.path).unwrap_or(path);
-                    let file = store.files.len() as u32;
-                    store.files.push(relative.into());
-                    for (position, read) in records {
-                        match read {
-                            Ok((shape, object)) => store.add(
-                                path,
-                                (file, position as u32),
-                                shape,
-                                object,
-                                keep_public,
-                                &mut classes,
-                                &mut report,
-                            ),
-                            Err(e) => report
-                                .skipped
-                                .push((path.clone(), format!("record {position}: {e}"))),
-                        }
-                    }
-                }
+            // While one batch's records are added to the store (on this thread), the next
+            // batch is parsed (on the others): the adding is serial, and hides behind it.
+            let parse = |batch: &'_ [PathBuf]| -> Vec<Result<Vec<Read>, String>> {
+                batch.par_iter().map(|p| read_file(p, folder)).collect()
+            };
+            let mut batches = files.chunks(BATCH);
+            let mut current = batches.next().map(|b| (b, parse(b)));
+            while let Some((batch, parsed)) = current.take() {
+                let next = batches.next();
+                let absorb = || {
+                    store.absorb(
+                        folder,
+                        batch.iter().zip(parsed),
+                        keep_public,
+                        &mut classes,
+                        &mut report,
+                    )
+                };
+                current = rayon::join(|| next.map(|b| (b, parse(b))), absorb).0;
             }
         }
         store.files.shrink_to_fit();
@@ -470,40 +473,32 @@ impl Store {
         }
         store.public.sort_unstable();
         store.public.shrink_to_fit();
-        let mut classifications: Vec<Classification> = classes
-            .names
-            .into_iter()
-            .zip(objects)
-            .filter(|(_, objects)| !objects.is_empty())
-            .map(|((slug, name), mut objects)| {
-                objects.sort_unstable();
-                Classification {
-                    slug,
-                    name,
-                    objects,
-                }
-            })
-            .collect();
+        // The search index and the classifications are made side by side.
+        let words = std::mem::take(&mut store.words);
+        let worded = std::mem::take(&mut store.worded);
+        let (search, mut classifications) = rayon::join(
+            || index_words(words, &worded, &store.public),
+            || -> Vec<Classification> {
+                classes
+                    .names
+                    .into_iter()
+                    .zip(objects)
+                    .filter(|(_, objects)| !objects.is_empty())
+                    .map(|((slug, name), mut objects)| {
+                        objects.sort_unstable();
+                        Classification {
+                            slug,
+                            name,
+                            objects,
+                        }
+                    })
+                    .collect()
+            },
+        );
         classifications.sort_by(|a, b| a.name.cmp(&b.name));
         store.classifications = classifications;
-        store.index_words();
+        store.search = search;
         (store, report)
-    }
-
-    /// Builds the search index over the public objects' titles and numbers, and drops the
-    /// numbers.
-    fn index_words(&mut self) {
-        let mut numbers = std::mem::take(&mut self.numbers);
-        numbers.sort_unstable_by_key(|(k, _)| *k);
-        let mut words = super::search::Builder::default();
-        for (i, key) in self.public.iter().enumerate() {
-            let title = self.entries.get(key).map_or("", |e| &*e.title);
-            let number = numbers
-                .binary_search_by_key(key, |(k, _)| *k)
-                .map_or("", |n| &*numbers[n].1);
-            words.add(i as u32, &[title, number]);
-        }
-        self.search = words.finish();
     }
 
     /// The public objects whose title and number hold every word of `query` (see
@@ -558,6 +553,46 @@ impl Store {
             },
         };
         ObjectKey((u64::from(ns) << 48) | local)
+    }
+
+    /// Adds a batch's parsed files: their records, and a report line for each file or
+    /// record that was skipped.
+    fn absorb<'a>(
+        &mut self,
+        folder: &RecordsFolder,
+        parsed: impl Iterator<Item = (&'a PathBuf, Result<Vec<Read>, String>)>,
+        keep_public: bool,
+        classes: &mut Classes,
+        report: &mut LoadReport,
+    ) {
+        for (path, result) in parsed {
+            let records = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    report.skipped.push((path.clone(), e));
+                    continue;
+                }
+            };
+            let relative = path.strip_prefix(&folder.path).unwrap_or(path);
+            let file = self.files.len() as u32;
+            self.files.push(relative.into());
+            for (position, read) in records {
+                match read {
+                    Ok((shape, object)) => self.add(
+                        path,
+                        (file, position as u32),
+                        shape,
+                        object,
+                        keep_public,
+                        classes,
+                        report,
+                    ),
+                    Err(e) => report
+                        .skipped
+                        .push((path.clone(), format!("record {position}: {e}"))),
+                }
+            }
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -636,14 +671,10 @@ impl Store {
             .unwrap_or("Unclassified")
             .to_string();
         let class = classes.index(name);
-        if let Some(n) = object
-            .number
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-        {
-            self.numbers.push((key, n.into()));
-        }
+        let number = object.number.as_deref().map_or("", str::trim);
+        self.words
+            .add(self.worded.len() as u32, &[&object.title, number]);
+        self.worded.push(key);
         self.entries.insert(
             key,
             Entry {
