@@ -17,7 +17,9 @@ pub const LIMIT: usize = 1 << 20;
 
 struct Shared {
     buffer: Mutex<Vec<u8>>,
-    sink: Mutex<Box<dyn Write + Send>>,
+    /// The sink, and the buffer last written to it (empty, its capacity kept): the two
+    /// buffers take turns, so that steady logging allocates nothing.
+    sink: Mutex<(Box<dyn Write + Send>, Vec<u8>)>,
     stop: AtomicBool,
 }
 
@@ -25,11 +27,16 @@ impl Shared {
     /// Writes out what the buffer holds, in order.
     fn drain(&self) {
         let mut sink = self.sink.lock().unwrap_or_else(|e| e.into_inner());
-        let pending = std::mem::take(&mut *self.buffer.lock().unwrap_or_else(|e| e.into_inner()));
-        if !pending.is_empty() {
-            let _ = sink.write_all(&pending);
-            let _ = sink.flush();
+        let (out, spare) = &mut *sink;
+        std::mem::swap(
+            &mut *self.buffer.lock().unwrap_or_else(|e| e.into_inner()),
+            spare,
+        );
+        if !spare.is_empty() {
+            let _ = out.write_all(spare);
+            let _ = out.flush();
         }
+        spare.clear();
     }
 }
 
@@ -92,7 +99,7 @@ pub fn installed() -> Option<Batched> {
 pub fn to(sink: Box<dyn Write + Send>) -> (Batched, Guard) {
     let shared = Arc::new(Shared {
         buffer: Mutex::new(Vec::with_capacity(64 << 10)),
-        sink: Mutex::new(sink),
+        sink: Mutex::new((sink, Vec::with_capacity(64 << 10))),
         stop: AtomicBool::new(false),
     });
     let s = shared.clone();
