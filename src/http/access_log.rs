@@ -68,55 +68,60 @@ impl AccessLog {
 /// `fmt` (`<time>  INFO tessera::access: method=GET path=… status=200 bytes=… ms=… cache=…`);
 /// for JSON, the keys of its flattened JSON (`timestamp`, `level`, the fields, `target`).
 pub fn format_line(out: &mut Vec<u8>, format: LogFormat, at: SystemTime, e: &Entry) {
-    let mut n = itoa::Buffer::new();
     let time = humantime::format_rfc3339_micros(at);
-    let bytes = e.bytes.unwrap_or(0);
-    let (whole, part) = (e.micros / 1000, e.micros % 1000);
-    match format {
-        LogFormat::Text => {
-            let _ = write!(out, "{time}");
-            out.extend_from_slice(b"  INFO tessera::access: method=");
-            out.extend_from_slice(e.method.as_str().as_bytes());
-            out.extend_from_slice(b" path=");
-            out.extend_from_slice(e.path.as_bytes());
-            out.extend_from_slice(b" status=");
-            out.extend_from_slice(n.format(e.status.as_u16()).as_bytes());
-            out.extend_from_slice(b" bytes=");
-            out.extend_from_slice(n.format(bytes).as_bytes());
-            out.extend_from_slice(b" ms=");
-            millis(out, whole, part);
-            out.extend_from_slice(b" cache=");
-            out.extend_from_slice(e.cache.as_bytes());
-        }
-        LogFormat::Json => {
-            let _ = write!(
-                out,
-                "{{\"timestamp\":\"{time}\",\"level\":\"INFO\",\"method\":"
-            );
-            let _ = serde_json::to_writer(&mut *out, e.method.as_str());
-            out.extend_from_slice(b",\"path\":");
-            let _ = serde_json::to_writer(&mut *out, e.path);
-            out.extend_from_slice(b",\"status\":");
-            out.extend_from_slice(n.format(e.status.as_u16()).as_bytes());
-            out.extend_from_slice(b",\"bytes\":");
-            out.extend_from_slice(n.format(bytes).as_bytes());
-            out.extend_from_slice(b",\"ms\":");
-            millis(out, whole, part);
-            out.extend_from_slice(b",\"cache\":");
-            let _ = serde_json::to_writer(&mut *out, e.cache);
-            out.extend_from_slice(b",\"target\":\"tessera::access\"}");
-        }
+    let fields = [
+        ("method", Value::Text(e.method.as_str())),
+        ("path", Value::Text(e.path)),
+        ("status", Value::Count(u64::from(e.status.as_u16()))),
+        ("bytes", Value::Count(e.bytes.unwrap_or(0))),
+        ("ms", Value::Millis(e.micros)),
+        ("cache", Value::Text(e.cache)),
+    ];
+    let json = format == LogFormat::Json;
+    let _ = if json {
+        write!(out, "{{\"timestamp\":\"{time}\",\"level\":\"INFO\"")
+    } else {
+        write!(out, "{time}  INFO tessera::access:")
+    };
+    for (key, value) in fields {
+        let (before, after): (&[u8], &[u8]) = if json { (b",\"", b"\":") } else { (b" ", b"=") };
+        out.extend_from_slice(before);
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(after);
+        value.write(out, json);
+    }
+    if json {
+        out.extend_from_slice(b",\"target\":\"tessera::access\"}");
     }
     out.push(b'\n');
 }
 
-/// `whole.part` with three decimals (a JSON number too).
-fn millis(out: &mut Vec<u8>, whole: u64, part: u64) {
-    let mut n = itoa::Buffer::new();
-    out.extend_from_slice(n.format(whole).as_bytes());
-    out.push(b'.');
-    let digits = n.format(part + 1000).as_bytes();
-    out.extend_from_slice(&digits[1..]);
+/// A field's value.
+enum Value<'a> {
+    /// Text: as it is in a text line, a JSON string in JSON.
+    Text(&'a str),
+    /// A whole number.
+    Count(u64),
+    /// Microseconds, written as milliseconds with three decimals (a JSON number too).
+    Millis(u64),
+}
+
+impl Value<'_> {
+    fn write(&self, out: &mut Vec<u8>, json: bool) {
+        let mut n = itoa::Buffer::new();
+        match *self {
+            Value::Text(t) if json => {
+                let _ = serde_json::to_writer(&mut *out, t);
+            }
+            Value::Text(t) => out.extend_from_slice(t.as_bytes()),
+            Value::Count(c) => out.extend_from_slice(n.format(c).as_bytes()),
+            Value::Millis(us) => {
+                out.extend_from_slice(n.format(us / 1000).as_bytes());
+                out.push(b'.');
+                out.extend_from_slice(&n.format(us % 1000 + 1000).as_bytes()[1..]);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -22,9 +22,13 @@ const MAX_QUERY_WORDS: usize = 16;
 
 /// The words of a text: runs of letters and digits, lower-cased.
 pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    runs(text).map(str::to_lowercase)
+}
+
+/// The runs of letters and digits of a text, as they are.
+fn runs(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
 }
 
 /// The index: see the module header.
@@ -67,11 +71,9 @@ impl Builder {
         } = self;
         *len = (*len).max(position + 1);
         for text in texts {
-            for word in text.split(|c: char| !c.is_alphanumeric()) {
+            for word in runs(text) {
                 // As `words`, without a String per word: most words are lower-case ASCII.
-                let word = if word.is_empty() {
-                    continue;
-                } else if !word.is_ascii() {
+                let word = if !word.is_ascii() {
                     *lower = word.to_lowercase();
                     lower.as_str()
                 } else if word.bytes().any(|b| b.is_ascii_uppercase()) {
