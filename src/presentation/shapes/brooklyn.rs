@@ -273,7 +273,7 @@ pub fn summary(text: &str, rule: IdentifierRule, v2: bool) -> Result<Summary, St
     };
     Ok(Summary::from_parts(
         id,
-        &Text::maybe(EN, b.title.as_deref()),
+        b.title.as_deref().map(str::trim).filter(|t| !t.is_empty()),
         (b.classification, b.accession_number),
         (accesslevel, imagepermissionlevel),
         images,

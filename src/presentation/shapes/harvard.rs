@@ -12,7 +12,6 @@ use crate::access::Level;
 use crate::presentation::model::{Image, Object, Text};
 use crate::presentation::record::{ImageEntry, ObjectRecord, Person};
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
 const EN: Option<&str> = Some("en");
 
@@ -131,19 +130,19 @@ struct IndexImage {
 
 /// The index's fields of an object record, as found by the scan that told its shape.
 pub(super) struct Parts<'a> {
-    pub objectid: Option<&'a RawValue>,
-    pub id: Option<&'a RawValue>,
-    pub title: Option<&'a RawValue>,
-    pub classification: Option<&'a RawValue>,
-    pub accesslevel: Option<&'a RawValue>,
-    pub imagepermissionlevel: Option<&'a RawValue>,
-    pub images: Option<&'a RawValue>,
-    pub rights: Option<&'a RawValue>,
-    pub objectnumber: Option<&'a RawValue>,
+    pub objectid: Option<&'a str>,
+    pub id: Option<&'a str>,
+    pub title: Option<&'a str>,
+    pub classification: Option<&'a str>,
+    pub accesslevel: Option<&'a str>,
+    pub imagepermissionlevel: Option<&'a str>,
+    pub images: Option<&'a str>,
+    pub rights: Option<&'a str>,
+    pub objectnumber: Option<&'a str>,
 }
 
-fn part<'de, T: Deserialize<'de>>(raw: Option<&'de RawValue>) -> Result<Option<T>, String> {
-    raw.map(|r| serde_json::from_str(r.get()).map_err(|e| e.to_string()))
+fn part<'de, T: Deserialize<'de>>(raw: Option<&'de str>) -> Result<Option<T>, String> {
+    raw.map(|r| serde_json::from_str(r).map_err(|e| e.to_string()))
         .transpose()
 }
 
@@ -159,7 +158,7 @@ pub(super) fn summary_of(p: Parts, rule: IdentifierRule) -> Result<Summary, Stri
         images: part::<Option<Vec<IndexImage>>>(p.images)?.flatten(),
         rights: part::<Option<String>>(p.rights)?.flatten(),
         objectnumber: p.objectnumber.and_then(|r| {
-            flex::text(&mut serde_json::Deserializer::from_str(r.get()))
+            flex::text(&mut serde_json::Deserializer::from_str(r))
                 .ok()
                 .flatten()
         }),

@@ -164,15 +164,36 @@ pub fn object(text_: &str, rule: IdentifierRule) -> Result<Object, String> {
 
 type Titles<'a> = Option<Vec<Option<Vec<Said<'a>>>>>;
 
-/// The first title that has any text, in every language it has.
-fn label(titles: &Titles<'_>) -> Text {
+/// The first title that has any text.
+fn first_title<'r, 'a>(titles: &'r Titles<'a>) -> Option<&'r [Said<'a>]> {
     titles
         .iter()
         .flatten()
         .flatten()
-        .map(|t| text(t))
-        .find(|t| !t.is_empty())
-        .unwrap_or_default()
+        .map(Vec::as_slice)
+        .find(|t| t.iter().any(|s| said(s).is_some()))
+}
+
+/// The first title that has any text, in every language it has.
+fn label(titles: &Titles<'_>) -> Text {
+    first_title(titles).map(text).unwrap_or_default()
+}
+
+/// A value's text, trimmed, unless it is blank.
+fn said<'r>(s: &'r Said<'_>) -> Option<&'r str> {
+    s.text.as_deref().map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// [`Text::preferred`] of `text(list)`, without making the text.
+fn preferred<'r>(list: &'r [Said<'_>]) -> Option<&'r str> {
+    let pick = |want: Option<&str>| {
+        list.iter()
+            .filter(|s| s.lang.as_deref() == want)
+            .find_map(said)
+    };
+    pick(Some("en"))
+        .or_else(|| pick(None))
+        .or_else(|| list.iter().find_map(said))
 }
 
 fn ranked<'r, 'a>(cats: &'r Option<Vec<AreaCategory<'a>>>) -> Vec<&'r AreaCategory<'a>> {
@@ -181,12 +202,17 @@ fn ranked<'r, 'a>(cats: &'r Option<Vec<AreaCategory<'a>>>) -> Vec<&'r AreaCatego
     cats
 }
 
-/// The first area category of a type (`Area`, `Category`), in every language.
-fn category(cats: &[&AreaCategory<'_>], kind: &str) -> Option<Text> {
+/// The first area category of a type (`Area`, `Category`), unless it has no text.
+fn category_of<'r, 'a>(cats: &[&'r AreaCategory<'a>], kind: &str) -> Option<&'r [Said<'a>]> {
     cats.iter()
         .find(|c| c.kind.as_deref() == Some(kind))
-        .map(|c| list(&c.areacat))
-        .filter(|t| !t.is_empty())
+        .map(|c| c.areacat.as_deref().unwrap_or_default())
+        .filter(|l| l.iter().any(|s| said(s).is_some()))
+}
+
+/// The first area category of a type (`Area`, `Category`), in every language.
+fn category(cats: &[&AreaCategory<'_>], kind: &str) -> Option<Text> {
+    category_of(cats, kind).map(text)
 }
 
 /// The images: the `primarydisplay` one first, then by `rank`.
@@ -226,15 +252,12 @@ pub fn summary(text: &str, rule: IdentifierRule) -> Result<Summary, String> {
     let b: Brief = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let id = b.id.ok_or("record has no id")?;
     let cats = ranked(&b.areacategories);
-    let classification = category(&cats, "Category").or_else(|| category(&cats, "Area"));
+    let classification = category_of(&cats, "Category").or_else(|| category_of(&cats, "Area"));
     Ok(Summary::from_parts(
         id,
-        &label(&b.titles),
+        first_title(&b.titles).and_then(preferred),
         (
-            classification
-                .as_ref()
-                .and_then(|t| t.preferred())
-                .map(str::to_string),
+            classification.and_then(preferred).map(str::to_string),
             b.objectnumber,
         ),
         (Default::default(), Default::default()),

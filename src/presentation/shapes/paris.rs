@@ -177,7 +177,7 @@ pub fn summary(text: &str, rule: IdentifierRule) -> Result<Summary, String> {
     )?;
     Ok(Summary::from_parts(
         id,
-        &Text::maybe(FR, b.title.as_deref()),
+        b.title.as_deref().map(str::trim).filter(|t| !t.is_empty()),
         (classification(&b.denominations), b.inventory),
         (Default::default(), Default::default()),
         images(&b.visuals, rule),

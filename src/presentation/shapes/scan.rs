@@ -1,0 +1,200 @@
+//! A structural scanner over JSON text that serde_json has already read once in full (and
+//! so knows to be well formed): an object's members and a list's items, as slices of the
+//! text. A file is validated by its first scan; the envelope's inner objects are then split
+//! by this scanner instead of being parsed again.
+//!
+//! On text that is not well formed it stops early (yielding fewer members); it never panics
+//! or loops.
+
+use std::borrow::Cow;
+
+/// The members of an object's text, in order: name (unescaped) and value text.
+pub fn members(valid: &str) -> Members<'_> {
+    Members {
+        text: valid,
+        at: after_opening(valid, b'{'),
+    }
+}
+
+/// The items of a list's text, in order.
+pub fn items(valid: &str) -> Items<'_> {
+    Items {
+        text: valid,
+        at: after_opening(valid, b'['),
+    }
+}
+
+/// Just after the text's opening bracket, if it opens with `open`.
+fn after_opening(text: &str, open: u8) -> Option<usize> {
+    let at = skip_ws(text.as_bytes(), 0);
+    (text.as_bytes().get(at) == Some(&open)).then_some(at + 1)
+}
+
+/// See [`members`].
+pub struct Members<'a> {
+    text: &'a str,
+    /// Where to look for the next member; `None` once done.
+    at: Option<usize>,
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = (Cow<'a, str>, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let b = self.text.as_bytes();
+        let mut i = skip_separator(b, self.at.take()?, b'}')?;
+        let name_end = string_end(b, i)?;
+        let raw_name = &self.text[i + 1..name_end - 1];
+        let name = if raw_name.contains('\\') {
+            Cow::Owned(serde_json::from_str(&self.text[i..name_end]).ok()?)
+        } else {
+            Cow::Borrowed(raw_name)
+        };
+        i = skip_ws(b, name_end);
+        (b.get(i) == Some(&b':')).then_some(())?;
+        let start = skip_ws(b, i + 1);
+        let end = value_end(b, start)?;
+        self.at = Some(end);
+        Some((name, &self.text[start..end]))
+    }
+}
+
+/// See [`items`].
+pub struct Items<'a> {
+    text: &'a str,
+    at: Option<usize>,
+}
+
+impl<'a> Iterator for Items<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let b = self.text.as_bytes();
+        let start = skip_separator(b, self.at.take()?, b']')?;
+        let end = value_end(b, start)?;
+        self.at = Some(end);
+        Some(&self.text[start..end])
+    }
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    i
+}
+
+/// From after an opening bracket or a value: the start of the next element, or `None` at
+/// the closing bracket.
+fn skip_separator(b: &[u8], i: usize, close: u8) -> Option<usize> {
+    let mut i = skip_ws(b, i);
+    if *b.get(i)? == b',' {
+        i = skip_ws(b, i + 1);
+    }
+    (*b.get(i)? != close).then_some(i)
+}
+
+/// The end (one past the closing quote) of the string starting at `i`.
+fn string_end(b: &[u8], i: usize) -> Option<usize> {
+    (b.get(i) == Some(&b'"')).then_some(())?;
+    let mut j = i + 1;
+    loop {
+        j += memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
+        if b[j] == b'"' {
+            return Some(j + 1);
+        }
+        j += 2;
+    }
+}
+
+/// The end of the value starting at `i`.
+fn value_end(b: &[u8], i: usize) -> Option<usize> {
+    match *b.get(i)? {
+        b'"' => string_end(b, i),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            loop {
+                match *b.get(j)? {
+                    b'"' => {
+                        j = string_end(b, j)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+        }
+        _ => {
+            let mut j = i;
+            while b
+                .get(j)
+                .is_some_and(|c| !matches!(c, b',' | b'}' | b']') && !c.is_ascii_whitespace())
+            {
+                j += 1;
+            }
+            (j > i).then_some(j)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_and_items_as_serde_json_reads_them() {
+        let text = r#" { "a" : {"b": [1, "]}\"", {"c": null}]}, "d\"e":-1.5e3 ,"f":"x\\","g":[],
+            "h": true, "i": "}" } "#;
+        let got: Vec<(String, &str)> = members(text).map(|(k, v)| (k.into_owned(), v)).collect();
+        let want: Vec<(String, String)> =
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
+                .unwrap()
+                .into_iter()
+                .map(|(k, v)| (k, v.to_string()))
+                .collect();
+        assert_eq!(got.len(), want.len());
+        for ((k, v), (wk, wv)) in got.iter().zip(&want) {
+            assert_eq!(k, wk);
+            let v: serde_json::Value = serde_json::from_str(v).unwrap();
+            assert_eq!(&v.to_string(), wv);
+        }
+        assert_eq!(got[0].1, r#"{"b": [1, "]}\"", {"c": null}]}"#);
+        assert_eq!(got[1].0, "d\"e");
+        let list: Vec<&str> = items(r#"[ {"x": "]"} , 2,"3" ,[4, [5]]]"#).collect();
+        assert_eq!(list, [r#"{"x": "]"}"#, "2", r#""3""#, "[4, [5]]"]);
+        assert_eq!(items("[]").count(), 0);
+        assert_eq!(members(" {  } ").count(), 0);
+    }
+
+    #[test]
+    fn broken_text_ends_the_scan_without_a_panic() {
+        for text in [
+            "",
+            "{",
+            "[",
+            r#"{"a"#,
+            r#"{"a":"#,
+            r#"{"a": [1, {"#,
+            r#"{"a": "x"#,
+            "[1,",
+            r#"{"a\"#,
+            "{1: 2}",
+            r#"{"a" 1}"#,
+            "]",
+            "}",
+        ] {
+            let _ = members(text).count();
+            let _ = items(text).count();
+        }
+        assert_eq!(members(r#"{"a": 1, "b": [2"#).count(), 1);
+        assert_eq!(items("1").count(), 0);
+    }
+}
