@@ -33,7 +33,7 @@ esac
 id=67352ccc-d1b0-11e1-89ae-279075081939
 . scripts/lib-serve.sh
 trap stop_tessera EXIT
-start_tessera "$bin" "/iiif/$id/info.json" --images sample-images
+start_tessera "$bin" "/iiif/$id/info.json" --images "${VALIDATE_IMAGES:-sample-images}"
 port=$PORT
 
 out=$("$venv/bin/iiif-validate.py" -s "127.0.0.1:$port" -p "$prefix" -i "$id" --version="$flag" --level 3 2>&1 || true)

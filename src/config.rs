@@ -13,8 +13,26 @@ use std::path::{Path, PathBuf};
 pub struct Config {
     /// Address to listen on.
     pub bind: SocketAddr,
-    /// Folder of source images; identifiers are paths inside it.
+    /// Where the source images are: a folder, or `s3://BUCKET/PREFIX` (an S3-compatible
+    /// bucket; credentials, region and endpoint from the `AWS_*` environment variables).
+    /// Identifiers are paths inside it.
     pub images: PathBuf,
+    /// Seconds to connect to the image store (`s3://` images).
+    pub storage_connect_timeout_secs: f64,
+    /// Seconds one request to the image store may take (`s3://` images); then 504.
+    pub storage_timeout_secs: f64,
+    /// Times a failed request to the image store is retried (`s3://` images).
+    pub storage_retries: usize,
+    /// The S3 endpoint URL, for S3-compatible stores (overrides `AWS_ENDPOINT_URL`).
+    pub s3_endpoint: Option<String>,
+    /// Whether a plain `http://` S3 endpoint is allowed (overrides `AWS_ALLOW_HTTP`).
+    pub s3_allow_http: Option<bool>,
+    /// The S3 region (overrides `AWS_REGION`).
+    pub s3_region: Option<String>,
+    /// The S3 access key id (overrides `AWS_ACCESS_KEY_ID`).
+    pub s3_access_key_id: Option<String>,
+    /// The S3 secret access key (overrides `AWS_SECRET_ACCESS_KEY`; prefer the environment).
+    pub s3_secret_access_key: Option<String>,
     /// URL path prefix of the Image API (one or more segments, no slashes at the ends).
     pub prefix: String,
     /// Scheme, host and path used in `@id` and Link headers, e.g.
@@ -273,6 +291,14 @@ impl Default for Config {
             cache_max_age: 86_400,
             header_timeout_secs: 10.0,
             request_timeout_secs: 30.0,
+            storage_connect_timeout_secs: 2.0,
+            storage_timeout_secs: 10.0,
+            storage_retries: 1,
+            s3_endpoint: None,
+            s3_allow_http: None,
+            s3_region: None,
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
             idle_timeout_secs: 60.0,
             max_header_bytes: 16_384,
             shutdown_grace_secs: 30.0,
@@ -447,10 +473,25 @@ impl Config {
             ("request_timeout_secs", self.request_timeout_secs),
             ("idle_timeout_secs", self.idle_timeout_secs),
             ("shutdown_grace_secs", self.shutdown_grace_secs),
+            (
+                "storage_connect_timeout_secs",
+                self.storage_connect_timeout_secs,
+            ),
+            ("storage_timeout_secs", self.storage_timeout_secs),
         ] {
             if !(secs > 0.0 && secs <= 86_400.0) {
                 return Err(invalid(key, "must be between 0 and 86400 seconds"));
             }
+        }
+        if self.storage_retries > 10 {
+            return Err(invalid("storage_retries", "must be at most 10"));
+        }
+        if let Some(Err(e)) = self
+            .images
+            .to_str()
+            .and_then(crate::storage::BucketLocation::parse)
+        {
+            return Err(invalid("images", &e));
         }
         if self.idle_timeout_secs < self.request_timeout_secs {
             // Else a long request could lose its connection to the inactivity timeout.
@@ -547,6 +588,22 @@ impl ValidConfig {
     /// The ranges of `trusted_proxies`, parsed.
     pub fn trusted_proxies(&self) -> &[IpRange] {
         &self.trusted_proxies
+    }
+
+    /// How to reach an `s3://` image store.
+    pub fn s3_settings(&self) -> crate::storage::S3Settings {
+        crate::storage::S3Settings {
+            overrides: crate::storage::S3Overrides {
+                endpoint: self.s3_endpoint.clone(),
+                allow_http: self.s3_allow_http,
+                region: self.s3_region.clone(),
+                access_key_id: self.s3_access_key_id.clone(),
+                secret_access_key: self.s3_secret_access_key.clone(),
+            },
+            connect_timeout: std::time::Duration::from_secs_f64(self.storage_connect_timeout_secs),
+            timeout: std::time::Duration::from_secs_f64(self.storage_timeout_secs),
+            retries: self.storage_retries,
+        }
     }
 }
 

@@ -371,7 +371,8 @@ struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long)]
     bind: Option<SocketAddr>,
-    /// Folder of source images [default: ./sample-images].
+    /// Folder of source images, or s3://BUCKET/PREFIX (credentials, region and endpoint from
+    /// the AWS_* environment variables) [default: ./sample-images].
     #[arg(long, value_name = "DIR")]
     images: Option<PathBuf>,
     /// URL path prefix of the Image API [default: iiif].

@@ -152,20 +152,40 @@ pub fn render_with_raster(
 }
 
 /// The JPEG 2000 header of a source, read once per source version (`None` for other files).
+/// A failed read is not remembered as "not JPEG 2000" while the store cannot be read.
 pub fn jp2_header(caches: &Caches, file: &Object) -> Option<jp2::Header> {
-    caches.jp2.get_with(file.clone(), || {
-        jp2::is_jp2_file(file)
-            .then(|| jp2::read_header(file).ok())
-            .flatten()
-    })
+    caches
+        .jp2
+        .try_get_with(file.clone(), || {
+            let header = jp2::is_jp2_file(file)
+                .then(|| jp2::read_header(file).ok())
+                .flatten();
+            known(header, file)
+        })
+        .ok()
+        .flatten()
 }
 
 /// The readable levels of a tiled TIFF, read once per source version (`None` for other
-/// files).
+/// files, and, unremembered, while the store cannot be read).
 pub fn levels_of(caches: &Caches, file: &Object) -> Option<Arc<Vec<pyramid::Level>>> {
     caches
         .levels
-        .get_with(file.clone(), || pyramid::levels(file).map(Arc::new))
+        .try_get_with(file.clone(), || {
+            known(pyramid::levels(file).map(Arc::new), file)
+        })
+        .ok()
+        .flatten()
+}
+
+/// A header that was read, or `None` that may be remembered (the source is readable, so it
+/// has no such header); an error when the store failed meanwhile.
+fn known<T>(header: Option<T>, file: &Object) -> Result<Option<T>, ()> {
+    match header {
+        Some(h) => Ok(Some(h)),
+        None if file.head(16).is_ok() => Ok(None),
+        None => Err(()),
+    }
 }
 
 /// Serves `plan` from the levels of a pyramidal TIFF: a stored tile as it is, or the tiles

@@ -4,6 +4,7 @@
 use crate::iiif::geometry::GeometryError;
 use crate::iiif::path::PathError;
 use crate::source::SourceError;
+use crate::storage::{Remote, StorageError};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -23,6 +24,8 @@ pub enum Error {
     /// 503: a passing condition (the source changed while read, a request took too long);
     /// retry shortly.
     Retry(String),
+    /// 502, 503 or 504: the image store failed, refused or was too slow; retry later.
+    Upstream(StatusCode, String),
     /// 500: the server failed (for example a corrupt source file).
     Internal(String),
 }
@@ -36,6 +39,7 @@ impl Error {
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Busy | Error::Retry(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Upstream(status, _) => *status,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -87,6 +91,18 @@ impl Error {
     pub fn from_source(e: SourceError, id: &str) -> Self {
         match e {
             SourceError::NotFound => Error::NotFound(format!("no image with identifier {id:?}")),
+            SourceError::Storage(StorageError::Remote { kind, message }) => {
+                tracing::warn!(identifier = id, error = %message, "image store: {kind}");
+                let status = match kind {
+                    Remote::Timeout => StatusCode::GATEWAY_TIMEOUT,
+                    Remote::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                    Remote::Refused | Remote::BadAnswer => StatusCode::BAD_GATEWAY,
+                };
+                Error::Upstream(status, format!("{kind}; retry later"))
+            }
+            SourceError::Storage(StorageError::Changed(_)) => {
+                Error::Retry(format!("image {id:?} changed while being read; retry"))
+            }
             other => {
                 let report = crate::report::chain(&other);
                 tracing::error!(identifier = id, error = %report, "source failed");
@@ -105,6 +121,7 @@ impl IntoResponse for Error {
             | Error::Forbidden(m)
             | Error::NotFound(m)
             | Error::Retry(m)
+            | Error::Upstream(_, m)
             | Error::Internal(m) => m.clone(),
             Error::Busy => "server busy, retry shortly".to_string(),
         };
@@ -126,6 +143,8 @@ impl IntoResponse for Error {
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        } else if matches!(self, Error::Upstream(..)) {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         resp
     }

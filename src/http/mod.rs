@@ -75,15 +75,7 @@ impl AppState {
     /// images folder does not exist. Records that cannot be loaded are logged with their file
     /// name and skipped.
     pub fn new(config: ValidConfig) -> Result<AppState, String> {
-        let root = config
-            .images
-            .canonicalize()
-            .map_err(|e| format!("images folder {}: {e}", config.images.display()))?;
-        if !root.is_dir() {
-            return Err(format!("images folder {} is not a folder", root.display()));
-        }
-        let storage = Storage::files(&root)
-            .map_err(|e| format!("images folder {}: {e}", config.images.display()))?;
+        let storage = crate::storage::Storage::open(&config.images, config.s3_settings())?;
         AppState::with_storage(config, storage)
     }
 

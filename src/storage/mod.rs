@@ -4,18 +4,21 @@
 //! are then read by ranges of that object, several ranges per call, so a backend can batch
 //! them into one request. Nothing above this module opens a source file.
 //!
-//! [`Files`] is the filesystem backend (confined to the images folder); [`Memory`] keeps
-//! objects in memory, for tests, and shows that nothing else assumes files.
+//! [`Files`] is the filesystem backend (confined to the images folder); [`S3`] reads a prefix
+//! of an S3-compatible bucket; [`Memory`] keeps objects in memory, for tests, and shows that
+//! nothing else assumes files.
 
 mod files;
 mod memory;
 pub mod names;
 mod reader;
+mod s3;
 
 pub use files::Files;
 pub use memory::Memory;
 pub use names::{is_safe_identifier, is_source_file, EXTENSIONS};
 pub use reader::Reader;
+pub use s3::{BucketLocation, S3Overrides, S3Settings, S3};
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -64,6 +67,32 @@ pub enum StorageError {
     /// The object is no longer the version that was resolved.
     #[error("the source changed since it was resolved")]
     Changed(String),
+    /// A remote store did not answer as it should (see [`Remote`]). The message is for the
+    /// log; it names no key.
+    #[error("{kind}")]
+    Remote {
+        /// What kind of failure.
+        kind: Remote,
+        /// The cause, for the log.
+        message: String,
+    },
+}
+
+/// How a remote store failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Remote {
+    /// It did not answer in time.
+    #[error("the image store did not answer in time")]
+    Timeout,
+    /// It could not be reached.
+    #[error("the image store cannot be reached")]
+    Unavailable,
+    /// It refused the request (403 or 401: credentials or permissions).
+    #[error("the image store refused the request")]
+    Refused,
+    /// It answered with an error (5xx) or something unreadable.
+    #[error("the image store answered with an error")]
+    BadAnswer,
 }
 
 impl StorageError {
@@ -145,6 +174,21 @@ impl Storage {
     /// A handle on `backend`.
     pub fn new(backend: impl Backend + 'static) -> Storage {
         Storage(Arc::new(backend))
+    }
+
+    /// The images at `location`: `s3://BUCKET/PREFIX` (see [`S3`]) or a folder, which
+    /// must exist.
+    pub fn open(location: &std::path::Path, s3: S3Settings) -> Result<Storage, String> {
+        if let Some(bucket) = location.to_str().and_then(BucketLocation::parse) {
+            return Ok(Storage::new(S3::new(bucket?, s3)?));
+        }
+        let root = location
+            .canonicalize()
+            .map_err(|e| format!("images folder {}: {e}", location.display()))?;
+        if !root.is_dir() {
+            return Err(format!("images folder {} is not a folder", root.display()));
+        }
+        Storage::files(&root).map_err(|e| format!("images folder {}: {e}", location.display()))
     }
 
     /// The files of one folder (canonicalized here).

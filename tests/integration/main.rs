@@ -23,6 +23,7 @@ mod presentation;
 mod presentation3;
 mod properties;
 mod records;
+mod s3;
 mod storage;
 mod thumbnails;
 mod tiles;

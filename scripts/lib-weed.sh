@@ -1,0 +1,55 @@
+# Sourced by scripts that need an S3 server: start SeaweedFS on free loopback ports (each port
+# P also binds P+10000 for gRPC, so all are below 55000) and wait until an object can be
+# written and read. Sets WEED_PID and WEED_S3 (the endpoint URL); stop_weed kills it
+# (SIGKILL: it takes 15 s to stop on SIGTERM) and removes its data.
+#
+#   start_weed WEED_BINARY
+
+weed_ports() {
+  python3 - <<'PY'
+import socket, random
+def free(p):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+got = []
+while len(got) < 4:
+    p = random.randrange(21000, 44000)
+    if all(abs(p - q) > 1 for q in got) and free(p) and free(p + 10000):
+        got.append(p)
+print(*got)
+PY
+}
+
+start_weed() {
+  local bin="$1" s3 master volume filer
+  read -r s3 master volume filer <<<"$(weed_ports)"
+  WEED_DIR=$(mktemp -d)
+  WEED_MASTER_VOLUME_GROWTH_COPY_1=1 "$bin" server -dir="$WEED_DIR" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+    -s3 -s3.port="$s3" -master.port="$master" -volume.port="$volume" -filer.port="$filer" \
+    -s3.port.iceberg=0 -s3.port.lance=0 -master.telemetry=false -master.resumeState=false \
+    -volume.max=100 -volume.preStopSeconds=0 >"$WEED_DIR/weed.log" 2>&1 &
+  WEED_PID=$!
+  WEED_S3="http://127.0.0.1:$s3"
+  for _ in $(seq 1 300); do
+    curl -s -o /dev/null -X PUT "$WEED_S3/tessera-ready" || true
+    if curl -sf -o /dev/null -X PUT --data-binary ok "$WEED_S3/tessera-ready/probe" \
+       && [ "$(curl -sf "$WEED_S3/tessera-ready/probe")" = ok ]; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "SeaweedFS did not become ready; its log:" >&2
+  tail -40 "$WEED_DIR/weed.log" >&2
+  return 1
+}
+
+stop_weed() {
+  kill -9 "${WEED_PID:-}" 2>/dev/null || true
+  wait "${WEED_PID:-}" 2>/dev/null || true
+  rm -rf "${WEED_DIR:-}"
+}

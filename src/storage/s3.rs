@@ -1,0 +1,463 @@
+//! The S3 backend (any S3-compatible store: AWS, SeaweedFS, MinIO), through `object_store`.
+//!
+//! - **Keys.** An identifier names keys under the location's prefix by the same rules as
+//!   files (the same extensions, tried in the same order; `%2F` for sub-"folders"). Keys are
+//!   built with `object_store::path::Path::parse`, which refuses `.`, `..` and empty
+//!   segments, and every key is checked to lie under the prefix: nothing outside it is read.
+//! - **Versions.** An object's version is its ETag. [`Object::modified`] is the
+//!   Last-Modified second plus a nanosecond part taken from the ETag's hash, so that every
+//!   cache key and HTTP ETag made from the object follows a replacement even within one
+//!   second. Reads are pinned to the resolved ETag with `If-Match`: a replaced object fails
+//!   with [`StorageError::Changed`] instead of mixing two versions.
+//! - **Faults.** Timeouts, refused connections, 5xx and 403 answers become
+//!   [`StorageError::Remote`] (mapped to 504, 503 or 502 by the HTTP layer), never "not
+//!   found", and nothing about them is cached. Retries are few and short (see [`S3Settings`]).
+//! - **Threads.** The [`Backend`] interface is synchronous (it is called from blocking and
+//!   rayon threads); requests run on a small runtime of the backend's own.
+
+use super::{names, Backend, Identity, Object, Remote, Storage, StorageError};
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::path::Path;
+use object_store::{ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt};
+use std::ops::Range;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+/// The tag of S3 objects' identities.
+const DEV: u64 = u64::MAX - 1;
+
+/// Where the images are in a bucket: `s3://BUCKET/PREFIX`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketLocation {
+    /// The bucket.
+    pub bucket: String,
+    /// The prefix inside it, without leading or trailing `/` (may be empty).
+    pub prefix: String,
+}
+
+impl BucketLocation {
+    /// Parses `s3://BUCKET[/PREFIX]`; `None` when the text is not an `s3://` location,
+    /// `Some(Err)` when it is one but malformed.
+    pub fn parse(text: &str) -> Option<Result<BucketLocation, String>> {
+        let rest = text.strip_prefix("s3://")?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let prefix = prefix.trim_end_matches('/');
+        let bucket_ok = (3..=63).contains(&bucket.len())
+            && bucket
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+        if !bucket_ok {
+            return Some(Err(format!(
+                "{text}: the bucket name must be 3 to 63 lower-case letters, digits, '-' or '.'"
+            )));
+        }
+        if !prefix.is_empty()
+            && Path::parse(prefix)
+                .map(|p| p.as_ref() != prefix)
+                .unwrap_or(true)
+        {
+            return Some(Err(format!(
+                "{text}: the prefix must be '/'-separated names without '.', '..' or empty parts"
+            )));
+        }
+        Some(Ok(BucketLocation {
+            bucket: bucket.to_string(),
+            prefix: prefix.to_string(),
+        }))
+    }
+}
+
+impl std::fmt::Display for BucketLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.prefix)
+    }
+}
+
+/// How to reach the store. Credentials, region and endpoint come from the standard AWS
+/// environment variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`,
+/// `AWS_ENDPOINT_URL`, `AWS_ALLOW_HTTP`) unless set here.
+#[derive(Clone, Default)]
+pub struct S3Overrides {
+    /// The endpoint URL (`AWS_ENDPOINT_URL`), for S3-compatible stores.
+    pub endpoint: Option<String>,
+    /// Whether plain `http://` is allowed (`AWS_ALLOW_HTTP`).
+    pub allow_http: Option<bool>,
+    /// The region (`AWS_REGION`).
+    pub region: Option<String>,
+    /// The access key id (`AWS_ACCESS_KEY_ID`).
+    pub access_key_id: Option<String>,
+    /// The secret access key (`AWS_SECRET_ACCESS_KEY`).
+    pub secret_access_key: Option<String>,
+}
+
+impl std::fmt::Debug for S3Overrides {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        // Never the secret.
+        f.debug_struct("S3Overrides")
+            .field("endpoint", &self.endpoint)
+            .field("allow_http", &self.allow_http)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How to reach the store, and how long to wait for it.
+#[derive(Debug, Clone)]
+pub struct S3Settings {
+    /// Values that override the environment's.
+    pub overrides: S3Overrides,
+    /// Connecting must take less than this.
+    pub connect_timeout: Duration,
+    /// One request (headers and body) must take less than this.
+    pub timeout: Duration,
+    /// Retries of a failed request (idempotent requests only), each after a short pause.
+    pub retries: usize,
+}
+
+impl Default for S3Settings {
+    fn default() -> Self {
+        S3Settings {
+            overrides: S3Overrides::default(),
+            connect_timeout: Duration::from_secs(2),
+            timeout: Duration::from_secs(10),
+            retries: 1,
+        }
+    }
+}
+
+/// The objects under one prefix of one bucket.
+pub struct S3 {
+    store: AmazonS3,
+    location: BucketLocation,
+    settings: S3Settings,
+    /// The runtime the requests run on; taken on drop.
+    runtime: Option<tokio::runtime::Runtime>,
+    /// The ETag each resolved key had, by key and version ([`Object::modified`]).
+    etags: moka::sync::Cache<(String, SystemTime), String>,
+}
+
+impl std::fmt::Debug for S3 {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "S3({})", self.location)
+    }
+}
+
+impl Drop for S3 {
+    fn drop(&mut self) {
+        // Dropping a runtime inside another runtime's thread panics; this does not.
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl S3 {
+    /// The store at `location`, configured from the environment and `settings`. Makes no
+    /// request (see [`Backend::check`]).
+    pub fn new(location: BucketLocation, settings: S3Settings) -> Result<S3, String> {
+        let o = &settings.overrides;
+        let allow_http = o.allow_http.unwrap_or_else(|| {
+            std::env::var("AWS_ALLOW_HTTP").is_ok_and(|v| v == "true" || v == "1")
+        });
+        let mut builder = AmazonS3Builder::from_env().with_bucket_name(&location.bucket);
+        if let Some(endpoint) = &o.endpoint {
+            builder = builder.with_endpoint(endpoint);
+        }
+        if let Some(region) = &o.region {
+            builder = builder.with_region(region);
+        }
+        if let Some(key) = &o.access_key_id {
+            builder = builder.with_access_key_id(key);
+        }
+        if let Some(secret) = &o.secret_access_key {
+            builder = builder.with_secret_access_key(secret);
+        }
+        // Client options replace the environment's, so plain HTTP is set again after them.
+        let store = builder
+            .with_client_options(
+                ClientOptions::new()
+                    .with_connect_timeout(settings.connect_timeout)
+                    .with_timeout(settings.timeout)
+                    .with_pool_idle_timeout(Duration::from_secs(60)),
+            )
+            .with_allow_http(allow_http)
+            .with_retry(object_store::RetryConfig {
+                max_retries: settings.retries,
+                retry_timeout: settings.timeout * 2,
+                backoff: object_store::BackoffConfig {
+                    init_backoff: Duration::from_millis(50),
+                    max_backoff: Duration::from_millis(500),
+                    base: 2.0,
+                },
+            })
+            .build()
+            .map_err(|e| format!("{location}: {e}"))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("tessera-s3")
+            .enable_all()
+            .build()
+            .map_err(|e| format!("{location}: cannot start its client: {e}"))?;
+        Ok(S3 {
+            store,
+            location,
+            settings,
+            runtime: Some(runtime),
+            etags: moka::sync::Cache::new(100_000),
+        })
+    }
+
+    /// Runs a request to completion from any thread, within the longest time its retries
+    /// may take.
+    fn run<T: Send + 'static>(
+        &self,
+        request: impl std::future::Future<Output = Result<T, object_store::Error>> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        let deadline = (self.settings.connect_timeout + self.settings.timeout)
+            * (self.settings.retries as u32 + 1)
+            + Duration::from_secs(1);
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let rt = self
+            .runtime
+            .as_ref()
+            .ok_or_else(|| remote(Remote::Unavailable, "stopped"))?;
+        rt.spawn(async move {
+            let _ = tx.send(tokio::time::timeout(deadline, request).await);
+        });
+        match rx.recv() {
+            Ok(Ok(result)) => result.map_err(classify),
+            Ok(Err(_)) => Err(remote(Remote::Timeout, "no answer in time")),
+            Err(_) => Err(remote(Remote::Unavailable, "the request was dropped")),
+        }
+    }
+
+    /// The store's key of a key inside the prefix; `None` if it is not a plain key or
+    /// would lie outside the prefix.
+    fn full_key(&self, key: &str) -> Option<Path> {
+        let full = if self.location.prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}/{key}", self.location.prefix)
+        };
+        let path = Path::parse(&full).ok()?;
+        let inside = self.location.prefix.is_empty()
+            || path
+                .as_ref()
+                .strip_prefix(&self.location.prefix)
+                .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1);
+        (inside && path.as_ref() == full).then_some(path)
+    }
+
+    /// The object at `key` now.
+    fn head(&self, storage: &Storage, key: &str) -> Result<Object, StorageError> {
+        let path = self.full_key(key).ok_or(StorageError::NotFound)?;
+        let store = self.store.clone();
+        let p = path.clone();
+        let meta = self.run(async move { store.head(&p).await })?;
+        let etag = meta.e_tag.clone().unwrap_or_default();
+        let tag = xxhash_rust::xxh3::xxh3_64(etag.as_bytes());
+        let second = u64::try_from(meta.last_modified.timestamp()).unwrap_or(0);
+        let modified = SystemTime::UNIX_EPOCH + Duration::new(second, (tag % 1_000_000_000) as u32);
+        self.etags.insert((key.to_string(), modified), etag);
+        Ok(Object {
+            key: key.to_string(),
+            path: PathBuf::from(format!("s3://{}/{}", self.location.bucket, path)),
+            len: meta.size,
+            modified,
+            identity: Identity {
+                dev: DEV,
+                ino: xxhash_rust::xxh3::xxh3_64(path.as_ref().as_bytes()),
+            },
+            // Keys have no aliases: the access policy's identity index never needs them.
+            changed: SystemTime::UNIX_EPOCH,
+            storage: storage.clone(),
+        })
+    }
+}
+
+fn remote(kind: Remote, message: impl Into<String>) -> StorageError {
+    StorageError::Remote {
+        kind,
+        message: message.into(),
+    }
+}
+
+/// What an `object_store` failure means for a request.
+fn classify(e: object_store::Error) -> StorageError {
+    use object_store::Error as E;
+    match &e {
+        E::NotFound { .. } => StorageError::NotFound,
+        E::Precondition { .. } | E::NotModified { .. } => StorageError::Changed(e.to_string()),
+        E::PermissionDenied { .. } | E::Unauthenticated { .. } => {
+            remote(Remote::Refused, e.to_string())
+        }
+        _ => {
+            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            while let Some(c) = cause {
+                if let Some(h) = c.downcast_ref::<object_store::client::HttpError>() {
+                    use object_store::client::HttpErrorKind as K;
+                    let kind = match h.kind() {
+                        K::Timeout => Remote::Timeout,
+                        K::Connect | K::Request | K::Interrupted => Remote::Unavailable,
+                        _ => Remote::BadAnswer,
+                    };
+                    return remote(kind, crate::report::chain(&e));
+                }
+                cause = c.source();
+            }
+            remote(Remote::BadAnswer, crate::report::chain(&e))
+        }
+    }
+}
+
+impl Backend for S3 {
+    fn resolve(&self, storage: &Storage, identifier: &str) -> Result<Object, StorageError> {
+        for key in names::candidates(identifier) {
+            match self.head(storage, &key) {
+                Err(StorageError::NotFound) => continue,
+                found => return found,
+            }
+        }
+        Err(StorageError::NotFound)
+    }
+
+    fn stat(&self, storage: &Storage, object: &Object) -> Result<Object, StorageError> {
+        self.head(storage, &object.key)
+    }
+
+    fn read_ranges(
+        &self,
+        object: &Object,
+        ranges: &[Range<u64>],
+    ) -> Result<Vec<Vec<u8>>, StorageError> {
+        if ranges.iter().all(|r| r.start >= r.end) {
+            return Ok(vec![Vec::new(); ranges.len()]);
+        }
+        let path = self.full_key(&object.key).ok_or(StorageError::NotFound)?;
+        let etag = match self.etags.get(&(object.key.clone(), object.modified)) {
+            Some(etag) => etag,
+            None => {
+                // Forgotten: the object must still be this version.
+                let now = self.head(&object.storage, &object.key)?;
+                if now.modified != object.modified || now.len != object.len {
+                    return Err(StorageError::Changed(object.key.clone()));
+                }
+                self.etags
+                    .get(&(object.key.clone(), object.modified))
+                    .unwrap_or_default()
+            }
+        };
+        let store = self.store.clone();
+        let wanted: Vec<Range<u64>> = ranges.iter().filter(|r| r.start < r.end).cloned().collect();
+        let got = self.run(async move {
+            object_store::coalesce_ranges(
+                &wanted,
+                |r| {
+                    let store = store.clone();
+                    let path = path.clone();
+                    let etag = etag.clone();
+                    async move {
+                        let options = GetOptions {
+                            range: Some(GetRange::Bounded(r)),
+                            if_match: Some(etag.clone()),
+                            ..GetOptions::default()
+                        };
+                        let got = store.get_opts(&path, options).await?;
+                        // Some stores check If-Match against stale metadata: the answer's
+                        // own ETag must be the pinned one too.
+                        if got.meta.e_tag.as_deref() != Some(etag.as_str()) {
+                            return Err(object_store::Error::Precondition {
+                                path: path.to_string(),
+                                source: "the object's ETag changed".into(),
+                            });
+                        }
+                        got.bytes().await
+                    }
+                },
+                16 << 10,
+            )
+            .await
+        })?;
+        let mut got = got.into_iter();
+        ranges
+            .iter()
+            .map(|r| {
+                if r.start >= r.end {
+                    return Ok(Vec::new());
+                }
+                let bytes = got.next().unwrap_or_default();
+                if bytes.len() as u64 != r.end - r.start {
+                    return Err(remote(
+                        Remote::BadAnswer,
+                        format!("{} bytes for a range of {}", bytes.len(), r.end - r.start),
+                    ));
+                }
+                Ok(bytes.to_vec())
+            })
+            .collect()
+    }
+
+    fn check(&self) -> Result<(), String> {
+        match self.head(&Storage::local(), ".tessera-ready") {
+            Ok(_) | Err(StorageError::NotFound) => Ok(()),
+            Err(e) => Err(format!("{}: {e}", self.location)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_parse_and_bad_ones_are_refused() {
+        let l = BucketLocation::parse("s3://masters/iiif/v1/")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (l.bucket.as_str(), l.prefix.as_str()),
+            ("masters", "iiif/v1")
+        );
+        let l = BucketLocation::parse("s3://masters").unwrap().unwrap();
+        assert_eq!(l.prefix, "");
+        assert!(BucketLocation::parse("./images").is_none());
+        for bad in [
+            "s3://",
+            "s3://ab",
+            "s3://Upper/x",
+            "s3://b_b_b/x",
+            "s3://bucket/a/../b",
+            "s3://bucket/a//b",
+            "s3://bucket/./a",
+        ] {
+            assert!(
+                matches!(BucketLocation::parse(bad), Some(Err(_))),
+                "{bad} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_stay_under_the_prefix() {
+        let s3 = S3::new(
+            BucketLocation::parse("s3://masters/iiif").unwrap().unwrap(),
+            S3Settings::default(),
+        )
+        .unwrap();
+        assert_eq!(s3.full_key("a/b.jpg").unwrap().as_ref(), "iiif/a/b.jpg");
+        // The readiness probe's key is a key like any other.
+        assert!(s3.full_key(".tessera-ready").is_some());
+        for hostile in [
+            "../x.jpg",
+            "a/../../x.jpg",
+            "/x.jpg",
+            "a//b.jpg",
+            "./x.jpg",
+            "",
+            "..",
+        ] {
+            assert!(s3.full_key(hostile).is_none(), "{hostile:?}");
+        }
+    }
+}
