@@ -603,6 +603,7 @@ impl ValidConfig {
             connect_timeout: std::time::Duration::from_secs_f64(self.storage_connect_timeout_secs),
             timeout: std::time::Duration::from_secs_f64(self.storage_timeout_secs),
             retries: self.storage_retries,
+            header_cache_mb: 64,
         }
     }
 }

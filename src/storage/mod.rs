@@ -128,6 +128,16 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         ranges: &[Range<u64>],
     ) -> Result<Vec<Vec<u8>>, StorageError>;
 
+    /// Bytes `range` of `object` for a stream reader ([`Reader`]), which decoders use for
+    /// headers: by default one ranged read. A network backend may keep the blocks of each
+    /// version, since a stream decoder reads the same header again for every request.
+    fn read_stream(&self, object: &Object, range: Range<u64>) -> Result<Vec<u8>, StorageError> {
+        Ok(self
+            .read_ranges(object, &[range])?
+            .pop()
+            .unwrap_or_default())
+    }
+
     /// How many bytes a stream reader fetches per round trip: a network backend wants large
     /// reads, a file small ones (the page cache is already there).
     fn read_ahead(&self) -> usize {
@@ -254,7 +264,20 @@ impl Object {
     /// The bytes of each range, in order: one call, which a network backend makes one
     /// request.
     pub fn read_ranges(&self, ranges: &[Range<u64>]) -> Result<Vec<Vec<u8>>, StorageError> {
-        if let Some(r) = ranges.iter().find(|r| r.start > r.end || r.end > self.len) {
+        for r in ranges {
+            self.check_range(r)?;
+        }
+        self.storage.0.read_ranges(self, ranges)
+    }
+
+    /// The bytes of one range for a stream reader (see [`Backend::read_stream`]).
+    pub fn read_stream(&self, range: Range<u64>) -> Result<Vec<u8>, StorageError> {
+        self.check_range(&range)?;
+        self.storage.0.read_stream(self, range)
+    }
+
+    fn check_range(&self, r: &Range<u64>) -> Result<(), StorageError> {
+        if r.start > r.end || r.end > self.len {
             return Err(StorageError::OutOfRange {
                 key: self.key.clone(),
                 start: r.start,
@@ -262,7 +285,7 @@ impl Object {
                 len: self.len,
             });
         }
-        self.storage.0.read_ranges(self, ranges)
+        Ok(())
     }
 
     /// The bytes of one range.

@@ -44,7 +44,7 @@ impl BufRead for Reader {
             let end = (self.pos + self.chunk as u64).min(self.object.len);
             self.buf = self
                 .object
-                .read_range(self.pos..end)
+                .read_stream(self.pos..end)
                 .map_err(io::Error::other)?;
             self.buf_start = self.pos;
         }
@@ -66,7 +66,7 @@ impl Read for Reader {
             }
             let bytes = self
                 .object
-                .read_range(self.pos..end)
+                .read_stream(self.pos..end)
                 .map_err(io::Error::other)?;
             out[..bytes.len()].copy_from_slice(&bytes);
             self.pos = end;

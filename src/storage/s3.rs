@@ -21,6 +21,7 @@ use object_store::path::Path;
 use object_store::{ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// The tag of S3 objects' identities.
@@ -113,6 +114,8 @@ pub struct S3Settings {
     pub timeout: Duration,
     /// Retries of a failed request (idempotent requests only), each after a short pause.
     pub retries: usize,
+    /// Memory for the blocks of headers that stream readers read, in MiB.
+    pub header_cache_mb: u64,
 }
 
 impl Default for S3Settings {
@@ -122,6 +125,7 @@ impl Default for S3Settings {
             connect_timeout: Duration::from_secs(2),
             timeout: Duration::from_secs(10),
             retries: 1,
+            header_cache_mb: 64,
         }
     }
 }
@@ -135,7 +139,12 @@ pub struct S3 {
     runtime: Option<tokio::runtime::Runtime>,
     /// The ETag each resolved key had, by key and version ([`Object::modified`]).
     etags: moka::sync::Cache<(String, SystemTime), String>,
+    /// Blocks that stream readers (headers, IFDs) read, by key, version and block number.
+    blocks: moka::sync::Cache<(String, SystemTime, u64), Arc<[u8]>>,
 }
+
+/// The size of the blocks stream reads are kept in.
+const BLOCK: u64 = 64 << 10;
 
 impl std::fmt::Debug for S3 {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -199,12 +208,17 @@ impl S3 {
             .enable_all()
             .build()
             .map_err(|e| format!("{location}: cannot start its client: {e}"))?;
+        let header_bytes = settings.header_cache_mb << 20;
         Ok(S3 {
             store,
             location,
             settings,
             runtime: Some(runtime),
             etags: moka::sync::Cache::new(100_000),
+            blocks: moka::sync::Cache::builder()
+                .weigher(|_, v: &Arc<[u8]>| u32::try_from(v.len()).unwrap_or(u32::MAX))
+                .max_capacity(header_bytes)
+                .build(),
         })
     }
 
@@ -396,6 +410,45 @@ impl Backend for S3 {
                 Ok(bytes.to_vec())
             })
             .collect()
+    }
+
+    /// Stream reads (decoders' headers and IFDs) go through a cache of aligned blocks of the
+    /// version: a TIFF's directory is fetched once, not for every tile.
+    fn read_stream(&self, object: &Object, range: Range<u64>) -> Result<Vec<u8>, StorageError> {
+        if range.start >= range.end {
+            return Ok(Vec::new());
+        }
+        let block = |b: u64| (object.key.clone(), object.modified, b);
+        let (first, last) = (range.start / BLOCK, (range.end - 1) / BLOCK);
+        let missing: Vec<u64> = (first..=last)
+            .filter(|&b| !self.blocks.contains_key(&block(b)))
+            .collect();
+        if !missing.is_empty() {
+            let ranges: Vec<Range<u64>> = missing
+                .iter()
+                .map(|&b| b * BLOCK..((b + 1) * BLOCK).min(object.len))
+                .collect();
+            for (&b, bytes) in missing.iter().zip(self.read_ranges(object, &ranges)?) {
+                self.blocks.insert(block(b), bytes.into());
+            }
+        }
+        let mut out = Vec::with_capacity((range.end - range.start) as usize);
+        for b in first..=last {
+            let Some(bytes) = self.blocks.get(&block(b)) else {
+                // Evicted meanwhile: read the range itself.
+                return Ok(self
+                    .read_ranges(object, &[range])?
+                    .pop()
+                    .unwrap_or_default());
+            };
+            let start = range.start.max(b * BLOCK) - b * BLOCK;
+            let end = range.end.min(b * BLOCK + bytes.len() as u64) - b * BLOCK;
+            out.extend_from_slice(bytes.get(start as usize..end as usize).unwrap_or_default());
+        }
+        if out.len() as u64 != range.end - range.start {
+            return Err(remote(Remote::BadAnswer, "a short block"));
+        }
+        Ok(out)
     }
 
     fn check(&self) -> Result<(), String> {

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Cold tiles from S3 against the same file on local disk, side by side (issue 15): the
+# OpenSeadragon tile mix of the 10,240 x 6,400 pyramidal TIFF of scripts/bench-api3.sh, two
+# servers of one binary with the response cache off (cache_encoded_mb = 0, so every tile is
+# rendered) and no derivatives, one over a folder and one over a SeaweedFS bucket on
+# loopback, passes alternating. Also the store's traffic: SeaweedFS's S3 request count and
+# bytes sent for one pass of every tile, against the tiles' stored size.
+#
+#   scripts/bench-s3.sh [SECONDS] [PASSES] [BINARY]     (default 20 3 target/release/tessera)
+#
+# Loopback only. Needs: wrk, vips (libvips-tools), python3, curl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-20}"; passes="${2:-3}"; bin="${3:-target/release/tessera}"
+for tool in wrk vips curl; do
+  command -v "$tool" >/dev/null || { echo "bench-s3.sh: $tool is missing" >&2; exit 1; }
+done
+data=target/bench/warm
+mkdir -p "$data/images"
+if [ ! -f "$data/images/wide.tif" ]; then
+  vips resize sample-images/mosaic-six-photos.jpg "$data/wide.v" 2.1333333334 --vscale 2
+  vips tiffsave "$data/wide.v" "$data/images/wide.tif" --tile --pyramid --compression jpeg \
+    --Q 90 --tile-width 256 --tile-height 256
+  rm -f "$data/wide.v"
+fi
+weed=$(scripts/setup-weed.sh 2>/dev/null)
+. scripts/lib-serve.sh
+. scripts/lib-weed.sh
+bench_setup
+trap 'kill "${pids[@]}" 2>/dev/null || true; stop_weed; rm -rf "$work"' EXIT
+start_weed "$weed"
+curl -sf -o /dev/null -X PUT "$WEED_S3/masters"
+curl -sf -o /dev/null -X PUT -T "$data/images/wide.tif" "$WEED_S3/masters/bench/wide.tif"
+serve() { # PORT IMAGES
+  printf '%s\n' "derivative_min_pixels = 0" "cache_encoded_mb = 0" > "$work/$1.toml"
+  AWS_ENDPOINT_URL="$WEED_S3" AWS_ALLOW_HTTP=true AWS_REGION=us-east-1 \
+    AWS_ACCESS_KEY_ID=tessera AWS_SECRET_ACCESS_KEY=tessera-bench \
+    "$bin" --images "$2" --bind "127.0.0.1:$1" --records "$work/none" \
+    --config "$work/$1.toml" > "$work/$1.log" 2>&1 &
+  pids+=($!)
+  wait_for "http://127.0.0.1:$1/iiif/wide.tif/info.json"
+}
+local_port=$(free_port); serve "$local_port" "$data/images"
+s3_port=$(free_port); serve "$s3_port" "s3://masters/bench"
+pass() { # LABEL PORT
+  echo "$1: $(scripts/loadtest.sh "http://127.0.0.1:$2/iiif/wide.tif" "$secs" 16 2 2>/dev/null | tail -1)"
+}
+for i in $(seq 1 "$passes"); do
+  if [ $((i % 2)) = 1 ]; then order="local s3"; else order="s3 local"; fi
+  for which in $order; do
+    port=$local_port; [ "$which" = s3 ] && port=$s3_port
+    pass "cold pass $i, $which" "$port"
+  done
+done
