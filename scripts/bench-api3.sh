@@ -16,20 +16,12 @@ for tool in wrk vips curl; do
   command -v "$tool" >/dev/null || { echo "bench-api3.sh: $tool is missing" >&2; exit 1; }
 done
 data=target/bench/warm
-mkdir -p "$data/images"
-if [ ! -f "$data/images/wide.tif" ]; then
-  # The image of scripts/bench-warm.sh: 4800 x 3200 -> 10,240 x 6,400, a JPEG tiled pyramid.
-  vips resize sample-images/mosaic-six-photos.jpg "$data/wide.v" 2.1333333334 --vscale 2
-  vips tiffsave "$data/wide.v" "$data/images/wide.tif" --tile --pyramid --compression jpeg \
-    --Q 90 --tile-width 256 --tile-height 256
-  rm -f "$data/wide.v"
-fi
+. scripts/lib-serve.sh
+bench_wide_tif
 work=$(mktemp -d)
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { for _ in $(seq 1 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; return 1; }
 serve() { # PORT CONFIG-LINES...
   local port=$1; shift
   printf '%s\n' "$@" > "$work/$port.toml"

@@ -16,15 +16,9 @@ for tool in wrk vips curl; do
   command -v "$tool" >/dev/null || { echo "bench-s3.sh: $tool is missing" >&2; exit 1; }
 done
 data=target/bench/warm
-mkdir -p "$data/images"
-if [ ! -f "$data/images/wide.tif" ]; then
-  vips resize sample-images/mosaic-six-photos.jpg "$data/wide.v" 2.1333333334 --vscale 2
-  vips tiffsave "$data/wide.v" "$data/images/wide.tif" --tile --pyramid --compression jpeg \
-    --Q 90 --tile-width 256 --tile-height 256
-  rm -f "$data/wide.v"
-fi
-weed=$(scripts/setup-weed.sh 2>/dev/null)
 . scripts/lib-serve.sh
+bench_wide_tif
+weed=$(scripts/setup-weed.sh 2>/dev/null)
 . scripts/lib-weed.sh
 bench_setup
 trap 'kill "${pids[@]}" 2>/dev/null || true; stop_weed; rm -rf "$work"' EXIT

@@ -18,14 +18,8 @@ for tool in wrk nginx vips curl; do
   command -v "$tool" >/dev/null || { echo "bench-warm.sh: $tool is missing" >&2; exit 1; }
 done
 data=target/bench/warm
-mkdir -p "$data/images"
-if [ ! -f "$data/images/wide.tif" ]; then
-  # 4800 x 3200 -> 10,240 x 6,400, then a JPEG-compressed 256-px tiled pyramid.
-  vips resize sample-images/mosaic-six-photos.jpg "$data/wide.v" 2.1333333334 --vscale 2
-  vips tiffsave "$data/wide.v" "$data/images/wide.tif" --tile --pyramid --compression jpeg \
-    --Q 90 --tile-width 256 --tile-height 256
-  rm -f "$data/wide.v"
-fi
+. scripts/lib-serve.sh
+bench_wide_tif
 work=$(mktemp -d)
 chmod 755 "$work"   # nginx workers run as nobody
 pids=()
@@ -35,8 +29,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { for _ in $(seq 1 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; return 1; }
 serve() { # BINARY PORT CONFIG-LINES...
   local bin=$1 port=$2; shift 2
   printf '%s\n' "$@" > "$work/$port.toml"

@@ -40,3 +40,17 @@ wait_for() {
   for _ in $(seq 1 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done
   return 1
 }
+
+# For the tile benchmarks: target/bench/warm/images/wide.tif, made once: the sample mosaic
+# (4800 x 3200) enlarged to 10,240 x 6,400, as a JPEG-compressed 256-px tiled pyramid. Needs
+# vips (libvips-tools).
+bench_wide_tif() {
+  local data=target/bench/warm
+  mkdir -p "$data/images"
+  if [ ! -f "$data/images/wide.tif" ]; then
+    vips resize sample-images/mosaic-six-photos.jpg "$data/wide.v" 2.1333333334 --vscale 2
+    vips tiffsave "$data/wide.v" "$data/images/wide.tif" --tile --pyramid --compression jpeg \
+      --Q 90 --tile-width 256 --tile-height 256
+    rm -f "$data/wide.v"
+  fi
+}
