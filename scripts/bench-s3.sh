@@ -8,6 +8,10 @@
 #
 #   scripts/bench-s3.sh [SECONDS] [PASSES] [BINARY]     (default 20 3 target/release/tessera)
 #
+# The bytes per tile come from scripts/s3_bytes.py: a counting proxy in front of the store,
+# and two sequential passes over every tile (HTTP headers of the store's answers included;
+# "served" is the tiles' JPEG bytes, which for whole tiles are the stored tiles).
+#
 # Loopback only. Needs: wrk, vips (libvips-tools), python3, curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,9 +29,9 @@ trap 'kill "${pids[@]}" 2>/dev/null || true; stop_weed; rm -rf "$work"' EXIT
 start_weed "$weed"
 curl -sf -o /dev/null -X PUT "$WEED_S3/masters"
 curl -sf -o /dev/null -X PUT -T "$data/images/wide.tif" "$WEED_S3/masters/bench/wide.tif"
-serve() { # PORT IMAGES
+serve() { # PORT IMAGES [ENDPOINT]
   printf '%s\n' "derivative_min_pixels = 0" "cache_encoded_mb = 0" > "$work/$1.toml"
-  AWS_ENDPOINT_URL="$WEED_S3" AWS_ALLOW_HTTP=true AWS_REGION=us-east-1 \
+  AWS_ENDPOINT_URL="${3:-$WEED_S3}" AWS_ALLOW_HTTP=true AWS_REGION=us-east-1 \
     AWS_ACCESS_KEY_ID=tessera AWS_SECRET_ACCESS_KEY=tessera-bench \
     "$bin" --images "$2" --bind "127.0.0.1:$1" --records "$work/none" \
     --config "$work/$1.toml" > "$work/$1.log" 2>&1 &
@@ -46,3 +50,11 @@ for i in $(seq 1 "$passes"); do
     pass "cold pass $i, $which" "$port"
   done
 done
+
+echo "== bytes fetched from the store per tile (one server through a counting proxy)"
+proxy=$(free_port)
+python3 scripts/s3_bytes.py "$proxy" "${WEED_S3##*:}" &
+pids+=($!)
+counted=$(free_port); serve "$counted" "s3://masters/bench" "http://127.0.0.1:$proxy"
+python3 scripts/s3_bytes.py measure "http://127.0.0.1:$counted/iiif/wide.tif" "/tmp/s3-proxy-$proxy.count"
+rm -f "/tmp/s3-proxy-$proxy.count"

@@ -56,17 +56,27 @@ pub struct Policy {
 impl Policy {
     /// The policy of the records in `store` over the images in `storage`. Scans once, now.
     pub fn new(store: Arc<Store>, storage: Storage, unlisted: Unlisted) -> Policy {
+        // Where every key is its own object, the rules by name are the whole policy: no index
+        // by identity is built (it would resolve every record's identifier), and the empty
+        // one covers every object.
+        let aliases = storage.has_aliases();
         let policy = Policy {
             store,
             storage,
             unlisted,
             index: RwLock::new(Arc::new(Index {
                 by_identity: HashMap::new(),
-                started: SystemTime::UNIX_EPOCH,
+                started: if aliases {
+                    SystemTime::UNIX_EPOCH
+                } else {
+                    SystemTime::now()
+                },
             })),
             scanning: Mutex::new(()),
         };
-        policy.refresh(SystemTime::now());
+        if aliases {
+            policy.refresh(SystemTime::now());
+        }
         policy
     }
 

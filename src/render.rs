@@ -83,13 +83,13 @@ pub fn render_with_raster(
         })
     };
     source::guarded("rendering", || {
-        let out = if let Some(header) = jp2_header(caches, file) {
+        let out = if let Some(header) = jp2_header(caches, file)? {
             limits.check_pixels(header.dims)?;
             let reduce = jp2::reduction_for(plan.region, plan.width, plan.height, header.levels);
             let (part, window) = jp2::decode(file, &header, Some(plan.region), reduce)?;
             pipeline::execute_window(&part, plan, window, background)?
         } else if let Some(levels) =
-            levels_of(caches, file).filter(|l| pyramid_fits(l, plan, limits.max_pixels))
+            levels_of(caches, file)?.filter(|l| pyramid_fits(l, plan, limits.max_pixels))
         {
             match from_pyramid(caches, file, &levels, plan, background)? {
                 Made::Stored(bytes) => return stored(bytes),
@@ -97,7 +97,7 @@ pub fn render_with_raster(
             }
         } else {
             let derived = derivatives.ready(file, dims).and_then(|d| {
-                let Some(levels) = levels_of(caches, &d) else {
+                let Ok(Some(levels)) = levels_of(caches, &d) else {
                     derivatives.discard(file, "not a readable pyramid");
                     return None;
                 };
@@ -152,40 +152,37 @@ pub fn render_with_raster(
 }
 
 /// The JPEG 2000 header of a source, read once per source version (`None` for other files).
-/// A failed read is not remembered as "not JPEG 2000" while the store cannot be read.
-pub fn jp2_header(caches: &Caches, file: &Object) -> Option<jp2::Header> {
+/// A store failure is an error, and is not remembered.
+pub fn jp2_header(caches: &Caches, file: &Object) -> Result<Option<jp2::Header>, SourceError> {
     caches
         .jp2
         .try_get_with(file.clone(), || {
-            let header = jp2::is_jp2_file(file)
-                .then(|| jp2::read_header(file).ok())
-                .flatten();
-            known(header, file)
+            if !jp2::sniff(file)? {
+                return Ok(None);
+            }
+            match jp2::read_header(file) {
+                Ok(h) => Ok(Some(h)),
+                Err(e @ SourceError::Storage(_)) => Err(e),
+                Err(_) => Ok(None),
+            }
         })
-        .ok()
-        .flatten()
+        .map_err(Arc::unwrap_or_clone)
 }
 
 /// The readable levels of a tiled TIFF, read once per source version (`None` for other
-/// files, and, unremembered, while the store cannot be read).
-pub fn levels_of(caches: &Caches, file: &Object) -> Option<Arc<Vec<pyramid::Level>>> {
+/// files). A store failure is an error, and is not remembered.
+pub fn levels_of(
+    caches: &Caches,
+    file: &Object,
+) -> Result<Option<Arc<Vec<pyramid::Level>>>, SourceError> {
     caches
         .levels
         .try_get_with(file.clone(), || {
-            known(pyramid::levels(file).map(Arc::new), file)
+            pyramid::levels(file)
+                .map(|l| l.map(Arc::new))
+                .map_err(SourceError::from)
         })
-        .ok()
-        .flatten()
-}
-
-/// A header that was read, or `None` that may be remembered (the source is readable, so it
-/// has no such header); an error when the store failed meanwhile.
-fn known<T>(header: Option<T>, file: &Object) -> Result<Option<T>, ()> {
-    match header {
-        Some(h) => Ok(Some(h)),
-        None if file.head(16).is_ok() => Ok(None),
-        None => Err(()),
-    }
+        .map_err(Arc::unwrap_or_clone)
 }
 
 /// Serves `plan` from the levels of a pyramidal TIFF: a stored tile as it is, or the tiles

@@ -363,14 +363,19 @@ impl ImageService {
             return Err(ServiceError::NotFound(t.asked.to_string()));
         };
         let tile_size = self.settings.tile_size;
-        let tiling = if let Some(h) = crate::render::jp2_header(&self.caches, &file) {
-            Tiling::codestream(dims, h.tile, h.levels, tile_size)
-        } else if let Some(l) = crate::render::levels_of(&self.caches, &file) {
-            // A tiled TIFF offers its own tiles, so that viewers' tiles align with stored ones.
-            Tiling::stored(dims, l[0].tile)
-        } else {
-            Tiling::square(dims, tile_size)
+        let failed = |source| ServiceError::Source {
+            asked: t.asked.to_string(),
+            source,
         };
+        let tiling =
+            if let Some(h) = crate::render::jp2_header(&self.caches, &file).map_err(failed)? {
+                Tiling::codestream(dims, h.tile, h.levels, tile_size)
+            } else if let Some(l) = crate::render::levels_of(&self.caches, &file).map_err(failed)? {
+                // A tiled TIFF offers its own tiles, so that viewers' tiles align with stored ones.
+                Tiling::stored(dims, l[0].tile)
+            } else {
+                Tiling::square(dims, tile_size)
+            };
         self.still_current(t, &file)?;
         Ok(Info {
             dims,

@@ -527,7 +527,7 @@ mod tests {
         let file = std::fs::File::create(&path).unwrap();
         write_pyramid(&pixels, (w, h), 3, spec(92), "test", file).unwrap();
         let path = Object::at(&path).unwrap();
-        let levels = pyramid::levels(&path).expect("a readable pyramid");
+        let levels = pyramid::levels(&path).unwrap().expect("a readable pyramid");
         let sizes: Vec<(u32, u32)> = levels.iter().map(|l| (l.width, l.height)).collect();
         assert_eq!(sizes, vec![(1001, 601), (501, 301), (251, 151)]);
         for l in &levels[1..] {
@@ -601,7 +601,7 @@ mod tests {
             let file = std::fs::File::create(&path).unwrap();
             write_pyramid(&pixels, (w, h), c, spec(90), "test", file).unwrap();
             let path = Object::at(&path).unwrap();
-            let levels = pyramid::levels(&path).unwrap();
+            let levels = pyramid::levels(&path).unwrap().unwrap();
             let regions = [
                 Rect { x: 0, y: 0, w, h },
                 Rect {
@@ -665,7 +665,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g.tif");
         std::fs::write(&path, cursor.into_inner()).unwrap();
-        let levels = pyramid::levels(&Object::at(&path).unwrap()).unwrap();
+        let levels = pyramid::levels(&Object::at(&path).unwrap())
+            .unwrap()
+            .unwrap();
         assert_eq!(levels.len(), 1);
         let whole = image::open(&path).unwrap();
         assert_eq!((whole.width(), whole.height()), (200, 100));

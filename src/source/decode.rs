@@ -41,11 +41,13 @@ fn read_dimensions_unguarded(file: &Object) -> Result<Dimensions, SourceError> {
     if super::jp2::is_jp2_file(file) {
         return super::jp2::read_header(file).map(|h| h.dims);
     }
-    let mut dec = ImageReader::new(file.reader())
+    let reader = file.reader();
+    let failed = reader.failure();
+    let mut dec = ImageReader::new(reader)
         .with_guessed_format()
-        .map_err(decode_err)?
+        .map_err(|e| decode_err(e).or_storage(&failed))?
         .into_decoder()
-        .map_err(decode_err)?;
+        .map_err(|e| decode_err(e).or_storage(&failed))?;
     let (w, h) = dec.dimensions();
     if w == 0 || h == 0 {
         return Err(SourceError::Invalid("image has a zero dimension".into()));

@@ -39,7 +39,12 @@ pub fn is_jp2(bytes: &[u8]) -> bool {
 
 /// Whether a source starts like JPEG 2000.
 pub fn is_jp2_file(file: &Object) -> bool {
-    file.len >= 12 && file.head(12).is_ok_and(|h| is_jp2(&h))
+    sniff(file).unwrap_or(false)
+}
+
+/// Whether the object is JPEG 2000, by its first bytes; an error when they cannot be read.
+pub fn sniff(file: &Object) -> Result<bool, SourceError> {
+    Ok(file.len >= 12 && is_jp2(&file.head(12)?))
 }
 
 fn be32(b: &[u8], at: usize) -> Option<u32> {

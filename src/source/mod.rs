@@ -129,6 +129,14 @@ impl SourceError {
     }
 }
 
+impl SourceError {
+    /// `self`, unless the store failed under the reader the error came through: then that
+    /// failure (a decoder reports it as a broken file).
+    pub fn or_storage(self, failure: &crate::storage::Failure) -> SourceError {
+        failure.get().map(SourceError::from).unwrap_or(self)
+    }
+}
+
 impl From<StorageError> for SourceError {
     fn from(e: StorageError) -> SourceError {
         match e {

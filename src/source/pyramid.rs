@@ -10,7 +10,7 @@ use super::color::to_srgb;
 use super::SourceError;
 use crate::iiif::Rect;
 use crate::raster::Window;
-use crate::storage::{Object, Reader};
+use crate::storage::{Object, Reader, StorageError};
 use image::{DynamicImage, ImageBuffer};
 use tiff::decoder::{ChunkType, Decoder, DecodingResult};
 use tiff::tags::Tag;
@@ -29,10 +29,21 @@ pub struct Level {
     pub tile: (u32, u32),
 }
 
-/// The levels of a tiled TIFF that can be read by the tile, largest first; `None` when the
-/// file is not a TIFF or its first image cannot take this path.
-pub fn levels(file: &Object) -> Option<Vec<Level>> {
-    let mut d = Decoder::new(file.reader()).ok()?;
+/// The levels of a tiled TIFF that can be read by the tile, largest first; `Ok(None)` when
+/// the file is not a TIFF or its first image cannot take this path; an error when the store
+/// failed while the header was read (so that no answer is remembered).
+pub fn levels(file: &Object) -> Result<Option<Vec<Level>>, StorageError> {
+    let reader = file.reader();
+    let failed = reader.failure();
+    let found = levels_in(reader);
+    match failed.get() {
+        Some(e) => Err(e),
+        None => Ok(found),
+    }
+}
+
+fn levels_in(reader: Reader) -> Option<Vec<Level>> {
+    let mut d = Decoder::new(reader).ok()?;
     let usable = |d: &mut Decoder<Reader>| {
         let planar = d
             .find_tag(Tag::PlanarConfiguration)
@@ -190,8 +201,10 @@ pub fn read(
     margin: u32,
     jpeg: Option<&JpegTiles>,
 ) -> Result<(DynamicImage, Window), SourceError> {
-    let err = |e| SourceError::codec("TIFF", e);
-    let mut d = Decoder::new(file.reader())
+    let reader = file.reader();
+    let failed = reader.failure();
+    let err = |e| SourceError::codec("TIFF", e).or_storage(&failed);
+    let mut d = Decoder::new(reader)
         .map_err(err)?
         .with_limits(tiff::decoder::Limits::unlimited());
     let icc = d
@@ -411,8 +424,18 @@ pub struct JpegTiles {
 /// gray, RGB or YCbCr without an ICC profile; `Ok(None)` when its tiles cannot be sent as
 /// stored.
 pub fn jpeg_tiles(file: &Object, level: Level) -> Result<Option<JpegTiles>, SourceError> {
+    let reader = file.reader();
+    let failed = reader.failure();
+    let found = jpeg_tiles_in(reader, level);
+    match failed.get() {
+        Some(e) => Err(e.into()),
+        None => found,
+    }
+}
+
+fn jpeg_tiles_in(reader: Reader, level: Level) -> Result<Option<JpegTiles>, SourceError> {
     let err = |e| SourceError::codec("TIFF", e);
-    let mut d = Decoder::new(file.reader())
+    let mut d = Decoder::new(reader)
         .map_err(err)?
         .with_limits(tiff::decoder::Limits::unlimited());
     if d.find_tag(Tag::IccProfile).ok().flatten().is_some() {
@@ -617,7 +640,7 @@ mod tests {
         let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         let path = fixtures.join("grid-tiled.tif");
         let file = Object::at(&path).unwrap();
-        let levels = levels(&file).unwrap();
+        let levels = levels(&file).unwrap().unwrap();
         assert_eq!(levels.len(), 1);
         let region = Rect {
             x: 90,
@@ -633,6 +656,10 @@ mod tests {
         for (x, y, p) in part.enumerate_pixels() {
             assert_eq!(p, whole.get_pixel(x + 86, y + 36), "at {x},{y}");
         }
-        assert!(super::levels(&Object::at(&fixtures.join("grid-strip.tif")).unwrap()).is_none());
+        assert!(
+            super::levels(&Object::at(&fixtures.join("grid-strip.tif")).unwrap())
+                .unwrap()
+                .is_none()
+        );
     }
 }

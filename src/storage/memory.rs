@@ -27,6 +27,8 @@ pub struct Memory {
     objects: RwLock<HashMap<String, Entry>>,
     versions: AtomicU64,
     reads: AtomicU64,
+    /// While set, every read fails as an unreachable network store's would.
+    failing: std::sync::atomic::AtomicBool,
 }
 
 impl Memory {
@@ -50,6 +52,12 @@ impl Memory {
     pub fn remove(&self, key: &str) {
         let mut objects = self.objects.write().unwrap_or_else(|p| p.into_inner());
         objects.remove(key);
+    }
+
+    /// Makes every read fail as an unreachable network store's would (for tests of
+    /// outages), or read again.
+    pub fn set_failing(&self, failing: bool) {
+        self.failing.store(failing, Ordering::Relaxed);
     }
 
     /// How many calls to [`Backend::read_ranges`] were made (round trips, for a network
@@ -94,6 +102,12 @@ impl Backend for Memory {
         ranges: &[Range<u64>],
     ) -> Result<Vec<Vec<u8>>, StorageError> {
         self.reads.fetch_add(1, Ordering::Relaxed);
+        if self.failing.load(Ordering::Relaxed) {
+            return Err(StorageError::Remote {
+                kind: super::Remote::Unavailable,
+                message: "the test store is failing".into(),
+            });
+        }
         let objects = self.objects.read().unwrap_or_else(|p| p.into_inner());
         let e = objects.get(&object.key).ok_or(StorageError::NotFound)?;
         let current = SystemTime::UNIX_EPOCH + Duration::from_nanos(e.version);

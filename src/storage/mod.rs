@@ -17,7 +17,7 @@ mod s3;
 pub use files::Files;
 pub use memory::Memory;
 pub use names::{is_safe_identifier, is_source_file, EXTENSIONS};
-pub use reader::Reader;
+pub use reader::{Failure, Reader};
 pub use s3::{BucketLocation, S3Overrides, S3Settings, S3};
 
 use std::ops::Range;
@@ -138,6 +138,20 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
             .unwrap_or_default())
     }
 
+    /// Whether reads are pinned to the version that was resolved (a replaced object fails
+    /// with [`StorageError::Changed`] rather than mixing versions), so that no check of the
+    /// object after a read is needed.
+    fn pinned(&self) -> bool {
+        false
+    }
+
+    /// Whether one object may have several keys (files: hard links and symlinks), so that
+    /// the access policy must index objects by identity; an object store's keys are its
+    /// objects.
+    fn aliases(&self) -> bool {
+        true
+    }
+
     /// How many bytes a stream reader fetches per round trip: a network backend wants large
     /// reads, a file small ones (the page cache is already there).
     fn read_ahead(&self) -> usize {
@@ -226,6 +240,11 @@ impl Storage {
     /// Whether the store can be read now (see [`Backend::check`]).
     pub fn check(&self) -> Result<(), String> {
         self.0.check()
+    }
+
+    /// Whether one object may have several keys (see [`Backend::aliases`]).
+    pub fn has_aliases(&self) -> bool {
+        self.0.aliases()
     }
 }
 
@@ -317,6 +336,10 @@ impl Object {
     /// Whether the object still has the size, modification time and identity it had when it
     /// was resolved: if not, whatever was read from it may mix two versions.
     pub fn unchanged(&self) -> bool {
+        if self.storage.0.pinned() {
+            // Its reads fail rather than mix versions: what was read is of this version.
+            return true;
+        }
         self.storage.0.stat(&self.storage, self).is_ok_and(|now| {
             (now.len, now.modified, now.identity) == (self.len, self.modified, self.identity)
         })

@@ -2,8 +2,29 @@
 //! (the TIFF decoder, the `image` crate's header readers): each refill is one ranged read of
 //! at least `chunk` bytes, so a decoder's many small reads become few round trips.
 
-use super::Object;
+use super::{Object, StorageError};
 use std::io::{self, BufRead, Read, Seek, SeekFrom};
+use std::sync::{Arc, Mutex};
+
+/// The storage error a [`Reader`] met, shared with whoever made the reader: a decoder turns
+/// it into an opaque I/O error, so the caller asks here whether the store failed (and then
+/// answers 5xx, and caches nothing) rather than reading the decoder's error as a bad file.
+#[derive(Debug, Clone, Default)]
+pub struct Failure(Arc<Mutex<Option<StorageError>>>);
+
+impl Failure {
+    /// The first storage error met, if any.
+    pub fn get(&self) -> Option<StorageError> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn record(&self, e: &StorageError) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(|| e.clone());
+    }
+}
 
 /// A stream over one object version.
 #[derive(Debug)]
@@ -15,6 +36,7 @@ pub struct Reader {
     /// Bytes `buf_start..buf_start + buf.len()` of the object.
     buf: Vec<u8>,
     buf_start: u64,
+    failure: Failure,
 }
 
 impl Reader {
@@ -25,7 +47,20 @@ impl Reader {
             pos: 0,
             buf: Vec::new(),
             buf_start: 0,
+            failure: Failure::default(),
         }
+    }
+
+    /// Where this reader records a storage error (see [`Failure`]).
+    pub fn failure(&self) -> Failure {
+        self.failure.clone()
+    }
+
+    fn read_stream(&self, range: std::ops::Range<u64>) -> io::Result<Vec<u8>> {
+        self.object.read_stream(range).map_err(|e| {
+            self.failure.record(&e);
+            io::Error::other(e)
+        })
     }
 
     fn buffered(&self) -> &[u8] {
@@ -42,10 +77,7 @@ impl BufRead for Reader {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         if self.buffered().is_empty() && self.pos < self.object.len {
             let end = (self.pos + self.chunk as u64).min(self.object.len);
-            self.buf = self
-                .object
-                .read_stream(self.pos..end)
-                .map_err(io::Error::other)?;
+            self.buf = self.read_stream(self.pos..end)?;
             self.buf_start = self.pos;
         }
         Ok(self.buffered())
@@ -64,10 +96,7 @@ impl Read for Reader {
             if self.pos >= end {
                 return Ok(0);
             }
-            let bytes = self
-                .object
-                .read_stream(self.pos..end)
-                .map_err(io::Error::other)?;
+            let bytes = self.read_stream(self.pos..end)?;
             out[..bytes.len()].copy_from_slice(&bytes);
             self.pos = end;
             return Ok(bytes.len());

@@ -249,6 +249,10 @@ impl S3 {
     /// The store's key of a key inside the prefix; `None` if it is not a plain key or
     /// would lie outside the prefix.
     fn full_key(&self, key: &str) -> Option<Path> {
+        // S3 keys are at most 1,024 bytes; a longer one is not there (and is not sent).
+        if key.len() + self.location.prefix.len() >= 1024 {
+            return None;
+        }
         let full = if self.location.prefix.is_empty() {
             key.to_string()
         } else {
@@ -263,18 +267,23 @@ impl S3 {
         (inside && path.as_ref() == full).then_some(path)
     }
 
-    /// The object at `key` now.
-    fn head(&self, storage: &Storage, key: &str) -> Result<Object, StorageError> {
+    /// The object at `key` now, and its ETag.
+    fn head(&self, storage: &Storage, key: &str) -> Result<(Object, String), StorageError> {
         let path = self.full_key(key).ok_or(StorageError::NotFound)?;
         let store = self.store.clone();
         let p = path.clone();
         let meta = self.run(async move { store.head(&p).await })?;
-        let etag = meta.e_tag.clone().unwrap_or_default();
+        // Without an ETag reads cannot be pinned to a version: refused, not served mixed.
+        let etag = meta
+            .e_tag
+            .clone()
+            .filter(|e| !e.is_empty())
+            .ok_or_else(|| remote(Remote::BadAnswer, "the store gives objects no ETag"))?;
         let tag = xxhash_rust::xxh3::xxh3_64(etag.as_bytes());
         let second = u64::try_from(meta.last_modified.timestamp()).unwrap_or(0);
         let modified = SystemTime::UNIX_EPOCH + Duration::new(second, (tag % 1_000_000_000) as u32);
-        self.etags.insert((key.to_string(), modified), etag);
-        Ok(Object {
+        self.etags.insert((key.to_string(), modified), etag.clone());
+        let object = Object {
             key: key.to_string(),
             path: PathBuf::from(format!("s3://{}/{}", self.location.bucket, path)),
             len: meta.size,
@@ -286,7 +295,8 @@ impl S3 {
             // Keys have no aliases: the access policy's identity index never needs them.
             changed: SystemTime::UNIX_EPOCH,
             storage: storage.clone(),
-        })
+        };
+        Ok((object, etag))
     }
 }
 
@@ -330,14 +340,22 @@ impl Backend for S3 {
         for key in names::candidates(identifier) {
             match self.head(storage, &key) {
                 Err(StorageError::NotFound) => continue,
-                found => return found,
+                found => return found.map(|(object, _)| object),
             }
         }
         Err(StorageError::NotFound)
     }
 
     fn stat(&self, storage: &Storage, object: &Object) -> Result<Object, StorageError> {
-        self.head(storage, &object.key)
+        self.head(storage, &object.key).map(|(now, _)| now)
+    }
+
+    fn pinned(&self) -> bool {
+        true
+    }
+
+    fn aliases(&self) -> bool {
+        false
     }
 
     fn read_ranges(
@@ -353,13 +371,11 @@ impl Backend for S3 {
             Some(etag) => etag,
             None => {
                 // Forgotten: the object must still be this version.
-                let now = self.head(&object.storage, &object.key)?;
+                let (now, etag) = self.head(&object.storage, &object.key)?;
                 if now.modified != object.modified || now.len != object.len {
                     return Err(StorageError::Changed(object.key.clone()));
                 }
-                self.etags
-                    .get(&(object.key.clone(), object.modified))
-                    .unwrap_or_default()
+                etag
             }
         };
         let store = self.store.clone();
@@ -452,10 +468,18 @@ impl Backend for S3 {
     }
 
     fn check(&self) -> Result<(), String> {
-        match self.head(&Storage::local(), ".tessera-ready") {
-            Ok(_) | Err(StorageError::NotFound) => Ok(()),
-            Err(e) => Err(format!("{}: {e}", self.location)),
-        }
+        // One listing under the prefix: a missing bucket, refused credentials or a store
+        // that does not answer all fail it.
+        let store = self.store.clone();
+        let prefix = (!self.location.prefix.is_empty())
+            .then(|| Path::parse(&self.location.prefix).ok())
+            .flatten();
+        self.run(async move {
+            use futures_util::StreamExt;
+            store.list(prefix.as_ref()).next().await.transpose()
+        })
+        .map(drop)
+        .map_err(|e| format!("{}: {e}", self.location))
     }
 }
 

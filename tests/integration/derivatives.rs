@@ -24,7 +24,7 @@ fn wait_for_derivative(dir: &Path, not: Option<&Path>) -> PathBuf {
 /// The stored JPEG of tile (`tx`, `ty`) of level `k` of a derivative.
 fn stored_tile(path: &Path, k: usize, tx: u32, ty: u32) -> Vec<u8> {
     let path = &tessera::storage::Object::at(path).unwrap();
-    let levels = pyramid::levels(path).unwrap();
+    let levels = pyramid::levels(path).unwrap().unwrap();
     let index = pyramid::jpeg_tiles(path, levels[k]).unwrap().unwrap();
     pyramid::stored_jpeg_tile(path, &index, levels[k], tx, ty)
         .unwrap()
@@ -81,7 +81,9 @@ async fn a_flat_jpeg_is_served_from_its_pyramid_once_built() {
     ];
 
     let path = wait_for_derivative(&dir, None);
-    let levels = pyramid::levels(&tessera::storage::Object::at(&path).unwrap()).unwrap();
+    let levels = pyramid::levels(&tessera::storage::Object::at(&path).unwrap())
+        .unwrap()
+        .unwrap();
     let sizes: Vec<_> = levels.iter().map(|l| (l.width, l.height)).collect();
     assert_eq!(sizes, [(1920, 1200), (960, 600), (480, 300), (240, 150)]);
 

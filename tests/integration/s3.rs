@@ -216,6 +216,21 @@ fn bucket(endpoint: String, prefix: &str) -> Storage {
     .unwrap()
 }
 
+/// A 2048×1536 gray pyramidal TIFF of noise (256-px JPEG tiles), as Tessera writes its
+/// derivatives: large enough that its tiles lie beyond the header blocks a reader keeps.
+fn big_pyramid() -> Vec<u8> {
+    let img = image::DynamicImage::ImageRgb8(crate::common::noise(2048, 1536)).to_luma8();
+    let spec = tessera::derivative::tiled::TileSpec {
+        size: 256,
+        quality: 90,
+        parallel: false,
+    };
+    let out = std::io::Cursor::new(Vec::new());
+    tessera::derivative::tiled::write_pyramid(img.as_raw(), (2048, 1536), 1, spec, "test", out)
+        .unwrap()
+        .into_inner()
+}
+
 async fn call(app: &App, path: &str) -> (u16, axum::http::HeaderMap, Vec<u8>) {
     let (status, headers, body) = app.get(path).await;
     (status.as_u16(), headers, body)
@@ -400,18 +415,36 @@ async fn storage_down_gives_clean_5xx_and_the_server_recovers() {
         let bytes = std::fs::read(fixtures().join(name)).unwrap();
         weed.object(&format!("iiif/{name}"), bytes).await;
     }
-    let app = App::with_storage(bucket(weed.endpoint(), "iiif"), |c| c.cache_encoded_mb = 0);
+    let big = big_pyramid();
+    weed.object("iiif/big.tif", big.clone()).await;
+    let local = tempfile::tempdir().unwrap();
+    std::fs::write(local.path().join("big.tif"), &big).unwrap();
+    let files = App::new(local.path(), |c| c.cache_encoded_mb = 0);
+    let app = App::with_storage(bucket(weed.endpoint(), "iiif"), |c| {
+        c.cache_encoded_mb = 0;
+        c.cache_decoded_mb = 0;
+    });
     let warm = "/iiif/grid-tiled/0,0,256,256/256,/0/default.png";
     let (status, _, before) = call(&app, warm).await;
     assert_eq!(status, 200);
+    // A pyramid whose header is read (and kept) before the store goes down.
+    let (status, _, body) = call(&app, "/iiif/big/info.json").await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     let source_down = |body: &[u8]| String::from_utf8_lossy(body).contains("image source");
     assert!(!source_down(&call(&app, "/readyz").await.2));
     weed.kill();
     let (status, _, body) = call(&app, "/readyz").await;
     assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
     assert!(source_down(&body), "{}", String::from_utf8_lossy(&body));
-    // Sources never seen, and a region of a seen one that needs new reads.
+    // Sources never seen, and tiles of a seen pyramid that need new reads: a stored tile,
+    // and a region that is decoded.
+    let big_tiles = [
+        "/iiif/big/1024,1024,256,256/256,/0/default.jpg",
+        "/iiif/big/1100,700,300,200/150,/0/default.png",
+    ];
     for path in [
+        big_tiles[0],
+        big_tiles[1],
         "/iiif/grid/info.json",
         "/iiif/grid.jpg/full/100,/0/default.jpg",
         "/iiif/grid-strip/full/max/0/default.png",
@@ -450,6 +483,14 @@ async fn storage_down_gives_clean_5xx_and_the_server_recovers() {
     }
     let (status, _, after) = call(&app, warm).await;
     assert_eq!((status, after == before), (200, true));
+    for path in big_tiles {
+        let (status, _, body) = call(&app, path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            body == call(&files, path).await.2,
+            "{path}: not the local copy's bytes"
+        );
+    }
 }
 
 /// A TCP proxy in front of the store that can be told to stall: bytes stop flowing both
@@ -515,23 +556,36 @@ async fn a_stalled_store_gives_504_within_the_timeout_and_nothing_is_cached() {
         let bytes = std::fs::read(fixtures().join(name)).unwrap();
         weed.object(&format!("iiif/{name}"), bytes).await;
     }
+    let big = big_pyramid();
+    weed.object("iiif/big.tif", big.clone()).await;
+    let local = tempfile::tempdir().unwrap();
+    std::fs::write(local.path().join("big.tif"), &big).unwrap();
+    let files = App::new(local.path(), |c| c.cache_encoded_mb = 0);
     let proxy = Proxy::start(weed.ports[0]).await;
     let app = App::with_storage(
         bucket(format!("http://127.0.0.1:{}", proxy.port), "iiif"),
-        |c| c.cache_encoded_mb = 0,
+        |c| {
+            c.cache_encoded_mb = 0;
+            c.cache_decoded_mb = 0;
+        },
     );
+    // A pyramid seen before the stall (its header kept), and a source never seen.
+    let (status, _, body) = call(&app, "/iiif/big/info.json").await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let tile = "/iiif/big/1100,700,300,200/150,/0/default.png";
     let path = "/iiif/grid/full/120,/0/default.png";
-    let (status, _, want) = call(&app, "/iiif/grid.jpg/info.json").await;
-    assert_eq!(status, 200);
-    proxy.stalled.store(true, Ordering::Relaxed);
-    let started = std::time::Instant::now();
-    let (status, headers, body) = call(&app, path).await;
-    let took = started.elapsed();
-    proxy.stalled.store(false, Ordering::Relaxed);
-    assert_eq!(status, 504, "{}", String::from_utf8_lossy(&body));
-    assert!(headers.contains_key("retry-after"));
-    // The storage timeout (2 s) and no retry, with its slack: well before the request's 30 s.
-    assert!(took < Duration::from_secs(8), "took {took:?}");
+    for p in [tile, path] {
+        proxy.stalled.store(true, Ordering::Relaxed);
+        let started = std::time::Instant::now();
+        let (status, headers, body) = call(&app, p).await;
+        let took = started.elapsed();
+        proxy.stalled.store(false, Ordering::Relaxed);
+        assert_eq!(status, 504, "{p}: {}", String::from_utf8_lossy(&body));
+        assert!(headers.contains_key("retry-after"));
+        // The storage timeout (2 s), no retry, and slack: well before the request's 30 s.
+        assert!(took < Duration::from_secs(8), "{p} took {took:?}");
+    }
+    // Afterwards, served, and nothing of the failures was kept.
     let (status, _, body) = call(&app, path).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     assert_grid(
@@ -540,5 +594,51 @@ async fn a_stalled_store_gives_504_within_the_timeout_and_nothing_is_cached() {
         8,
         "after",
     );
-    assert!(!want.is_empty());
+    let (status, _, body) = call(&app, tile).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert!(
+        body == call(&files, tile).await.2,
+        "not the local copy's bytes"
+    );
+}
+
+#[tokio::test]
+async fn a_read_of_a_replaced_version_is_refused_not_mixed() {
+    let Some(weed) = Weed::start("a_read_of_a_replaced_version_is_refused_not_mixed").await else {
+        return;
+    };
+    let jpeg = std::fs::read(fixtures().join("fidelity/pyramid-jpeg.tif")).unwrap();
+    let big = big_pyramid();
+    weed.object("iiif/p.tif", big.clone()).await;
+    let app = App::with_storage(bucket(weed.endpoint(), "iiif"), |c| {
+        c.cache_encoded_mb = 0;
+        c.cache_decoded_mb = 0;
+    });
+    // Resolved (kept for 2 s) and its header read; then the master is replaced.
+    assert_eq!(call(&app, "/iiif/p/info.json").await.0, 200);
+    weed.object("iiif/p.tif", jpeg.clone()).await;
+    let local = tempfile::tempdir().unwrap();
+    std::fs::write(local.path().join("p.tif"), &jpeg).unwrap();
+    let new = App::new(local.path(), |c| c.cache_encoded_mb = 0);
+    let old_dir = tempfile::tempdir().unwrap();
+    std::fs::write(old_dir.path().join("p.tif"), &big).unwrap();
+    let old = App::new(old_dir.path(), |c| c.cache_encoded_mb = 0);
+    let path = "/iiif/p/200,100,256,256/256,/0/default.png";
+    let (_, _, want) = call(&new, path).await;
+    let (_, _, was) = call(&old, path).await;
+    // While the old version is still the resolved one, its reads fail (If-Match): 503 to
+    // retry. Once resolved again: the new version, whole.
+    let (status, headers, body) = call(&app, path).await;
+    match status {
+        503 => assert!(headers.contains_key("retry-after")),
+        200 => assert!(body == want || body == was, "a 200 of neither version"),
+        _ => panic!("{status}: {}", String::from_utf8_lossy(&body)),
+    }
+    let served = wait_until_async(Duration::from_secs(20), || async {
+        let (status, _, body) = call(&app, path).await;
+        assert!(status == 503 || status == 200, "{status}");
+        status == 200 && body == want
+    })
+    .await;
+    assert!(served, "the new version was not served");
 }

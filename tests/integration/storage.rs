@@ -213,3 +213,40 @@ async fn records_restrict_objects_in_memory_by_every_name() {
     let (status, _, _) = call(&app, "/iiif/secret.tif/full/max/0/default.png").await;
     assert!(matches!(status, 401 | 403), "{status}");
 }
+
+#[tokio::test]
+async fn a_store_failure_under_a_decoder_is_a_503_and_nothing_of_it_is_kept() {
+    let memory = Arc::new(Memory::default());
+    let fidelity = fixtures().join("fidelity");
+    memory.put(
+        "p.tif",
+        std::fs::read(fidelity.join("pyramid-deflate.tif")).unwrap(),
+    );
+    let app = App::with_storage(Storage::from(memory.clone()), |c| {
+        c.cache_encoded_mb = 0;
+        c.cache_decoded_mb = 0;
+    });
+    // The header cannot be read: 503, and the source is not remembered as untiled.
+    memory.set_failing(true);
+    let (status, headers, body) = call(&app, "/iiif/p/info.json").await;
+    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
+    assert!(headers.contains_key("retry-after"));
+    memory.set_failing(false);
+    let (status, _, body) = call(&app, "/iiif/p/info.json").await;
+    assert_eq!(status, 200);
+    let info: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        info["tiles"][0]["width"], 128,
+        "the pyramid's own tiles: {info}"
+    );
+    // Tiles read through the TIFF decoder fail while the store does: 503, not 500.
+    let path = "/iiif/p/100,50,300,200/150,/0/default.png";
+    let (status, _, good) = call(&app, path).await;
+    assert_eq!(status, 200);
+    memory.set_failing(true);
+    let (status, _, body) = call(&app, path).await;
+    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
+    memory.set_failing(false);
+    let (status, _, again) = call(&app, path).await;
+    assert_eq!((status, again == good), (200, true));
+}

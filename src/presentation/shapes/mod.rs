@@ -285,21 +285,23 @@ macro_rules! keys {
 
         impl<'a> Keys<'a> {
             /// The keys of an object whose text was read in full before (a member of a
-            /// file that [`keys`] read): split by the scanner, not parsed again. The first
-            /// of repeated keys counts.
-            fn of_read(valid: &'a str) -> Keys<'a> {
+            /// file that [`keys`] read): split by the scanner, not parsed again. A repeated
+            /// key is refused, as serde refuses it in a file of one record.
+            fn of_read(valid: &'a str) -> Result<Keys<'a>, String> {
                 let mut k = Keys::default();
                 for (name, value) in scan::members(valid) {
-                    if value == "null" {
-                        continue;
-                    }
                     let slot = match &*name {
                         $(keys!(@name $field $($name)?) => &mut k.$field,)*
                         _ => continue,
                     };
-                    slot.get_or_insert(Raw(value));
+                    if slot.is_some() {
+                        return Err(format!("duplicate field `{name}`"));
+                    }
+                    if value != "null" {
+                        *slot = Some(Raw(value));
+                    }
                 }
-                k
+                Ok(k)
             }
         }
     };
@@ -333,7 +335,7 @@ fn keys_of_read(valid: &str) -> Result<Keys<'_>, String> {
     if !valid.starts_with('{') {
         return Err("not a JSON object".into());
     }
-    Ok(Keys::of_read(valid))
+    Keys::of_read(valid)
 }
 
 fn is_object(raw: Option<Raw>) -> bool {
@@ -435,9 +437,11 @@ fn envelope<'a>(k: &Keys<'a>) -> Result<Option<Vec<Item<'a>>>, String> {
         // or null, so `data` with no plain value is read as GraphQL.
         let fields: Vec<(Cow<'a, str>, &'a str)> = scan::members(data).collect();
         if fields.iter().any(|(_, v)| is_plain(v)) {
-            let dk = Keys::of_read(data);
-            if shape_of(&dk).is_ok() {
-                return Ok(Some(vec![(data, Some(dk))]));
+            match Keys::of_read(data) {
+                Ok(dk) if shape_of(&dk).is_ok() => return Ok(Some(vec![(data, Some(dk))])),
+                // Reported as the record's error.
+                Err(_) => return Ok(Some(vec![(data, None)])),
+                Ok(_) => {}
             }
         }
         // GraphQL: each field of `data` is a record, a list of records, or a connection
@@ -447,12 +451,16 @@ fn envelope<'a>(k: &Keys<'a>) -> Result<Option<Vec<Item<'a>>>, String> {
             if v.starts_with('[') {
                 out.extend(bare(list(v)?));
             } else if v.starts_with('{') {
-                let vk = Keys::of_read(v);
-                match vk.entities {
-                    Some(Raw(entities)) if entities.starts_with('[') => {
+                match Keys::of_read(v) {
+                    Ok(Keys {
+                        entities: Some(Raw(entities)),
+                        ..
+                    }) if entities.starts_with('[') => {
                         out.extend(bare(list(entities)?));
                     }
-                    _ => out.push((v, Some(vk))),
+                    Ok(vk) => out.push((v, Some(vk))),
+                    // Reported as the record's error.
+                    Err(_) => out.push((v, None)),
                 }
             }
         }
@@ -628,6 +636,21 @@ mod tests {
             .into_iter()
             .map(|f| f.record.map(|(s, _)| s))
             .collect()
+    }
+
+    #[test]
+    fn a_repeated_key_in_a_page_is_refused_as_in_a_file_of_one_record() {
+        let page = r#"{"records": [{"objectid": 1, "accesslevel": 1, "accesslevel": 0},
+                                   {"objectid": 2, "accesslevel": 1}]}"#;
+        let found = split(page, None).unwrap();
+        assert!(
+            matches!(&found[0].record, Err(e) if e.contains("duplicate field `accesslevel`")),
+            "{:?}",
+            found[0].record
+        );
+        assert!(found[1].record.is_ok());
+        let one = r#"{"objectid": 1, "accesslevel": 1, "accesslevel": 0}"#;
+        assert!(split(one, None).is_err() || split(one, None).unwrap()[0].record.is_err());
     }
 
     #[test]
