@@ -642,3 +642,50 @@ async fn a_read_of_a_replaced_version_is_refused_not_mixed() {
     .await;
     assert!(served, "the new version was not served");
 }
+
+#[tokio::test]
+async fn records_restrict_images_in_the_bucket_by_every_name_and_route() {
+    let Some(weed) =
+        Weed::start("records_restrict_images_in_the_bucket_by_every_name_and_route").await
+    else {
+        return;
+    };
+    let records = tempfile::tempdir().unwrap();
+    std::fs::write(
+        records.path().join("1.json"),
+        r#"{"objectid": 1, "images": [{"baseimageurl": "https://x/iiif/secret", "accesslevel": 0}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        records.path().join("2.json"),
+        r#"{"objectid": 2, "imagepermissionlevel": 1,
+            "images": [{"baseimageurl": "https://x/iiif/small"}]}"#,
+    )
+    .unwrap();
+    let grid = std::fs::read(fixtures().join("grid.png")).unwrap();
+    for key in ["secret.png", "small.png", "open.png"] {
+        weed.object(&format!("iiif/{key}"), grid.clone()).await;
+    }
+    let records_dir = records.path().to_path_buf();
+    let app = App::with_storage(bucket(weed.endpoint(), "iiif"), |c| {
+        c.records = vec![tessera::presentation::RecordsFolder::new(records_dir)]
+    });
+    for path in [
+        "/iiif/secret/info.json",
+        "/iiif/secret.png/full/max/0/default.jpg",
+        "/iiif/secret/0,0,1,1/1,/0/default.png",
+        "/iiif/3/secret/full/max/0/default.png",
+        "/iiif/secret?width=100&height=100",
+    ] {
+        let (status, _, body) = call(&app, path).await;
+        assert!(
+            matches!(status, 401 | 403 | 404),
+            "{path}: {status} {}",
+            String::from_utf8_lossy(&body[..body.len().min(200)])
+        );
+    }
+    let img = app.get_image("/iiif/small/full/max/0/default.png").await;
+    assert_eq!(img.width().max(img.height()), 256, "limited to 256 px");
+    let img = app.get_image("/iiif/open/full/max/0/default.png").await;
+    assert_eq!((img.width(), img.height()), (400, 300));
+}
