@@ -23,7 +23,7 @@ use crate::iiif::{Dimensions, Format, ImageRequest, Limits, Plan, Size};
 use crate::policy::{limits_for, Policy};
 use crate::render::{render_with_raster, RenderError, Rendered};
 use crate::source::{self, DecodeLimits, SourceError};
-use crate::storage::{Object, Storage};
+use crate::storage::{Object, Storage, StorageError};
 use bytes::Bytes;
 use image::DynamicImage;
 use std::sync::Arc;
@@ -397,10 +397,21 @@ impl ImageService {
     }
 
     /// The size of the image an identifier names, with no access check (for manifests, which
-    /// ask the policy themselves).
-    pub fn dimensions(&self, identifier: &str) -> Option<Dimensions> {
-        let file = self.resolve(identifier, Mode::Compute).ok()??;
-        self.dims(&file, Mode::Compute).ok()?
+    /// ask the policy themselves): `Ok(None)` when there is no such image or it cannot be
+    /// read; an error only when the store failed, so that no document is made without it.
+    pub fn dimensions(&self, identifier: &str) -> Result<Option<Dimensions>, StorageError> {
+        let fault = |e: SourceError| match e {
+            SourceError::Storage(e @ (StorageError::Remote { .. } | StorageError::Changed(_))) => {
+                Err(e)
+            }
+            _ => Ok(None),
+        };
+        let file = match self.resolve(identifier, Mode::Compute) {
+            Ok(Some(file)) => file,
+            Ok(None) => return Ok(None),
+            Err(e) => return fault(e),
+        };
+        self.dims(&file, Mode::Compute).or_else(fault)
     }
 
     /// Everything up to the render: the file, its size and access, the plan, the canonical

@@ -188,6 +188,8 @@ fn card(
                 .first()
                 .map(|c| pages::thumbnail(image2, &view(c)))
         })
+        .ok()
+        .flatten()
     });
     Some(Card {
         key: shown,

@@ -128,7 +128,7 @@ where
         let record = read_object(&st2, key)?;
         with_lookup(&st2, &b, who, |ctx, lookup| {
             build(&record, &shown, ctx, lookup)
-        })
+        })?
     })
     .await
     .map_err(|e| Error::Internal(format!("worker failed: {e}")))?
@@ -151,13 +151,15 @@ pub(super) fn read_object(
 }
 
 /// Calls `f` with this caller's document context and image lookup (access by the policy,
-/// dimensions from the image service; blocking), for image service base `b.image`.
+/// dimensions from the image service; blocking), for image service base `b.image`. When the
+/// image store failed meanwhile, what `f` made lacks images: the store's error instead (a
+/// document must not be served, and cached downstream, without them).
 pub(super) fn with_lookup<R>(
     st: &AppState,
     b: &super::base::Bases,
     who: Caller,
     f: impl FnOnce(&Context, &Lookup) -> R,
-) -> R {
+) -> Result<R, Error> {
     let ctx = Context {
         root: &b.root,
         image_base: &b.image,
@@ -166,12 +168,25 @@ pub(super) fn with_lookup<R>(
         privileged: who == Caller::Privileged,
     };
     let access = |id: &str| st.service.policy().decide_identifier(who, id);
-    let dims = |id: &str| st.service.dimensions(id);
+    let fault = std::cell::RefCell::new(None);
+    let dims = |id: &str| {
+        st.service.dimensions(id).unwrap_or_else(|e| {
+            fault.borrow_mut().get_or_insert(e);
+            None
+        })
+    };
     let lookup = Lookup {
         access: &access,
         dims: &dims,
     };
-    f(&ctx, &lookup)
+    let made = f(&ctx, &lookup);
+    match fault.into_inner() {
+        None => Ok(made),
+        Some(e) => Err(Error::from_source(
+            crate::source::SourceError::Storage(e),
+            "of the document",
+        )),
+    }
 }
 
 /// A Presentation document's response: JSON by `Accept`, with an ETag (304 on a match),

@@ -420,9 +420,18 @@ async fn storage_down_gives_clean_5xx_and_the_server_recovers() {
     let local = tempfile::tempdir().unwrap();
     std::fs::write(local.path().join("big.tif"), &big).unwrap();
     let files = App::new(local.path(), |c| c.cache_encoded_mb = 0);
+    // An object whose image's size is not in its record: its manifest asks the store.
+    let records = tempfile::tempdir().unwrap();
+    std::fs::write(
+        records.path().join("1.json"),
+        r#"{"objectid": 1, "title": "A grid", "images": [{"baseimageurl": "https://x/iiif/grid"}]}"#,
+    )
+    .unwrap();
+    let records_dir = records.path().to_path_buf();
     let app = App::with_storage(bucket(weed.endpoint(), "iiif"), |c| {
         c.cache_encoded_mb = 0;
         c.cache_decoded_mb = 0;
+        c.records = vec![tessera::presentation::RecordsFolder::new(records_dir)];
     });
     let warm = "/iiif/grid-tiled/0,0,256,256/256,/0/default.png";
     let (status, _, before) = call(&app, warm).await;
@@ -443,6 +452,8 @@ async fn storage_down_gives_clean_5xx_and_the_server_recovers() {
         "/iiif/big/1100,700,300,200/150,/0/default.png",
     ];
     for path in [
+        "/manifests/object/1",
+        "/manifests/3/object/1",
         big_tiles[0],
         big_tiles[1],
         "/iiif/grid/info.json",
@@ -483,6 +494,14 @@ async fn storage_down_gives_clean_5xx_and_the_server_recovers() {
     }
     let (status, _, after) = call(&app, warm).await;
     assert_eq!((status, after == before), (200, true));
+    let (status, _, body) = call(&app, "/manifests/object/1").await;
+    assert_eq!(status, 200);
+    let manifest: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let canvases = manifest["sequences"][0]["canvases"].as_array().unwrap();
+    assert_eq!(
+        (canvases.len(), &canvases[0]["width"]),
+        (1, &serde_json::json!(400))
+    );
     for path in big_tiles {
         let (status, _, body) = call(&app, path).await;
         assert_eq!(status, 200, "{path}");
