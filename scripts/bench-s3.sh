@@ -6,7 +6,9 @@
 # loopback, passes alternating. Also the store's traffic: SeaweedFS's S3 request count and
 # bytes sent for one pass of every tile, against the tiles' stored size.
 #
-#   scripts/bench-s3.sh [SECONDS] [PASSES] [BINARY]     (default 20 3 target/release/tessera)
+#   [WORKERS=N] scripts/bench-s3.sh [SECONDS] [PASSES] [BINARY]     (default 20 3 target/release/tessera)
+#
+# WORKERS sets both servers' `workers` (default: one per core).
 #
 # The bytes per tile come from scripts/s3_bytes.py: a counting proxy in front of the store,
 # and two sequential passes over every tile (HTTP headers of the store's answers included;
@@ -30,7 +32,7 @@ start_weed "$weed"
 curl -sf -o /dev/null -X PUT "$WEED_S3/masters"
 curl -sf -o /dev/null -X PUT -T "$data/images/wide.tif" "$WEED_S3/masters/bench/wide.tif"
 serve() { # PORT IMAGES [ENDPOINT]
-  printf '%s\n' "derivative_min_pixels = 0" "cache_encoded_mb = 0" > "$work/$1.toml"
+  printf '%s\n' "derivative_min_pixels = 0" "cache_encoded_mb = 0" ${WORKERS:+"workers = $WORKERS"} > "$work/$1.toml"
   AWS_ENDPOINT_URL="${3:-$WEED_S3}" AWS_ALLOW_HTTP=true AWS_REGION=us-east-1 \
     AWS_ACCESS_KEY_ID=tessera AWS_SECRET_ACCESS_KEY=tessera-bench \
     "$bin" --images "$2" --bind "127.0.0.1:$1" --records "$work/none" \
