@@ -3,8 +3,8 @@
 # OpenSeadragon tile mix of the 10,240 x 6,400 pyramidal TIFF of scripts/bench-api3.sh, two
 # servers of one binary with the response cache off (cache_encoded_mb = 0, so every tile is
 # rendered) and no derivatives, one over a folder and one over a SeaweedFS bucket on
-# loopback, passes alternating. Also the store's traffic: SeaweedFS's S3 request count and
-# bytes sent for one pass of every tile, against the tiles' stored size.
+# loopback, passes alternating. Also the bytes the server fetches from the store per tile,
+# against the bytes it serves.
 #
 #   [WORKERS=N] scripts/bench-s3.sh [SECONDS] [PASSES] [BINARY]     (default 20 3 target/release/tessera)
 #
