@@ -61,6 +61,24 @@ pub fn noise(w: u32, h: u32) -> image::RgbImage {
     })
 }
 
+/// A records folder of two objects: one whose image `secret` is restricted (image
+/// `accesslevel` 0), one whose image `small` is limited to 256 px (`imagepermissionlevel` 1).
+pub fn restricted_records() -> tempfile::TempDir {
+    let records = tempfile::tempdir().unwrap();
+    std::fs::write(
+        records.path().join("1.json"),
+        r#"{"objectid": 1, "images": [{"baseimageurl": "https://x/iiif/secret", "accesslevel": 0}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        records.path().join("2.json"),
+        r#"{"objectid": 2, "imagepermissionlevel": 1,
+            "images": [{"baseimageurl": "https://x/iiif/small"}]}"#,
+    )
+    .unwrap();
+    records
+}
+
 /// The configuration of a test server over `images`: no records, no derivative pyramids
 /// (tests/integration/derivatives.rs turns them on), no background colours job (it would
 /// take CPU from timed tests; tests/integration/colors.rs turns it on), then `tweak`.

@@ -12,8 +12,7 @@
 use crate::common::{assert_grid, assert_near, fixtures, wait_until_async, App, GRID};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tessera::storage::{S3Overrides, S3Settings, Storage};
 
@@ -231,6 +230,17 @@ fn big_pyramid() -> Vec<u8> {
         .into_inner()
 }
 
+/// [`big_pyramid`] at `iiif/big.tif` in the bucket, and the same server over a local copy
+/// (its folder, kept alive by the caller) to compare answers with.
+async fn big_in_bucket(weed: &Weed) -> (tempfile::TempDir, App) {
+    let big = big_pyramid();
+    weed.object("iiif/big.tif", big.clone()).await;
+    let local = tempfile::tempdir().unwrap();
+    std::fs::write(local.path().join("big.tif"), &big).unwrap();
+    let files = App::new(local.path(), |c| c.cache_encoded_mb = 0);
+    (local, files)
+}
+
 async fn call(app: &App, path: &str) -> (u16, axum::http::HeaderMap, Vec<u8>) {
     let (status, headers, body) = app.get(path).await;
     (status.as_u16(), headers, body)
@@ -387,20 +397,21 @@ async fn a_replaced_master_is_served_in_its_new_version() {
         .unwrap();
     weed.object("iiif/g.png", png).await;
     // Noticed within the recheck period; every answer meanwhile is whole, old or new.
-    let end = std::time::Instant::now() + Duration::from_secs(20);
-    let etag = loop {
+    let etag = std::sync::Mutex::new(None);
+    let etag_slot = &etag;
+    let renewed = wait_until_async(Duration::from_secs(20), || async {
         let (status, headers, body) = call(&app, path).await;
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
         let img = image::load_from_memory(&body).unwrap().to_rgba8();
         let px = img.get_pixel(5, 5).0;
         let is = |c: [u8; 3]| (0..3).all(|i| px[i].abs_diff(c[i]) <= 2);
         assert!(is(GRID[0]) || is(GRID[11]), "a mixed answer: {px:?}");
-        if is(GRID[11]) {
-            break headers.get("etag").cloned();
-        }
-        assert!(std::time::Instant::now() < end, "still the old version");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+        *etag_slot.lock().unwrap() = headers.get("etag").cloned();
+        is(GRID[11])
+    })
+    .await;
+    assert!(renewed, "still the old version");
+    let etag = etag.into_inner().unwrap();
     assert!(etag.is_some());
     assert_ne!(etag.as_ref(), first.get("etag"));
 }
@@ -415,11 +426,7 @@ async fn storage_down_gives_clean_5xx_and_the_server_recovers() {
         let bytes = std::fs::read(fixtures().join(name)).unwrap();
         weed.object(&format!("iiif/{name}"), bytes).await;
     }
-    let big = big_pyramid();
-    weed.object("iiif/big.tif", big.clone()).await;
-    let local = tempfile::tempdir().unwrap();
-    std::fs::write(local.path().join("big.tif"), &big).unwrap();
-    let files = App::new(local.path(), |c| c.cache_encoded_mb = 0);
+    let (_local, files) = big_in_bucket(&weed).await;
     // An object whose image's size is not in its record: its manifest asks the store.
     let records = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -516,15 +523,14 @@ async fn storage_down_gives_clean_5xx_and_the_server_recovers() {
 /// ways (on open connections too) until it is released.
 struct Proxy {
     port: u16,
-    stalled: Arc<AtomicBool>,
+    stalled: tokio::sync::watch::Sender<bool>,
 }
 
 impl Proxy {
     async fn start(upstream: u16) -> Proxy {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let stalled = Arc::new(AtomicBool::new(false));
-        let flag = stalled.clone();
+        let (stalled, flag) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let flag = flag.clone();
@@ -546,7 +552,7 @@ impl Proxy {
 async fn pump(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
-    stalled: Arc<AtomicBool>,
+    mut stalled: tokio::sync::watch::Receiver<bool>,
 ) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut buf = vec![0u8; 64 << 10];
@@ -555,8 +561,9 @@ async fn pump(
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
-        while stalled.load(Ordering::Relaxed) {
-            tokio::time::sleep(Duration::from_millis(10)).await;
+        // Held until released (or the proxy is gone).
+        if stalled.wait_for(|s| !s).await.is_err() {
+            return;
         }
         if to.write_all(&buf[..n]).await.is_err() {
             return;
@@ -575,11 +582,7 @@ async fn a_stalled_store_gives_504_within_the_timeout_and_nothing_is_cached() {
         let bytes = std::fs::read(fixtures().join(name)).unwrap();
         weed.object(&format!("iiif/{name}"), bytes).await;
     }
-    let big = big_pyramid();
-    weed.object("iiif/big.tif", big.clone()).await;
-    let local = tempfile::tempdir().unwrap();
-    std::fs::write(local.path().join("big.tif"), &big).unwrap();
-    let files = App::new(local.path(), |c| c.cache_encoded_mb = 0);
+    let (_local, files) = big_in_bucket(&weed).await;
     let proxy = Proxy::start(weed.ports[0]).await;
     let app = App::with_storage(
         bucket(format!("http://127.0.0.1:{}", proxy.port), "iiif"),
@@ -594,11 +597,11 @@ async fn a_stalled_store_gives_504_within_the_timeout_and_nothing_is_cached() {
     let tile = "/iiif/big/1100,700,300,200/150,/0/default.png";
     let path = "/iiif/grid/full/120,/0/default.png";
     for p in [tile, path] {
-        proxy.stalled.store(true, Ordering::Relaxed);
+        proxy.stalled.send_replace(true);
         let started = std::time::Instant::now();
         let (status, headers, body) = call(&app, p).await;
         let took = started.elapsed();
-        proxy.stalled.store(false, Ordering::Relaxed);
+        proxy.stalled.send_replace(false);
         assert_eq!(status, 504, "{p}: {}", String::from_utf8_lossy(&body));
         assert!(headers.contains_key("retry-after"));
         // The storage timeout (2 s), no retry, and slack: well before the request's 30 s.
@@ -669,18 +672,7 @@ async fn records_restrict_images_in_the_bucket_by_every_name_and_route() {
     else {
         return;
     };
-    let records = tempfile::tempdir().unwrap();
-    std::fs::write(
-        records.path().join("1.json"),
-        r#"{"objectid": 1, "images": [{"baseimageurl": "https://x/iiif/secret", "accesslevel": 0}]}"#,
-    )
-    .unwrap();
-    std::fs::write(
-        records.path().join("2.json"),
-        r#"{"objectid": 2, "imagepermissionlevel": 1,
-            "images": [{"baseimageurl": "https://x/iiif/small"}]}"#,
-    )
-    .unwrap();
+    let records = crate::common::restricted_records();
     let grid = std::fs::read(fixtures().join("grid.png")).unwrap();
     for key in ["secret.png", "small.png", "open.png"] {
         weed.object(&format!("iiif/{key}"), grid.clone()).await;

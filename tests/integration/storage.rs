@@ -164,18 +164,7 @@ async fn a_replaced_object_is_served_whole_in_its_new_version() {
 
 #[tokio::test]
 async fn records_restrict_objects_in_memory_by_every_name() {
-    let records = tempfile::tempdir().unwrap();
-    std::fs::write(
-        records.path().join("1.json"),
-        r#"{"objectid": 1, "images": [{"baseimageurl": "https://x/iiif/secret", "accesslevel": 0}]}"#,
-    )
-    .unwrap();
-    std::fs::write(
-        records.path().join("2.json"),
-        r#"{"objectid": 2, "imagepermissionlevel": 1,
-            "images": [{"baseimageurl": "https://x/iiif/small"}]}"#,
-    )
-    .unwrap();
+    let records = crate::common::restricted_records();
     let memory = Arc::new(Memory::default());
     let grid = std::fs::read(fixtures().join("grid.png")).unwrap();
     memory.put("secret.png", grid.clone());
