@@ -213,6 +213,13 @@ impl App {
         self.request(req).await
     }
 
+    /// GETs an image; `None` unless it is served with status 200 and decodes (for a wait
+    /// until a change is noticed, when a clean error is allowed meanwhile).
+    pub async fn try_image(&self, url: &str) -> Option<DynamicImage> {
+        let (status, _, body) = self.get(url).await;
+        (status == 200).then(|| image::load_from_memory(&body).ok())?
+    }
+
     /// GETs an image that must be served with status 200 and decodes it.
     pub async fn get_image(&self, url: &str) -> DynamicImage {
         let (status, headers, body) = self.get(url).await;

@@ -121,10 +121,15 @@ async fn a_changed_source_gets_a_new_pyramid_and_a_damaged_one_is_rebuilt() {
     let tmp = images.join("next.jpg");
     other.save(&tmp).unwrap();
     std::fs::rename(&tmp, &src).unwrap();
-    tokio::time::sleep(Duration::from_millis(2100)).await; // the resolution cache's lifetime
-    let fresh = app.get_image(&tile).await;
+    // Noticed once the resolution cache's 2 s lifetime has passed.
     let want = other.crop_imm(0, 0, 256, 256);
-    assert!(psnr(&fresh, &want) > 30.0, "the new picture");
+    let fresh = wait_until_async(Duration::from_secs(10), || async {
+        app.try_image(&tile)
+            .await
+            .is_some_and(|i| psnr(&i, &want) > 30.0)
+    })
+    .await;
+    assert!(fresh, "the new picture");
     let second = wait_for_derivative(&dir, Some(&first));
     assert!(!first.exists(), "the old version's pyramid is removed");
     wait_for_body(&app, &tile, &stored_tile(&second, 0, 0, 0)).await;
@@ -146,7 +151,17 @@ async fn a_changed_source_gets_a_new_pyramid_and_a_damaged_one_is_rebuilt() {
         std::fs::metadata(&second).is_ok_and(|m| m.len() == len)
     })
     .await;
-    assert!(rebuilt, "never rebuilt");
+    let listing: Vec<(PathBuf, u64)> = std::fs::read_dir(&dir)
+        .map(|r| {
+            r.flatten()
+                .map(|e| (e.path(), e.metadata().map_or(0, |m| m.len())))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        rebuilt,
+        "never rebuilt: {second:?} of {len} bytes; {listing:?}"
+    );
     wait_for_body(&app, &tile, &stored_tile(&second, 0, 0, 0)).await;
 }
 

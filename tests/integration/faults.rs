@@ -142,12 +142,17 @@ async fn replaced_sources_give_one_whole_version_or_a_clean_error() {
         "only {whole} whole answers ({clean} clean errors)"
     );
     eprintln!("{whole} whole answers, {clean} clean errors");
-    // Once the files rest, the last version is what is served, everywhere.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // Once the files rest, the last version is what is served, everywhere (noticed once the
+    // resolution cache's 2 s lifetime has passed).
     for ext in ["png", "jpg"] {
         for form in ["full/100,/0/default.png", "full/full/0/default.png"] {
-            let img = app.get_image(&format!("{base}/iiif/v.{ext}/{form}")).await;
-            assert_eq!(which(form, &img), Some(last_is_b), "v.{ext}/{form}");
+            let url = format!("{base}/iiif/v.{ext}/{form}");
+            let last = wait_until_async(Duration::from_secs(10), || async {
+                let img = app.try_image(&url).await;
+                img.is_some_and(|i| which(form, &i) == Some(last_is_b))
+            })
+            .await;
+            assert!(last, "v.{ext}/{form} is not the last version");
         }
     }
 }
@@ -176,21 +181,30 @@ async fn truncated_and_deleted_sources_give_clean_errors() {
             .set_len(len / 2)
             .unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // Each change is noticed once the resolution cache's 2 s lifetime has passed.
     for name in ["grid.jpg", "grid.png", "grid-tiled.tif"] {
         for form in forms {
             let url = format!("{base}/iiif/{name}/{form}");
-            let (status, _, body) = app.get(&url).await;
-            let text = String::from_utf8_lossy(&body);
-            assert_eq!(status, 500, "{url}: {text}");
+            let last = std::sync::Mutex::new((0, String::new()));
+            let clean = wait_until_async(Duration::from_secs(10), || async {
+                let (status, _, body) = app.get(&url).await;
+                *last.lock().unwrap() = (status.as_u16(), String::from_utf8_lossy(&body).into());
+                status == 500
+            })
+            .await;
+            let (status, text) = &*last.lock().unwrap();
+            assert!(clean, "{url}: {status} {text}");
             assert!(text.contains(name), "{url}: {text}");
         }
         std::fs::remove_file(dir.path().join(name)).unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(2100)).await;
     for name in ["grid.jpg", "grid.png", "grid-tiled.tif"] {
-        let (status, _, _) = app.get(&format!("{base}/iiif/{name}/info.json")).await;
-        assert_eq!(status, 404, "{name} deleted");
+        let url = format!("{base}/iiif/{name}/info.json");
+        let gone = wait_until_async(Duration::from_secs(10), || async {
+            app.get(&url).await.0 == 404
+        })
+        .await;
+        assert!(gone, "{name} deleted");
     }
 }
 
