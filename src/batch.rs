@@ -17,7 +17,7 @@ use crate::iiif::{Dimensions, Format, ImageRequest, Limits};
 use crate::policy::{Policy, Unlisted};
 use crate::service::{Answer, ImageService, Mode, ServiceError, Settings, Target, Want};
 use crate::source::DecodeLimits;
-use crate::storage::Storage;
+use crate::storage::{S3Settings, Storage};
 use image::DynamicImage;
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -87,44 +87,94 @@ pub struct Failure {
     pub reason: String,
 }
 
-/// The source images under `src` (a folder, walked recursively, or one file), sorted, each
-/// with its output path under `out`: the relative path without its extension, plus the
-/// format's extension. Their identifiers are relative to [`folder_root`]`(src)`.
-pub fn plan_outputs(src: &Path, out: &Path, format: Format) -> std::io::Result<Vec<Job>> {
-    let mut files = Vec::new();
+/// The store a batch command's SRC names, and the keys of the sources in it, sorted:
+/// `s3://BUCKET/PREFIX` (every source image under the prefix; `s3` says how to reach it), a
+/// folder (every one under it, recursively), or one file (the store is its folder).
+pub fn sources(src: &Path, s3: S3Settings) -> Result<(Storage, Vec<String>), String> {
+    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", src.display());
     if src.is_file() {
-        files.push(src.to_path_buf());
-    } else {
-        walk(src, &mut files)?;
+        let root = folder_root(src);
+        let root = if root.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            root
+        };
+        let storage = Storage::files(&root).map_err(|e| at(&e))?;
+        let name = src
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or("not UTF-8")?;
+        return Ok((storage, vec![name.to_string()]));
     }
-    files.sort();
+    let storage = Storage::open(src, s3)?;
+    let keys = storage.list().map_err(|e| at(&crate::report::chain(&e)))?;
+    Ok((storage, keys))
+}
+
+/// The jobs for the source `keys` of the store at `src`, each with its output path under
+/// `out`: the key without its extension, plus the format's extension.
+pub fn plan_outputs(src: &Path, keys: Vec<String>, out: &Path, format: Format) -> Vec<Job> {
     let base = if src.is_file() {
         src.parent().unwrap_or(Path::new(""))
     } else {
         src
     };
-    Ok(files
-        .into_iter()
-        .filter_map(|f| {
-            let rel = f.strip_prefix(base).unwrap_or(&f);
-            let identifier = rel.to_str()?.to_string();
-            let name = rel.with_extension("").to_str()?.to_string();
-            Some(Job {
+    keys.into_iter()
+        .map(|key| {
+            let rel = Path::new(&key);
+            Job {
                 output: out.join(rel.with_extension(format.extension())),
-                identifier,
-                name,
-                source: f,
-            })
+                name: rel.with_extension("").to_string_lossy().into_owned(),
+                source: base.join(rel),
+                identifier: key,
+            }
         })
-        .collect())
+        .collect()
 }
 
-/// The folder that the identifiers of [`plan_outputs`] are relative to.
+/// The folder that the identifiers of a folder or file SRC are relative to.
 pub fn folder_root(src: &Path) -> PathBuf {
     if src.is_file() {
         src.parent().unwrap_or(Path::new(".")).to_path_buf()
     } else {
         src.to_path_buf()
+    }
+}
+
+/// One machine's part of a batch job split among N (`--shard K/N`): the images whose
+/// identifier hashes (xxh3) to K-1 modulo N. It depends on nothing but the identifier, so N
+/// machines that list the same sources make every output once, and a source added between
+/// their listings goes to exactly one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// K, from 1.
+    pub index: u64,
+    /// N.
+    pub count: u64,
+}
+
+impl Shard {
+    /// The whole job.
+    pub const ALL: Shard = Shard { index: 1, count: 1 };
+
+    /// Whether this shard makes the image `identifier`.
+    pub fn takes(self, identifier: &str) -> bool {
+        xxhash_rust::xxh3::xxh3_64(identifier.as_bytes()) % self.count == self.index - 1
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    /// `K/N`, with 1 ≤ K ≤ N.
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let bad = || format!("{s:?} is not K/N with 1 <= K <= N (say 1/2 and 2/2)");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+        if index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
     }
 }
 
@@ -209,20 +259,6 @@ pub fn service(policy: Arc<Policy>, opts: &ThumbnailOptions) -> ImageService {
         response_cache: false,
     };
     ImageService::new(settings, Caches::new(0, 0), Derivatives::disabled(), policy)
-}
-
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            walk(&path, files)?;
-        } else if kind.is_file() && crate::storage::is_source_file(&path) {
-            files.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// Where `--colors` puts each image's colours: a [`lines`] file, with the names that already
@@ -357,12 +393,13 @@ fn one(
     service: &ImageService,
     colors: Option<&ColorsOut>,
 ) -> Result<Outcome, String> {
-    let (src, dst) = (job.source.as_path(), job.output.as_path());
+    let dst = job.output.as_path();
     if !opts.force && colors.is_none_or(|c| c.done.contains(&job.name)) {
-        let source = std::fs::metadata(src).and_then(|m| m.modified());
-        let made = std::fs::metadata(dst).and_then(|m| m.modified());
-        if let (Ok(source), Ok(made)) = (source, made) {
-            if made >= source {
+        // The source's version as the store has it now (a file's mtime, an object's
+        // Last-Modified).
+        if let Ok(made) = std::fs::metadata(dst).and_then(|m| m.modified()) {
+            let source = service.storage().resolve(&job.identifier);
+            if source.is_ok_and(|s| made >= s.stored()) {
                 return Ok(Outcome::UpToDate);
             }
         }
@@ -404,4 +441,60 @@ fn one(
         return Ok(Outcome::Made { colored: true });
     }
     Ok(Outcome::Made { colored: false })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_split_the_images_once_and_evenly() {
+        let ids: Vec<String> = (0..3000).map(|i| format!("img/{i}.jpg")).collect();
+        for n in [1u64, 2, 3, 7] {
+            let shards: Vec<Shard> = (1..=n)
+                .map(|k| format!("{k}/{n}").parse().unwrap())
+                .collect();
+            let mut counts = vec![0usize; n as usize];
+            for id in &ids {
+                let takers: Vec<usize> =
+                    (0..shards.len()).filter(|&k| shards[k].takes(id)).collect();
+                assert_eq!(takers.len(), 1, "{id} in {n} shards: {takers:?}");
+                counts[takers[0]] += 1;
+            }
+            let even = ids.len() / n as usize;
+            for c in counts {
+                assert!(
+                    c.abs_diff(even) < even / 10 + 10,
+                    "{n} shards: {c} of {even}"
+                );
+            }
+        }
+        assert_eq!("1/1".parse::<Shard>(), Ok(Shard::ALL));
+        for bad in ["0/2", "3/2", "1/0", "2", "a/b", "1/2/3", "-1/2", ""] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_folder_is_listed_recursively_and_a_file_alone() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("sub")).unwrap();
+        for f in ["a.jpg", "sub/b.png", "notes.txt", "sub/c.TIF"] {
+            std::fs::write(d.path().join(f), b"x").unwrap();
+        }
+        let (_, keys) = sources(d.path(), S3Settings::default()).unwrap();
+        assert_eq!(keys, ["a.jpg", "sub/b.png", "sub/c.TIF"]);
+        let jobs = plan_outputs(d.path(), keys, Path::new("/out"), Format::Jpg);
+        let outs: Vec<_> = jobs.iter().map(|j| j.output.clone()).collect();
+        assert_eq!(
+            outs,
+            ["/out/a.jpg", "/out/sub/b.jpg", "/out/sub/c.jpg"].map(PathBuf::from)
+        );
+        assert_eq!(jobs[1].name, "sub/b");
+        let one = d.path().join("sub/b.png");
+        let (storage, keys) = sources(&one, S3Settings::default()).unwrap();
+        assert_eq!(keys, ["b.png"]);
+        assert!(storage.resolve("b.png").is_ok());
+        assert!(sources(&d.path().join("missing"), S3Settings::default()).is_err());
+    }
 }

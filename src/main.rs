@@ -44,6 +44,9 @@ struct TileArgs {
     src: PathBuf,
     /// The output folder.
     out: PathBuf,
+    /// Make only part K of N of the images (as for `thumbnails`).
+    #[arg(long, value_name = "K/N", default_value = "1/1")]
+    shard: tessera::batch::Shard,
     /// Tile width and height.
     #[arg(long, default_value_t = 256)]
     tile: u32,
@@ -144,8 +147,9 @@ impl TileArgs {
             caller,
             version: self.api,
         };
-        let sources = tessera::export::sources(&self.src)
+        let mut sources = tessera::export::sources(&self.src)
             .map_err(|e| format!("{}: {e}", self.src.display()))?;
+        sources.retain(|(_, id)| self.shard.takes(id));
         let (policy, root) = match &self.records {
             Some(records) => {
                 let images = self.images.as_deref().unwrap_or(&defaults.images);
@@ -219,10 +223,15 @@ impl TileArgs {
 
 #[derive(Args)]
 struct ThumbnailArgs {
-    /// A folder of images, or one image file.
+    /// A folder of images, one image file, or `s3://BUCKET/PREFIX` (reached as `serve`
+    /// reaches it: the AWS_* variables, or the s3_* keys of --config).
     src: PathBuf,
     /// The output folder; it mirrors the source tree.
     out: PathBuf,
+    /// Make only part K of N of the images (`--shard 1/2` on one machine, `2/2` on another):
+    /// each image goes to one shard, by a hash of its identifier.
+    #[arg(long, value_name = "K/N", default_value = "1/1")]
+    shard: tessera::batch::Shard,
     /// A IIIF size expression: `!w,h`, `w,`, `,h`, `pct:n`, `w,h`, `max`.
     #[arg(long, default_value = "!200,200")]
     size: String,
@@ -285,10 +294,9 @@ impl ThumbnailArgs {
                 Caller::Anonymous
             },
         };
-        let (jobs, mut failed, service) = match &self.records {
+        let (mut jobs, mut failed, service) = match &self.records {
             Some(records) => {
-                let images = Storage::files(&self.src)
-                    .map_err(|e| format!("{}: {e}", self.src.display()))?;
+                let images = Storage::open(&self.src, defaults.s3_settings())?;
                 let (jobs, failed, policy) = tessera::batch::record_jobs(
                     records,
                     images,
@@ -299,16 +307,14 @@ impl ThumbnailArgs {
                 (jobs, failed, tessera::batch::service(policy, &opts))
             }
             None => {
-                let jobs = tessera::batch::plan_outputs(&self.src, &self.out, req.format)
-                    .map_err(|e| format!("{}: {e}", self.src.display()))?;
-                let root = tessera::batch::folder_root(&self.src);
-                let images =
-                    Storage::files(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+                let (images, keys) = tessera::batch::sources(&self.src, defaults.s3_settings())?;
+                let jobs = tessera::batch::plan_outputs(&self.src, keys, &self.out, req.format);
                 let open = Policy::new(Default::default(), images, Unlisted::Public);
                 let service = tessera::batch::service(Arc::new(open), &opts);
                 (jobs, Vec::new(), service)
             }
         };
+        jobs.retain(|job| self.shard.takes(&job.identifier));
         let colors = match &self.colors {
             Some(path) => Some(
                 tessera::batch::ColorsOut::open(path, self.force, |bad| {

@@ -67,7 +67,31 @@ impl Files {
     }
 }
 
+/// Adds the source files under `dir` (following no symlinked folder) to `keys`, as paths
+/// relative to `root`.
+fn walk(root: &Path, dir: &Path, keys: &mut Vec<String>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            walk(root, &path, keys)?;
+        } else if kind.is_file() && names::is_source_file(&path) {
+            let rel = path.strip_prefix(root).ok().and_then(Path::to_str);
+            keys.extend(rel.map(str::to_string));
+        }
+    }
+    Ok(())
+}
+
 impl Backend for Files {
+    fn list(&self) -> Result<Vec<String>, StorageError> {
+        let root = self.root.as_deref().ok_or(StorageError::NotFound)?;
+        let mut keys = Vec::new();
+        walk(root, root, &mut keys).map_err(|e| StorageError::io(root.display(), e))?;
+        Ok(keys)
+    }
+
     fn check(&self) -> Result<(), String> {
         match &self.root {
             Some(root) => std::fs::read_dir(root)

@@ -85,6 +85,15 @@ impl Memory {
 }
 
 impl Backend for Memory {
+    fn list(&self) -> Result<Vec<String>, StorageError> {
+        let objects = self.objects.read().unwrap_or_else(|p| p.into_inner());
+        Ok(objects
+            .keys()
+            .filter(|k| names::is_source_file(std::path::Path::new(k)))
+            .cloned()
+            .collect())
+    }
+
     fn resolve(&self, storage: &Storage, identifier: &str) -> Result<Object, StorageError> {
         names::candidates(identifier)
             .find_map(|key| self.object(storage, &key))

@@ -168,6 +168,16 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn check(&self) -> Result<(), String> {
         Ok(())
     }
+
+    /// How precisely the store keeps the time an object was stored: [`Object::modified`]
+    /// below it only tells versions apart (an object store's Last-Modified is whole seconds).
+    fn time_precision(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+
+    /// The keys of every source image in the store (by [`is_source_file`]'s extensions), in
+    /// no particular order: the work list of a batch command.
+    fn list(&self) -> Result<Vec<String>, StorageError>;
 }
 
 /// A shared handle on a backend. Two handles are equal when they share the backend.
@@ -245,6 +255,13 @@ impl Storage {
     /// Whether one object may have several keys (see [`Backend::aliases`]).
     pub fn has_aliases(&self) -> bool {
         self.0.aliases()
+    }
+
+    /// The keys of every source image, sorted (see [`Backend::list`]).
+    pub fn list(&self) -> Result<Vec<String>, StorageError> {
+        let mut keys = self.0.list()?;
+        keys.sort_unstable();
+        Ok(keys)
     }
 }
 
@@ -343,6 +360,22 @@ impl Object {
         self.storage.0.stat(&self.storage, self).is_ok_and(|now| {
             (now.len, now.modified, now.identity) == (self.len, self.modified, self.identity)
         })
+    }
+
+    /// When this version was stored, to the precision the store keeps (for "is this output
+    /// newer than its source"; [`Object::modified`] may carry more, to tell versions apart).
+    pub fn stored(&self) -> SystemTime {
+        let precision = self.storage.0.time_precision().as_nanos();
+        if precision == 0 {
+            return self.modified;
+        }
+        let since = self
+            .modified
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        let floor = u64::try_from(since - since % precision).unwrap_or(u64::MAX);
+        SystemTime::UNIX_EPOCH + std::time::Duration::from_nanos(floor)
     }
 
     /// A short tag that changes whenever the object does (used in ETags and cache keys).

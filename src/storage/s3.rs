@@ -267,6 +267,13 @@ impl S3 {
         (inside && path.as_ref() == full).then_some(path)
     }
 
+    /// The prefix as a store path (`None` for the whole bucket).
+    fn prefix_path(&self) -> Option<Path> {
+        (!self.location.prefix.is_empty())
+            .then(|| Path::parse(&self.location.prefix).ok())
+            .flatten()
+    }
+
     /// The object at `key` now, and its ETag.
     fn head(&self, storage: &Storage, key: &str) -> Result<(Object, String), StorageError> {
         let path = self.full_key(key).ok_or(StorageError::NotFound)?;
@@ -352,6 +359,11 @@ impl Backend for S3 {
 
     fn pinned(&self) -> bool {
         true
+    }
+
+    fn time_precision(&self) -> Duration {
+        // Last-Modified is whole seconds; `Object::modified` adds a part of the ETag's hash.
+        Duration::from_secs(1)
     }
 
     fn aliases(&self) -> bool {
@@ -467,13 +479,31 @@ impl Backend for S3 {
         Ok(out)
     }
 
+    fn list(&self) -> Result<Vec<String>, StorageError> {
+        let store = self.store.clone();
+        let prefix = self.prefix_path();
+        let found = self.run(async move {
+            use futures_util::TryStreamExt;
+            store.list(prefix.as_ref()).try_collect::<Vec<_>>().await
+        })?;
+        let under = |key: &str| -> Option<String> {
+            let rel = match self.location.prefix.as_str() {
+                "" => key,
+                prefix => key.strip_prefix(prefix)?.strip_prefix('/')?,
+            };
+            names::is_source_file(std::path::Path::new(rel)).then(|| rel.to_string())
+        };
+        Ok(found
+            .iter()
+            .filter_map(|meta| under(meta.location.as_ref()))
+            .collect())
+    }
+
     fn check(&self) -> Result<(), String> {
         // One listing under the prefix: a missing bucket, refused credentials or a store
         // that does not answer all fail it.
         let store = self.store.clone();
-        let prefix = (!self.location.prefix.is_empty())
-            .then(|| Path::parse(&self.location.prefix).ok())
-            .flatten();
+        let prefix = self.prefix_path();
         self.run(async move {
             use futures_util::StreamExt;
             store.list(prefix.as_ref()).next().await.transpose()

@@ -699,4 +699,164 @@ async fn records_restrict_images_in_the_bucket_by_every_name_and_route() {
     assert_eq!(img.width().max(img.height()), 256, "limited to 256 px");
     let img = app.get_image("/iiif/open/full/max/0/default.png").await;
     assert_eq!((img.width(), img.height()), (400, 300));
+
+    // Bulk thumbnails of the records' images in the bucket get the same policy: the
+    // restricted one is left out, the limited one is made at 256 px at most.
+    let out = tempfile::tempdir().unwrap();
+    let records_arg = [
+        "--records",
+        records.path().to_str().unwrap(),
+        "--size",
+        "max",
+    ];
+    let src = format!("s3://{BUCKET}/iiif");
+    let s = summary_of(thumbnails(&weed.endpoint(), &src, out.path(), &records_arg));
+    assert_eq!(
+        (s["made"].as_u64(), s["restricted"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(tree(out.path()), [PathBuf::from("small.jpg")].into());
+    let small = image::open(out.path().join("small.jpg")).unwrap();
+    assert_eq!(small.width().max(small.height()), 256, "limited to 256 px");
+}
+
+/// The files under `dir`, relative to it.
+fn tree(dir: &std::path::Path) -> std::collections::BTreeSet<PathBuf> {
+    fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.into_iter().collect()
+}
+
+/// `tessera thumbnails SRC OUT --json ARGS` against the bucket at `endpoint` (through the
+/// AWS variables, as an operator sets them), started now.
+fn thumbnails(endpoint: &str, src: &str, out: &std::path::Path, args: &[&str]) -> Child {
+    Command::new(crate::common::BIN)
+        .args([
+            "thumbnails",
+            src,
+            out.to_str().unwrap(),
+            "--json",
+            "--jobs",
+            "1",
+        ])
+        .args(args)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ALLOW_HTTP", "true")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "tessera")
+        .env("AWS_SECRET_ACCESS_KEY", "tessera-test-secret")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The JSON summary of a finished run (which must have failed nothing).
+fn summary_of(child: Child) -> serde_json::Value {
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["failed"].as_array().map(Vec::len), Some(0), "{err}");
+    s
+}
+
+#[tokio::test]
+async fn bulk_thumbnails_of_a_bucket_split_between_two_processes_are_made_once() {
+    let Some(weed) =
+        Weed::start("bulk_thumbnails_of_a_bucket_split_between_two_processes_are_made_once").await
+    else {
+        return;
+    };
+    // Twelve sources in the bucket (one in a sub-"folder"), a file that is not an image, and
+    // a source beside the prefix; the same tree on disk.
+    let local = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(local.path().join("sub")).unwrap();
+    let mut names = Vec::new();
+    for i in 0..12u32 {
+        let img = image::DynamicImage::ImageRgb8(crate::common::noise(300 + 17 * i, 200 + 9 * i));
+        let (name, format) = match i % 3 {
+            0 => (format!("n{i}.png"), image::ImageFormat::Png),
+            1 => (format!("n{i}.jpg"), image::ImageFormat::Jpeg),
+            _ => (format!("sub/n{i}.jpg"), image::ImageFormat::Jpeg),
+        };
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut bytes, format).unwrap();
+        let bytes = bytes.into_inner();
+        std::fs::write(local.path().join(&name), &bytes).unwrap();
+        weed.object(&format!("bulk/{name}"), bytes).await;
+        names.push(name);
+    }
+    weed.object("bulk/notes.txt", b"not an image".to_vec())
+        .await;
+    let grid = std::fs::read(fixtures().join("grid.png")).unwrap();
+    weed.object("bulkish/outside.png", grid).await;
+    let want: std::collections::BTreeSet<PathBuf> = names
+        .iter()
+        .map(|n| PathBuf::from(n).with_extension("jpg"))
+        .collect();
+
+    // Two processes at once, one shard each.
+    let endpoint = weed.endpoint();
+    let src = format!("s3://{BUCKET}/bulk");
+    let outs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let a = thumbnails(&endpoint, &src, outs[0].path(), &["--shard", "1/2"]);
+    let b = thumbnails(&endpoint, &src, outs[1].path(), &["--shard", "2/2"]);
+    let (sa, sb) = (summary_of(a), summary_of(b));
+    let (ta, tb) = (tree(outs[0].path()), tree(outs[1].path()));
+    assert!(
+        ta.is_disjoint(&tb),
+        "made twice: {:?}",
+        ta.intersection(&tb)
+    );
+    let all: std::collections::BTreeSet<PathBuf> = ta.union(&tb).cloned().collect();
+    assert_eq!(all, want, "every source once, nothing else");
+    assert!(!ta.is_empty() && !tb.is_empty(), "both shards had work");
+    assert_eq!(sa["made"].as_u64().unwrap() as usize, ta.len());
+    assert_eq!(sb["made"].as_u64().unwrap() as usize, tb.len());
+
+    // The same thumbnails as one run over the local copy, byte for byte.
+    let reference = tempfile::tempdir().unwrap();
+    let l = Command::new(crate::common::BIN)
+        .args(["thumbnails", local.path().to_str().unwrap()])
+        .arg(reference.path())
+        .args(["--json", "--jobs", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    summary_of(l);
+    for (rel, out) in ta
+        .iter()
+        .map(|r| (r, &outs[0]))
+        .chain(tb.iter().map(|r| (r, &outs[1])))
+    {
+        let made = std::fs::read(out.path().join(rel)).unwrap();
+        let local = std::fs::read(reference.path().join(rel)).unwrap();
+        assert!(
+            made == local,
+            "{} differs from the local run",
+            rel.display()
+        );
+    }
+
+    // A rerun skips what is newer than its source.
+    let again = summary_of(thumbnails(
+        &endpoint,
+        &src,
+        outs[0].path(),
+        &["--shard", "1/2"],
+    ));
+    assert_eq!(again["made"], 0);
+    assert_eq!(again["skipped"].as_u64().unwrap() as usize, ta.len());
 }
