@@ -149,6 +149,7 @@ fn bench(c: &mut Criterion) {
                 quality: 90,
                 decode: DecodeLimits::UNLIMITED,
                 parallel: false,
+                bucket: None,
             },
             Caches::new(0, 0),
         );

@@ -486,12 +486,37 @@ impl Config {
         if self.storage_retries > 10 {
             return Err(invalid("storage_retries", "must be at most 10"));
         }
-        if let Some(Err(e)) = self
-            .images
-            .to_str()
-            .and_then(crate::storage::BucketLocation::parse)
-        {
+        let bucket = |p: &Path| p.to_str().and_then(crate::storage::BucketLocation::parse);
+        if let Some(Err(e)) = bucket(&self.images) {
             return Err(invalid("images", &e));
+        }
+        if let Some(Err(e)) = bucket(&self.derivatives) {
+            return Err(invalid("derivatives", &e));
+        }
+        // Pyramids inside the images would be images themselves, reachable by their keys
+        // whatever the access of the source they were made from.
+        let inside = match (bucket(&self.images), bucket(&self.derivatives)) {
+            (Some(Ok(i)), Some(Ok(d))) => {
+                i.bucket == d.bucket
+                    && (i.prefix.is_empty()
+                        || d.prefix == i.prefix
+                        || d.prefix.starts_with(&format!("{}/", i.prefix)))
+            }
+            (None, None) => {
+                let absolute = |p: &Path| {
+                    p.canonicalize()
+                        .or_else(|_| std::path::absolute(p))
+                        .unwrap_or_else(|_| p.into())
+                };
+                absolute(&self.derivatives).starts_with(absolute(&self.images))
+            }
+            _ => false,
+        };
+        if inside {
+            return Err(invalid(
+                "derivatives",
+                "must not be inside `images` (a pyramid there could be asked for as an image)",
+            ));
         }
         if self.idle_timeout_secs < self.request_timeout_secs {
             // Else a long request could lose its connection to the inactivity timeout.
@@ -622,6 +647,55 @@ mod tests {
         assert_eq!(c.max_area, 1000);
         assert_eq!(c.bind, Config::default().bind);
         assert!(c.workers > 0);
+    }
+
+    #[test]
+    fn derivatives_inside_the_images_are_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let images = d.path().join("images");
+        std::fs::create_dir_all(&images).unwrap();
+        let with = |images: &Path, derivatives: &Path| Config {
+            images: images.to_path_buf(),
+            derivatives: derivatives.to_path_buf(),
+            ..Config::default()
+        };
+        let s3 = |text: &str| PathBuf::from(text);
+        for (i, dv) in [
+            (images.clone(), images.join("derivatives")),
+            (images.clone(), images.join("x/../y")),
+            (images.clone(), images.clone()),
+            (s3("s3://bkt/iiif"), s3("s3://bkt/iiif/derivatives")),
+            (s3("s3://bkt/iiif"), s3("s3://bkt/iiif")),
+            (s3("s3://bkt"), s3("s3://bkt/derivatives")),
+        ] {
+            let e = with(&i, &dv).validate().err().map(|e| e.to_string());
+            assert!(
+                e.as_deref().is_some_and(|e| e.contains("derivatives")),
+                "{} in {}: {e:?}",
+                dv.display(),
+                i.display()
+            );
+        }
+        for (i, dv) in [
+            (images.clone(), d.path().join("derivatives")),
+            (s3("s3://bkt/iiif"), s3("s3://bkt/iiif-derivatives")),
+            (s3("s3://bkt/iiif"), s3("s3://bkt/derivatives")),
+            (s3("s3://bkt/iiif"), s3("s3://cat/iiif")),
+            (s3("s3://bkt/iiif"), d.path().join("derivatives")),
+        ] {
+            let ok = with(&i, &dv).validate();
+            assert!(
+                ok.is_ok(),
+                "{} beside {}: {:?}",
+                dv.display(),
+                i.display(),
+                ok.err()
+            );
+        }
+        assert!(
+            with(&images, &s3("s3://")).validate().is_err(),
+            "a bad location"
+        );
     }
 
     #[test]

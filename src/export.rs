@@ -87,6 +87,7 @@ pub fn service(
             quality: opts.quality,
             decode: opts.decode,
             parallel: true,
+            bucket: None,
         },
         caches.clone(),
     );

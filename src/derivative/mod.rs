@@ -9,6 +9,14 @@
 //! the source and version, and is checked before a file found on disk is used. A folder that
 //! cannot be written, or a build that fails, is logged once and the source is served without
 //! a derivative.
+//!
+//! **In a bucket** (`derivatives = "s3://…"`), the pyramids are shared by every node. A node
+//! looks for the pyramid first; if there is none, it takes the build's lease, an empty object
+//! `NAME.tif.lease` written only if absent (a conditional put: of racing nodes one wins). The
+//! winner builds in its local folder and uploads the pyramid with a conditional put as well
+//! (an object appears whole, so a half-written pyramid is never read), then drops the lease.
+//! The others serve the source meanwhile and look again every [`RECHECK`]. A lease older than
+//! [`LEASE_TTL`] is of a node that stopped, and is taken over.
 
 pub mod tiled;
 
@@ -17,11 +25,19 @@ use crate::iiif::Dimensions;
 use crate::source;
 use crate::source::DecodeLimits;
 use crate::storage::Object;
+use crate::storage::{Storage, StorageError};
 use image::DynamicImage;
 use moka::sync::Cache;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant, SystemTime};
+
+/// How often a node that did not build a shared pyramid looks for it again.
+pub const RECHECK: Duration = Duration::from_secs(2);
+
+/// How old a build lease in a bucket must be to be taken over (its node stopped).
+pub const LEASE_TTL: Duration = Duration::from_secs(600);
 
 /// What is known of one source version's derivative.
 #[derive(Debug, Clone)]
@@ -32,6 +48,9 @@ enum State {
     Ready(Object),
     /// Not made (the source has alpha, or the build failed); the source is served as it is.
     Skipped,
+    /// Not now: another node holds the build's lease, or the bucket did not answer. The
+    /// source is served as it is, and the pyramid looked for again after [`RECHECK`].
+    Later(Instant),
 }
 
 /// Settings of the derivative store.
@@ -49,6 +68,9 @@ pub struct Settings {
     pub decode: DecodeLimits,
     /// Encode tiles on all cores (batch work) rather than on the builder thread alone.
     pub parallel: bool,
+    /// Keep the pyramids in this store, shared by every node, rather than in `dir` (which
+    /// is then where a build is written before its upload).
+    pub bucket: Option<Storage>,
 }
 
 /// The derivative pyramids of a running server, and the one thread that builds them.
@@ -99,7 +121,10 @@ impl Derivatives {
                 }
                 while let Ok(file) = rx.recv() {
                     let Some(inner) = weak.upgrade() else { break };
-                    let state = settle(&file, build(&inner.settings, &caches, &file));
+                    let state = match &inner.settings.bucket {
+                        Some(bucket) => build_shared(&inner.settings, &caches, &file, bucket),
+                        None => settle(&file, build(&inner.settings, &caches, &file)),
+                    };
                     if matches!(state, State::Ready(_)) {
                         caches.forget_decodes(&file);
                     }
@@ -131,11 +156,25 @@ impl Derivatives {
         }
     }
 
-    /// Deletes the pyramid of `file` and forgets it (batch work, once a source is done).
+    /// Deletes the pyramid of `file` and forgets it (batch work, once a source is done; a
+    /// damaged one).
     pub fn remove(&self, file: &Object) {
         let Some(inner) = &self.inner else { return };
         if let Some(State::Ready(d)) = inner.states.get(file) {
-            let _ = std::fs::remove_file(&d.path);
+            match &inner.settings.bucket {
+                Some(bucket) => {
+                    if let Err(e) = bucket.delete(&d.key) {
+                        tracing::warn!(
+                            "derivative {} not deleted: {}",
+                            d.key,
+                            crate::report::chain(&e)
+                        );
+                    }
+                }
+                None => {
+                    let _ = std::fs::remove_file(&d.path);
+                }
+            }
         }
         inner.states.invalidate(file);
     }
@@ -150,22 +189,21 @@ impl Derivatives {
         if pixels < s.min_pixels || pixels > s.decode.max_pixels {
             return None;
         }
-        let state = inner.states.get_with(file.clone(), || {
-            let path = path_for(&s.dir, file);
-            if let Some(found) = existing(&path, file) {
-                return State::Ready(found);
+        let state = match inner
+            .states
+            .get_with(file.clone(), || inner.first_look(file))
+        {
+            State::Later(since) if since.elapsed() >= RECHECK => {
+                inner.states.invalidate(file);
+                inner
+                    .states
+                    .get_with(file.clone(), || inner.first_look(file))
             }
-            let Some(jobs) = &inner.jobs else {
-                return settle(file, build(s, &inner.caches, file));
-            };
-            match jobs.lock().map(|tx| tx.send(file.clone())) {
-                Ok(Ok(())) => State::Building,
-                _ => State::Skipped,
-            }
-        });
+            state => state,
+        };
         match state {
             State::Ready(d) => Some(d),
-            State::Building | State::Skipped => None,
+            State::Building | State::Skipped | State::Later(_) => None,
         }
     }
 
@@ -188,11 +226,142 @@ impl Derivatives {
     }
 }
 
+impl Inner {
+    /// The state of a source version not seen before: its pyramid if one is there, else a
+    /// build queued (or, in a store made by [`Derivatives::immediate`], made now).
+    fn first_look(&self, file: &Object) -> State {
+        let s = &self.settings;
+        let found = match &s.bucket {
+            Some(bucket) => match in_bucket(bucket, file) {
+                Ok(found) => found,
+                Err(_) => return State::Later(Instant::now()),
+            },
+            None => existing(&path_for(&s.dir, file), file),
+        };
+        if let Some(found) = found {
+            return State::Ready(found);
+        }
+        let Some(jobs) = &self.jobs else {
+            return settle(file, build(s, &self.caches, file));
+        };
+        match jobs.lock().map(|tx| tx.send(file.clone())) {
+            Ok(Ok(())) => State::Building,
+            _ => State::Skipped,
+        }
+    }
+}
+
+/// The pyramid of `file` in `bucket`, if one is there for exactly this version.
+fn in_bucket(bucket: &Storage, file: &Object) -> Result<Option<Object>, StorageError> {
+    match bucket.object(&name_for(file)) {
+        Ok(found) => Ok(checked(found, file)),
+        Err(StorageError::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Builds the pyramid of `file` for every node sharing `bucket`, unless one is there or
+/// another node holds the lease (see the module header).
+fn build_shared(s: &Settings, caches: &Caches, file: &Object, bucket: &Storage) -> State {
+    let later = |e: StorageError| {
+        tracing::warn!(
+            source = %file.path.display(),
+            "derivative bucket: {}; the source is served meanwhile",
+            crate::report::chain(&e)
+        );
+        State::Later(Instant::now())
+    };
+    match in_bucket(bucket, file) {
+        Ok(Some(found)) => return State::Ready(found),
+        Ok(None) => {}
+        Err(e) => return later(e),
+    }
+    let lease = format!("{}.lease", name_for(file));
+    match take_lease(bucket, &lease) {
+        Ok(true) => {}
+        Ok(false) => return State::Later(Instant::now()),
+        Err(e) => return later(e),
+    }
+    // The node that held the lease before may have uploaded the pyramid and dropped the
+    // lease since the first look.
+    let state = match in_bucket(bucket, file) {
+        Ok(Some(found)) => State::Ready(found),
+        Ok(None) => match build(s, caches, file) {
+            Ok(Some(local)) => {
+                let uploaded = std::fs::read(&local.path)
+                    .map_err(|e| StorageError::io(local.path.display(), e))
+                    .and_then(|bytes| bucket.put_new(&name_for(file), bytes))
+                    .and_then(|_| in_bucket(bucket, file));
+                let _ = std::fs::remove_file(&local.path);
+                match uploaded {
+                    Ok(Some(found)) => {
+                        tracing::info!(derivative = %found.path.display(), "derivative pyramid uploaded");
+                        State::Ready(found)
+                    }
+                    Ok(None) => settle(file, Err(BuildError::Unreadable)),
+                    Err(e) => later(e),
+                }
+            }
+            other => settle(file, other),
+        },
+        Err(e) => later(e),
+    };
+    if let Err(e) = bucket.delete(&lease) {
+        tracing::warn!(
+            "derivative lease {lease} not dropped: {}",
+            crate::report::chain(&e)
+        );
+    }
+    state
+}
+
+/// Takes the build lease `lease` in `bucket`: `Ok(false)` when another node holds it. The
+/// lease holds the Unix time it was taken, in seconds (nodes' clocks must agree to well
+/// within [`LEASE_TTL`]); one older than that is of a node that stopped, and is taken over.
+fn take_lease(bucket: &Storage, lease: &str) -> Result<bool, StorageError> {
+    let now = || {
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs()
+    };
+    if bucket.put_new(lease, now().to_string().into_bytes())? {
+        return Ok(true);
+    }
+    let taken = match bucket.object(lease).and_then(|held| held.read_all()) {
+        Ok(body) => std::str::from_utf8(&body)
+            .ok()
+            .and_then(|t| t.trim().parse::<u64>().ok())
+            .unwrap_or(0),
+        // Dropped meanwhile: the pyramid is there now, or its build failed.
+        Err(StorageError::NotFound) => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let age = Duration::from_secs(now().saturating_sub(taken));
+    if age < LEASE_TTL {
+        return Ok(false);
+    }
+    tracing::warn!("derivative lease {lease} is {age:?} old: taken over");
+    bucket.delete(lease)?;
+    bucket.put_new(lease, now().to_string().into_bytes())
+}
+
 /// The state a build leaves (a failure is logged: the source is served as it is).
 fn settle(file: &Object, built: Result<Option<Object>, BuildError>) -> State {
     match built {
         Ok(Some(ready)) => State::Ready(ready),
         Ok(None) => State::Skipped,
+        // The store failed, not the source: tried again later.
+        Err(BuildError::Source(source::SourceError::Storage(
+            e @ (StorageError::Remote { .. } | StorageError::Changed(_)),
+        ))) => {
+            tracing::warn!(
+                source = %file.path.display(),
+                "derivative pyramid not built now: {}; the source is served meanwhile",
+                crate::report::chain(&e)
+            );
+            State::Later(Instant::now())
+        }
         Err(why) => {
             tracing::warn!(
                 source = %file.path.display(),
@@ -204,9 +373,14 @@ fn settle(file: &Object, built: Result<Option<Object>, BuildError>) -> State {
     }
 }
 
-/// The derivative's path: a hash of the source path, then the source's version.
+/// The derivative's name: a hash of the source path, then the source's version.
+fn name_for(file: &Object) -> String {
+    format!("{}-{}.tif", stem(file), file.version())
+}
+
+/// The derivative's path in a folder.
 fn path_for(dir: &Path, file: &Object) -> PathBuf {
-    dir.join(format!("{}-{}.tif", stem(file), file.version()))
+    dir.join(name_for(file))
 }
 
 /// The part of a derivative's file name shared by every version of one source.
@@ -251,7 +425,11 @@ fn description(file: &Object) -> String {
 
 /// A pyramid on disk for exactly this source version, if one is there and says so.
 fn existing(path: &Path, file: &Object) -> Option<Object> {
-    let found = Object::at(path).ok()?;
+    checked(Object::at(path).ok()?, file)
+}
+
+/// `found`, if its first image's description names exactly this source version.
+fn checked(found: Object, file: &Object) -> Option<Object> {
     let mut d = tiff::decoder::Decoder::new(found.reader()).ok()?;
     let desc = d
         .get_tag_ascii_string(tiff::tags::Tag::ImageDescription)
@@ -385,6 +563,163 @@ fn remove_older_versions(dir: &Path, file: &Object, keep: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_nodes_on_one_bucket_build_a_pyramid_once_and_both_use_it() {
+        let d = tempfile::tempdir().unwrap();
+        let src = d.path().join("a.jpg");
+        image::RgbImage::from_fn(600, 400, |x, y| {
+            image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x * y) % 239) as u8])
+        })
+        .save(&src)
+        .unwrap();
+        let file = Object::at(&src).unwrap();
+        let memory = Arc::new(crate::storage::Memory::default());
+        let bucket = Storage::from(memory.clone());
+        let node = |i: u32| {
+            let caches = Caches::new(64, 0);
+            let settings = Settings {
+                dir: d.path().join(format!("node{i}")),
+                min_pixels: 1,
+                tile: 128,
+                quality: 80,
+                decode: DecodeLimits::UNLIMITED,
+                parallel: false,
+                bucket: Some(bucket.clone()),
+            };
+            (Derivatives::new(settings, caches.clone()), caches)
+        };
+        let nodes = [node(0), node(1)];
+        let dims = Dimensions {
+            width: 600,
+            height: 400,
+        };
+        // Both ask at once; each polls as its requests would.
+        let end = Instant::now() + Duration::from_secs(60);
+        let mut ready: [Option<Object>; 2] = [None, None];
+        while ready.iter().any(Option::is_none) && Instant::now() < end {
+            for (k, (n, _)) in nodes.iter().enumerate() {
+                if ready[k].is_none() {
+                    ready[k] = n.ready(&file, dims);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let [Some(a), Some(b)] = &ready else {
+            panic!("not both ready: {ready:?}")
+        };
+        assert_eq!(
+            (&a.key, &a.storage),
+            (&b.key, &bucket),
+            "one pyramid, in the bucket"
+        );
+        let builds: u64 = nodes
+            .iter()
+            .map(|(_, c)| crate::stats::Stats::read(&c.stats.derivative_builds))
+            .sum();
+        assert_eq!(builds, 1, "built once, by one node");
+        assert_eq!(bucket.list().unwrap(), std::slice::from_ref(&a.key));
+        let lease = format!("{}.lease", a.key);
+        assert!(matches!(bucket.object(&lease), Err(StorageError::NotFound)));
+        let levels = crate::source::pyramid::levels(a).unwrap().unwrap();
+        assert_eq!((levels[0].width, levels[0].height), (600, 400));
+        // Nothing is left in the nodes' build folders.
+        for i in 0..2 {
+            let left = std::fs::read_dir(d.path().join(format!("node{i}")))
+                .map(|r| r.count())
+                .unwrap_or(0);
+            assert_eq!(left, 0, "node {i} kept a build");
+        }
+    }
+
+    #[test]
+    fn a_build_that_meets_a_store_failure_is_tried_again() {
+        let d = tempfile::tempdir().unwrap();
+        let memory = Arc::new(crate::storage::Memory::default());
+        let mut png = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+            300,
+            200,
+            image::Rgb([9, 99, 199]),
+        ))
+        .write_to(&mut png, image::ImageFormat::Png)
+        .unwrap();
+        memory.put("a.png", png.into_inner());
+        let file = Storage::from(memory.clone()).resolve("a.png").unwrap();
+        let caches = Caches::new(64, 0);
+        let settings = Settings {
+            dir: d.path().to_path_buf(),
+            min_pixels: 1,
+            tile: 128,
+            quality: 80,
+            decode: DecodeLimits::UNLIMITED,
+            parallel: false,
+            bucket: None,
+        };
+        let derivatives = Derivatives::new(settings, caches);
+        let dims = Dimensions {
+            width: 300,
+            height: 200,
+        };
+        memory.set_failing(true);
+        assert!(derivatives.ready(&file, dims).is_none());
+        let settled = |want: fn(&State) -> bool| {
+            let end = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < end {
+                let state = derivatives.inner.as_ref().unwrap().states.get(&file);
+                if state.as_ref().is_some_and(want) {
+                    return true;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            false
+        };
+        assert!(
+            settled(|s| matches!(s, State::Later(_))),
+            "not remembered as skipped"
+        );
+        memory.set_failing(false);
+        let end = Instant::now() + Duration::from_secs(30);
+        let mut ready = None;
+        while ready.is_none() && Instant::now() < end {
+            ready = derivatives.ready(&file, dims);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(ready.is_some(), "built once the store answers");
+    }
+
+    #[test]
+    fn a_lease_is_held_until_it_is_stale() {
+        let bucket = Storage::new(crate::storage::Memory::default());
+        assert!(take_lease(&bucket, "x.tif.lease").unwrap());
+        assert!(
+            !take_lease(&bucket, "x.tif.lease").unwrap(),
+            "held by the first"
+        );
+        bucket.delete("x.tif.lease").unwrap();
+        assert!(
+            take_lease(&bucket, "x.tif.lease").unwrap(),
+            "dropped, then taken"
+        );
+        // One taken 11 minutes ago (its node stopped) is taken over.
+        bucket.delete("x.tif.lease").unwrap();
+        let old = SystemTime::now() - Duration::from_secs(660);
+        let secs = old
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        bucket
+            .put_new("x.tif.lease", secs.to_string().into_bytes())
+            .unwrap();
+        assert!(
+            take_lease(&bucket, "x.tif.lease").unwrap(),
+            "stale, taken over"
+        );
+        assert!(
+            !take_lease(&bucket, "x.tif.lease").unwrap(),
+            "and held again"
+        );
+    }
 
     #[test]
     fn names_are_stable_and_old_ones_are_cleaned_up() {

@@ -108,9 +108,22 @@ impl AppState {
         let store = Arc::new(store);
         let policy = Arc::new(Policy::new(store.clone(), storage, config.unlisted_images));
         let caches = Caches::new(config.cache_decoded_mb, config.cache_encoded_mb);
+        // `derivatives = "s3://…"`: pyramids shared in a bucket, built in a local folder.
+        let (dir, bucket) = match config
+            .derivatives
+            .to_str()
+            .and_then(crate::storage::BucketLocation::parse)
+        {
+            Some(_) => (
+                std::env::temp_dir().join("tessera-derivative-builds"),
+                Some(Storage::open(&config.derivatives, config.s3_settings())?),
+            ),
+            None => (config.derivatives.clone(), None),
+        };
         let derivatives = crate::derivative::Derivatives::new(
             crate::derivative::Settings {
-                dir: config.derivatives.clone(),
+                dir,
+                bucket,
                 min_pixels: config.derivative_min_pixels,
                 tile: config.tile_size,
                 quality: config.jpeg_quality,

@@ -85,6 +85,33 @@ impl Memory {
 }
 
 impl Backend for Memory {
+    fn object(&self, storage: &Storage, key: &str) -> Result<Object, StorageError> {
+        Memory::object(self, storage, key).ok_or(StorageError::NotFound)
+    }
+
+    fn put_new(&self, key: &str, bytes: Vec<u8>) -> Result<bool, StorageError> {
+        let version = self.versions.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut objects = self.objects.write().unwrap_or_else(|p| p.into_inner());
+        if objects.contains_key(key) {
+            return Ok(false);
+        }
+        objects.insert(
+            key.to_string(),
+            Entry {
+                bytes: bytes.into(),
+                version,
+                number: version,
+                changed: SystemTime::now(),
+            },
+        );
+        Ok(true)
+    }
+
+    fn delete(&self, key: &str) -> Result<(), StorageError> {
+        self.remove(key);
+        Ok(())
+    }
+
     fn list(&self) -> Result<Vec<String>, StorageError> {
         let objects = self.objects.read().unwrap_or_else(|p| p.into_inner());
         Ok(objects

@@ -169,6 +169,29 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         Ok(())
     }
 
+    /// The object at exactly `key` (no extension is tried), for objects Tessera itself keeps
+    /// in a store (derivative pyramids and their leases).
+    fn object(&self, storage: &Storage, key: &str) -> Result<Object, StorageError> {
+        let found = self.resolve(storage, key)?;
+        if found.key == key {
+            Ok(found)
+        } else {
+            Err(StorageError::NotFound)
+        }
+    }
+
+    /// Stores `bytes` at `key` only if no object is there (atomically: of racing writers,
+    /// one wins); `Ok(false)` when one was there. A read-only backend refuses.
+    fn put_new(&self, key: &str, bytes: Vec<u8>) -> Result<bool, StorageError> {
+        let _ = bytes;
+        Err(read_only(key))
+    }
+
+    /// Deletes the object at `key` (none there is not an error). A read-only backend refuses.
+    fn delete(&self, key: &str) -> Result<(), StorageError> {
+        Err(read_only(key))
+    }
+
     /// How precisely the store keeps the time an object was stored: [`Object::modified`]
     /// below it only tells versions apart (an object store's Last-Modified is whole seconds).
     fn time_precision(&self) -> std::time::Duration {
@@ -178,6 +201,14 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// The keys of every source image in the store (by [`is_source_file`]'s extensions), in
     /// no particular order: the work list of a batch command.
     fn list(&self) -> Result<Vec<String>, StorageError>;
+}
+
+/// The error of a write to a backend that does not take writes.
+fn read_only(key: &str) -> StorageError {
+    StorageError::io(
+        key,
+        std::io::Error::new(std::io::ErrorKind::Unsupported, "this store is read-only"),
+    )
 }
 
 /// A shared handle on a backend. Two handles are equal when they share the backend.
@@ -255,6 +286,30 @@ impl Storage {
     /// Whether one object may have several keys (see [`Backend::aliases`]).
     pub fn has_aliases(&self) -> bool {
         self.0.aliases()
+    }
+
+    /// The object at exactly `key` (see [`Backend::object`]).
+    pub fn object(&self, key: &str) -> Result<Object, StorageError> {
+        if !is_safe_identifier(key) {
+            return Err(StorageError::NotFound);
+        }
+        self.0.object(self, key)
+    }
+
+    /// Stores `bytes` at `key` unless an object is there (see [`Backend::put_new`]).
+    pub fn put_new(&self, key: &str, bytes: Vec<u8>) -> Result<bool, StorageError> {
+        if !is_safe_identifier(key) {
+            return Err(StorageError::NotFound);
+        }
+        self.0.put_new(key, bytes)
+    }
+
+    /// Deletes the object at `key` (see [`Backend::delete`]).
+    pub fn delete(&self, key: &str) -> Result<(), StorageError> {
+        if !is_safe_identifier(key) {
+            return Err(StorageError::NotFound);
+        }
+        self.0.delete(key)
     }
 
     /// The keys of every source image, sorted (see [`Backend::list`]).

@@ -361,6 +361,33 @@ impl Backend for S3 {
         true
     }
 
+    fn object(&self, storage: &Storage, key: &str) -> Result<Object, StorageError> {
+        self.head(storage, key).map(|(object, _)| object)
+    }
+
+    fn put_new(&self, key: &str, bytes: Vec<u8>) -> Result<bool, StorageError> {
+        let path = self.full_key(key).ok_or(StorageError::NotFound)?;
+        let store = self.store.clone();
+        let opts = object_store::PutOptions::from(object_store::PutMode::Create);
+        self.run(async move {
+            match store.put_opts(&path, bytes.into(), opts).await {
+                Ok(_) => Ok(true),
+                // If-None-Match: * failed: another writer was first.
+                Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    fn delete(&self, key: &str) -> Result<(), StorageError> {
+        let path = self.full_key(key).ok_or(StorageError::NotFound)?;
+        let store = self.store.clone();
+        match self.run(async move { store.delete(&path).await }) {
+            Ok(()) | Err(StorageError::NotFound) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     fn time_precision(&self) -> Duration {
         // Last-Modified is whole seconds; `Object::modified` adds a part of the ETag's hash.
         Duration::from_secs(1)

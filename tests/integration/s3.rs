@@ -860,3 +860,132 @@ async fn bulk_thumbnails_of_a_bucket_split_between_two_processes_are_made_once()
     assert_eq!(again["made"], 0);
     assert_eq!(again["skipped"].as_u64().unwrap() as usize, ta.len());
 }
+
+/// A node over the masters in `iiif/` whose derivative pyramids are shared in
+/// `derivatives/` of the same bucket, every flat source getting one.
+fn node(endpoint: &str) -> App {
+    let endpoint = endpoint.to_string();
+    App::with_storage(bucket(endpoint.clone(), "iiif"), move |c| {
+        c.derivatives = PathBuf::from(format!("s3://{BUCKET}/derivatives"));
+        c.derivative_min_pixels = 1;
+        c.cache_encoded_mb = 0;
+        c.s3_endpoint = Some(endpoint);
+        c.s3_allow_http = Some(true);
+        c.s3_region = Some("us-east-1".into());
+        c.s3_access_key_id = Some("tessera".into());
+        c.s3_secret_access_key = Some("tessera-test-secret".into());
+    })
+}
+
+/// The pyramids built by `nodes`, from their `/metrics`.
+async fn builds(nodes: &[&App]) -> u64 {
+    let mut sum = 0;
+    for app in nodes {
+        let (status, _, body) = app.get("/metrics").await;
+        assert_eq!(status, 200);
+        let text = String::from_utf8(body).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("tessera_derivative_builds_total "))
+            .unwrap_or_else(|| panic!("no derivative builds counter in {text}"));
+        sum += line.rsplit(' ').next().unwrap().parse::<u64>().unwrap();
+    }
+    sum
+}
+
+#[tokio::test]
+async fn two_nodes_share_one_derivative_pyramid_in_the_bucket() {
+    let Some(weed) = Weed::start("two_nodes_share_one_derivative_pyramid_in_the_bucket").await
+    else {
+        return;
+    };
+    let lake = crate::common::samples().join("landscape-lake-boats.jpg");
+    weed.object("iiif/lake.jpg", std::fs::read(&lake).unwrap())
+        .await;
+    let (a, b) = (node(&weed.endpoint()), node(&weed.endpoint()));
+    let derivatives = bucket(weed.endpoint(), "derivatives");
+    let tile = "/iiif/lake.jpg/256,256,256,256/256,/0/default.jpg";
+
+    // Both nodes are asked at once; one builds, both end up sending the stored tile of the
+    // one pyramid in the bucket.
+    let (ia, ib) = tokio::join!(a.get_image(tile), b.get_image(tile));
+    let first = image::open(&lake).unwrap().crop_imm(256, 256, 256, 256);
+    assert!(crate::common::psnr(&ia, &first) > 30.0 && crate::common::psnr(&ib, &first) > 30.0);
+    let stored = |key: &str| {
+        let pyramid = derivatives.object(key).unwrap();
+        let levels = tessera::source::pyramid::levels(&pyramid).unwrap().unwrap();
+        let index = tessera::source::pyramid::jpeg_tiles(&pyramid, levels[0])
+            .unwrap()
+            .unwrap();
+        tessera::source::pyramid::stored_jpeg_tile(&pyramid, &index, levels[0], 1, 1)
+            .unwrap()
+            .unwrap()
+    };
+    let both_use = |want: Vec<u8>| {
+        let (a, b) = (&a, &b);
+        async move {
+            wait_until_async(Duration::from_secs(60), || {
+                let want = &want;
+                async move { &a.get(tile).await.2 == want && &b.get(tile).await.2 == want }
+            })
+            .await
+        }
+    };
+    let keys = |n: usize| {
+        let derivatives = derivatives.clone();
+        move || derivatives.list().is_ok_and(|k| k.len() == n)
+    };
+    assert!(
+        crate::common::wait_until(Duration::from_secs(60), keys(1)),
+        "one pyramid"
+    );
+    let one = derivatives.list().unwrap().remove(0);
+    assert!(
+        both_use(stored(&one)).await,
+        "both nodes send the pyramid's tile"
+    );
+    assert_eq!(builds(&[&a, &b]).await, 1, "built once, by one node");
+    assert!(
+        matches!(
+            derivatives.object(&format!("{one}.lease")),
+            Err(tessera::storage::StorageError::NotFound)
+        ),
+        "the lease is dropped"
+    );
+
+    // The master replaced in the bucket: both nodes serve the new picture, whole (never a
+    // mix of the two), and a new pyramid is built once.
+    let flipped = image::open(&lake).unwrap().fliph();
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    flipped
+        .write_to(&mut bytes, image::ImageFormat::Jpeg)
+        .unwrap();
+    weed.object("iiif/lake.jpg", bytes.into_inner()).await;
+    let second = flipped.crop_imm(256, 256, 256, 256);
+    for app in [&a, &b] {
+        let new = wait_until_async(Duration::from_secs(20), || async {
+            let Some(img) = app.try_image(tile).await else {
+                return false;
+            };
+            let (old, new) = (
+                crate::common::psnr(&img, &first),
+                crate::common::psnr(&img, &second),
+            );
+            assert!(old > 30.0 || new > 30.0, "a mix: {old:.1} / {new:.1} dB");
+            new > 30.0
+        })
+        .await;
+        assert!(new, "the new master is served");
+    }
+    assert!(
+        crate::common::wait_until(Duration::from_secs(60), keys(2)),
+        "a new pyramid"
+    );
+    let two = derivatives.list().unwrap();
+    let newer = two.iter().find(|k| **k != one).unwrap().clone();
+    assert!(
+        both_use(stored(&newer)).await,
+        "both nodes send the new pyramid's tile"
+    );
+    assert_eq!(builds(&[&a, &b]).await, 2, "the new version built once too");
+}
