@@ -24,12 +24,8 @@ done
 data=target/bench/warm
 . scripts/lib-serve.sh
 bench_wide_tif
-weed=$(scripts/setup-weed.sh 2>/dev/null)
 . scripts/lib-weed.sh
-bench_setup
-trap 'kill "${pids[@]}" 2>/dev/null || true; stop_weed; rm -rf "$work"' EXIT
-start_weed "$weed"
-curl -sf -o /dev/null -X PUT "$WEED_S3/masters"
+bench_weed_bucket masters
 curl -sf -o /dev/null -X PUT -T "$data/images/wide.tif" "$WEED_S3/masters/bench/wide.tif"
 serve() { # PORT IMAGES [ENDPOINT]
   printf '%s\n' "derivative_min_pixels = 0" "cache_encoded_mb = 0" ${WORKERS:+"workers = $WORKERS"} > "$work/$1.toml"

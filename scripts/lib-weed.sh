@@ -53,3 +53,14 @@ stop_weed() {
   wait "${WEED_PID:-}" 2>/dev/null || true
   rm -rf "${WEED_DIR:-}"
 }
+
+# For the S3 benchmarks (after lib-serve.sh): bench_setup, a SeaweedFS from
+# scripts/setup-weed.sh started, its bucket BUCKET made, and everything stopped on exit.
+bench_weed_bucket() {
+  local weed
+  weed=$(scripts/setup-weed.sh 2>/dev/null)
+  bench_setup
+  trap 'kill "${pids[@]}" 2>/dev/null || true; stop_weed; rm -rf "$work"' EXIT
+  start_weed "$weed"
+  curl -sf -o /dev/null -X PUT "$WEED_S3/$1"
+}

@@ -155,6 +155,7 @@ impl AppState {
             workers: workers.clone(),
             queue: queue.clone(),
             sizes: (config.workers, config.queue_depth),
+            storage: policy.storage().clone(),
             records: report
                 .by_shape
                 .iter()

@@ -285,6 +285,8 @@ pub struct Gauges {
     pub sizes: (usize, usize),
     /// Records loaded, by shape name.
     pub records: Vec<(&'static str, u64)>,
+    /// The image store (its requests, when it is a network store).
+    pub storage: crate::storage::Storage,
 }
 
 impl std::fmt::Debug for Gauges {
@@ -394,6 +396,10 @@ impl Collector for Gauges {
             about,
             ConstCounter::new(Stats::read(&s.derivative_builds)),
         )?;
+        if let Some(n) = self.storage.requests() {
+            let about = ("storage_requests", "Requests sent to the image store (S3)");
+            plain(&mut e, about, ConstCounter::new(n))?;
+        }
         let records = self.records.iter().map(|(k, v)| (*k, g(*v))).collect();
         let about = ("records_loaded", "Object records loaded, by record shape");
         labelled(&mut e, about, "shape", records)?;

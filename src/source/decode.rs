@@ -43,11 +43,28 @@ fn read_dimensions_unguarded(file: &Object) -> Result<Dimensions, SourceError> {
     }
     let reader = file.reader();
     let failed = reader.failure();
-    let mut dec = ImageReader::new(reader)
+    let dec = ImageReader::new(reader)
         .with_guessed_format()
-        .map_err(|e| decode_err(e).or_storage(&failed))?
-        .into_decoder()
-        .map_err(|e| decode_err(e).or_storage(&failed))?;
+        .map_err(|e| decode_err(e).or_storage(&failed))
+        .and_then(|r| {
+            r.into_decoder()
+                .map_err(|e| decode_err(e).or_storage(&failed))
+        });
+    let mut dec = match dec {
+        Ok(dec) => dec,
+        // A TIFF the general decoder does not take (JPEG tiles in YCbCr, BigTIFF) whose
+        // levels the pyramid reader does: its size is its first level's, as it is served.
+        Err(e @ SourceError::Storage(_)) => return Err(e),
+        Err(e) => match super::pyramid::levels(file)? {
+            Some(levels) => {
+                return Ok(Dimensions {
+                    width: levels[0].width,
+                    height: levels[0].height,
+                })
+            }
+            None => return Err(e),
+        },
+    };
     let (w, h) = dec.dimensions();
     if w == 0 || h == 0 {
         return Err(SourceError::Invalid("image has a zero dimension".into()));

@@ -192,6 +192,11 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         Err(read_only(key))
     }
 
+    /// Requests made to a network store so far (`None` for a local one): for metrics.
+    fn requests(&self) -> Option<u64> {
+        None
+    }
+
     /// How precisely the store keeps the time an object was stored: [`Object::modified`]
     /// below it only tells versions apart (an object store's Last-Modified is whole seconds).
     fn time_precision(&self) -> std::time::Duration {
@@ -312,6 +317,11 @@ impl Storage {
         self.0.delete(key)
     }
 
+    /// Requests made to a network store so far (see [`Backend::requests`]).
+    pub fn requests(&self) -> Option<u64> {
+        self.0.requests()
+    }
+
     /// The keys of every source image, sorted (see [`Backend::list`]).
     pub fn list(&self) -> Result<Vec<String>, StorageError> {
         let mut keys = self.0.list()?;
@@ -384,9 +394,10 @@ impl Object {
         Ok(self.read_ranges(&[range])?.pop().unwrap_or_default())
     }
 
-    /// Up to the first `n` bytes.
+    /// Up to the first `n` bytes (a header: read as a stream reader reads, so that a network
+    /// backend's blocks serve the format sniffing and header reads of every request).
     pub fn head(&self, n: u64) -> Result<Vec<u8>, StorageError> {
-        self.read_range(0..n.min(self.len))
+        self.read_stream(0..n.min(self.len))
     }
 
     /// All of the bytes.

@@ -141,10 +141,15 @@ pub struct S3 {
     etags: moka::sync::Cache<(String, SystemTime), String>,
     /// Blocks that stream readers (headers, IFDs) read, by key, version and block number.
     blocks: moka::sync::Cache<(String, SystemTime, u64), Arc<[u8]>>,
+    /// Requests sent so far (each retry not counted).
+    requests: std::sync::atomic::AtomicU64,
 }
 
 /// The size of the blocks stream reads are kept in.
 const BLOCK: u64 = 64 << 10;
+
+/// How many blocks a miss fetches at least (the stream readers' 256 KiB read-ahead).
+const READ_AHEAD_BLOCKS: u64 = 4;
 
 impl std::fmt::Debug for S3 {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -219,6 +224,7 @@ impl S3 {
                 .weigher(|_, v: &Arc<[u8]>| u32::try_from(v.len()).unwrap_or(u32::MAX))
                 .max_capacity(header_bytes)
                 .build(),
+            requests: Default::default(),
         })
     }
 
@@ -231,6 +237,8 @@ impl S3 {
         let deadline = (self.settings.connect_timeout + self.settings.timeout)
             * (self.settings.retries as u32 + 1)
             + Duration::from_secs(1);
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let rt = self
             .runtime
@@ -388,6 +396,10 @@ impl Backend for S3 {
         }
     }
 
+    fn requests(&self) -> Option<u64> {
+        Some(self.requests.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
     fn time_precision(&self) -> Duration {
         // Last-Modified is whole seconds; `Object::modified` adds a part of the ETag's hash.
         Duration::from_secs(1)
@@ -475,9 +487,19 @@ impl Backend for S3 {
         }
         let block = |b: u64| (object.key.clone(), object.modified, b);
         let (first, last) = (range.start / BLOCK, (range.end - 1) / BLOCK);
-        let missing: Vec<u64> = (first..=last)
+        // A miss fetches a read-ahead's worth of blocks at least (in one request): a format
+        // sniff of a few bytes then also brings the header that the decoder reads next.
+        let ahead = (first + READ_AHEAD_BLOCKS - 1)
+            .max(last)
+            .min(object.len.saturating_sub(1) / BLOCK);
+        let missing: Vec<u64> = (first..=ahead)
             .filter(|&b| !self.blocks.contains_key(&block(b)))
             .collect();
+        let missing = if missing.first().is_some_and(|&b| b <= last) {
+            missing
+        } else {
+            Vec::new()
+        };
         if !missing.is_empty() {
             let ranges: Vec<Range<u64>> = missing
                 .iter()

@@ -225,9 +225,13 @@ async fn pyramidal_tiffs_serve_tiles_from_their_levels() {
     let widths: Vec<u32> = levels.iter().map(|l| l.width).collect();
     assert_eq!(widths, [600, 300, 150, 75], "vips wrote four levels");
     let mut rows = Vec::new();
-    for (file, full_min) in [
-        ("pyramid-deflate.tif", f64::INFINITY),
-        ("pyramid-jpeg.tif", 38.0),
+    for (file, full_min, reduced_min) in [
+        ("pyramid-deflate.tif", f64::INFINITY, 34.0),
+        ("pyramid-jpeg.tif", 38.0, 34.0),
+        // YCbCr with subsampled chroma at Q 75, vips's default kind of pyramid: its own
+        // levels are that far from the picture (vips's decode of level 2 against base.png
+        // reduced 4x is 27.2 dB).
+        ("pyramid-ycbcr.tif", 30.0, 25.0),
     ] {
         let (_, _, body) = app.get(&format!("{base}/iiif/{file}/info.json")).await;
         let info: serde_json::Value = serde_json::from_slice(&body).unwrap();
@@ -265,7 +269,7 @@ async fn pyramidal_tiffs_serve_tiles_from_their_levels() {
             rows.push(Row {
                 what: format!("{file} {path}"),
                 db: psnr(&from_pyramid, &from_flat),
-                min: 34.0,
+                min: reduced_min,
             });
         }
     }

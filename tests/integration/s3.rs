@@ -989,3 +989,49 @@ async fn two_nodes_share_one_derivative_pyramid_in_the_bucket() {
     );
     assert_eq!(builds(&[&a, &b]).await, 2, "the new version built once too");
 }
+
+/// Requests the node has sent to its image store, from its `/metrics`.
+async fn store_requests(app: &App) -> u64 {
+    let (status, _, body) = app.get("/metrics").await;
+    assert_eq!(status, 200);
+    let text = String::from_utf8(body).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("tessera_storage_requests_total "))
+        .unwrap_or_else(|| panic!("no store requests counter in {text}"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_pyramid_costs_few_requests_to_the_store() {
+    let Some(weed) = Weed::start("a_pyramid_costs_few_requests_to_the_store").await else {
+        return;
+    };
+    let (_local, _files) = big_in_bucket(&weed).await;
+    let app = App::with_storage(bucket(weed.endpoint(), "iiif"), |c| c.cache_encoded_mb = 0);
+    let mut spent = Vec::new();
+    let mut last = store_requests(&app).await;
+    for path in [
+        "/iiif/big.tif/info.json",
+        "/iiif/big.tif/256,256,256,256/256,/0/default.jpg",
+        "/iiif/big.tif/512,512,256,256/256,/0/default.jpg",
+        "/iiif/big.tif/full/256,/0/default.jpg",
+    ] {
+        let (status, _, _) = call(&app, path).await;
+        assert_eq!(status, 200, "{path}");
+        let now = store_requests(&app).await;
+        spent.push(now - last);
+        last = now;
+    }
+    eprintln!("store requests: info.json, tile, tile, thumbnail: {spent:?}");
+    // The first info.json: a HEAD, the header (the format sniff's read brings the 256 KiB
+    // the TIFF decoder reads next), and the directories, each after its level's tiles, by
+    // 256 KiB window (the last levels' share one); a stored tile afterwards: one ranged read.
+    assert!(spent[0] <= 4, "first info.json: {} requests", spent[0]);
+    assert_eq!(&spent[1..3], &[1, 1], "one request per stored tile");
+    assert!(
+        spent[3] <= 2,
+        "a thumbnail from a small level: {} requests",
+        spent[3]
+    );
+}
