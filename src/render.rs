@@ -31,6 +31,31 @@ enum Made {
     Pixels(DynamicImage),
 }
 
+/// A read of `file`'s derivative pyramid failed. When its store failed, or the pyramid was
+/// gone or replaced meanwhile, it is only forgotten (looked for again by the next request: a
+/// pyramid shared in a bucket must not be deleted for every node by one node's timeout);
+/// anything else means it is damaged, and it is deleted and built again.
+fn pyramid_failed(derivatives: &Derivatives, file: &Object, e: &RenderError) {
+    use crate::storage::StorageError as S;
+    let transient = matches!(
+        e,
+        RenderError::Source(
+            SourceError::NotFound
+                | SourceError::Storage(S::Remote { .. } | S::Changed(_) | S::NotFound)
+        )
+    );
+    if transient {
+        tracing::warn!(
+            source = %file.path.display(),
+            "derivative pyramid not read now: {}",
+            crate::report::chain(e)
+        );
+        derivatives.forget(file);
+    } else {
+        derivatives.discard(file, &crate::report::chain(e));
+    }
+}
+
 /// What [`render_with_raster`] made.
 #[derive(Debug)]
 pub struct Rendered {
@@ -97,13 +122,15 @@ pub fn render_with_raster(
             }
         } else {
             let derived = derivatives.ready(file, dims).and_then(|d| {
-                let Ok(Some(levels)) = levels_of(caches, &d) else {
-                    derivatives.discard(file, "not a readable pyramid");
-                    return None;
+                let made = match levels_of(caches, &d) {
+                    Ok(Some(levels)) => from_pyramid(caches, &d, &levels, plan, background),
+                    Ok(None) => {
+                        derivatives.discard(file, "not a readable pyramid");
+                        return None;
+                    }
+                    Err(e) => Err(e.into()),
                 };
-                from_pyramid(caches, &d, &levels, plan, background)
-                    .map_err(|e| derivatives.discard(file, &crate::report::chain(&e)))
-                    .ok()
+                made.map_err(|e| pyramid_failed(derivatives, file, &e)).ok()
             });
             match derived {
                 Some(Made::Stored(bytes)) => return stored(bytes),

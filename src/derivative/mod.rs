@@ -207,6 +207,14 @@ impl Derivatives {
         }
     }
 
+    /// Forgets what is known of `file`'s pyramid (without deleting it), so that the next
+    /// request looks for it again.
+    pub fn forget(&self, file: &Object) {
+        if let Some(inner) = &self.inner {
+            inner.states.invalidate(file);
+        }
+    }
+
     /// Forgets a derivative that failed to read, and deletes it, so that the next request
     /// builds it again.
     pub fn discard(&self, file: &Object, why: &str) {
@@ -284,7 +292,11 @@ fn build_shared(s: &Settings, caches: &Caches, file: &Object, bucket: &Storage) 
     }
     // The node that held the lease before may have uploaded the pyramid and dropped the
     // lease since the first look.
-    let state = match in_bucket(bucket, file) {
+    let state = match in_bucket(bucket, file).and_then(|found| match found {
+        Some(found) => Ok(Some(found)),
+        // One there that is not a whole pyramid of this version (damaged) is replaced.
+        None => bucket.delete(&name_for(file)).map(|()| None),
+    }) {
         Ok(Some(found)) => State::Ready(found),
         Ok(None) => match build(s, caches, file) {
             Ok(Some(local)) => {
@@ -564,6 +576,19 @@ fn remove_older_versions(dir: &Path, file: &Object, keep: &Path) {
 mod tests {
     use super::*;
 
+    /// Settings of a test store: every source gets a pyramid of 128-px tiles.
+    fn settings(dir: PathBuf, bucket: Option<Storage>) -> Settings {
+        Settings {
+            dir,
+            min_pixels: 1,
+            tile: 128,
+            quality: 80,
+            decode: DecodeLimits::UNLIMITED,
+            parallel: false,
+            bucket,
+        }
+    }
+
     #[test]
     fn two_nodes_on_one_bucket_build_a_pyramid_once_and_both_use_it() {
         let d = tempfile::tempdir().unwrap();
@@ -578,15 +603,7 @@ mod tests {
         let bucket = Storage::from(memory.clone());
         let node = |i: u32| {
             let caches = Caches::new(64, 0);
-            let settings = Settings {
-                dir: d.path().join(format!("node{i}")),
-                min_pixels: 1,
-                tile: 128,
-                quality: 80,
-                decode: DecodeLimits::UNLIMITED,
-                parallel: false,
-                bucket: Some(bucket.clone()),
-            };
+            let settings = settings(d.path().join(format!("node{i}")), Some(bucket.clone()));
             (Derivatives::new(settings, caches.clone()), caches)
         };
         let nodes = [node(0), node(1)];
@@ -647,15 +664,7 @@ mod tests {
         memory.put("a.png", png.into_inner());
         let file = Storage::from(memory.clone()).resolve("a.png").unwrap();
         let caches = Caches::new(64, 0);
-        let settings = Settings {
-            dir: d.path().to_path_buf(),
-            min_pixels: 1,
-            tile: 128,
-            quality: 80,
-            decode: DecodeLimits::UNLIMITED,
-            parallel: false,
-            bucket: None,
-        };
+        let settings = settings(d.path().to_path_buf(), None);
         let derivatives = Derivatives::new(settings, caches);
         let dims = Dimensions {
             width: 300,
@@ -686,6 +695,36 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
         }
         assert!(ready.is_some(), "built once the store answers");
+    }
+
+    #[test]
+    fn a_damaged_pyramid_in_the_bucket_is_replaced() {
+        let d = tempfile::tempdir().unwrap();
+        let src = d.path().join("a.png");
+        image::RgbImage::from_pixel(300, 200, image::Rgb([200, 100, 50]))
+            .save(&src)
+            .unwrap();
+        let file = Object::at(&src).unwrap();
+        let bucket = Storage::new(crate::storage::Memory::default());
+        // Another node's upload that is not a pyramid of this version.
+        assert!(bucket
+            .put_new(&name_for(&file), b"II*\0 not a pyramid".to_vec())
+            .unwrap());
+        let settings = settings(d.path().join("builds"), Some(bucket.clone()));
+        let derivatives = Derivatives::new(settings, Caches::new(64, 0));
+        let dims = Dimensions {
+            width: 300,
+            height: 200,
+        };
+        let end = Instant::now() + Duration::from_secs(30);
+        let mut ready = None;
+        while ready.is_none() && Instant::now() < end {
+            ready = derivatives.ready(&file, dims);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let ready = ready.expect("replaced by a whole pyramid");
+        let levels = crate::source::pyramid::levels(&ready).unwrap().unwrap();
+        assert_eq!((levels[0].width, levels[0].height), (300, 200));
     }
 
     #[test]

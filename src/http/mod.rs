@@ -114,8 +114,14 @@ impl AppState {
             .to_str()
             .and_then(crate::storage::BucketLocation::parse)
         {
+            // A private folder (0700, a fresh name): what is built there is uploaded for
+            // every node, so no other local user may put a file in its place.
             Some(_) => (
-                std::env::temp_dir().join("tessera-derivative-builds"),
+                tempfile::Builder::new()
+                    .prefix("tessera-derivative-builds-")
+                    .tempdir()
+                    .map_err(|e| format!("derivative build folder: {e}"))?
+                    .keep(),
                 Some(Storage::open(&config.derivatives, config.s3_settings())?),
             ),
             None => (config.derivatives.clone(), None),
