@@ -363,17 +363,6 @@ fn settle(file: &Object, built: Result<Option<Object>, BuildError>) -> State {
     match built {
         Ok(Some(ready)) => State::Ready(ready),
         Ok(None) => State::Skipped,
-        // The store failed, not the source: tried again later.
-        Err(BuildError::Source(source::SourceError::Storage(
-            e @ (StorageError::Remote { .. } | StorageError::Changed(_)),
-        ))) => {
-            tracing::warn!(
-                source = %file.path.display(),
-                "derivative pyramid not built now: {}; the source is served meanwhile",
-                crate::report::chain(&e)
-            );
-            State::Later(Instant::now())
-        }
         Err(why) => {
             tracing::warn!(
                 source = %file.path.display(),
@@ -647,54 +636,6 @@ mod tests {
                 .unwrap_or(0);
             assert_eq!(left, 0, "node {i} kept a build");
         }
-    }
-
-    #[test]
-    fn a_build_that_meets_a_store_failure_is_tried_again() {
-        let d = tempfile::tempdir().unwrap();
-        let memory = Arc::new(crate::storage::Memory::default());
-        let mut png = std::io::Cursor::new(Vec::new());
-        image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
-            300,
-            200,
-            image::Rgb([9, 99, 199]),
-        ))
-        .write_to(&mut png, image::ImageFormat::Png)
-        .unwrap();
-        memory.put("a.png", png.into_inner());
-        let file = Storage::from(memory.clone()).resolve("a.png").unwrap();
-        let caches = Caches::new(64, 0);
-        let settings = settings(d.path().to_path_buf(), None);
-        let derivatives = Derivatives::new(settings, caches);
-        let dims = Dimensions {
-            width: 300,
-            height: 200,
-        };
-        memory.set_failing(true);
-        assert!(derivatives.ready(&file, dims).is_none());
-        let settled = |want: fn(&State) -> bool| {
-            let end = Instant::now() + Duration::from_secs(30);
-            while Instant::now() < end {
-                let state = derivatives.inner.as_ref().unwrap().states.get(&file);
-                if state.as_ref().is_some_and(want) {
-                    return true;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            false
-        };
-        assert!(
-            settled(|s| matches!(s, State::Later(_))),
-            "not remembered as skipped"
-        );
-        memory.set_failing(false);
-        let end = Instant::now() + Duration::from_secs(30);
-        let mut ready = None;
-        while ready.is_none() && Instant::now() < end {
-            ready = derivatives.ready(&file, dims);
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        assert!(ready.is_some(), "built once the store answers");
     }
 
     #[test]
