@@ -189,15 +189,10 @@ impl Derivatives {
         if pixels < s.min_pixels || pixels > s.decode.max_pixels {
             return None;
         }
-        let state = match inner
-            .states
-            .get_with(file.clone(), || inner.first_look(file))
-        {
+        let state = match inner.state(file) {
             State::Later(since) if since.elapsed() >= RECHECK => {
                 inner.states.invalidate(file);
-                inner
-                    .states
-                    .get_with(file.clone(), || inner.first_look(file))
+                inner.state(file)
             }
             state => state,
         };
@@ -235,8 +230,29 @@ impl Derivatives {
 }
 
 impl Inner {
+    /// What is known of `file`'s pyramid, looking for it the first time. A build is queued
+    /// only once its `Building` state is stored, so that the builder's result (which may come
+    /// at once, for a failure) always lands after it and is never overwritten.
+    fn state(&self, file: &Object) -> State {
+        let entry = self
+            .states
+            .entry(file.clone())
+            .or_insert_with(|| self.first_look(file));
+        let fresh = entry.is_fresh();
+        let state = entry.into_value();
+        let (true, State::Building, Some(jobs)) = (fresh, &state, &self.jobs) else {
+            return state;
+        };
+        if !matches!(jobs.lock().map(|tx| tx.send(file.clone())), Ok(Ok(()))) {
+            self.states.insert(file.clone(), State::Skipped);
+            return State::Skipped;
+        }
+        state
+    }
+
     /// The state of a source version not seen before: its pyramid if one is there, else a
-    /// build queued (or, in a store made by [`Derivatives::immediate`], made now).
+    /// build to queue (`Building`; or, in a store made by [`Derivatives::immediate`], made
+    /// now).
     fn first_look(&self, file: &Object) -> State {
         let s = &self.settings;
         let found = match &s.bucket {
@@ -249,12 +265,9 @@ impl Inner {
         if let Some(found) = found {
             return State::Ready(found);
         }
-        let Some(jobs) = &self.jobs else {
-            return settle(file, build(s, &self.caches, file));
-        };
-        match jobs.lock().map(|tx| tx.send(file.clone())) {
-            Ok(Ok(())) => State::Building,
-            _ => State::Skipped,
+        match &self.jobs {
+            Some(_) => State::Building,
+            None => settle(file, build(s, &self.caches, file)),
         }
     }
 }
@@ -363,6 +376,17 @@ fn settle(file: &Object, built: Result<Option<Object>, BuildError>) -> State {
     match built {
         Ok(Some(ready)) => State::Ready(ready),
         Ok(None) => State::Skipped,
+        // The store failed, not the source: tried again later.
+        Err(BuildError::Source(source::SourceError::Storage(
+            e @ (StorageError::Remote { .. } | StorageError::Changed(_)),
+        ))) => {
+            tracing::warn!(
+                source = %file.path.display(),
+                "derivative pyramid not built now: {}; the source is served meanwhile",
+                crate::report::chain(&e)
+            );
+            State::Later(Instant::now())
+        }
         Err(why) => {
             tracing::warn!(
                 source = %file.path.display(),
@@ -636,6 +660,92 @@ mod tests {
                 .unwrap_or(0);
             assert_eq!(left, 0, "node {i} kept a build");
         }
+    }
+
+    #[test]
+    fn a_build_that_meets_a_store_failure_is_tried_again() {
+        let d = tempfile::tempdir().unwrap();
+        let memory = Arc::new(crate::storage::Memory::default());
+        let mut png = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+            300,
+            200,
+            image::Rgb([9, 99, 199]),
+        ))
+        .write_to(&mut png, image::ImageFormat::Png)
+        .unwrap();
+        memory.put("a.png", png.into_inner());
+        let file = Storage::from(memory.clone()).resolve("a.png").unwrap();
+        let caches = Caches::new(64, 0);
+        let settings = settings(d.path().to_path_buf(), None);
+        let derivatives = Derivatives::new(settings, caches);
+        let dims = Dimensions {
+            width: 300,
+            height: 200,
+        };
+        memory.set_failing(true);
+        assert!(derivatives.ready(&file, dims).is_none());
+        let settled = |want: fn(&State) -> bool| {
+            let end = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < end {
+                let state = derivatives.inner.as_ref().unwrap().states.get(&file);
+                if state.as_ref().is_some_and(want) {
+                    return true;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            false
+        };
+        assert!(
+            settled(|s| matches!(s, State::Later(_))),
+            "not remembered as skipped"
+        );
+        memory.set_failing(false);
+        let end = Instant::now() + Duration::from_secs(30);
+        let mut ready = None;
+        while ready.is_none() && Instant::now() < end {
+            ready = derivatives.ready(&file, dims);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(ready.is_some(), "built once the store answers");
+    }
+
+    #[test]
+    fn a_build_that_ends_at_once_is_never_overwritten_by_its_queued_state() {
+        // Builds that fail at once (the store is down) settle while the request that queued
+        // them is still storing `Building`; each must still end as `Later`, never stay
+        // `Building`.
+        let d = tempfile::tempdir().unwrap();
+        let memory = Arc::new(crate::storage::Memory::default());
+        let store = Storage::from(memory.clone());
+        let files: Vec<Object> = (0..200)
+            .map(|i| {
+                let key = format!("f{i}.png");
+                memory.put(&key, vec![0u8; 16]);
+                store.resolve(&format!("f{i}")).unwrap()
+            })
+            .collect();
+        memory.set_failing(true);
+        let derivatives =
+            Derivatives::new(settings(d.path().to_path_buf(), None), Caches::new(8, 0));
+        let dims = Dimensions {
+            width: 300,
+            height: 200,
+        };
+        for file in &files {
+            assert!(derivatives.ready(file, dims).is_none());
+        }
+        let end = Instant::now() + Duration::from_secs(60);
+        let states = &derivatives.inner.as_ref().unwrap().states;
+        let mut building = files.len();
+        while building > 0 && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(20));
+            building = files
+                .iter()
+                .filter(|f| !matches!(states.get(*f), Some(State::Later(_))))
+                .count();
+        }
+        assert_eq!(building, 0, "builds left queued forever");
     }
 
     #[test]
