@@ -14,6 +14,7 @@ use crate::colors::lines::{self, BadLine, LinesError};
 use crate::colors::Palette;
 use crate::derivative::Derivatives;
 use crate::iiif::{Dimensions, Format, ImageRequest, Limits};
+use crate::outputs::Outputs;
 use crate::policy::{Policy, Unlisted};
 use crate::service::{Answer, ImageService, Mode, ServiceError, Settings, Target, Want};
 use crate::source::DecodeLimits;
@@ -57,8 +58,8 @@ pub struct Job {
     /// Its name in the colours file: the record's image identifier, or for a folder the path
     /// relative to it without the extension (as the server would be asked for it).
     pub name: String,
-    /// Where its thumbnail goes.
-    pub output: PathBuf,
+    /// Where its thumbnail goes, relative to the [`Outputs`].
+    pub output: String,
 }
 
 /// What a run did.
@@ -111,9 +112,9 @@ pub fn sources(src: &Path, s3: S3Settings) -> Result<(Storage, Vec<String>), Str
     Ok((storage, keys))
 }
 
-/// The jobs for the source `keys` of the store at `src`, each with its output path under
-/// `out`: the key without its extension, plus the format's extension.
-pub fn plan_outputs(src: &Path, keys: Vec<String>, out: &Path, format: Format) -> Vec<Job> {
+/// The jobs for the source `keys` of the store at `src`, each with its output: the key
+/// without its extension, plus the format's extension.
+pub fn plan_outputs(src: &Path, keys: Vec<String>, format: Format) -> Vec<Job> {
     let base = if src.is_file() {
         src.parent().unwrap_or(Path::new(""))
     } else {
@@ -123,7 +124,10 @@ pub fn plan_outputs(src: &Path, keys: Vec<String>, out: &Path, format: Format) -
         .map(|key| {
             let rel = Path::new(&key);
             Job {
-                output: out.join(rel.with_extension(format.extension())),
+                output: rel
+                    .with_extension(format.extension())
+                    .to_string_lossy()
+                    .into_owned(),
                 name: rel.with_extension("").to_string_lossy().into_owned(),
                 source: base.join(rel),
                 identifier: key,
@@ -179,14 +183,13 @@ impl std::str::FromStr for Shard {
 }
 
 /// The jobs for every image of every object record in `records`, found in the images folder
-/// `images` and named `out/<identifier>.<format>` (the identifier percent-encoded as in a
+/// `images` and named `<identifier>.<format>` (the identifier percent-encoded as in a
 /// URL), with the access policy of those records over that folder. What each caller may have
 /// of each image is decided when it is made, by the service, on the file it resolves to.
 /// Identifiers with no image file, and records that cannot be read, are failures.
 pub fn record_jobs(
     records: &Path,
     images: Storage,
-    out: &Path,
     format: Format,
     unlisted: Unlisted,
 ) -> (Vec<Job>, Vec<Failure>, Arc<Policy>) {
@@ -227,11 +230,11 @@ pub fn record_jobs(
             match policy.storage().resolve(&id) {
                 Ok(file) => jobs.push(Job {
                     source: file.path,
-                    output: out.join(format!(
+                    output: format!(
                         "{}.{}",
                         crate::iiif::path::encode_identifier(&id),
                         format.extension()
-                    )),
+                    ),
                     name: id.clone(),
                     identifier: id,
                 }),
@@ -328,12 +331,13 @@ impl ColorsOut {
     }
 }
 
-/// Makes the thumbnails of `jobs` (source, output) pairs, and with `colors` their colours.
+/// Makes the thumbnails of `jobs` into `outputs`, and with `colors` their colours.
 /// `progress(done, total)` is called after each one.
 pub fn thumbnails(
     jobs: &[Job],
     opts: &ThumbnailOptions,
     service: &ImageService,
+    outputs: &Outputs,
     colors: Option<&ColorsOut>,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Summary {
@@ -346,7 +350,7 @@ pub fn thumbnails(
     let work = || {
         jobs.par_iter()
             .map(|job| {
-                let r = one(job, opts, service, colors);
+                let r = one(job, opts, service, outputs, colors);
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1, jobs.len());
                 r
             })
@@ -391,13 +395,13 @@ fn one(
     job: &Job,
     opts: &ThumbnailOptions,
     service: &ImageService,
+    outputs: &Outputs,
     colors: Option<&ColorsOut>,
 ) -> Result<Outcome, String> {
-    let dst = job.output.as_path();
     if !opts.force && colors.is_none_or(|c| c.done.contains(&job.name)) {
         // The source's version as the store has it now (a file's mtime, an object's
         // Last-Modified).
-        if let Ok(made) = std::fs::metadata(dst).and_then(|m| m.modified()) {
+        if let Some(made) = outputs.written(&job.output) {
             let source = service.storage().resolve(&job.identifier);
             if source.is_ok_and(|s| made >= s.stored()) {
                 return Ok(Outcome::UpToDate);
@@ -428,14 +432,7 @@ fn one(
         Err(ServiceError::Restricted(_)) => return Ok(Outcome::Restricted),
         Err(e) => return Err(crate::report::chain(&e)),
     };
-    if let Some(parent) = dst.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-    }
-    // Written beside the target and renamed, so an interrupted run never leaves a partial
-    // file that looks newer than its source.
-    let tmp = dst.with_extension(format!("{}.part", opts.request.format.extension()));
-    std::fs::write(&tmp, &bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, dst).map_err(|e| format!("{}: {e}", dst.display()))?;
+    outputs.write(&job.output, &bytes)?;
     if let (Some(colors), Some((raster, source))) = (colors, pixels) {
         colors.add(&job.name, &raster, source)?;
         return Ok(Outcome::Made { colored: true });
@@ -484,12 +481,9 @@ mod tests {
         }
         let (_, keys) = sources(d.path(), S3Settings::default()).unwrap();
         assert_eq!(keys, ["a.jpg", "sub/b.png", "sub/c.TIF"]);
-        let jobs = plan_outputs(d.path(), keys, Path::new("/out"), Format::Jpg);
+        let jobs = plan_outputs(d.path(), keys, Format::Jpg);
         let outs: Vec<_> = jobs.iter().map(|j| j.output.clone()).collect();
-        assert_eq!(
-            outs,
-            ["/out/a.jpg", "/out/sub/b.jpg", "/out/sub/c.jpg"].map(PathBuf::from)
-        );
+        assert_eq!(outs, ["a.jpg", "sub/b.jpg", "sub/c.jpg"]);
         assert_eq!(jobs[1].name, "sub/b");
         let one = d.path().join("sub/b.png");
         let (storage, keys) = sources(&one, S3Settings::default()).unwrap();

@@ -13,6 +13,7 @@ use crate::iiif::geometry::plan;
 use crate::iiif::info::Tiling;
 use crate::iiif::path::encode_segment;
 use crate::iiif::{level0, Format, ImageRequest, Limits};
+use crate::outputs::Outputs;
 use crate::policy::Policy;
 use crate::service::{Answer, ImageService, Mode, ServiceError, Settings, Target, Want};
 use crate::source::DecodeLimits;
@@ -107,13 +108,13 @@ pub fn service(
 }
 
 /// Writes the tree of the image `key` (an identifier of the service's storage) under
-/// `out/<id>/`, as `caller` may have it; returns the number of files written. The info.json
-/// is written last, so its presence means the tree is complete.
+/// `<id>/` of `out`, as `caller` may have it; returns the number of files written. The
+/// info.json is written last, so its presence means the tree is complete.
 pub fn export(
     service: &ImageService,
     key: &str,
     id: &str,
-    out: &Path,
+    out: &Outputs,
     opts: &TileOptions,
 ) -> Result<usize, String> {
     let t = Target {
@@ -125,10 +126,10 @@ pub fn export(
     let dims = info.dims;
     let tiling = Tiling::square(dims, opts.tile);
     let images = level0::images_as(opts.version, dims, &tiling, &info.limits);
-    let dir = out.join(encode_segment(id));
+    let dir = encode_segment(id);
     // Files with the same canonical form (`full/w,` and `full/w,h`) are one image: made once
     // and written under each name.
-    let mut by_canonical: BTreeMap<String, (ImageRequest, u64, Vec<PathBuf>)> = BTreeMap::new();
+    let mut by_canonical: BTreeMap<String, (ImageRequest, u64, Vec<String>)> = BTreeMap::new();
     for img in &images {
         let req = img.request(opts.format);
         let p = plan(&req, dims, &info.limits).map_err(|e| e.to_string())?;
@@ -137,21 +138,13 @@ pub fn export(
             .entry(canonical_path(&p, dims))
             .or_insert_with(|| (req, area, Vec::new()))
             .2
-            .push(dir.join(img.path(opts.format)));
+            .push(format!("{dir}/{}", img.path(opts.format)));
     }
-    let folders: BTreeSet<PathBuf> = by_canonical
-        .values()
-        .flat_map(|(_, _, targets)| targets.iter().filter_map(|t| t.parent()))
-        .map(Path::to_path_buf)
-        .collect();
-    let made = folders
-        .iter()
-        .try_for_each(|f| std::fs::create_dir_all(f).map_err(|e| format!("{}: {e}", f.display())));
     // The largest images first, so that no core is left with one large ladder entry at the
     // end (the first one also builds the derivative pyramid, if the source wants one).
     let mut work: Vec<_> = by_canonical.into_values().collect();
     work.sort_by_key(|(_, area, _)| std::cmp::Reverse(*area));
-    let cut = made.and_then(|()| {
+    let cut = {
         work.par_iter()
             .try_for_each(|(req, _, targets)| -> Result<(), String> {
                 let bytes = match service.image(t, &Want::Image(*req), &|_| false, Mode::Compute) {
@@ -160,15 +153,24 @@ pub fn export(
                     Err(e) => return Err(report(e)),
                 };
                 for target in targets {
-                    std::fs::write(target, &bytes)
-                        .map_err(|e| format!("{}: {e}", target.display()))?;
+                    out.write(target, &bytes)?;
                 }
                 Ok(())
             })
-    });
+    };
     service.forget(key);
     if let Err(e) = cut {
-        remove_empty(&folders, &dir);
+        // In a folder, a source that failed leaves no empty tree (an earlier tree's files are
+        // kept); in a bucket there are no folders, and without its info.json a tree is not
+        // complete.
+        if let Outputs::Folder(root) = out {
+            let folders: BTreeSet<PathBuf> = work
+                .iter()
+                .flat_map(|(_, _, targets)| targets)
+                .filter_map(|t| root.join(t).parent().map(Path::to_path_buf))
+                .collect();
+            remove_empty(&folders, &root.join(&dir));
+        }
         return Err(e);
     }
     let base = opts.base_url.trim_end_matches('/');
@@ -181,7 +183,7 @@ pub fn export(
         opts.format,
     );
     let text = serde_json::to_string_pretty(&info).map_err(|e| e.to_string())?;
-    std::fs::write(dir.join("info.json"), text).map_err(|e| e.to_string())?;
+    out.write(&format!("{dir}/info.json"), text.as_bytes())?;
     Ok(images.len() + 1)
 }
 

@@ -17,6 +17,7 @@ pub mod export;
 pub mod http;
 pub mod iiif;
 pub mod logbuf;
+pub mod outputs;
 pub mod pipeline;
 pub mod policy;
 pub mod presentation;

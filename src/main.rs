@@ -40,9 +40,11 @@ enum Command {
 
 #[derive(Args)]
 struct TileArgs {
-    /// An image file, or a folder of them (each becomes OUT/<file name without extension>/).
+    /// An image file, or a folder of them (each becomes OUT/<file name without extension>/),
+    /// or `s3://BUCKET/PREFIX` (every image under it becomes OUT/<key without extension,
+    /// percent-encoded>/; reached as `serve` reaches it).
     src: PathBuf,
-    /// The output folder.
+    /// The output folder, or `s3://BUCKET/PREFIX`.
     out: PathBuf,
     /// Make only part K of N of the images (as for `thumbnails`).
     #[arg(long, value_name = "K/N", default_value = "1/1")]
@@ -94,11 +96,7 @@ fn batch_config(path: Option<&std::path::Path>) -> Result<ValidConfig, Box<dyn s
 }
 
 /// The access policy of a batch command over `images`, from `records`.
-fn batch_policy(
-    records: &std::path::Path,
-    images: &std::path::Path,
-    unlisted: Unlisted,
-) -> Result<(Policy, PathBuf), Box<dyn std::error::Error>> {
+fn batch_policy(records: &std::path::Path, images: Storage, unlisted: Unlisted) -> Policy {
     let keep_public = unlisted == Unlisted::Restricted;
     let (store, report) = tessera::presentation::Store::load_with(records, keep_public);
     for (path, why) in &report.skipped {
@@ -107,11 +105,7 @@ fn batch_policy(
     for (path, why) in &report.warnings {
         eprintln!("record: {}: {why}", path.display());
     }
-    let root = images
-        .canonicalize()
-        .map_err(|e| format!("images folder {}: {e}", images.display()))?;
-    let storage = Storage::files(&root)?;
-    Ok((Policy::new(Arc::new(store), storage, unlisted), root))
+    Policy::new(Arc::new(store), images, unlisted)
 }
 
 impl TileArgs {
@@ -147,13 +141,70 @@ impl TileArgs {
             caller,
             version: self.api,
         };
-        let mut sources = tessera::export::sources(&self.src)
-            .map_err(|e| format!("{}: {e}", self.src.display()))?;
-        sources.retain(|(_, id)| self.shard.takes(id));
+        let outputs = tessera::outputs::Outputs::open(&self.out, defaults.s3_settings())?;
+        outputs.check_apart(&self.src)?;
+        let (policy, mut sources) = if self.src.to_str().is_some_and(|s| s.starts_with("s3://")) {
+            self.bucket_sources(&defaults)?
+        } else {
+            self.folder_sources(&defaults)?
+        };
+        sources.retain(|s| self.shard.takes(&s.id));
+        let (service, _scratch) = tessera::export::service(Arc::new(policy), &opts)?;
+        let started = std::time::Instant::now();
+        let (mut failed, mut restricted) = (0, 0);
+        for s in &sources {
+            // A source that vanished since the listing is reported and skipped, like any
+            // other bad input; the run goes on.
+            let found = s.key.clone().and_then(|key| {
+                let file = service.storage().resolve(&key).map_err(|e| e.to_string())?;
+                Ok((key, file))
+            });
+            let (key, file) = match found {
+                Ok(found) => found,
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("failed: {}: {e}", s.shown);
+                    continue;
+                }
+            };
+            let id = &s.id;
+            let rule = service.policy().decide(caller, &file);
+            if rule != Access::Public {
+                restricted += 1;
+                eprintln!("left out: {id}: {rule:?} by the access policy (the tree is public)");
+                continue;
+            }
+            match tessera::export::export(&service, &key, id, &outputs, &opts) {
+                Ok(n) => eprintln!("{id}: {n} files"),
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("failed: {}: {e}", s.shown);
+                }
+            }
+        }
+        eprintln!(
+            "{} images, {restricted} left out (restricted), {failed} failed, in {:.2} s",
+            sources.len(),
+            started.elapsed().as_secs_f64()
+        );
+        Ok(failed == 0)
+    }
+
+    /// The policy and the images of a folder (or file) SRC: its image files, each named by
+    /// its file name without the extension; with --records, decided by those records over
+    /// the images folder SRC must be in.
+    fn folder_sources(
+        &self,
+        defaults: &ValidConfig,
+    ) -> Result<(Policy, Vec<TileSource>), Box<dyn std::error::Error>> {
         let (policy, root) = match &self.records {
             Some(records) => {
                 let images = self.images.as_deref().unwrap_or(&defaults.images);
-                let (policy, root) = batch_policy(records, images, defaults.unlisted_images)?;
+                let root = images
+                    .canonicalize()
+                    .map_err(|e| format!("images folder {}: {e}", images.display()))?;
+                let policy =
+                    batch_policy(records, Storage::files(&root)?, defaults.unlisted_images);
                 let src = self.src.canonicalize()?;
                 if !src.starts_with(&root) {
                     return Err(format!(
@@ -175,50 +226,66 @@ impl TileArgs {
                 )
             }
         };
-        let (service, _scratch) = tessera::export::service(Arc::new(policy), &opts)?;
-        let started = std::time::Instant::now();
-        let (mut failed, mut restricted) = (0, 0);
-        for (path, id) in &sources {
-            // A source that vanished since the listing is reported and skipped, like any
-            // other bad input; the run goes on.
-            let found = path
-                .canonicalize()
-                .map_err(|e| e.to_string())
-                .and_then(|c| {
-                    let key = c.strip_prefix(&root).map_err(|e| e.to_string())?;
-                    let key = key.to_str().ok_or("the path is not UTF-8")?.to_string();
-                    let file = service.storage().resolve(&key).map_err(|e| e.to_string())?;
-                    Ok((key, file))
-                });
-            let (key, file) = match found {
-                Ok(found) => found,
-                Err(e) => {
-                    failed += 1;
-                    eprintln!("failed: {}: {e}", path.display());
-                    continue;
-                }
-            };
-            let rule = service.policy().decide(caller, &file);
-            if rule != Access::Public {
-                restricted += 1;
-                eprintln!("left out: {id}: {rule:?} by the access policy (the tree is public)");
-                continue;
-            }
-            match tessera::export::export(&service, &key, id, &self.out, &opts) {
-                Ok(n) => eprintln!("{id}: {n} files"),
-                Err(e) => {
-                    failed += 1;
-                    eprintln!("failed: {}: {e}", path.display());
-                }
-            }
-        }
-        eprintln!(
-            "{} images, {restricted} left out (restricted), {failed} failed, in {:.2} s",
-            sources.len(),
-            started.elapsed().as_secs_f64()
-        );
-        Ok(failed == 0)
+        let sources = tessera::export::sources(&self.src)
+            .map_err(|e| format!("{}: {e}", self.src.display()))?
+            .into_iter()
+            .map(|(path, id)| TileSource {
+                shown: path.display().to_string(),
+                key: path
+                    .canonicalize()
+                    .map_err(|e| e.to_string())
+                    .and_then(|c| {
+                        let key = c.strip_prefix(&root).map_err(|e| e.to_string())?;
+                        Ok(key.to_str().ok_or("the path is not UTF-8")?.to_string())
+                    }),
+                id,
+            })
+            .collect();
+        Ok((policy, sources))
     }
+
+    /// The policy and the images of an `s3://BUCKET/PREFIX` SRC: every image under the
+    /// prefix, each named by its key without the extension (`a/b.tif` is `a/b`, whose tree
+    /// is `a%2Fb/`); with --records, decided by those records, whose identifiers name keys
+    /// under the prefix.
+    fn bucket_sources(
+        &self,
+        defaults: &ValidConfig,
+    ) -> Result<(Policy, Vec<TileSource>), Box<dyn std::error::Error>> {
+        if self.images.is_some() {
+            return Err(
+                "--images is for a folder SRC: the records name keys under an s3:// SRC".into(),
+            );
+        }
+        let (storage, keys) = tessera::batch::sources(&self.src, defaults.s3_settings())?;
+        let policy = match &self.records {
+            Some(records) => batch_policy(records, storage, defaults.unlisted_images),
+            None => Policy::new(Default::default(), storage, Unlisted::Public),
+        };
+        let src = self.src.display().to_string();
+        let sources = keys
+            .into_iter()
+            .map(|key| TileSource {
+                shown: format!("{}/{key}", src.trim_end_matches('/')),
+                id: std::path::Path::new(&key)
+                    .with_extension("")
+                    .to_string_lossy()
+                    .into_owned(),
+                key: Ok(key),
+            })
+            .collect();
+        Ok((policy, sources))
+    }
+}
+
+/// One image of a `tessera tiles` run.
+struct TileSource {
+    /// How it is named in messages.
+    shown: String,
+    /// Its key in the images store (or why it has none).
+    key: Result<String, String>,
+    /// Its identifier: the name of its tree.
+    id: String,
 }
 
 #[derive(Args)]
@@ -226,7 +293,7 @@ struct ThumbnailArgs {
     /// A folder of images, one image file, or `s3://BUCKET/PREFIX` (reached as `serve`
     /// reaches it: the AWS_* variables, or the s3_* keys of --config).
     src: PathBuf,
-    /// The output folder; it mirrors the source tree.
+    /// The output folder, or `s3://BUCKET/PREFIX`; it mirrors the source tree.
     out: PathBuf,
     /// Make only part K of N of the images (`--shard 1/2` on one machine, `2/2` on another):
     /// each image goes to one shard, by a hash of its identifier.
@@ -300,7 +367,6 @@ impl ThumbnailArgs {
                 let (jobs, failed, policy) = tessera::batch::record_jobs(
                     records,
                     images,
-                    &self.out,
                     req.format,
                     defaults.unlisted_images,
                 );
@@ -308,13 +374,15 @@ impl ThumbnailArgs {
             }
             None => {
                 let (images, keys) = tessera::batch::sources(&self.src, defaults.s3_settings())?;
-                let jobs = tessera::batch::plan_outputs(&self.src, keys, &self.out, req.format);
+                let jobs = tessera::batch::plan_outputs(&self.src, keys, req.format);
                 let open = Policy::new(Default::default(), images, Unlisted::Public);
                 let service = tessera::batch::service(Arc::new(open), &opts);
                 (jobs, Vec::new(), service)
             }
         };
         jobs.retain(|job| self.shard.takes(&job.identifier));
+        let outputs = tessera::outputs::Outputs::open(&self.out, defaults.s3_settings())?;
+        outputs.check_apart(&self.src)?;
         let colors = match &self.colors {
             Some(path) => Some(
                 tessera::batch::ColorsOut::open(path, self.force, |bad| {
@@ -343,8 +411,14 @@ impl ThumbnailArgs {
             }
             None => {}
         };
-        let mut summary =
-            tessera::batch::thumbnails(&jobs, &opts, &service, colors.as_ref(), &progress);
+        let mut summary = tessera::batch::thumbnails(
+            &jobs,
+            &opts,
+            &service,
+            &outputs,
+            colors.as_ref(),
+            &progress,
+        );
         if let Some(bar) = bar {
             bar.finish();
         }

@@ -107,6 +107,11 @@ impl Backend for Memory {
         Ok(true)
     }
 
+    fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), StorageError> {
+        Memory::put(self, key, bytes);
+        Ok(())
+    }
+
     fn delete(&self, key: &str) -> Result<(), StorageError> {
         self.remove(key);
         Ok(())

@@ -187,6 +187,13 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         Err(read_only(key))
     }
 
+    /// Stores `bytes` at `key`, replacing any object there (batch outputs). A read-only
+    /// backend refuses.
+    fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), StorageError> {
+        let _ = bytes;
+        Err(read_only(key))
+    }
+
     /// Deletes the object at `key` (none there is not an error). A read-only backend refuses.
     fn delete(&self, key: &str) -> Result<(), StorageError> {
         Err(read_only(key))
@@ -307,6 +314,14 @@ impl Storage {
             return Err(StorageError::NotFound);
         }
         self.0.put_new(key, bytes)
+    }
+
+    /// Stores `bytes` at `key`, replacing any object there (see [`Backend::put`]).
+    pub fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), StorageError> {
+        if !is_safe_identifier(key) {
+            return Err(StorageError::NotFound);
+        }
+        self.0.put(key, bytes)
     }
 
     /// Deletes the object at `key` (see [`Backend::delete`]).

@@ -387,6 +387,12 @@ impl Backend for S3 {
         })
     }
 
+    fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), StorageError> {
+        let path = self.full_key(key).ok_or(StorageError::NotFound)?;
+        let store = self.store.clone();
+        self.run(async move { store.put(&path, bytes.into()).await.map(|_| ()) })
+    }
+
     fn delete(&self, key: &str) -> Result<(), StorageError> {
         let path = self.full_key(key).ok_or(StorageError::NotFound)?;
         let store = self.store.clone();

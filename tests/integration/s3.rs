@@ -718,6 +718,170 @@ async fn records_restrict_images_in_the_bucket_by_every_name_and_route() {
     assert_eq!(tree(out.path()), [PathBuf::from("small.jpg")].into());
     let small = image::open(out.path().join("small.jpg")).unwrap();
     assert_eq!(small.width().max(small.height()), 256, "limited to 256 px");
+
+    // A static tree is public: `tiles` with the records, from the bucket into the bucket,
+    // exports only the open image.
+    run_ok(
+        &weed.endpoint(),
+        &[
+            "tiles",
+            &src,
+            &format!("s3://{BUCKET}/trees"),
+            records_arg[0],
+            records_arg[1],
+        ],
+    );
+    let trees = bucket(weed.endpoint(), "trees");
+    assert!(
+        trees.object("open/info.json").is_ok(),
+        "the open image's tree"
+    );
+    for left_out in ["secret", "small"] {
+        for rel in [
+            "info.json",
+            "full/max/0/default.jpg",
+            "full/256,/0/default.jpg",
+        ] {
+            let key = format!("{left_out}/{rel}");
+            assert!(trees.object(&key).is_err(), "{key} exported");
+        }
+    }
+}
+
+/// Runs `tessera ARGS` against the bucket at `endpoint` (through the AWS variables, as an
+/// operator sets them) to the end, which must be a success.
+fn run_ok(endpoint: &str, args: &[&str]) {
+    let done = cli(endpoint).args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success(), "tessera {args:?}: {err}");
+}
+
+/// The `tessera` command, reaching the bucket at `endpoint` through the AWS variables.
+fn cli(endpoint: &str) -> Command {
+    let mut command = Command::new(crate::common::BIN);
+    command
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ALLOW_HTTP", "true")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "tessera")
+        .env("AWS_SECRET_ACCESS_KEY", "tessera-test-secret");
+    command
+}
+
+#[tokio::test]
+async fn tiles_and_thumbnails_go_from_a_bucket_into_a_bucket_as_a_local_run_makes_them() {
+    let Some(weed) = Weed::start(
+        "tiles_and_thumbnails_go_from_a_bucket_into_a_bucket_as_a_local_run_makes_them",
+    )
+    .await
+    else {
+        return;
+    };
+    // A pyramid, a flat PNG and a JPEG in a sub-"folder" of the bucket; the same images,
+    // side by side, in a local folder.
+    let local = tempfile::tempdir().unwrap();
+    let noise = {
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(crate::common::noise(700, 500))
+            .write_to(&mut bytes, image::ImageFormat::Jpeg)
+            .unwrap();
+        bytes.into_inner()
+    };
+    let sources = [
+        (
+            "grid-tiled.tif",
+            std::fs::read(fixtures().join("grid-tiled.tif")).unwrap(),
+        ),
+        (
+            "grid.png",
+            std::fs::read(fixtures().join("grid.png")).unwrap(),
+        ),
+        ("sub/noise.jpg", noise),
+    ];
+    for (key, bytes) in &sources {
+        weed.object(&format!("masters/{key}"), bytes.clone()).await;
+        let name = key.rsplit('/').next().unwrap();
+        std::fs::write(local.path().join(name), bytes).unwrap();
+    }
+    let endpoint = weed.endpoint();
+    let src = format!("s3://{BUCKET}/masters");
+
+    // `tiles`: every file of each local tree is in the bucket's tree, byte for byte (the
+    // sub-"folder" image's tree is named by its key, `sub%2Fnoise`).
+    let reference = tempfile::tempdir().unwrap();
+    run_ok(
+        &endpoint,
+        &[
+            "tiles",
+            local.path().to_str().unwrap(),
+            reference.path().to_str().unwrap(),
+        ],
+    );
+    run_ok(&endpoint, &["tiles", &src, &format!("s3://{BUCKET}/tiles")]);
+    let out = bucket(endpoint.clone(), "tiles");
+    let files = tree(reference.path());
+    assert!(files.len() > 30, "{}", files.len());
+    for rel in &files {
+        let rel = rel.to_str().unwrap();
+        let key = rel.replacen("noise/", "sub%2Fnoise/", 1);
+        let stored = out
+            .object(&key)
+            .unwrap_or_else(|e| panic!("{key}: {e}"))
+            .read_all()
+            .unwrap();
+        let made = std::fs::read(reference.path().join(rel)).unwrap();
+        if rel == "noise/info.json" {
+            let info: serde_json::Value = serde_json::from_slice(&stored).unwrap();
+            assert_eq!(info["@id"], "http://localhost:8000/sub%2Fnoise");
+        } else {
+            assert!(stored == made, "{key} differs from the local run");
+        }
+    }
+
+    // `thumbnails` into the bucket: the local run's bytes, and a rerun makes nothing.
+    let reference = tempfile::tempdir().unwrap();
+    run_ok(
+        &endpoint,
+        &[
+            "thumbnails",
+            local.path().to_str().unwrap(),
+            reference.path().to_str().unwrap(),
+        ],
+    );
+    let thumbs = format!("s3://{BUCKET}/thumbs");
+    let first = summary_of(thumbnails(
+        &endpoint,
+        &src,
+        std::path::Path::new(&thumbs),
+        &[],
+    ));
+    assert_eq!(first["made"], 3);
+    let out = bucket(endpoint.clone(), "thumbs");
+    for (key, _) in &sources {
+        let name = std::path::Path::new(key.rsplit('/').next().unwrap()).with_extension("jpg");
+        let want = std::fs::read(reference.path().join(&name)).unwrap();
+        let key = std::path::Path::new(key).with_extension("jpg");
+        let stored = out
+            .object(key.to_str().unwrap())
+            .unwrap()
+            .read_all()
+            .unwrap();
+        assert!(
+            stored == want,
+            "{} differs from the local run",
+            key.display()
+        );
+    }
+    let again = summary_of(thumbnails(
+        &endpoint,
+        &src,
+        std::path::Path::new(&thumbs),
+        &[],
+    ));
+    assert_eq!(
+        (again["made"].as_u64(), again["skipped"].as_u64()),
+        (Some(0), Some(3))
+    );
 }
 
 /// The files under `dir`, relative to it.
@@ -740,7 +904,7 @@ fn tree(dir: &std::path::Path) -> std::collections::BTreeSet<PathBuf> {
 /// `tessera thumbnails SRC OUT --json ARGS` against the bucket at `endpoint` (through the
 /// AWS variables, as an operator sets them), started now.
 fn thumbnails(endpoint: &str, src: &str, out: &std::path::Path, args: &[&str]) -> Child {
-    Command::new(crate::common::BIN)
+    cli(endpoint)
         .args([
             "thumbnails",
             src,
@@ -750,11 +914,6 @@ fn thumbnails(endpoint: &str, src: &str, out: &std::path::Path, args: &[&str]) -
             "1",
         ])
         .args(args)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ALLOW_HTTP", "true")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "tessera")
-        .env("AWS_SECRET_ACCESS_KEY", "tessera-test-secret")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
