@@ -49,6 +49,19 @@ for i in $(seq 1 "$passes"); do
   done
 done
 
+# The store's own ceiling on these cores: ranged GETs of a stored tile's size (17.4 KiB) at
+# random offsets of the same object, straight to SeaweedFS's S3 gateway (no Tessera), with the
+# same 16 connections.
+size=$(stat -c %s "$data/images/wide.tif")
+cat > "$work/ranges.lua" <<LUA
+math.randomseed(7)
+request = function()
+  local at = math.random(0, $size - 17820)
+  return wrk.format("GET", "/masters/bench/wide.tif", { Range = "bytes=" .. at .. "-" .. (at + 17819) })
+end
+LUA
+echo "store alone (ranged GETs of 17.4 KiB): $(wrk -t2 -c16 -d"${secs}s" -s "$work/ranges.lua" "$WEED_S3" | awk '/Requests\/sec/ {print $2 " requests/s"}')"
+
 echo "== bytes fetched from the store per tile (one server through a counting proxy)"
 proxy=$(free_port)
 python3 scripts/s3_bytes.py "$proxy" "${WEED_S3##*:}" &
