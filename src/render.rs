@@ -212,6 +212,16 @@ pub fn levels_of(
         .map_err(Arc::unwrap_or_clone)
 }
 
+/// The stored tile size of a tiled TIFF that [`levels_of`] serves by the tile (`None` for other
+/// files): from its levels when they are known, else from its first directory alone, so that
+/// an info.json costs no round trips to the other directories.
+pub fn stored_tile(caches: &Caches, file: &Object) -> Result<Option<(u32, u32)>, SourceError> {
+    if let Some(levels) = caches.levels.get(file) {
+        return Ok(levels.as_ref().map(|l| l[0].tile));
+    }
+    Ok(pyramid::first_level(file)?.map(|l| l.tile))
+}
+
 /// Serves `plan` from the levels of a pyramidal TIFF: a stored tile as it is, or the tiles
 /// of the smallest sufficient level under the region, resampled.
 fn from_pyramid(

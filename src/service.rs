@@ -370,9 +370,11 @@ impl ImageService {
         let tiling =
             if let Some(h) = crate::render::jp2_header(&self.caches, &file).map_err(failed)? {
                 Tiling::codestream(dims, h.tile, h.levels, tile_size)
-            } else if let Some(l) = crate::render::levels_of(&self.caches, &file).map_err(failed)? {
+            } else if let Some(tile) =
+                crate::render::stored_tile(&self.caches, &file).map_err(failed)?
+            {
                 // A tiled TIFF offers its own tiles, so that viewers' tiles align with stored ones.
-                Tiling::stored(dims, l[0].tile)
+                Tiling::stored(dims, tile)
             } else {
                 Tiling::square(dims, tile_size)
             };

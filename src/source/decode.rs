@@ -55,11 +55,11 @@ fn read_dimensions_unguarded(file: &Object) -> Result<Dimensions, SourceError> {
         // A TIFF the general decoder does not take (JPEG tiles in YCbCr, BigTIFF) whose
         // levels the pyramid reader does: its size is its first level's, as it is served.
         Err(e @ SourceError::Storage(_)) => return Err(e),
-        Err(e) => match super::pyramid::levels(file)? {
-            Some(levels) => {
+        Err(e) => match super::pyramid::first_level(file)? {
+            Some(level) => {
                 return Ok(Dimensions {
-                    width: levels[0].width,
-                    height: levels[0].height,
+                    width: level.width,
+                    height: level.height,
                 })
             }
             None => return Err(e),

@@ -42,34 +42,48 @@ pub fn levels(file: &Object) -> Result<Option<Vec<Level>>, StorageError> {
     }
 }
 
-fn levels_in(reader: Reader) -> Option<Vec<Level>> {
+/// The first level of a tiled TIFF that [`levels`] would read (`Ok(None)` exactly when it
+/// gives `None`), read from the first directory alone: its size and stored tile size, for an
+/// info.json, without the round trips to the other directories.
+pub fn first_level(file: &Object) -> Result<Option<Level>, StorageError> {
+    let reader = file.reader();
+    let failed = reader.failure();
+    let found = first_in(reader).map(|(_, level)| level);
+    match failed.get() {
+        Some(e) => Err(e),
+        None => Ok(found),
+    }
+}
+
+/// Whether the current directory's image can be read by the tile.
+fn usable(d: &mut Decoder<Reader>) -> bool {
+    let planar = d
+        .find_tag(Tag::PlanarConfiguration)
+        .ok()
+        .flatten()
+        .and_then(|v| v.into_u16().ok());
+    let jpeg = d
+        .find_tag(Tag::Compression)
+        .ok()
+        .flatten()
+        .and_then(|v| v.into_u16().ok())
+        == Some(7);
+    d.get_chunk_type() == ChunkType::Tile
+        && planar.is_none_or(|p| p == 1)
+        && match d.colortype() {
+            Ok(
+                ColorType::Gray(8) | ColorType::GrayA(8) | ColorType::RGB(8) | ColorType::RGBA(8),
+            ) => true,
+            // The JPEG decoder upsamples chroma; the tiles come out as full YCbCr.
+            Ok(ColorType::YCbCr(8)) => jpeg,
+            _ => false,
+        }
+}
+
+/// The decoder at the first directory, and its level, when that image can be read by the
+/// tile and is upright.
+fn first_in(reader: Reader) -> Option<(Decoder<Reader>, Level)> {
     let mut d = Decoder::new(reader).ok()?;
-    let usable = |d: &mut Decoder<Reader>| {
-        let planar = d
-            .find_tag(Tag::PlanarConfiguration)
-            .ok()
-            .flatten()
-            .and_then(|v| v.into_u16().ok());
-        let jpeg = d
-            .find_tag(Tag::Compression)
-            .ok()
-            .flatten()
-            .and_then(|v| v.into_u16().ok())
-            == Some(7);
-        d.get_chunk_type() == ChunkType::Tile
-            && planar.is_none_or(|p| p == 1)
-            && match d.colortype() {
-                Ok(
-                    ColorType::Gray(8)
-                    | ColorType::GrayA(8)
-                    | ColorType::RGB(8)
-                    | ColorType::RGBA(8),
-                ) => true,
-                // The JPEG decoder upsamples chroma; the tiles come out as full YCbCr.
-                Ok(ColorType::YCbCr(8)) => jpeg,
-                _ => false,
-            }
-    };
     if !usable(&mut d) {
         return None;
     }
@@ -81,13 +95,23 @@ fn levels_in(reader: Reader) -> Option<Vec<Level>> {
     if orientation.is_some_and(|o| o != 1) {
         return None;
     }
-    let (w0, h0) = d.dimensions().ok()?;
-    let mut out = vec![Level {
-        ifd: 0,
-        width: w0,
-        height: h0,
-        tile: d.chunk_dimensions(),
-    }];
+    let (width, height) = d.dimensions().ok()?;
+    let tile = d.chunk_dimensions();
+    Some((
+        d,
+        Level {
+            ifd: 0,
+            width,
+            height,
+            tile,
+        },
+    ))
+}
+
+fn levels_in(reader: Reader) -> Option<Vec<Level>> {
+    let (mut d, first) = first_in(reader)?;
+    let (w0, h0) = (first.width, first.height);
+    let mut out = vec![first];
     let mut ifd = 0;
     while d.more_images() && ifd < 32 {
         ifd += 1;
@@ -660,6 +684,36 @@ mod tests {
             super::levels(&Object::at(&fixtures.join("grid-strip.tif")).unwrap())
                 .unwrap()
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn the_first_level_alone_agrees_with_all_levels() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut pyramids = 0;
+        for name in [
+            "grid-tiled.tif",
+            "grid-strip.tif",
+            "grid16-tiled.tif",
+            "grid.png",
+            "fidelity/pyramid-jpeg.tif",
+            "fidelity/pyramid-ycbcr.tif",
+            "fidelity/pyramid-deflate.tif",
+            "fidelity/orient-6.tif",
+            "fidelity/cmyk.tif",
+        ] {
+            let file = Object::at(&root.join(name)).unwrap();
+            let all = levels(&file).unwrap();
+            assert_eq!(
+                first_level(&file).unwrap(),
+                all.as_ref().map(|l| l[0]),
+                "{name}"
+            );
+            pyramids += usize::from(all.is_some_and(|l| l.len() > 1));
+        }
+        assert!(
+            pyramids >= 2,
+            "the fixtures hold pyramids of several levels"
         );
     }
 }
