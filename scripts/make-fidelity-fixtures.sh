@@ -458,3 +458,4 @@ echo "== sizes"
 # a lossless one for exact comparison, and a JPEG-compressed one as museums store them.
 vips tiffsave "$out/base.png" "$out/pyramid-deflate.tif" --tile --pyramid --compression deflate --tile-width 128 --tile-height 128
 vips tiffsave "$out/base.png" "$out/pyramid-jpeg.tif" --tile --pyramid --compression jpeg --Q 90 --tile-width 128 --tile-height 128
+vips tiffsave "$out/base.png" "$out/pyramid-bigtiff.tif" --tile --pyramid --compression jpeg --Q 90 --tile-width 128 --tile-height 128 --bigtiff

@@ -699,6 +699,7 @@ mod tests {
             "fidelity/pyramid-jpeg.tif",
             "fidelity/pyramid-ycbcr.tif",
             "fidelity/pyramid-deflate.tif",
+            "fidelity/pyramid-bigtiff.tif",
             "fidelity/orient-6.tif",
             "fidelity/cmyk.tif",
         ] {
@@ -715,5 +716,13 @@ mod tests {
             pyramids >= 2,
             "the fixtures hold pyramids of several levels"
         );
+        let big = Object::at(&root.join("fidelity/pyramid-bigtiff.tif")).unwrap();
+        let widths: Vec<u32> = levels(&big)
+            .unwrap()
+            .unwrap()
+            .iter()
+            .map(|l| l.width)
+            .collect();
+        assert_eq!(widths, [600, 300, 150, 75], "a BigTIFF's levels are read");
     }
 }
