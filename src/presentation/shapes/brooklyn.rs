@@ -13,6 +13,7 @@
 
 use super::flex;
 use super::harvard::person;
+use super::parts;
 use super::{IdentifierRule, Summary};
 use crate::access::Level;
 use crate::presentation::model::{Image, Object, Text};
@@ -256,8 +257,8 @@ struct Brief<'a> {
 }
 
 /// The index summary of a record of either API (`v2` says which).
-pub fn summary(text: &str, rule: IdentifierRule, v2: bool) -> Result<Summary, String> {
-    let b: Brief = serde_json::from_str(text).map_err(|e| e.to_string())?;
+pub fn summary(record: parts::Record, rule: IdentifierRule, v2: bool) -> Result<Summary, String> {
+    let b: Brief = record.read()?;
     let id = b.id.ok_or("record has no id")?;
     let (kind, images) = if v2 {
         let kind = b.rights_type.as_ref().and_then(|r| r.name.as_deref());

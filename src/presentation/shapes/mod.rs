@@ -21,10 +21,12 @@ mod flex;
 mod harvard;
 mod mplus;
 mod paris;
+mod parts;
 mod scan;
 
 use super::model::Object;
 use crate::access::Level;
+use parts::Record;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -92,11 +94,29 @@ impl Shape {
     pub fn summary(self, text: &str, rule: IdentifierRule) -> Result<Summary, String> {
         match self {
             Shape::HarvardObject => harvard::summary(text, rule),
-            Shape::BrooklynCollection => brooklyn::summary(text, rule, false),
-            Shape::BrooklynV2 => brooklyn::summary(text, rule, true),
-            Shape::MPlus => mplus::summary(text, rule),
-            Shape::ParisMusees => paris::summary(text, rule),
+            Shape::BrooklynCollection => brooklyn::summary(Record::Text(text), rule, false),
+            Shape::BrooklynV2 => brooklyn::summary(Record::Text(text), rule, true),
+            Shape::MPlus => mplus::summary(Record::Text(text), rule),
+            Shape::ParisMusees => paris::summary(Record::Text(text), rule),
             Shape::HarvardImage => self.read(text, rule).map(|o| Summary::of(&o)),
+        }
+    }
+
+    /// [`Shape::summary`] of a record from the members the scanner split it into (`text`:
+    /// the record they were found in).
+    fn summary_of_members(
+        self,
+        members: &parts::Members,
+        text: &str,
+        rule: IdentifierRule,
+    ) -> Result<Summary, String> {
+        let record = Record::Members(members);
+        match self {
+            Shape::BrooklynCollection => brooklyn::summary(record, rule, false),
+            Shape::BrooklynV2 => brooklyn::summary(record, rule, true),
+            Shape::MPlus => mplus::summary(record, rule),
+            Shape::ParisMusees => paris::summary(record, rule),
+            Shape::HarvardObject | Shape::HarvardImage => self.summary(text, rule),
         }
     }
 
@@ -219,8 +239,11 @@ impl IdentifierRule {
     /// The identifier of a reference, or `None` when it names nothing.
     pub fn apply(self, reference: &str) -> Option<String> {
         let mut path = reference.trim();
-        path = path.split(['?', '#']).next().unwrap_or("");
-        if let Some((_, rest)) = path.split_once("://") {
+        if let Some(end) = memchr::memchr2(b'?', b'#', path.as_bytes()) {
+            path = &path[..end];
+        }
+        if let Some(at) = scheme_separator(path) {
+            let rest = &path[at + 3..];
             path = rest.find('/').map_or("", |i| &rest[i..]);
         }
         let path = path.trim_matches('/');
@@ -228,9 +251,13 @@ impl IdentifierRule {
             IdentifierRule::Path => path,
             _ => path.rsplit('/').next().unwrap_or(""),
         };
-        let decoded = percent_encoding::percent_decode_str(part)
-            .decode_utf8()
-            .ok()?;
+        let decoded = if part.contains('%') {
+            percent_encoding::percent_decode_str(part)
+                .decode_utf8()
+                .ok()?
+        } else {
+            Cow::Borrowed(part)
+        };
         let id: &str = match self {
             IdentifierRule::Stem => match decoded.rsplit_once('.') {
                 Some((stem, ext))
@@ -245,8 +272,15 @@ impl IdentifierRule {
             },
             _ => &decoded,
         };
-        (!id.is_empty() && !id.contains("://")).then(|| id.to_string())
+        (!id.is_empty() && scheme_separator(id).is_none()).then(|| id.to_string())
     }
+}
+
+/// Where `://` first occurs in a reference (found byte-wise: a reference is short, and
+/// [`IdentifierRule::apply`] runs once per image at start-up).
+fn scheme_separator(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    memchr::memchr_iter(b':', b).find(|&i| b[i + 1..].starts_with(b"//"))
 }
 
 /// One record found in a file: its position in the file's page (0 for a file of one record),
@@ -281,6 +315,10 @@ macro_rules! keys {
                 #[serde(borrow $(, rename = $name)?)]
                 $field: Option<Raw<'a>>,
             )*
+            /// All the record's members, when the scanner (not serde) found them: a
+            /// shape's quick reader takes its fields from them ([`parts`]).
+            #[serde(skip)]
+            members: parts::Members<'a>,
         }
 
         impl<'a> Keys<'a> {
@@ -288,9 +326,15 @@ macro_rules! keys {
             /// file that [`keys`] read): split by the scanner, not parsed again. A repeated
             /// key is refused, as serde refuses it in a file of one record.
             fn of_read(valid: &'a str) -> Result<Keys<'a>, String> {
+                Keys::of_members(scan::members(valid).collect())
+            }
+
+            /// The keys among an object's members, split by the scanner.
+            fn of_members(members: parts::Members<'a>) -> Result<Keys<'a>, String> {
                 let mut k = Keys::default();
-                for (name, value) in scan::members(valid) {
-                    let slot = match &*name {
+                for (name, value) in &members {
+                    let value = *value;
+                    let slot = match &**name {
                         $(keys!(@name $field $($name)?) => &mut k.$field,)*
                         _ => continue,
                     };
@@ -301,6 +345,7 @@ macro_rules! keys {
                         *slot = Some(Raw(value));
                     }
                 }
+                k.members = members;
                 Ok(k)
             }
         }
@@ -435,13 +480,13 @@ fn envelope<'a>(k: &Keys<'a>) -> Result<Option<Vec<Item<'a>>>, String> {
         }
         // A record (Brooklyn API v2) has plain values; GraphQL's fields are objects, lists
         // or null, so `data` with no plain value is read as GraphQL.
-        let fields: Vec<(Cow<'a, str>, &'a str)> = scan::members(data).collect();
+        let mut fields: parts::Members<'a> = scan::members(data).collect();
         if fields.iter().any(|(_, v)| is_plain(v)) {
-            match Keys::of_read(data) {
+            match Keys::of_members(fields) {
                 Ok(dk) if shape_of(&dk).is_ok() => return Ok(Some(vec![(data, Some(dk))])),
                 // Reported as the record's error.
                 Err(_) => return Ok(Some(vec![(data, None)])),
-                Ok(_) => {}
+                Ok(dk) => fields = dk.members,
             }
         }
         // GraphQL: each field of `data` is a record, a list of records, or a connection
@@ -503,6 +548,12 @@ pub fn summaries(
                 },
                 rule,
             ),
+            // A record whose members the scanner found (in a page, or under `data`) is
+            // summarised from them, not parsed again; an M+ hit's members are the hit's,
+            // not its `_source`'s.
+            _ if k.source.is_none() && !k.members.is_empty() => {
+                shape.summary_of_members(&k.members, text, rule)
+            }
             _ => shape.summary(text, rule),
         };
         summary
@@ -588,6 +639,12 @@ mod tests {
             ("https://x.org/", None),
             ("", None),
             (".jpg", Some(".jpg")),
+            ("https://x.org/a%3A%2F%2Fb.jpg", None),
+            ("x:/y.JPEG", Some("y")),
+            ("https://x.org/c.tif#frag", Some("c")),
+            ("#c.tif", None),
+            ("https://x.org/%C3%A9t%C3%A9.png", Some("été")),
+            ("https://x.org/%E9.png", None),
         ] {
             assert_eq!(stem.apply(reference).as_deref(), want, "{reference}");
         }
@@ -778,6 +835,28 @@ mod tests {
             }
         }
         assert!(checked >= 25, "{checked} records checked");
+        // As files are loaded (`summaries`: from the first scan's parts, or from the members
+        // the scanner split a page's record into), the same summaries, and the same refusals.
+        for text in &texts {
+            let found = split(text, None).unwrap();
+            for rule in [IdentifierRule::Stem, IdentifierRule::Path] {
+                let loaded = summaries(text, None, rule).unwrap();
+                assert_eq!(loaded.len(), found.len());
+                for ((position, loaded), found) in loaded.iter().zip(&found) {
+                    assert_eq!(*position, found.position);
+                    let full = found.record.as_ref().map(|(shape, raw)| {
+                        (*shape, shape.read(raw, rule).map(|o| Summary::of(&o)))
+                    });
+                    match (loaded, full) {
+                        (Ok((shape, s)), Ok((full_shape, Ok(full)))) => {
+                            assert_eq!((shape, s), (&full_shape, &full), "{text}")
+                        }
+                        (Err(_), Ok((_, Err(_))) | Err(_)) => {}
+                        (loaded, full) => panic!("{text}: {loaded:?} against {full:?}"),
+                    }
+                }
+            }
+        }
     }
 
     #[test]

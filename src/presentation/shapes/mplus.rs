@@ -7,6 +7,7 @@
 //! publishes its data as CC0), so objects are public unless a folder's rules say otherwise.
 
 use super::flex;
+use super::parts;
 use super::{IdentifierRule, Summary};
 use crate::presentation::model::{Image, Object, Text};
 use serde::Deserialize;
@@ -248,8 +249,8 @@ struct Brief<'a> {
 }
 
 /// The index summary of an M+ object.
-pub fn summary(text: &str, rule: IdentifierRule) -> Result<Summary, String> {
-    let b: Brief = serde_json::from_str(text).map_err(|e| e.to_string())?;
+pub fn summary(record: parts::Record, rule: IdentifierRule) -> Result<Summary, String> {
+    let b: Brief = record.read()?;
     let id = b.id.ok_or("record has no id")?;
     let cats = ranked(&b.areacategories);
     let classification = category_of(&cats, "Category").or_else(|| category_of(&cats, "Area"));

@@ -7,6 +7,7 @@
 //! public API lists only works whose images are free to show.
 
 use super::flex;
+use super::parts;
 use super::{IdentifierRule, Summary};
 use crate::presentation::model::{Image, Object, Text};
 use serde::Deserialize;
@@ -168,8 +169,8 @@ struct Brief<'a> {
 }
 
 /// The index summary of a work.
-pub fn summary(text: &str, rule: IdentifierRule) -> Result<Summary, String> {
-    let b: Brief<'_> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+pub fn summary(record: parts::Record, rule: IdentifierRule) -> Result<Summary, String> {
+    let b: Brief = record.read()?;
     let id = id_of(
         b.bundle.as_deref(),
         [&b.entity_id, &b.nid, &b.id],
