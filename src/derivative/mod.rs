@@ -15,8 +15,9 @@
 //! `NAME.tif.lease` written only if absent (a conditional put: of racing nodes one wins). The
 //! winner builds in its local folder and uploads the pyramid with a conditional put as well
 //! (an object appears whole, so a half-written pyramid is never read), then drops the lease.
-//! The others serve the source meanwhile and look again every [`RECHECK`]. A lease older than
-//! [`LEASE_TTL`] is of a node that stopped, and is taken over.
+//! The others serve the source meanwhile and look again after [`RECHECK`]. A lease older than
+//! [`LEASE_TTL`] is of a node that stopped, and is taken over. A node that meets a store
+//! failure waits twice as long before each next look, up to [`MAX_RECHECK`].
 
 pub mod tiled;
 
@@ -33,8 +34,14 @@ use std::sync::mpsc::{channel, Sender};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
-/// How often a node that did not build a shared pyramid looks for it again.
+/// How soon a node that did not build a shared pyramid (or met a store failure) looks for it
+/// again; each store failure in a row for the same source version doubles it, up to
+/// [`MAX_RECHECK`], so that a build whose upload always fails is not redone every few
+/// seconds.
 pub const RECHECK: Duration = Duration::from_secs(2);
+
+/// The longest wait between two looks for a pyramid (see [`RECHECK`]).
+pub const MAX_RECHECK: Duration = Duration::from_secs(128);
 
 /// How old a build lease in a bucket must be to be taken over (its node stopped).
 pub const LEASE_TTL: Duration = Duration::from_secs(600);
@@ -48,9 +55,13 @@ enum State {
     Ready(Object),
     /// Not made (the source has alpha, or the build failed); the source is served as it is.
     Skipped,
-    /// Not now: another node holds the build's lease, or the bucket did not answer. The
-    /// source is served as it is, and the pyramid looked for again after [`RECHECK`].
+    /// Not now: the store failed (the bucket did not answer, the source could not be read,
+    /// the upload failed). The source is served as it is, and the pyramid looked for again
+    /// after [`RECHECK`], doubled for each failure in a row.
     Later(Instant),
+    /// Another node holds the build's lease: the source is served as it is, and the pyramid
+    /// looked for again after [`RECHECK`].
+    Leased(Instant),
 }
 
 /// Settings of the derivative store.
@@ -82,6 +93,8 @@ pub struct Derivatives {
 struct Inner {
     settings: Settings,
     states: Cache<Object, State>,
+    /// How many `Later`s in a row each source version has met (see [`RECHECK`]).
+    laters: Cache<Object, u32>,
     /// The builder thread's queue; `None` when pyramids are built at once, by the caller.
     jobs: Option<Mutex<Sender<Object>>>,
     caches: Caches,
@@ -104,6 +117,7 @@ impl Derivatives {
         let inner = Arc::new(Inner {
             settings,
             states: Cache::new(100_000),
+            laters: laters(),
             jobs: Some(Mutex::new(tx)),
             caches: caches.clone(),
         });
@@ -128,6 +142,7 @@ impl Derivatives {
                     if matches!(state, State::Ready(_)) {
                         caches.forget_decodes(&file);
                     }
+                    let state = inner.counted(&file, state);
                     inner.states.insert(file, state);
                 }
             });
@@ -150,6 +165,7 @@ impl Derivatives {
             inner: Some(Arc::new(Inner {
                 settings,
                 states: Cache::new(100_000),
+                laters: laters(),
                 jobs: None,
                 caches,
             })),
@@ -189,16 +205,21 @@ impl Derivatives {
         if pixels < s.min_pixels || pixels > s.decode.max_pixels {
             return None;
         }
-        let state = match inner.state(file) {
-            State::Later(since) if since.elapsed() >= RECHECK => {
-                inner.states.invalidate(file);
-                inner.state(file)
-            }
-            state => state,
+        let state = inner.state(file);
+        let due = match &state {
+            State::Later(since) => since.elapsed() >= inner.recheck(file),
+            State::Leased(since) => since.elapsed() >= RECHECK,
+            _ => false,
+        };
+        let state = if due {
+            inner.states.invalidate(file);
+            inner.state(file)
+        } else {
+            state
         };
         match state {
             State::Ready(d) => Some(d),
-            State::Building | State::Skipped | State::Later(_) => None,
+            State::Building | State::Skipped | State::Later(_) | State::Leased(_) => None,
         }
     }
 
@@ -237,7 +258,7 @@ impl Inner {
         let entry = self
             .states
             .entry(file.clone())
-            .or_insert_with(|| self.first_look(file));
+            .or_insert_with(|| self.counted(file, self.first_look(file)));
         let fresh = entry.is_fresh();
         let state = entry.into_value();
         let (true, State::Building, Some(jobs)) = (fresh, &state, &self.jobs) else {
@@ -246,6 +267,28 @@ impl Inner {
         if !matches!(jobs.lock().map(|tx| tx.send(file.clone())), Ok(Ok(()))) {
             self.states.insert(file.clone(), State::Skipped);
             return State::Skipped;
+        }
+        state
+    }
+
+    /// How long after its last `Later` the pyramid of `file` is looked for again:
+    /// [`RECHECK`], doubled for each earlier `Later` in a row, up to [`MAX_RECHECK`].
+    fn recheck(&self, file: &Object) -> Duration {
+        let before = self.laters.get(file).unwrap_or(1).saturating_sub(1);
+        RECHECK.saturating_mul(1 << before.min(16)).min(MAX_RECHECK)
+    }
+
+    /// Counts the `Later`s in a row of `file`, and forgets them once its pyramid is ready or
+    /// skipped; gives `state` back.
+    fn counted(&self, file: &Object, state: State) -> State {
+        match state {
+            State::Later(_) => {
+                self.laters
+                    .entry(file.clone())
+                    .and_upsert_with(|n| n.map_or(1, |n| n.into_value().saturating_add(1)));
+            }
+            State::Ready(_) | State::Skipped => self.laters.invalidate(file),
+            State::Building | State::Leased(_) => {}
         }
         state
     }
@@ -270,6 +313,15 @@ impl Inner {
             None => settle(file, build(s, &self.caches, file)),
         }
     }
+}
+
+/// The count of `Later`s in a row per source version; one not met again within an hour is
+/// forgotten.
+fn laters() -> Cache<Object, u32> {
+    Cache::builder()
+        .max_capacity(100_000)
+        .time_to_idle(Duration::from_secs(3600))
+        .build()
 }
 
 /// The pyramid of `file` in `bucket`, if one is there for exactly this version.
@@ -300,7 +352,7 @@ fn build_shared(s: &Settings, caches: &Caches, file: &Object, bucket: &Storage) 
     let lease = format!("{}.lease", name_for(file));
     match take_lease(bucket, &lease) {
         Ok(true) => {}
-        Ok(false) => return State::Later(Instant::now()),
+        Ok(false) => return State::Leased(Instant::now()),
         Err(e) => return later(e),
     }
     // The node that held the lease before may have uploaded the pyramid and dropped the
@@ -708,6 +760,70 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
         }
         assert!(ready.is_some(), "built once the store answers");
+    }
+
+    /// Polls `done` until it holds, for at most 30 s.
+    fn poll(what: &str, mut done: impl FnMut() -> bool) {
+        let end = Instant::now() + Duration::from_secs(30);
+        while !done() {
+            assert!(Instant::now() < end, "{what}: not within 30 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn store_failures_in_a_row_double_the_wait_before_the_next_look() {
+        let d = tempfile::tempdir().unwrap();
+        let memory = Arc::new(crate::storage::Memory::default());
+        memory.put("a.png", vec![0u8; 64]);
+        let file = Storage::from(memory.clone()).resolve("a.png").unwrap();
+        let derivatives =
+            Derivatives::new(settings(d.path().to_path_buf(), None), Caches::new(8, 0));
+        let inner = derivatives.inner.clone().unwrap();
+        let dims = Dimensions {
+            width: 300,
+            height: 200,
+        };
+        let long_ago = Instant::now()
+            .checked_sub(MAX_RECHECK * 2)
+            .expect("the clock has run for a few minutes");
+        let recent = |state: Option<State>| matches!(state, Some(State::Later(since)) if since.elapsed() < MAX_RECHECK);
+        memory.set_failing(true);
+        let mut waits = Vec::new();
+        for round in 0..9 {
+            if round > 0 {
+                // The last look was long ago: the next request looks (and builds) again.
+                inner.states.insert(file.clone(), State::Later(long_ago));
+            }
+            assert!(derivatives.ready(&file, dims).is_none());
+            poll("the build's store failure", || {
+                recent(inner.states.get(&file))
+            });
+            waits.push(inner.recheck(&file).as_secs());
+        }
+        assert_eq!(waits, [2, 4, 8, 16, 32, 64, 128, 128, 128]);
+        // Another node's lease is no failure: it neither lengthens nor resets the wait.
+        inner.counted(&file, State::Leased(Instant::now()));
+        assert_eq!(inner.recheck(&file), MAX_RECHECK);
+        // Within the wait, a request does not look again.
+        let before = inner.states.get(&file);
+        assert!(derivatives.ready(&file, dims).is_none());
+        assert!(
+            matches!((before, inner.states.get(&file)), (Some(State::Later(a)), Some(State::Later(b))) if a == b)
+        );
+        // Once the store answers, a look that finds the pyramid (or a build that makes it)
+        // starts the wait again from the beginning.
+        memory.set_failing(false);
+        inner.states.insert(file.clone(), State::Later(long_ago));
+        derivatives.ready(&file, dims);
+        poll("the build's end", || {
+            !matches!(inner.states.get(&file), Some(State::Building))
+        });
+        assert!(
+            !matches!(inner.states.get(&file), Some(State::Later(_))),
+            "the store answers"
+        );
+        assert_eq!(inner.recheck(&file), RECHECK);
     }
 
     #[test]
