@@ -211,13 +211,15 @@ pub fn check_router(data: &[u8]) {
 }
 
 /// The records target: any file text is split into records and each is read into the model,
-/// with reasons for what is refused, and never a panic.
+/// and summarised as loading does (from the scan's parts and members), with reasons for what
+/// is refused, and never a panic.
 pub fn check_records(data: &[u8]) {
-    use tessera::presentation::shapes::{split, IdentifierRule, Shape};
+    use tessera::presentation::shapes::{split, summaries, IdentifierRule, Shape};
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
     for forced in [None, Some(Shape::HarvardObject), Some(Shape::MPlus)] {
+        let _ = summaries(text, forced, IdentifierRule::Stem);
         let Ok(found) = split(text, forced) else {
             continue;
         };
