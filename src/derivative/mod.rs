@@ -811,8 +811,8 @@ mod tests {
         assert!(
             matches!((before, inner.states.get(&file)), (Some(State::Later(a)), Some(State::Later(b))) if a == b)
         );
-        // Once the store answers, a look that finds the pyramid (or a build that makes it)
-        // starts the wait again from the beginning.
+        // Once the store answers, the build ends (here skipped: the source is no image), and
+        // the wait starts again from the beginning, as it does when a pyramid is found or made.
         memory.set_failing(false);
         inner.states.insert(file.clone(), State::Later(long_ago));
         derivatives.ready(&file, dims);

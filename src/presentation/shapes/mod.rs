@@ -116,6 +116,7 @@ impl Shape {
             Shape::BrooklynV2 => brooklyn::summary(record, rule, true),
             Shape::MPlus => mplus::summary(record, rule),
             Shape::ParisMusees => paris::summary(record, rule),
+            // (A Harvard object is summarised from its keys before it gets here.)
             Shape::HarvardObject | Shape::HarvardImage => self.summary(text, rule),
         }
     }
@@ -326,7 +327,7 @@ macro_rules! keys {
             /// file that [`keys`] read): split by the scanner, not parsed again. A repeated
             /// key is refused, as serde refuses it in a file of one record.
             fn of_read(valid: &'a str) -> Result<Keys<'a>, String> {
-                Keys::of_members(scan::members(valid).collect())
+                Keys::of_members(scan::all_members(valid)?)
             }
 
             /// The keys among an object's members, split by the scanner.
@@ -480,7 +481,11 @@ fn envelope<'a>(k: &Keys<'a>) -> Result<Option<Vec<Item<'a>>>, String> {
         }
         // A record (Brooklyn API v2) has plain values; GraphQL's fields are objects, lists
         // or null, so `data` with no plain value is read as GraphQL.
-        let mut fields: parts::Members<'a> = scan::members(data).collect();
+        let mut fields: parts::Members<'a> = match scan::all_members(data) {
+            Ok(fields) => fields,
+            // Reported as the record's error.
+            Err(_) => return Ok(Some(vec![(data, None)])),
+        };
         if fields.iter().any(|(_, v)| is_plain(v)) {
             match Keys::of_members(fields) {
                 Ok(dk) if shape_of(&dk).is_ok() => return Ok(Some(vec![(data, Some(dk))])),
@@ -660,6 +665,25 @@ mod tests {
         );
         assert_eq!(IdentifierRule::parse("path"), Some(IdentifierRule::Path));
         assert_eq!(IdentifierRule::parse("Path"), None);
+    }
+
+    #[test]
+    fn a_member_name_that_does_not_decode_refuses_the_record_on_every_path() {
+        // serde_json's first pass skips the escapes inside a page's records; the members
+        // after a name that does not decode (here `public_access`, which restricts the
+        // object) must not be lost while the record still loads.
+        for text in [
+            r#"[{"id": 1, "accession_number": "x", "images": [{"filename": "s.jpg"}],
+                "\udc00": 0, "public_access": false}]"#,
+            r#"{"data": {"id": 1, "accession_number": "x", "images": [{"filename": "s.jpg"}],
+                "\udc00": 0, "public_access": false}}"#,
+            r#"{"data": {"nodeById": {"entityBundle": "oeuvre", "entityId": "2",
+                "\ud800": 0, "fieldVisuels": [{"entity": {"vignette": "h://x/v.jpg"}}]}}}"#,
+        ] {
+            let loaded = summaries(text, None, IdentifierRule::Stem).unwrap();
+            assert_eq!(loaded.len(), 1, "{text}");
+            assert!(loaded[0].1.is_err(), "{text}: {:?}", loaded[0].1);
+        }
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! [`Record::read`] gives any `Deserialize` type (a shape's quick `Brief`) the members as a
 //! map. Each value it asks for is parsed by serde_json from that member's own text; the
 //! members it does not know are skipped without being parsed. The result is the same as
-//! `serde_json::from_str` of the whole record, which the tests check on every shape.
+//! `serde_json::from_str` of the whole record, which the tests check on every shape (the
+//! members must be all of them: [`super::scan::all_members`]); only error messages differ, a
+//! value's line and column counting within its own text.
 
 use serde::de::value::MapDeserializer;
 use serde::de::{IntoDeserializer, Visitor};

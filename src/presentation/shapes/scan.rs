@@ -4,7 +4,10 @@
 //! by this scanner instead of being parsed again.
 //!
 //! On text that is not well formed it stops early (yielding fewer members); it never panics
-//! or loops.
+//! or loops. serde_json's first pass skips the inside of a nested value's strings without
+//! decoding their escapes, so a member name may still hold one that does not decode (a lone
+//! surrogate, `"\udc00"`): [`all_members`] refuses such an object, as serde would, rather
+//! than give the members before it as if they were all.
 
 use std::borrow::Cow;
 
@@ -13,6 +16,19 @@ pub fn members(valid: &str) -> Members<'_> {
     Members {
         text: valid,
         at: after_opening(valid, b'{'),
+        closed: false,
+    }
+}
+
+/// Every member of an object's text, or why they cannot all be read: the scan stopped
+/// before the object's closing brace (a member name whose escapes do not decode).
+pub fn all_members(valid: &str) -> Result<Vec<(Cow<'_, str>, &str)>, String> {
+    let mut scan = members(valid);
+    let all: Vec<_> = scan.by_ref().collect();
+    if scan.closed {
+        Ok(all)
+    } else {
+        Err("a member name is not valid JSON text (an escape that does not decode)".into())
     }
 }
 
@@ -35,6 +51,8 @@ pub struct Members<'a> {
     text: &'a str,
     /// Where to look for the next member; `None` once done.
     at: Option<usize>,
+    /// Whether the scan reached the object's closing brace.
+    closed: bool,
 }
 
 impl<'a> Iterator for Members<'a> {
@@ -42,7 +60,11 @@ impl<'a> Iterator for Members<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let b = self.text.as_bytes();
-        let mut i = skip_separator(b, self.at.take()?, b'}')?;
+        let at = self.at.take()?;
+        let Some(mut i) = skip_separator(b, at, b'}') else {
+            self.closed = b.get(skip_ws(b, at)) == Some(&b'}');
+            return None;
+        };
         let name_end = string_end(b, i)?;
         let raw_name = &self.text[i + 1..name_end - 1];
         let name = if raw_name.contains('\\') {
@@ -195,6 +217,22 @@ mod tests {
             let _ = items(text).count();
         }
         assert_eq!(members(r#"{"a": 1, "b": [2"#).count(), 1);
+        assert!(all_members(r#"{"a": 1, "b": [2"#).is_err());
+    }
+
+    #[test]
+    fn a_member_name_that_does_not_decode_refuses_the_whole_object() {
+        // serde_json's first pass lets this through inside a nested value; the scan must not
+        // give the members before it as if they were all.
+        let page: Vec<&serde_json::value::RawValue> =
+            serde_json::from_str(r#"[{"a": 1, "\udc00": 0, "b": false}]"#).unwrap();
+        let object = page[0].get();
+        assert_eq!(members(object).count(), 1);
+        assert!(all_members(object).is_err());
+        let fine = all_members(r#" { "a" : 1 , "\u00e9" : [ ] } "#).unwrap();
+        assert_eq!(fine.len(), 2);
+        assert_eq!(fine[1].0, "é");
+        assert_eq!(all_members("{}").unwrap().len(), 0);
         assert_eq!(items("1").count(), 0);
     }
 }
