@@ -92,32 +92,24 @@ impl Shape {
     /// `Summary::of(&self.read(text, rule)?)`, read without the metadata the index does not
     /// keep (each shape's quick reader shares its images and access code with the full one).
     pub fn summary(self, text: &str, rule: IdentifierRule) -> Result<Summary, String> {
-        match self {
-            Shape::HarvardObject => harvard::summary(text, rule),
-            Shape::BrooklynCollection => brooklyn::summary(Record::Text(text), rule, false),
-            Shape::BrooklynV2 => brooklyn::summary(Record::Text(text), rule, true),
-            Shape::MPlus => mplus::summary(Record::Text(text), rule),
-            Shape::ParisMusees => paris::summary(Record::Text(text), rule),
-            Shape::HarvardImage => self.read(text, rule).map(|o| Summary::of(&o)),
-        }
+        self.summary_of(Record::Text(text), text, rule)
     }
 
-    /// [`Shape::summary`] of a record from the members the scanner split it into (`text`:
-    /// the record they were found in).
-    fn summary_of_members(
+    /// [`Shape::summary`] of a record read as `record` says: its text, or the members the
+    /// scanner split it into (`text`: the record's text, which the Harvard readers take).
+    fn summary_of(
         self,
-        members: &parts::Members,
+        record: Record,
         text: &str,
         rule: IdentifierRule,
     ) -> Result<Summary, String> {
-        let record = Record::Members(members);
         match self {
+            Shape::HarvardObject => harvard::summary(text, rule),
             Shape::BrooklynCollection => brooklyn::summary(record, rule, false),
             Shape::BrooklynV2 => brooklyn::summary(record, rule, true),
             Shape::MPlus => mplus::summary(record, rule),
             Shape::ParisMusees => paris::summary(record, rule),
-            // (A Harvard object is summarised from its keys before it gets here.)
-            Shape::HarvardObject | Shape::HarvardImage => self.summary(text, rule),
+            Shape::HarvardImage => self.read(text, rule).map(|o| Summary::of(&o)),
         }
     }
 
@@ -557,7 +549,7 @@ pub fn summaries(
             // summarised from them, not parsed again; an M+ hit's members are the hit's,
             // not its `_source`'s.
             _ if k.source.is_none() && !k.members.is_empty() => {
-                shape.summary_of_members(&k.members, text, rule)
+                shape.summary_of(Record::Members(&k.members), text, rule)
             }
             _ => shape.summary(text, rule),
         };
