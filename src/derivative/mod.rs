@@ -28,6 +28,7 @@ use crate::source::DecodeLimits;
 use crate::storage::Object;
 use crate::storage::{Storage, StorageError};
 use image::DynamicImage;
+use moka::ops::compute::{CompResult, Op};
 use moka::sync::Cache;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Sender};
@@ -212,8 +213,7 @@ impl Derivatives {
             _ => false,
         };
         let state = if due {
-            inner.states.invalidate(file);
-            inner.state(file)
+            inner.look_again(file, &state)
         } else {
             state
         };
@@ -259,9 +259,40 @@ impl Inner {
             .states
             .entry(file.clone())
             .or_insert_with(|| self.counted(file, self.first_look(file)));
-        let fresh = entry.is_fresh();
-        let state = entry.into_value();
-        let (true, State::Building, Some(jobs)) = (fresh, &state, &self.jobs) else {
+        match entry.is_fresh() {
+            true => self.queued(file, entry.into_value()),
+            false => entry.into_value(),
+        }
+    }
+
+    /// Looks for `file`'s pyramid again once the wait after `seen` (a `Later` or `Leased`
+    /// state) is over, only if `seen` is still its state: of the requests that find the wait
+    /// over at once, one looks (queues one build, counts one failure), and the others get
+    /// what it found.
+    fn look_again(&self, file: &Object, seen: &State) -> State {
+        let looked = self
+            .states
+            .entry(file.clone())
+            .and_compute_with(|current| match current {
+                Some(current) if same_wait(current.value(), seen) => {
+                    Op::Put(self.counted(file, self.first_look(file)))
+                }
+                _ => Op::Nop,
+            });
+        match looked {
+            CompResult::Inserted(entry) | CompResult::ReplacedWith(entry) => {
+                self.queued(file, entry.into_value())
+            }
+            CompResult::Unchanged(entry) | CompResult::Removed(entry) => entry.into_value(),
+            // Forgotten meanwhile: looked for as the first time.
+            CompResult::StillNone(_) => self.state(file),
+        }
+    }
+
+    /// Queues the build of `state` when it is `Building` (a state just stored), and gives
+    /// `state` back; `Skipped` when the builder is gone.
+    fn queued(&self, file: &Object, state: State) -> State {
+        let (State::Building, Some(jobs)) = (&state, &self.jobs) else {
             return state;
         };
         if !matches!(jobs.lock().map(|tx| tx.send(file.clone())), Ok(Ok(()))) {
@@ -312,6 +343,14 @@ impl Inner {
             Some(_) => State::Building,
             None => settle(file, build(s, &self.caches, file)),
         }
+    }
+}
+
+/// Whether `a` and `b` are the same wait (the same `Later` or `Leased`, by its start).
+fn same_wait(a: &State, b: &State) -> bool {
+    match (a, b) {
+        (State::Later(a), State::Later(b)) | (State::Leased(a), State::Leased(b)) => a == b,
+        _ => false,
     }
 }
 
@@ -824,6 +863,77 @@ mod tests {
             "the store answers"
         );
         assert_eq!(inner.recheck(&file), RECHECK);
+    }
+
+    #[test]
+    fn requests_that_find_the_wait_over_at_once_look_once() {
+        // Two requests read the same expired `Later`; the first looks again, and the second,
+        // acting on what it read before, must not look (nor queue a build, nor count a
+        // failure) once the state has moved on. Before, it forgot the state the first had
+        // stored, and queued a build of its own.
+        let d = tempfile::tempdir().unwrap();
+        let caches = Caches::new(64, 0);
+        let derivatives = Derivatives::new(settings(d.path().join("builds"), None), caches.clone());
+        let inner = derivatives.inner.clone().unwrap();
+        let long_ago = Instant::now()
+            .checked_sub(MAX_RECHECK * 2)
+            .expect("the clock has run for a few minutes");
+        let source = |name: &str| {
+            let src = d.path().join(name);
+            image::RgbImage::from_pixel(300, 200, image::Rgb([200, 90, 20]))
+                .save(&src)
+                .unwrap();
+            Object::at(&src).unwrap()
+        };
+        // A build that succeeds: queued once, whether the second comes while it is queued
+        // or once it is ready.
+        let file = source("a.png");
+        let seen = State::Later(long_ago);
+        inner.states.insert(file.clone(), seen.clone());
+        assert!(matches!(inner.look_again(&file, &seen), State::Building));
+        assert!(matches!(
+            inner.look_again(&file, &seen),
+            State::Building | State::Ready(_)
+        ));
+        poll("the build", || {
+            matches!(inner.states.get(&file), Some(State::Ready(_)))
+        });
+        assert!(matches!(inner.look_again(&file, &seen), State::Ready(_)));
+        // A second build would be queued behind the first and counted once its source is
+        // ready: a last source, built alone, drains the queue first.
+        let last = source("last.png");
+        let dims = Dimensions {
+            width: 300,
+            height: 200,
+        };
+        poll("the last build", || {
+            derivatives.ready(&last, dims).is_some()
+        });
+        let builds = crate::stats::Stats::read(&caches.stats.derivative_builds);
+        assert_eq!(builds, 2, "one build per source");
+
+        // A build that meets a store failure: one failure counted, not one per request.
+        let memory = Arc::new(crate::storage::Memory::default());
+        memory.put("b.png", vec![0u8; 64]);
+        let file = Storage::from(memory.clone()).resolve("b.png").unwrap();
+        memory.set_failing(true);
+        inner.states.insert(file.clone(), seen.clone());
+        assert!(matches!(inner.look_again(&file, &seen), State::Building));
+        poll(
+            "the build's store failure",
+            || matches!(inner.states.get(&file), Some(State::Later(since)) if since.elapsed() < MAX_RECHECK),
+        );
+        let failed = inner.states.get(&file).unwrap();
+        assert!(same_wait(&inner.look_again(&file, &seen), &failed));
+        assert!(same_wait(&inner.states.get(&file).unwrap(), &failed));
+        assert_eq!(inner.laters.get(&file), Some(1), "one failure counted");
+        // The one whose wait it is does look again.
+        inner.states.insert(file.clone(), seen.clone());
+        assert!(matches!(inner.look_again(&file, &seen), State::Building));
+        poll("the second build's store failure", || {
+            matches!(inner.states.get(&file), Some(State::Later(_)))
+        });
+        assert_eq!(inner.laters.get(&file), Some(2));
     }
 
     #[test]
