@@ -17,8 +17,7 @@ fn bench(c: &mut Criterion) {
         eprintln!("no {}: run scripts/bench-jp2.sh", path.display());
         return;
     }
-    let path = &tessera::storage::Object::at(path).unwrap();
-    let h = jp2::read_header(path).unwrap();
+    let h = jp2::read_header(&tessera::storage::Object::at(path).unwrap()).unwrap();
     let mut g = c.benchmark_group("jp2 (openjp2)");
     g.sample_size(10);
     g.bench_function("full resolution", |b| {

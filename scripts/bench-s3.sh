@@ -28,13 +28,7 @@ bench_wide_tif
 bench_weed_bucket masters
 curl -sf -o /dev/null -X PUT -T "$data/images/wide.tif" "$WEED_S3/masters/bench/wide.tif"
 serve() { # PORT IMAGES [ENDPOINT]
-  printf '%s\n' "derivative_min_pixels = 0" "cache_encoded_mb = 0" ${WORKERS:+"workers = $WORKERS"} > "$work/$1.toml"
-  AWS_ENDPOINT_URL="${3:-$WEED_S3}" AWS_ALLOW_HTTP=true AWS_REGION=us-east-1 \
-    AWS_ACCESS_KEY_ID=tessera AWS_SECRET_ACCESS_KEY=tessera-bench \
-    "$bin" --images "$2" --bind "127.0.0.1:$1" --records "$work/none" \
-    --config "$work/$1.toml" > "$work/$1.log" 2>&1 &
-  pids+=($!)
-  wait_for "http://127.0.0.1:$1/iiif/wide.tif/info.json"
+  bench_serve "$1" "$2" /iiif/wide.tif/info.json "${3:-}" ${WORKERS:+"workers = $WORKERS"}
 }
 local_port=$(free_port); serve "$local_port" "$data/images"
 s3_port=$(free_port); serve "$s3_port" "s3://masters/bench"

@@ -64,3 +64,18 @@ bench_weed_bucket() {
   start_weed "$weed"
   curl -sf -o /dev/null -X PUT "$WEED_S3/$1"
 }
+
+# For the S3 benchmarks: starts `$bin --images IMAGES` on 127.0.0.1:PORT with the response
+# cache and derivatives off, the store at ENDPOINT (default $WEED_S3; "" for the default), and
+# each further SETTING line in its config; waits until WAIT_PATH answers. Needs $work, $pids.
+bench_serve() { # PORT IMAGES WAIT_PATH [ENDPOINT] [SETTING...]
+  local port=$1 images=$2 wait_path=$3 endpoint=${4:-$WEED_S3}
+  shift 3; shift || true
+  printf '%s\n' "derivative_min_pixels = 0" "cache_encoded_mb = 0" "$@" > "$work/$port.toml"
+  AWS_ENDPOINT_URL="$endpoint" AWS_ALLOW_HTTP=true AWS_REGION=us-east-1 \
+    AWS_ACCESS_KEY_ID=tessera AWS_SECRET_ACCESS_KEY=tessera-bench \
+    "$bin" --images "$images" --bind "127.0.0.1:$port" --records "$work/none" \
+    --config "$work/$port.toml" > "$work/$port.log" 2>&1 &
+  pids+=($!)
+  wait_for "http://127.0.0.1:$port$wait_path"
+}

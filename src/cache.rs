@@ -1,7 +1,7 @@
-//! The in-memory caches, each bounded by bytes (moka): image sizes, decoded images, and
-//! encoded responses. Concurrent misses for the same key are computed once. Containers only:
-//! what fills them (file reads, decodes) is the caller's, in [`crate::render`] and
-//! [`crate::service`].
+//! The caches, each bounded by bytes (moka): image sizes, decoded images and encoded
+//! responses in memory, and local copies of JPEG 2000 sources from a store on disk.
+//! Concurrent misses for the same key are computed once. Containers only: what fills them
+//! (file reads, decodes) is the caller's, in [`crate::render`] and [`crate::service`].
 
 use crate::iiif::Dimensions;
 use crate::storage::Object;
@@ -24,6 +24,10 @@ pub struct Caches {
     pub levels: Cache<Object, Option<Arc<Vec<crate::source::pyramid::Level>>>>,
     /// JPEG 2000 codestream headers by source version (`None` for other sources).
     pub jp2: Cache<Object, Option<crate::source::jp2::Header>>,
+    /// Local copies of JPEG 2000 sources from a store (the decoder reads files only), by
+    /// source version, bounded by their bytes on disk; an evicted copy is deleted once no
+    /// decode reads it.
+    pub jp2_copies: Cache<Object, Arc<tempfile::TempPath>>,
     /// Stored-JPEG-tile indexes of pyramid levels, by source version and IFD.
     pub jpeg_tiles: Cache<(Object, usize), Option<Arc<crate::source::pyramid::JpegTiles>>>,
     /// Encoded responses by source version and canonical request.
@@ -34,6 +38,16 @@ pub struct Caches {
 
 /// How long an identifier's resolution to a file (and its size and mtime) is trusted.
 pub const RESOLVE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The default disk budget of local copies of JPEG 2000 sources from a store, in MiB.
+pub const JP2_COPIES_MB: u64 = 2048;
+
+fn jp2_copies(mb: u64) -> Cache<Object, Arc<tempfile::TempPath>> {
+    Cache::builder()
+        .max_capacity(mb * 1024)
+        .weigher(|file: &Object, _| kib(usize::try_from(file.len).unwrap_or(usize::MAX)))
+        .build()
+}
 
 /// Weight in KiB, so that budgets above 4 GiB still fit moka's `u32` weights.
 fn kib(bytes: usize) -> u32 {
@@ -54,6 +68,7 @@ impl Caches {
             levels: Cache::new(100_000),
             jpeg_tiles: Cache::new(10_000),
             jp2: Cache::new(100_000),
+            jp2_copies: jp2_copies(JP2_COPIES_MB),
             decoded: Cache::builder()
                 .max_capacity(decoded_mb * 1024)
                 .weigher(|_, img: &Arc<DynamicImage>| kib(img.as_bytes().len()))
@@ -64,6 +79,13 @@ impl Caches {
                 .build(),
             stats: Default::default(),
         }
+    }
+
+    /// The same caches, with `mb` MiB of disk for local copies of JPEG 2000 sources from a
+    /// store (0: none kept, each decode makes its own).
+    pub fn with_jp2_copies_mb(mut self, mb: u64) -> Caches {
+        self.jp2_copies = jp2_copies(mb);
+        self
     }
 
     /// Drops every decode of `file` (whatever its shrink factor).

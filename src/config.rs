@@ -60,6 +60,9 @@ pub struct Config {
     pub cache_decoded_mb: u64,
     /// Budget of the encoded-response cache, in MiB.
     pub cache_encoded_mb: u64,
+    /// Disk budget of local copies of JPEG 2000 sources from a bucket (the decoder reads
+    /// files only), in MiB; 0 keeps none, so that every decode copies the object again.
+    pub cache_jp2_copies_mb: u64,
     /// Cache folder of derivative pyramids for large flat sources.
     pub derivatives: PathBuf,
     /// Flat sources (JPEG, PNG, strip TIFF) with at least this many pixels get a derivative
@@ -284,6 +287,7 @@ impl Default for Config {
             jpeg_quality: 90,
             cache_decoded_mb: 512,
             cache_encoded_mb: 256,
+            cache_jp2_copies_mb: crate::cache::JP2_COPIES_MB,
             derivatives: std::env::temp_dir().join("tessera-derivatives"),
             derivative_min_pixels: 16_000_000,
             workers: 0,

@@ -111,7 +111,8 @@ pub fn render_with_raster(
         let out = if let Some(header) = jp2_header(caches, file)? {
             limits.check_pixels(header.dims)?;
             let reduce = jp2::reduction_for(plan.region, plan.width, plan.height, header.levels);
-            let (part, window) = jp2::decode(file, &header, Some(plan.region), reduce)?;
+            let (path, _copy) = jp2::readable(file, || jp2_copy(caches, file))?;
+            let (part, window) = jp2::decode(&path, &header, Some(plan.region), reduce)?;
             pipeline::execute_window(&part, plan, window, background)?
         } else if let Some(levels) =
             levels_of(caches, file)?.filter(|l| pyramid_fits(l, plan, limits.max_pixels))
@@ -193,6 +194,15 @@ pub fn jp2_header(caches: &Caches, file: &Object) -> Result<Option<jp2::Header>,
                 Err(_) => Ok(None),
             }
         })
+        .map_err(Arc::unwrap_or_clone)
+}
+
+/// A local copy of a JPEG 2000 source from a store, made once per source version (and kept
+/// while the copies' disk budget allows). A store failure is an error, and is not remembered.
+fn jp2_copy(caches: &Caches, file: &Object) -> Result<Arc<tempfile::TempPath>, SourceError> {
+    caches
+        .jp2_copies
+        .try_get_with(file.clone(), || jp2::copy(file).map(Arc::new))
         .map_err(Arc::unwrap_or_clone)
 }
 

@@ -107,7 +107,8 @@ impl AppState {
         let trusted_proxies = config.trusted_proxies().to_vec();
         let store = Arc::new(store);
         let policy = Arc::new(Policy::new(store.clone(), storage, config.unlisted_images));
-        let caches = Caches::new(config.cache_decoded_mb, config.cache_encoded_mb);
+        let caches = Caches::new(config.cache_decoded_mb, config.cache_encoded_mb)
+            .with_jp2_copies_mb(config.cache_jp2_copies_mb);
         // `derivatives = "s3://…"`: pyramids shared in a bucket, built in a local folder.
         let (dir, bucket) = match config
             .derivatives

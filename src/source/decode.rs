@@ -8,6 +8,7 @@ use crate::storage::Object;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use std::io::Cursor;
+use std::sync::Arc;
 
 fn decode_err(e: impl std::error::Error + Send + Sync + 'static) -> SourceError {
     SourceError::codec("image", e)
@@ -93,7 +94,8 @@ fn decode_unguarded(file: &Object, limits: DecodeLimits) -> Result<DynamicImage,
         let header = super::jp2::read_header(file)?;
         // Four 8-bit channels at most (16-bit JPEG 2000 is read as 8-bit), and the file.
         limits.check_bytes(pixels.saturating_mul(4).saturating_add(file.len))?;
-        return super::jp2::decode(file, &header, None, 0).map(|(img, _)| img);
+        let (path, _copy) = super::jp2::readable(file, || super::jp2::copy(file).map(Arc::new))?;
+        return super::jp2::decode(&path, &header, None, 0).map(|(img, _)| img);
     }
     let bytes = read_file(file, limits)?;
     let reader = ImageReader::new(Cursor::new(&bytes))

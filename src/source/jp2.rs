@@ -5,7 +5,8 @@
 //! Decoding reads through a file stream: `jpeg2k` 0.10's in-memory stream mishandles the
 //! skips that partial decodes of tiled codestreams need (every region of a 1024-px-tiled
 //! image failed with both OpenJPEG backends), while its file stream decodes them correctly.
-//! A source that is not a local file is spilled to a temporary file first.
+//! A source that is not a local file is decoded from a local copy ([`copy`]), which a server
+//! keeps per source version (`Caches::jp2_copies`).
 
 use super::SourceError;
 use crate::iiif::{Dimensions, Rect};
@@ -13,6 +14,9 @@ use crate::raster::Window;
 use crate::storage::Object;
 use image::DynamicImage;
 use jpeg2k::{DecodeArea, DecodeParameters};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tempfile::TempPath;
 
 const JP2_SIGNATURE: [u8; 12] = [
     0, 0, 0, 0x0C, b'j', b'P', b' ', b' ', 0x0D, 0x0A, 0x87, 0x0A,
@@ -103,12 +107,27 @@ pub fn reduction_for(region: Rect, out_w: u32, out_h: u32, levels: u32) -> u32 {
     r
 }
 
-/// Decodes `region` (all of the image when `None`) of the file at resolution reduction
-/// `reduce`, and returns it with the window it covers in image coordinates. OpenJPEG's
-/// reduced grid starts at `ceil(canvas / 2^reduce)`, so the window's origin is that pixel's
-/// position, not the region's.
-pub fn decode(
+/// The file the decoder reads for `file`: its own when it is a local file, else the copy that
+/// `copy` gives (returned too, so that it lives as long as the decode).
+pub fn readable(
     file: &Object,
+    copy: impl FnOnce() -> Result<Arc<TempPath>, SourceError>,
+) -> Result<(PathBuf, Option<Arc<TempPath>>), SourceError> {
+    match file.local_path() {
+        Some(path) => Ok((path, None)),
+        None => {
+            let copy = copy()?;
+            Ok((copy.to_path_buf(), Some(copy)))
+        }
+    }
+}
+
+/// Decodes `region` (all of the image when `None`) of the file at `path` (see [`readable`])
+/// at resolution reduction `reduce`, and returns it with the window it covers in image
+/// coordinates. OpenJPEG's reduced grid starts at `ceil(canvas / 2^reduce)`, so the window's
+/// origin is that pixel's position, not the region's.
+pub fn decode(
+    path: &Path,
     header: &Header,
     region: Option<Rect>,
     reduce: u32,
@@ -123,15 +142,7 @@ pub fn decode(
         x0 = f64::from(ax.div_ceil(f) * f) - f64::from(ox);
         y0 = f64::from(ay.div_ceil(f) * f) - f64::from(oy);
     }
-    let spilled;
-    let path = match file.local_path() {
-        Some(p) => p,
-        None => {
-            spilled = spill(file)?;
-            spilled.path().to_path_buf()
-        }
-    };
-    let img = jpeg2k::Image::from_file_with(&path, params)
+    let img = jpeg2k::Image::from_file_with(path, params)
         .map_err(|e| SourceError::codec("JPEG 2000", e))?;
     let img = DynamicImage::try_from(&img).map_err(|e| SourceError::codec("JPEG 2000", e))?;
     let window = Window {
@@ -143,8 +154,9 @@ pub fn decode(
     Ok((img, window))
 }
 
-/// The bytes of a source that is not a local file, in a temporary file.
-fn spill(file: &Object) -> Result<tempfile::NamedTempFile, SourceError> {
+/// A local copy of a source that is not a local file, in a temporary file (deleted when the
+/// returned path is dropped): one whole read of the object.
+pub fn copy(file: &Object) -> Result<TempPath, SourceError> {
     let io = |e| SourceError::Storage(crate::storage::StorageError::io(&file.key, e));
     let bytes = file.read_all()?;
     // The decoder tells a JP2 file from a bare codestream by the file's extension.
@@ -158,7 +170,7 @@ fn spill(file: &Object) -> Result<tempfile::NamedTempFile, SourceError> {
         .tempfile()
         .map_err(io)?;
     std::io::Write::write_all(&mut tmp, &bytes).map_err(io)?;
-    Ok(tmp)
+    Ok(tmp.into_temp_path())
 }
 
 #[cfg(test)]
@@ -182,7 +194,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.jp2");
         std::fs::write(&path, &bytes).unwrap();
-        let path = Object::at(&path).unwrap();
         assert!(is_jp2(&bytes));
         let h = parse_header(&bytes).unwrap();
         assert_eq!(

@@ -124,6 +124,84 @@ async fn a_tile_window_of_a_pyramid_costs_few_batched_reads() {
 }
 
 #[tokio::test]
+async fn a_jpeg_2000_source_from_a_store_is_read_once_per_version() {
+    // The decoder reads files only, so a JPEG 2000 source from a store is decoded from a
+    // local copy: made once per version and reused by every later region, not one whole read
+    // of the object per request; a replaced object gets a copy of its new version.
+    let memory = Arc::new(Memory::default());
+    memory.put("g.jp2", grid_jp2());
+    let kept = App::with_storage(Storage::from(memory.clone()), |c| c.cache_encoded_mb = 0);
+    let regions = [
+        "0,0,200,200/100,/0/default.png",
+        "200,0,200,200/100,/0/default.png",
+        "0,100,400,200/200,/0/default.png",
+        "full/max/0/default.png",
+    ];
+    let (status, _, _) = call(&kept, "/iiif/g.jp2/info.json").await;
+    assert_eq!(status, 200);
+    let mut spent = Vec::new();
+    for r in regions {
+        let before = memory.reads();
+        let (status, _, body) = call(&kept, &format!("/iiif/g.jp2/{r}")).await;
+        assert_eq!(status, 200, "{r}: {}", String::from_utf8_lossy(&body));
+        spent.push(memory.reads() - before);
+    }
+    assert_eq!(spent, [1, 0, 0, 0], "store reads per region");
+    // The pixels are the grid's.
+    let (_, _, body) = call(&kept, "/iiif/g.jp2/full/max/0/default.png").await;
+    assert_grid(&image::load_from_memory(&body).unwrap(), 1.0, 40, "copy");
+    // With no disk for copies, each decode reads the object again (the setting is honoured).
+    let none = App::with_storage(Storage::from(memory.clone()), |c| {
+        c.cache_encoded_mb = 0;
+        c.cache_jp2_copies_mb = 0;
+    });
+    call(&none, "/iiif/g.jp2/info.json").await;
+    let before = memory.reads();
+    for r in &regions[..2] {
+        assert_eq!(call(&none, &format!("/iiif/g.jp2/{r}")).await.0, 200);
+    }
+    assert_eq!(memory.reads() - before, 2, "one whole read per decode");
+
+    // Replaced by a flipped grid: the new version's copy is made and served, never the old.
+    let grid = image::open(fixtures().join("grid.png")).unwrap();
+    let flipped = grid.fliph();
+    memory.put(
+        "g.jp2",
+        tessera::encode::encode(&flipped, tessera::iiif::Format::Jp2, 95).unwrap(),
+    );
+    let region = "0,0,200,200/200,/0/default.png";
+    let (old, new) = (
+        grid.crop_imm(0, 0, 200, 200),
+        flipped.crop_imm(0, 0, 200, 200),
+    );
+    let arrived = wait_until_async(Duration::from_secs(10), || async {
+        let Some(img) = kept.try_image(&format!("/iiif/g.jp2/{region}")).await else {
+            return false;
+        };
+        let (was, is) = (psnr(&img, &old), psnr(&img, &new));
+        assert!(
+            was > 30.0 || is > 30.0,
+            "neither version: {was:.1} / {is:.1} dB"
+        );
+        is > 30.0
+    })
+    .await;
+    assert!(arrived, "the new version is served");
+    let before = memory.reads();
+    assert_eq!(
+        call(&kept, "/iiif/g.jp2/200,0,200,200/100,/0/default.png")
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        memory.reads() - before,
+        0,
+        "the new version's copy is reused"
+    );
+}
+
+#[tokio::test]
 async fn a_replaced_object_is_served_whole_in_its_new_version() {
     let memory = Arc::new(Memory::default());
     memory.put("g.png", std::fs::read(fixtures().join("grid.png")).unwrap());

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Cold tiles of a JPEG 2000 master in a bucket (issue 15): the OpenSeadragon tile mix of the
+# 4800 x 3200 sample mosaic as a lossless JP2 with 1024-px tiles (vips jp2ksave), three
+# servers of one binary with the response cache off, passes alternating:
+#   local  - the file in a folder;
+#   copies - the object in a SeaweedFS bucket on loopback, decoded from a local copy made
+#            once per version (cache_jp2_copies_mb at its default);
+#   none   - the same object with cache_jp2_copies_mb = 0: every decode copies the whole
+#            object again (what every JP2 request cost before the copies were kept).
+# Also the requests each bucket server sent to the store per tile (its /metrics).
+#
+#   scripts/bench-s3-jp2.sh [SECONDS] [PASSES] [BINARY]     (default 10 2 target/release/tessera)
+#
+# Loopback only. Needs: wrk, vips (libvips-tools), python3, curl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-10}"; passes="${2:-2}"; bin="${3:-target/release/tessera}"
+for tool in wrk vips curl; do
+  command -v "$tool" >/dev/null || { echo "bench-s3-jp2.sh: $tool is missing" >&2; exit 1; }
+done
+data=target/bench/jp2
+mkdir -p "$data/images"
+jp2="$data/images/mosaic.jp2"
+if [ ! -f "$jp2" ]; then
+  vips jp2ksave sample-images/mosaic-six-photos.jpg "$jp2" --lossless \
+    --tile-width 1024 --tile-height 1024
+fi
+echo "master: $(stat -c %s "$jp2") bytes"
+. scripts/lib-serve.sh
+. scripts/lib-weed.sh
+bench_weed_bucket masters
+curl -sf -o /dev/null -X PUT -T "$jp2" "$WEED_S3/masters/bench/mosaic.jp2"
+serve() { # PORT IMAGES [SETTING]
+  bench_serve "$1" "$2" /iiif/mosaic.jp2/info.json "" ${3:+"$3"}
+}
+local_port=$(free_port); serve "$local_port" "$data/images"
+copies_port=$(free_port); serve "$copies_port" "s3://masters/bench"
+none_port=$(free_port); serve "$none_port" "s3://masters/bench" "cache_jp2_copies_mb = 0"
+store_requests() { # PORT
+  curl -sf "http://127.0.0.1:$1/metrics" | awk '/^tessera_storage_requests_total / {print $2}'
+}
+tiles() { # PORT
+  curl -sf "http://127.0.0.1:$1/metrics" | awk '/^tessera_requests_total\{/ && /family="image"/ && /class="2xx"/ {print $2}'
+}
+pass() { # LABEL PORT
+  local r0 t0 line
+  r0=$(store_requests "$2"); t0=$(tiles "$2")
+  line=$(scripts/loadtest.sh "http://127.0.0.1:$2/iiif/mosaic.jp2" "$secs" 4 2 2>/dev/null | tail -1)
+  python3 -c "import sys; f=lambda i: float(sys.argv[i] or 0); r=f(3)-f(2); t=f(5)-f(4); print(f'{sys.argv[1]}: {sys.argv[6]} | store requests per tile {r/max(t,1):.2f}')" \
+    "$1" "$r0" "$(store_requests "$2")" "$t0" "$(tiles "$2")" "$line"
+}
+for i in $(seq 1 "$passes"); do
+  case $((i % 3)) in
+    1) order="local copies none" ;;
+    2) order="none copies local" ;;
+    *) order="copies none local" ;;
+  esac
+  for which in $order; do
+    case $which in local) port=$local_port ;; copies) port=$copies_port ;; none) port=$none_port ;; esac
+    pass "pass $i, $which" "$port"
+  done
+done
