@@ -217,8 +217,8 @@ pub fn check_router(data: &[u8]) {
 /// record both read, and no record refused that the full reader reads (a refused record's
 /// images would fall under `unlisted_images`). Loading may read a record that the full reader
 /// refuses over a field the summary does not use (a duplicate `technique`, a number where a
-/// string belongs): its access fields are still the record's, and its manifest is a 500 that
-/// names it.
+/// string belongs): its access fields are still the record's, and its manifest gives what
+/// the summary holds (`Summary::object`).
 pub fn check_records(data: &[u8]) {
     use tessera::presentation::shapes::{split, summaries, IdentifierRule, Shape, Summary};
     let Ok(text) = std::str::from_utf8(data) else {

@@ -134,20 +134,30 @@ where
     .map_err(|e| Error::Internal(format!("worker failed: {e}")))?
 }
 
-/// Reads an object's record into the model (blocking); a record that cannot be read is a 500
-/// that names the object, and is logged with why.
+/// Reads an object's record into the model (blocking). A record that loading read but the
+/// full reader refuses (over a field its summary does not use) gives the object its summary
+/// holds, logged with why; one that cannot be read at all is a 500 that names the object.
 pub(super) fn read_object(
     st: &AppState,
     key: ObjectKey,
 ) -> Result<crate::presentation::Object, Error> {
     let shown = st.store.key_text(key);
-    st.store
+    let read = st
+        .store
         .object(key)
-        .ok_or_else(|| Error::NotFound(format!("no object {shown}")))?
-        .map_err(|e| {
+        .ok_or_else(|| Error::NotFound(format!("no object {shown}")))?;
+    read.or_else(|e| match st.store.summary_of(key) {
+        Some(Ok(summary)) => {
+            tracing::warn!(object = %shown, error = %e, "record read in part: its documents give what the index keeps");
+            Ok(summary.object())
+        }
+        _ => {
             tracing::error!(object = %shown, error = %e, "record cannot be read");
-            Error::Internal(format!("record of object {shown} cannot be read"))
-        })
+            Err(Error::Internal(format!(
+                "record of object {shown} cannot be read"
+            )))
+        }
+    })
 }
 
 /// Calls `f` with this caller's document context and image lookup (access by the policy,

@@ -811,6 +811,11 @@ impl Store {
         self.read(key, Shape::read)
     }
 
+    /// Reads an object's record again, into its summary (as loading read it).
+    pub fn summary_of(&self, key: ObjectKey) -> Option<Result<Summary, String>> {
+        self.read(key, Shape::summary)
+    }
+
     /// Reads an object's record again with `how` (the full model, or the summary).
     fn read<T>(
         &self,

@@ -847,3 +847,82 @@ fn batch_commands_decide_on_the_file_not_on_the_spelling() {
     let done = export(&records);
     assert_eq!(done.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn a_record_read_in_part_gives_what_its_summary_holds_and_keeps_its_access() {
+    // Records 1 and 2 repeat a field the index does not read (`technique`, twice): loading
+    // reads them, the full reader refuses them. Their manifests then give what the index keeps
+    // (not a 500), with the same access as the well-formed twins 3 and 4.
+    let bowl = |id: u32, extra: &str| {
+        format!(
+            r#"{{"objectid": {id}, "title": "Bowl", "objectnumber": "B.{id}", {extra}
+            "images": [{{"baseimageurl": "https://x/iiif/bowl"}},
+                       {{"baseimageurl": "https://x/iiif/cup", "accesslevel": 0}}]}}"#
+        )
+    };
+    let hidden = |id: u32, extra: &str| {
+        format!(
+            r#"{{"objectid": {id}, "accesslevel": 0, "title": "Hidden", {extra}
+            "images": [{{"baseimageurl": "https://x/iiif/hoard"}}]}}"#
+        )
+    };
+    let twice = r#""technique": "a", "technique": "b","#;
+    let records = [
+        ("1.json", bowl(1, twice)),
+        ("2.json", hidden(2, twice)),
+        ("3.json", bowl(3, "")),
+        ("4.json", hidden(4, "")),
+    ];
+    let records: Vec<(&str, &str)> = records.iter().map(|(f, j)| (*f, j.as_str())).collect();
+    let dir = collection(&["bowl.png", "cup.png", "hoard.png"], &records);
+    let app = app_of_collection(dir.path(), |_| {});
+    let base = &app.base;
+    let services = |m: &serde_json::Value, v3: bool| -> Vec<String> {
+        let canvases = if v3 {
+            m["items"].as_array().unwrap().clone()
+        } else {
+            m["sequences"][0]["canvases"].as_array().unwrap().clone()
+        };
+        canvases
+            .iter()
+            .map(|c| {
+                let service = if v3 {
+                    &c["items"][0]["items"][0]["body"]["service"][0]
+                } else {
+                    &c["images"][0]["resource"]["service"]
+                };
+                let id = service["@id"].as_str().or(service["id"].as_str()).unwrap();
+                id.rsplit('/').next().unwrap().to_string()
+            })
+            .collect()
+    };
+    for (v3, prefix) in [(false, "/manifests/object"), (true, "/manifests/3/object")] {
+        let (status, _, body) = app.get(&format!("{base}{prefix}/1")).await;
+        assert_eq!(
+            status,
+            200,
+            "{prefix}/1: {}",
+            String::from_utf8_lossy(&body)
+        );
+        let part: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let (_, _, body) = app.get(&format!("{base}{prefix}/3")).await;
+        let whole: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            services(&part, v3),
+            ["bowl"],
+            "{prefix}: the restricted cup is left out"
+        );
+        assert_eq!(services(&part, v3), services(&whole, v3));
+        assert!(
+            part["label"].to_string().contains("Bowl"),
+            "{}",
+            part["label"]
+        );
+        // A restricted object read in part answers as a restricted one does.
+        let (status, _, body) = app.get(&format!("{base}{prefix}/2")).await;
+        let (want, _, _) = app.get(&format!("{base}{prefix}/4")).await;
+        assert_eq!(status, want, "{prefix}/2");
+        assert_ne!(status, 200);
+        assert!(!String::from_utf8_lossy(&body).contains("Hidden"));
+    }
+}

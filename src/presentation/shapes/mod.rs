@@ -24,7 +24,7 @@ mod paris;
 mod parts;
 mod scan;
 
-use super::model::Object;
+use super::model::{Image, Object, Text};
 use crate::access::Level;
 use parts::Record;
 use serde::Deserialize;
@@ -171,6 +171,35 @@ impl Summary {
             o.images.clone(),
             o.rights.clone(),
         )
+    }
+
+    /// An object with no more than the summary knows: id, title (in no language),
+    /// classification, number, rights, access levels, and its images by identifier. The
+    /// manifest of a record that loading read but the full reader refuses, over a field the
+    /// summary does not read (a duplicate `technique`, a number where a string belongs).
+    pub fn object(&self) -> Object {
+        Object {
+            id: self.id.clone(),
+            label: Text::one(None, &self.title),
+            classification: self.classification.clone(),
+            number: self.number.clone(),
+            rights: self.rights.clone(),
+            accesslevel: self.accesslevel,
+            imagepermissionlevel: self.imagepermissionlevel,
+            images: self
+                .images
+                .iter()
+                .map(|i| Image {
+                    reference: i.identifier.clone().unwrap_or_default(),
+                    identifier: i.identifier.clone(),
+                    imageid: i.imageid,
+                    alias: i.alias.clone(),
+                    accesslevel: i.accesslevel,
+                    ..Image::default()
+                })
+                .collect(),
+            ..Object::default()
+        }
     }
 
     /// A summary from what a shape's quick reader found (`title`: the label's
@@ -846,6 +875,10 @@ mod tests {
                     let quick = shape.summary(raw, rule);
                     let full = shape.read(raw, rule).map(|o| Summary::of(&o));
                     assert_eq!(quick, full, "{} {raw}", shape.name());
+                    // The object a summary stands for (a record read in part) has that summary.
+                    if let Ok(quick) = &quick {
+                        assert_eq!(&Summary::of(&quick.object()), quick, "{raw}");
+                    }
                 }
                 checked += 1;
             }
