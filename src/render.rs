@@ -111,7 +111,11 @@ pub fn render_with_raster(
         let out = if let Some(header) = jp2_header(caches, file)? {
             limits.check_pixels(header.dims)?;
             let reduce = jp2::reduction_for(plan.region, plan.width, plan.height, header.levels);
-            let (path, _copy) = jp2::readable(file, || jp2_copy(caches, file))?;
+            let (path, _copy) = jp2::readable(file, || {
+                // The copy holds the whole object in memory on its way to the disk.
+                limits.check_bytes(file.len)?;
+                jp2_copy(caches, file)
+            })?;
             let (part, window) = jp2::decode(&path, &header, Some(plan.region), reduce)?;
             pipeline::execute_window(&part, plan, window, background)?
         } else if let Some(levels) =
@@ -199,11 +203,20 @@ pub fn jp2_header(caches: &Caches, file: &Object) -> Result<Option<jp2::Header>,
 
 /// A local copy of a JPEG 2000 source from a store, made once per source version (and kept
 /// while the copies' disk budget allows). A store failure is an error, and is not remembered.
+/// A kept copy that something else deleted (a temporary-folder cleaner) is made again.
 fn jp2_copy(caches: &Caches, file: &Object) -> Result<Arc<tempfile::TempPath>, SourceError> {
-    caches
-        .jp2_copies
-        .try_get_with(file.clone(), || jp2::copy(file).map(Arc::new))
-        .map_err(Arc::unwrap_or_clone)
+    let get = || {
+        caches
+            .jp2_copies
+            .try_get_with(file.clone(), || jp2::copy(file).map(Arc::new))
+            .map_err(Arc::unwrap_or_clone)
+    };
+    let copy = get()?;
+    if copy.exists() {
+        return Ok(copy);
+    }
+    caches.jp2_copies.invalidate(file);
+    get()
 }
 
 /// The readable levels of a tiled TIFF, read once per source version (`None` for other
@@ -342,4 +355,44 @@ pub fn shrink_for(plan: &Plan) -> u32 {
         .into_iter()
         .find(|&s| f64::from(s) <= ratio)
         .unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_jpeg_2000_copy_is_made_once_and_again_when_it_was_deleted() {
+        let memory = Arc::new(crate::storage::Memory::default());
+        let img = image::DynamicImage::new_rgb8(64, 48);
+        memory.put(
+            "a.jp2",
+            crate::encode::encode(&img, crate::iiif::Format::Jp2, 90).unwrap(),
+        );
+        let file = crate::storage::Storage::from(memory.clone())
+            .resolve("a.jp2")
+            .unwrap();
+        let caches = Caches::new(8, 0);
+        let first = jp2_copy(&caches, &file).unwrap();
+        let reads = memory.reads();
+        let again = jp2_copy(&caches, &file).unwrap();
+        assert!(Arc::ptr_eq(&first, &again), "the kept copy");
+        assert_eq!(memory.reads(), reads, "no read for a kept copy");
+        // Deleted behind the cache's back (a temporary-folder cleaner): made again.
+        let path = first.to_path_buf();
+        drop((first, again));
+        std::fs::remove_file(&path).unwrap();
+        let made = jp2_copy(&caches, &file).unwrap();
+        assert!(made.exists());
+        assert_eq!(memory.reads(), reads + 1, "one read for the new copy");
+        let header = jp2::read_header(&file).unwrap();
+        let (decoded, _) = jp2::decode(&made, &header, None, 0).unwrap();
+        assert_eq!((decoded.width(), decoded.height()), (64, 48));
+        // Evicted (here: forgotten), a copy no decode holds is deleted.
+        let path = made.to_path_buf();
+        drop(made);
+        caches.jp2_copies.invalidate(&file);
+        caches.jp2_copies.run_pending_tasks();
+        assert!(!path.exists(), "an evicted copy is deleted");
+    }
 }

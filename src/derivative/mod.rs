@@ -251,17 +251,11 @@ impl Derivatives {
 }
 
 impl Inner {
-    /// What is known of `file`'s pyramid, looking for it the first time. A build is queued
-    /// only once its `Building` state is stored, so that the builder's result (which may come
-    /// at once, for a failure) always lands after it and is never overwritten.
+    /// What is known of `file`'s pyramid, looking for it the first time.
     fn state(&self, file: &Object) -> State {
-        let entry = self
-            .states
-            .entry(file.clone())
-            .or_insert_with(|| self.counted(file, self.first_look(file)));
-        match entry.is_fresh() {
-            true => self.queued(file, entry.into_value()),
-            false => entry.into_value(),
+        match self.states.get(file) {
+            Some(state) => state,
+            None => self.look(file, None),
         }
     }
 
@@ -270,22 +264,34 @@ impl Inner {
     /// over at once, one looks (queues one build, counts one failure), and the others get
     /// what it found.
     fn look_again(&self, file: &Object, seen: &State) -> State {
-        let looked = self
-            .states
-            .entry(file.clone())
-            .and_compute_with(|current| match current {
-                Some(current) if same_wait(current.value(), seen) => {
-                    Op::Put(self.counted(file, self.first_look(file)))
-                }
-                _ => Op::Nop,
-            });
+        self.look(file, Some(seen))
+    }
+
+    /// Looks for `file`'s pyramid when nothing is known of it, or when what is known is still
+    /// the wait `expired`; otherwise gives what is known. Every look goes through moka's
+    /// `and_compute_with`, whose per-key lock makes concurrent looks at one source version
+    /// one look (moka's `or_insert_with` takes another lock, so it is not used here). A build
+    /// is queued only once its `Building` state is stored, so that the builder's result
+    /// (which may come at once, for a failure) always lands after it and is never
+    /// overwritten.
+    fn look(&self, file: &Object, expired: Option<&State>) -> State {
+        let looked =
+            self.states
+                .entry(file.clone())
+                .and_compute_with(|current| match (current, expired) {
+                    (None, _) => Op::Put(self.counted(file, self.first_look(file))),
+                    (Some(current), Some(seen)) if same_wait(current.value(), seen) => {
+                        Op::Put(self.counted(file, self.first_look(file)))
+                    }
+                    _ => Op::Nop,
+                });
         match looked {
             CompResult::Inserted(entry) | CompResult::ReplacedWith(entry) => {
                 self.queued(file, entry.into_value())
             }
             CompResult::Unchanged(entry) | CompResult::Removed(entry) => entry.into_value(),
-            // Forgotten meanwhile: looked for as the first time.
-            CompResult::StillNone(_) => self.state(file),
+            // Not reached (an absent state is always looked for): served as it is.
+            CompResult::StillNone(_) => State::Skipped,
         }
     }
 
@@ -875,9 +881,6 @@ mod tests {
         let caches = Caches::new(64, 0);
         let derivatives = Derivatives::new(settings(d.path().join("builds"), None), caches.clone());
         let inner = derivatives.inner.clone().unwrap();
-        let long_ago = Instant::now()
-            .checked_sub(MAX_RECHECK * 2)
-            .expect("the clock has run for a few minutes");
         let source = |name: &str| {
             let src = d.path().join(name);
             image::RgbImage::from_pixel(300, 200, image::Rgb([200, 90, 20]))
@@ -886,9 +889,10 @@ mod tests {
             Object::at(&src).unwrap()
         };
         // A build that succeeds: queued once, whether the second comes while it is queued
-        // or once it is ready.
+        // or once it is ready. (`look_again` is called once the wait is over; it does not
+        // check that itself.)
         let file = source("a.png");
-        let seen = State::Later(long_ago);
+        let seen = State::Later(Instant::now());
         inner.states.insert(file.clone(), seen.clone());
         assert!(matches!(inner.look_again(&file, &seen), State::Building));
         assert!(matches!(
