@@ -3,11 +3,13 @@
 # 4800 x 3200 sample mosaic as a lossless JP2 with 1024-px tiles (vips jp2ksave), three
 # servers of one binary with the response cache off, passes alternating:
 #   local  - the file in a folder;
-#   copies - the object in a SeaweedFS bucket on loopback, decoded from a local copy made
-#            once per version (cache_jp2_copies_mb at its default);
-#   none   - the same object with cache_jp2_copies_mb = 0: every decode copies the whole
-#            object again (what every JP2 request cost before the copies were kept).
-# Also the requests each bucket server sent to the store per tile (its /metrics).
+#   copies - the object in a SeaweedFS bucket on loopback, decoded from a sparse local copy
+#            kept per version, which reads each tile-part once (cache_jp2_copies_mb at its
+#            default);
+#   none   - the same object with cache_jp2_copies_mb = 0: every decode starts its own copy
+#            (the header, the SOT segments and the tiles it covers).
+# Also the requests and bytes each bucket server took from the store per tile (its /metrics),
+# and the first tile of a fresh server: its time and bytes.
 #
 #   scripts/bench-s3-jp2.sh [SECONDS] [PASSES] [BINARY]     (default 10 2 target/release/tessera)
 #
@@ -39,15 +41,21 @@ none_port=$(free_port); serve "$none_port" "s3://masters/bench" "cache_jp2_copie
 store_requests() { # PORT
   curl -sf "http://127.0.0.1:$1/metrics" | awk '/^tessera_storage_requests_total / {print $2}'
 }
+store_bytes() { # PORT
+  curl -sf "http://127.0.0.1:$1/metrics" | awk '/^tessera_storage_read_bytes_total / {print $2}'
+}
+b0=$(store_bytes "$copies_port")
+first=$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:$copies_port/iiif/mosaic.jp2/0,0,1024,1024/512,/0/default.jpg")
+echo "first tile of a fresh server: ${first} s, $(( $(store_bytes "$copies_port") - b0 )) bytes from the store"
 tiles() { # PORT
   curl -sf "http://127.0.0.1:$1/metrics" | awk '/^tessera_requests_total\{/ && /family="image"/ && /class="2xx"/ {print $2}'
 }
 pass() { # LABEL PORT
-  local r0 t0 line
-  r0=$(store_requests "$2"); t0=$(tiles "$2")
+  local r0 t0 b0 line
+  r0=$(store_requests "$2"); t0=$(tiles "$2"); b0=$(store_bytes "$2")
   line=$(scripts/loadtest.sh "http://127.0.0.1:$2/iiif/mosaic.jp2" "$secs" 4 2 2>/dev/null | tail -1)
-  python3 -c "import sys; f=lambda i: float(sys.argv[i] or 0); r=f(3)-f(2); t=f(5)-f(4); print(f'{sys.argv[1]}: {sys.argv[6]} | store requests per tile {r/max(t,1):.2f}')" \
-    "$1" "$r0" "$(store_requests "$2")" "$t0" "$(tiles "$2")" "$line"
+  python3 -c "import sys; f=lambda i: float(sys.argv[i] or 0); r=f(3)-f(2); t=f(5)-f(4); b=f(8)-f(7); print(f'{sys.argv[1]}: {sys.argv[6]} | store requests per tile {r/max(t,1):.2f}, KB per tile {b/max(t,1)/1000:.0f}')" \
+    "$1" "$r0" "$(store_requests "$2")" "$t0" "$(tiles "$2")" "$line" "$b0" "$(store_bytes "$2")"
 }
 for i in $(seq 1 "$passes"); do
   case $((i % 3)) in

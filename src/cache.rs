@@ -25,9 +25,10 @@ pub struct Caches {
     /// JPEG 2000 codestream headers by source version (`None` for other sources).
     pub jp2: Cache<Object, Option<crate::source::jp2::Header>>,
     /// Local copies of JPEG 2000 sources from a store (the decoder reads files only), by
-    /// source version, bounded by their bytes on disk; an evicted copy is deleted once no
+    /// source version: sparse files that hold the tile-parts decodes have needed, bounded by
+    /// the objects' lengths (what each may come to hold); an evicted copy is deleted once no
     /// decode reads it.
-    pub jp2_copies: Cache<Object, Arc<tempfile::TempPath>>,
+    pub jp2_copies: Cache<Object, Arc<crate::source::jp2::Jp2Copy>>,
     /// Stored-JPEG-tile indexes of pyramid levels, by source version and IFD.
     pub jpeg_tiles: Cache<(Object, usize), Option<Arc<crate::source::pyramid::JpegTiles>>>,
     /// Encoded responses by source version and canonical request.
@@ -42,7 +43,7 @@ pub const RESOLVE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 /// The default disk budget of local copies of JPEG 2000 sources from a store, in MiB.
 pub const JP2_COPIES_MB: u64 = 2048;
 
-fn jp2_copies(mb: u64) -> Cache<Object, Arc<tempfile::TempPath>> {
+fn jp2_copies(mb: u64) -> Cache<Object, Arc<crate::source::jp2::Jp2Copy>> {
     Cache::builder()
         .max_capacity(mb * 1024)
         .weigher(|file: &Object, _| kib(usize::try_from(file.len).unwrap_or(usize::MAX)))

@@ -111,7 +111,7 @@ pub fn render_with_raster(
         let out = if let Some(header) = jp2_header(caches, file)? {
             limits.check_pixels(header.dims)?;
             let reduce = jp2::reduction_for(plan.region, plan.width, plan.height, header.levels);
-            let (path, _copy) = jp2::readable(file, || {
+            let (path, _copy) = jp2::readable(file, Some(plan.region), || {
                 // The copy holds the whole object in memory on its way to the disk.
                 limits.check_bytes(file.len)?;
                 jp2_copy(caches, file)
@@ -201,14 +201,15 @@ pub fn jp2_header(caches: &Caches, file: &Object) -> Result<Option<jp2::Header>,
         .map_err(Arc::unwrap_or_clone)
 }
 
-/// A local copy of a JPEG 2000 source from a store, made once per source version (and kept
-/// while the copies' disk budget allows). A store failure is an error, and is not remembered.
+/// A local copy of a JPEG 2000 source from a store ([`jp2::Jp2Copy`]: sparse, filled by
+/// range with the tile-parts decodes need), started once per source version (and kept while
+/// the copies' disk budget allows). A store failure is an error, and is not remembered.
 /// A kept copy that something else deleted (a temporary-folder cleaner) is made again.
-fn jp2_copy(caches: &Caches, file: &Object) -> Result<Arc<tempfile::TempPath>, SourceError> {
+fn jp2_copy(caches: &Caches, file: &Object) -> Result<Arc<jp2::Jp2Copy>, SourceError> {
     let get = || {
         caches
             .jp2_copies
-            .try_get_with(file.clone(), || jp2::copy(file).map(Arc::new))
+            .try_get_with(file.clone(), || jp2::Jp2Copy::start(file).map(Arc::new))
             .map_err(Arc::unwrap_or_clone)
     };
     let copy = get()?;
@@ -379,17 +380,18 @@ mod tests {
         assert!(Arc::ptr_eq(&first, &again), "the kept copy");
         assert_eq!(memory.reads(), reads, "no read for a kept copy");
         // Deleted behind the cache's back (a temporary-folder cleaner): made again.
-        let path = first.to_path_buf();
+        let path = first.path().to_path_buf();
         drop((first, again));
         std::fs::remove_file(&path).unwrap();
         let made = jp2_copy(&caches, &file).unwrap();
         assert!(made.exists());
-        assert_eq!(memory.reads(), reads + 1, "one read for the new copy");
+        assert_eq!(memory.reads(), reads * 2, "the new copy's reads");
+        made.fill(&file, None).unwrap();
         let header = jp2::read_header(&file).unwrap();
-        let (decoded, _) = jp2::decode(&made, &header, None, 0).unwrap();
+        let (decoded, _) = jp2::decode(made.path(), &header, None, 0).unwrap();
         assert_eq!((decoded.width(), decoded.height()), (64, 48));
         // Evicted (here: forgotten), a copy no decode holds is deleted.
-        let path = made.to_path_buf();
+        let path = made.path().to_path_buf();
         drop(made);
         caches.jp2_copies.invalidate(&file);
         caches.jp2_copies.run_pending_tasks();

@@ -56,6 +56,12 @@ unsafe extern "C" fn sink_seek(to: i64, user: *mut c_void) -> i32 {
 
 /// Encodes an 8-bit gray or RGB image as a lossless JP2 file.
 pub fn encode(img: &DynamicImage) -> Result<Vec<u8>, String> {
+    encode_tiled(img, None)
+}
+
+/// [`encode`], with the codestream cut into `tile`×`tile` tiles (one tile when `None`), as
+/// large masters often are.
+pub fn encode_tiled(img: &DynamicImage, tile: Option<u32>) -> Result<Vec<u8>, String> {
     let (w, h) = (img.width(), img.height());
     let (planes, space): (Vec<Vec<u8>>, _) = match img {
         DynamicImage::ImageLuma8(g) => (vec![g.as_raw().clone()], COLOR_SPACE::OPJ_CLRSPC_GRAY),
@@ -106,8 +112,14 @@ pub fn encode(img: &DynamicImage) -> Result<Vec<u8>, String> {
     let mut cp = opj_cparameters_t::default();
     // SAFETY: plain initialisation of a parameter struct we own.
     unsafe { opj_set_default_encoder_parameters(&mut cp) };
-    let levels = (w.min(h).max(1).ilog2() + 1).min(6);
+    let side = tile.map_or(w.min(h), |t| t.min(w).min(h));
+    let levels = (side.max(1).ilog2() + 1).min(6);
     cp.numresolution = levels as i32;
+    if let Some(t) = tile {
+        cp.tile_size_on = 1;
+        cp.cp_tdx = t as i32;
+        cp.cp_tdy = t as i32;
+    }
     cp.tcp_numlayers = 1;
     cp.tcp_rates[0] = 0.0;
     cp.cp_disto_alloc = 1;

@@ -1,7 +1,7 @@
 //! Encoding a processed image into the requested output format (§4.5).
 
 mod bilevel;
-mod jp2;
+pub mod jp2;
 mod pdf;
 mod strips;
 

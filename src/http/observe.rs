@@ -400,6 +400,13 @@ impl Collector for Gauges {
             let about = ("storage_requests", "Requests sent to the image store (S3)");
             plain(&mut e, about, ConstCounter::new(n))?;
         }
+        if let Some(n) = self.storage.bytes_read() {
+            let about = (
+                "storage_read_bytes",
+                "Bytes of images read from the image store (S3)",
+            );
+            plain(&mut e, about, ConstCounter::new(n))?;
+        }
         let records = self.records.iter().map(|(k, v)| (*k, g(*v))).collect();
         let about = ("records_loaded", "Object records loaded, by record shape");
         labelled(&mut e, about, "shape", records)?;

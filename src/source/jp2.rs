@@ -5,9 +5,11 @@
 //! Decoding reads through a file stream: `jpeg2k` 0.10's in-memory stream mishandles the
 //! skips that partial decodes of tiled codestreams need (every region of a 1024-px-tiled
 //! image failed with both OpenJPEG backends), while its file stream decodes them correctly.
-//! A source that is not a local file is decoded from a local copy ([`copy`]), which a server
-//! keeps per source version (`Caches::jp2_copies`).
+//! A source that is not a local file is decoded from a sparse local copy that holds the
+//! tile-parts decodes have needed ([`Jp2Copy`]), which a server keeps per source version
+//! (`Caches::jp2_copies`).
 
+pub use super::jp2_copy::Jp2Copy;
 use super::SourceError;
 use crate::iiif::{Dimensions, Rect};
 use crate::raster::Window;
@@ -16,12 +18,11 @@ use image::DynamicImage;
 use jpeg2k::{DecodeArea, DecodeParameters};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tempfile::TempPath;
 
 const JP2_SIGNATURE: [u8; 12] = [
     0, 0, 0, 0x0C, b'j', b'P', b' ', b' ', 0x0D, 0x0A, 0x87, 0x0A,
 ];
-const J2K_SIGNATURE: [u8; 4] = [0xFF, 0x4F, 0xFF, 0x51];
+pub(super) const J2K_SIGNATURE: [u8; 4] = [0xFF, 0x4F, 0xFF, 0x51];
 
 /// What the codestream header says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,17 +108,20 @@ pub fn reduction_for(region: Rect, out_w: u32, out_h: u32, levels: u32) -> u32 {
     r
 }
 
-/// The file the decoder reads for `file`: its own when it is a local file, else the copy that
-/// `copy` gives (returned too, so that it lives as long as the decode).
+/// The file the decoder reads for a decode of `region` (all of the image when `None`) of
+/// `file`: its own when it is a local file, else the copy that `copy` gives, filled with the
+/// tile-parts that the decode needs (returned too, so that it lives as long as the decode).
 pub fn readable(
     file: &Object,
-    copy: impl FnOnce() -> Result<Arc<TempPath>, SourceError>,
-) -> Result<(PathBuf, Option<Arc<TempPath>>), SourceError> {
+    region: Option<Rect>,
+    copy: impl FnOnce() -> Result<Arc<Jp2Copy>, SourceError>,
+) -> Result<(PathBuf, Option<Arc<Jp2Copy>>), SourceError> {
     match file.local_path() {
         Some(path) => Ok((path, None)),
         None => {
             let copy = copy()?;
-            Ok((copy.to_path_buf(), Some(copy)))
+            copy.fill(file, region)?;
+            Ok((copy.path().to_path_buf(), Some(copy)))
         }
     }
 }
@@ -152,25 +156,6 @@ pub fn decode(
         fy: f64::from(f),
     };
     Ok((img, window))
-}
-
-/// A local copy of a source that is not a local file, in a temporary file (deleted when the
-/// returned path is dropped): one whole read of the object.
-pub fn copy(file: &Object) -> Result<TempPath, SourceError> {
-    let io = |e| SourceError::Storage(crate::storage::StorageError::io(&file.key, e));
-    let bytes = file.read_all()?;
-    // The decoder tells a JP2 file from a bare codestream by the file's extension.
-    let suffix = if bytes.starts_with(&JP2_SIGNATURE) {
-        ".jp2"
-    } else {
-        ".j2k"
-    };
-    let mut tmp = tempfile::Builder::new()
-        .suffix(suffix)
-        .tempfile()
-        .map_err(io)?;
-    std::io::Write::write_all(&mut tmp, &bytes).map_err(io)?;
-    Ok(tmp.into_temp_path())
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 mod color;
 pub mod decode;
 pub mod jp2;
+pub mod jp2_copy;
 pub mod jpeg;
 pub mod jpeg_dc;
 pub mod pyramid;

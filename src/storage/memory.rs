@@ -27,6 +27,7 @@ pub struct Memory {
     objects: RwLock<HashMap<String, Entry>>,
     versions: AtomicU64,
     reads: AtomicU64,
+    bytes_read: AtomicU64,
     /// While set, every read fails as an unreachable network store's would.
     failing: std::sync::atomic::AtomicBool,
 }
@@ -64,6 +65,11 @@ impl Memory {
     /// backend).
     pub fn reads(&self) -> u64 {
         self.reads.load(Ordering::Relaxed)
+    }
+
+    /// How many bytes those calls read.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read.load(Ordering::Relaxed)
     }
 
     fn object(&self, storage: &Storage, key: &str) -> Option<Object> {
@@ -143,6 +149,8 @@ impl Backend for Memory {
         ranges: &[Range<u64>],
     ) -> Result<Vec<Vec<u8>>, StorageError> {
         self.reads.fetch_add(1, Ordering::Relaxed);
+        let asked: u64 = ranges.iter().map(|r| r.end.saturating_sub(r.start)).sum();
+        self.bytes_read.fetch_add(asked, Ordering::Relaxed);
         if self.failing.load(Ordering::Relaxed) {
             return Err(StorageError::Remote {
                 kind: super::Remote::Unavailable,

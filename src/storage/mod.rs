@@ -204,6 +204,11 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         None
     }
 
+    /// Bytes of object data a network store has sent so far (`None` for a local one).
+    fn bytes_read(&self) -> Option<u64> {
+        None
+    }
+
     /// How precisely the store keeps the time an object was stored: [`Object::modified`]
     /// below it only tells versions apart (an object store's Last-Modified is whole seconds).
     fn time_precision(&self) -> std::time::Duration {
@@ -335,6 +340,11 @@ impl Storage {
     /// Requests made to a network store so far (see [`Backend::requests`]).
     pub fn requests(&self) -> Option<u64> {
         self.0.requests()
+    }
+
+    /// Bytes a network store has sent so far (see [`Backend::bytes_read`]).
+    pub fn bytes_read(&self) -> Option<u64> {
+        self.0.bytes_read()
     }
 
     /// The keys of every source image, sorted (see [`Backend::list`]).

@@ -143,6 +143,8 @@ pub struct S3 {
     blocks: moka::sync::Cache<(String, SystemTime, u64), Arc<[u8]>>,
     /// Requests sent so far (each retry not counted).
     requests: std::sync::atomic::AtomicU64,
+    /// Bytes of object data received so far (ranged reads).
+    bytes_read: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// The size of the blocks stream reads are kept in.
@@ -225,6 +227,7 @@ impl S3 {
                 .max_capacity(header_bytes)
                 .build(),
             requests: Default::default(),
+            bytes_read: Default::default(),
         })
     }
 
@@ -406,6 +409,10 @@ impl Backend for S3 {
         Some(self.requests.load(std::sync::atomic::Ordering::Relaxed))
     }
 
+    fn bytes_read(&self) -> Option<u64> {
+        Some(self.bytes_read.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
     fn time_precision(&self) -> Duration {
         // Last-Modified is whole seconds; `Object::modified` adds a part of the ETag's hash.
         Duration::from_secs(1)
@@ -437,6 +444,7 @@ impl Backend for S3 {
         };
         let store = self.store.clone();
         let wanted: Vec<Range<u64>> = ranges.iter().filter(|r| r.start < r.end).cloned().collect();
+        let counted = self.bytes_read.clone();
         let got = self.run(async move {
             object_store::coalesce_ranges(
                 &wanted,
@@ -444,6 +452,7 @@ impl Backend for S3 {
                     let store = store.clone();
                     let path = path.clone();
                     let etag = etag.clone();
+                    let counted = counted.clone();
                     async move {
                         let options = GetOptions {
                             range: Some(GetRange::Bounded(r)),
@@ -459,7 +468,9 @@ impl Backend for S3 {
                                 source: "the object's ETag changed".into(),
                             });
                         }
-                        got.bytes().await
+                        let bytes = got.bytes().await?;
+                        counted.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                        Ok(bytes)
                     }
                 },
                 16 << 10,

@@ -265,7 +265,12 @@ async fn the_bucket_answers_the_bytes_of_a_local_copy() {
     let deflate = fixtures().join("fidelity/pyramid-deflate.tif");
     weed.object("iiif/sub/deflate.tif", std::fs::read(&deflate).unwrap())
         .await;
+    // A tiled JPEG 2000 master, read by the tile-part into a sparse copy.
+    let grid = image::open(fixtures().join("grid.png")).unwrap();
+    let j2 = tessera::encode::jp2::encode_tiled(&grid, Some(128)).unwrap();
+    weed.object("iiif/grid-j2.jp2", j2.clone()).await;
     let local = tempfile::tempdir().unwrap();
+    std::fs::write(local.path().join("grid-j2.jp2"), &j2).unwrap();
     for name in SOURCES {
         std::fs::copy(fixtures().join(name), local.path().join(name)).unwrap();
     }
@@ -287,6 +292,7 @@ async fn the_bucket_answers_the_bytes_of_a_local_copy() {
         "grid.jpg",
         "grid-tiled",
         "grid-strip",
+        "grid-j2",
         "sub%2Fpyramid",
     ] {
         let mut list = requests.to_vec();
@@ -1194,5 +1200,72 @@ async fn a_pyramid_costs_few_requests_to_the_store() {
         spent[3] <= 2,
         "a thumbnail from a small level: {} requests",
         spent[3]
+    );
+}
+
+/// Bytes the node has read from its image store, from its `/metrics`.
+async fn store_bytes(app: &App) -> u64 {
+    let (_, _, body) = app.get("/metrics").await;
+    let text = String::from_utf8(body).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("tessera_storage_read_bytes_total "))
+        .unwrap_or_else(|| panic!("no store bytes counter in {text}"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_jpeg_2000_master_is_read_by_the_tile() {
+    let Some(weed) = Weed::start("a_jpeg_2000_master_is_read_by_the_tile").await else {
+        return;
+    };
+    // 1024 x 768 pixels of noise in 256-px codestream tiles (4 x 3, about 200 KB each).
+    let noise = |x: u32, y: u32, c: u32| {
+        let h =
+            (x.wrapping_mul(73_856_093) ^ y.wrapping_mul(19_349_663) ^ c.wrapping_mul(83_492_791))
+                .wrapping_mul(2_654_435_761);
+        (h >> 24) as u8
+    };
+    let img = image::RgbImage::from_fn(1024, 768, |x, y| {
+        image::Rgb([noise(x, y, 0), noise(x, y, 1), noise(x, y, 2)])
+    });
+    let master = image::DynamicImage::ImageRgb8(img.clone());
+    let bytes = tessera::encode::jp2::encode_tiled(&master, Some(256)).unwrap();
+    let len = bytes.len() as u64;
+    weed.object("iiif/noise.jp2", bytes).await;
+    let app = App::with_storage(bucket(weed.endpoint(), "iiif"), |c| c.cache_encoded_mb = 0);
+    assert_eq!(call(&app, "/iiif/noise/info.json").await.0, 200);
+    let mut spent = Vec::new();
+    for (x, y) in [(0, 0), (300, 0), (0, 0), (600, 400)] {
+        let before = store_bytes(&app).await;
+        let path = format!("/iiif/noise/{x},{y},200,200/max/0/default.png");
+        let got = app.get_image(&path).await.to_rgb8();
+        let want = image::imageops::crop_imm(&img, x, y, 200, 200).to_image();
+        assert!(got == want, "{path}: other pixels than the master's");
+        spent.push(store_bytes(&app).await - before);
+    }
+    eprintln!("store bytes per region of a {len}-byte master: {spent:?}");
+    // The first region: the copy's header and SOT segments, and tile 0.
+    assert!(
+        spent[0] < len / 4,
+        "first region: {} of {len} bytes",
+        spent[0]
+    );
+    // Tile 1 alone, then nothing (tile 0 is held), then tiles 6, 7, 10 and 11.
+    assert!(spent[1] < len / 8, "second region: {} of {len}", spent[1]);
+    assert_eq!(spent[2], 0, "a held tile is not read again");
+    assert!(spent[3] < len / 2, "four tiles: {} of {len}", spent[3]);
+    // The whole image: the rest, read once.
+    let before = store_bytes(&app).await;
+    assert_eq!(
+        app.get_image("/iiif/noise/full/max/0/default.png")
+            .await
+            .to_rgb8(),
+        img
+    );
+    let total = spent.iter().sum::<u64>() + store_bytes(&app).await - before;
+    assert!(
+        total < len + len / 10,
+        "{total} bytes for a {len}-byte master"
     );
 }

@@ -126,15 +126,22 @@ async fn a_tile_window_of_a_pyramid_costs_few_batched_reads() {
 #[tokio::test]
 async fn a_jpeg_2000_source_from_a_store_is_read_once_per_version() {
     // The decoder reads files only, so a JPEG 2000 source from a store is decoded from a
-    // local copy: made once per version and reused by every later region, not one whole read
-    // of the object per request; a replaced object gets a copy of its new version.
+    // sparse local copy, started once per version: a region reads the tiles it covers that
+    // the copy lacks, in one request, and nothing else; a replaced object gets a copy of its
+    // new version.
     let memory = Arc::new(Memory::default());
-    memory.put("g.jp2", grid_jp2());
+    let grid = image::open(fixtures().join("grid.png")).unwrap();
+    let tiled = tessera::encode::jp2::encode_tiled(&grid, Some(128)).unwrap();
+    memory.put("g.jp2", tiled);
     let kept = App::with_storage(Storage::from(memory.clone()), |c| c.cache_encoded_mb = 0);
     let regions = [
-        "0,0,200,200/100,/0/default.png",
-        "200,0,200,200/100,/0/default.png",
-        "0,100,400,200/200,/0/default.png",
+        // Tile 0: the copy's header (one read) and the tile (one).
+        "0,0,100,100/100,/0/default.png",
+        // Tile 1 (x 128-255): one read.
+        "200,0,50,50/50,/0/default.png",
+        // Tile 0 again, smaller: none.
+        "0,0,100,100/50,/0/default.png",
+        // The other ten tiles: one read.
         "full/max/0/default.png",
     ];
     let (status, _, _) = call(&kept, "/iiif/g.jp2/info.json").await;
@@ -146,11 +153,11 @@ async fn a_jpeg_2000_source_from_a_store_is_read_once_per_version() {
         assert_eq!(status, 200, "{r}: {}", String::from_utf8_lossy(&body));
         spent.push(memory.reads() - before);
     }
-    assert_eq!(spent, [1, 0, 0, 0], "store reads per region");
+    assert_eq!(spent, [2, 1, 0, 1], "store reads per region");
     // The pixels are the grid's.
     let (_, _, body) = call(&kept, "/iiif/g.jp2/full/max/0/default.png").await;
     assert_grid(&image::load_from_memory(&body).unwrap(), 1.0, 40, "copy");
-    // With no disk for copies, each decode reads the object again (the setting is honoured).
+    // With no disk for copies, each decode starts its own copy (the setting is honoured).
     let none = App::with_storage(Storage::from(memory.clone()), |c| {
         c.cache_encoded_mb = 0;
         c.cache_jp2_copies_mb = 0;
@@ -160,7 +167,11 @@ async fn a_jpeg_2000_source_from_a_store_is_read_once_per_version() {
     for r in &regions[..2] {
         assert_eq!(call(&none, &format!("/iiif/g.jp2/{r}")).await.0, 200);
     }
-    assert_eq!(memory.reads() - before, 2, "one whole read per decode");
+    assert_eq!(
+        memory.reads() - before,
+        4,
+        "a copy per decode: its header and its tile"
+    );
 
     // Replaced by a flipped grid: the new version's copy is made and served, never the old.
     let grid = image::open(fixtures().join("grid.png")).unwrap();

@@ -1,0 +1,503 @@
+//! Local copies of JPEG 2000 sources from a store, read by range. The decoder reads files
+//! only, so a source that is not a local file is decoded from a sparse temporary file of the
+//! object's length that holds what decodes so far have needed: the bytes before the first
+//! tile-part (boxes and main header), every tile-part's SOT marker segment (the decoder reads
+//! each one and skips the tile-parts outside its area), the bytes after the codestream, and
+//! the tile-parts of the tiles that regions have covered. Each tile-part is read from the
+//! store once per copy, and the rest of the object never.
+//!
+//! A codestream whose tile-parts cannot be walked (a broken SOT, a main header beyond 16
+//! MiB) is copied whole, and the decoder reports what is wrong with it.
+
+use super::jp2::J2K_SIGNATURE;
+use super::SourceError;
+use crate::iiif::Rect;
+use crate::storage::{Object, StorageError};
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::Mutex;
+use tempfile::TempPath;
+
+/// Bytes read per round trip while walking the SOT marker segments: a block that holds the
+/// next few when tile-parts are small, else only the next one.
+const WALK_BLOCK: u64 = 64 << 10;
+const SOT_LEN: u64 = 12;
+/// The walk's round trips: one per MiB of the object, and at least this many, so that it
+/// never costs much more than the whole read it replaces (beyond, the object is copied whole).
+const MIN_WALK_TRIPS: u64 = 64;
+/// The most tile-parts a copy indexes (about 40 MB of index; beyond, the object is copied
+/// whole): 65,535 tiles of 16 tile-parts each.
+const MAX_PARTS: usize = 1 << 20;
+/// Where the main header must end (beyond it, the object is copied whole).
+const MAX_MAIN_HEADER: u64 = 16 << 20;
+
+/// The codestream's tile grid (SIZ), on the reference canvas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grid {
+    /// XOsiz, YOsiz: where the image starts.
+    pub origin: (u32, u32),
+    /// XTOsiz, YTOsiz: where the first tile starts.
+    pub tile_origin: (u32, u32),
+    /// XTsiz, YTsiz.
+    pub tile: (u32, u32),
+    /// Tiles across and down.
+    pub tiles: (u32, u32),
+}
+
+/// One tile-part: the tile it belongs to (Isot) and its bytes in the object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TilePart {
+    /// Isot.
+    pub tile: u32,
+    /// From its SOT marker to its end.
+    pub bytes: Range<u64>,
+}
+
+/// Reads SIZ's grid from the codestream starting at `cs` (its SOC marker).
+pub fn grid(bytes: &[u8], cs: usize) -> Option<Grid> {
+    let be32 = |at: usize| Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
+    let siz = cs + 4;
+    let (x1, y1) = (be32(siz + 4)?, be32(siz + 8)?);
+    let origin = (be32(siz + 12)?, be32(siz + 16)?);
+    let tile = (be32(siz + 20)?, be32(siz + 24)?);
+    let tile_origin = (be32(siz + 28)?, be32(siz + 32)?);
+    if tile.0 == 0 || tile.1 == 0 || tile_origin.0 > origin.0 || tile_origin.1 > origin.1 {
+        return None;
+    }
+    let across = (x1.checked_sub(tile_origin.0)?).div_ceil(tile.0);
+    let down = (y1.checked_sub(tile_origin.1)?).div_ceil(tile.1);
+    // Isot numbers at most 65,535 tiles.
+    if u64::from(across) * u64::from(down) > u64::from(u16::MAX) {
+        return None;
+    }
+    Some(Grid {
+        origin,
+        tile_origin,
+        tile,
+        tiles: (across, down),
+    })
+}
+
+impl Grid {
+    /// The tiles (by index, row-major) that a decode of `region` (image coordinates; all of
+    /// the image when `None`) reads: OpenJPEG's own choice (`opj_j2k_set_decode_area`), the
+    /// tiles from the area's start, rounded down, to its end, rounded up.
+    pub fn tiles_for(&self, region: Option<Rect>) -> Vec<u32> {
+        let (across, down) = self.tiles;
+        let (xs, ys) = match region {
+            None => (0..across, 0..down),
+            Some(r) => {
+                let span = |start: u32, len: u32, origin: u32, tile_origin: u32, size: u32| {
+                    let a = start.saturating_add(origin) - tile_origin;
+                    let b = start.saturating_add(len).saturating_add(origin) - tile_origin;
+                    a / size..b.div_ceil(size)
+                };
+                let (ox, oy) = self.origin;
+                let (tx, ty) = self.tile_origin;
+                let xs = span(r.x, r.w, ox, tx, self.tile.0);
+                let ys = span(r.y, r.h, oy, ty, self.tile.1);
+                (
+                    xs.start.min(across)..xs.end.min(across),
+                    ys.start.min(down)..ys.end.min(down),
+                )
+            }
+        };
+        ys.flat_map(|y| xs.clone().map(move |x| y * across + x))
+            .collect()
+    }
+}
+
+/// Where a main header ends, as far as the bytes at hand tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MainHeader {
+    /// At the first SOT marker, at this offset.
+    EndsAt(usize),
+    /// Beyond the bytes at hand.
+    Beyond,
+    /// A marker segment is not one.
+    Malformed,
+}
+
+/// Where the main header that starts at `cs` (its SOC marker) ends: the offset of the first
+/// SOT marker.
+pub fn first_tile_part(bytes: &[u8], cs: usize) -> MainHeader {
+    let mut at = cs + 2;
+    loop {
+        let Some(head) = bytes.get(at..at + 4) else {
+            return MainHeader::Beyond;
+        };
+        match [head[0], head[1]] {
+            [0xFF, 0x90] => return MainHeader::EndsAt(at),
+            [0xFF, m] if m >= 0x01 => at += 2 + usize::from(u16::from_be_bytes([head[2], head[3]])),
+            _ => return MainHeader::Malformed,
+        }
+    }
+}
+
+/// A SOT marker segment (12 bytes): the tile-part's tile and length (Psot, 0 when it runs to
+/// the end of the codestream); `None` when the bytes are not one.
+pub fn sot(bytes: &[u8]) -> Option<(u32, u32)> {
+    let b = bytes.get(..12)?;
+    if b[..4] != [0xFF, 0x90, 0x00, 0x0A] {
+        return None;
+    }
+    let tile = u32::from(u16::from_be_bytes([b[4], b[5]]));
+    let len = u32::from_be_bytes([b[6], b[7], b[8], b[9]]);
+    Some((tile, len))
+}
+
+/// A sparse local copy of a JPEG 2000 object (see the module's header). Deleted when dropped.
+pub struct Jp2Copy {
+    path: TempPath,
+    out: std::fs::File,
+    /// The grid and tile-parts, when the codestream could be walked (else the copy is whole).
+    parts: Option<(Grid, Vec<TilePart>)>,
+    /// Which tile-parts the copy holds.
+    held: Mutex<Vec<bool>>,
+}
+
+impl std::fmt::Debug for Jp2Copy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jp2Copy")
+            .field("path", &self.path)
+            .field("parts", &self.parts.as_ref().map(|(_, p)| p.len()))
+            .finish()
+    }
+}
+
+impl Jp2Copy {
+    /// Starts a copy of `file`: everything but the tile-parts' data, or the whole object when
+    /// its codestream cannot be walked.
+    pub fn start(file: &Object) -> Result<Jp2Copy, SourceError> {
+        let io = |e| SourceError::Storage(StorageError::io(&file.key, e));
+        let codestream = |head: &[u8]| head.windows(4).position(|w| w == J2K_SIGNATURE);
+        let mut head = file.head(64 << 10)?;
+        let found = codestream(&head).map(|cs| (cs, first_tile_part(&head, cs)));
+        if matches!(found, None | Some((_, MainHeader::Beyond))) && file.len > head.len() as u64 {
+            head = file.head(MAX_MAIN_HEADER)?;
+        }
+        let cs = codestream(&head)
+            .ok_or_else(|| SourceError::Invalid("invalid JPEG 2000 header".into()))?;
+        let first = first_tile_part(&head, cs);
+        // The decoder tells a JP2 file from a bare codestream by the file's extension.
+        let suffix = if cs == 0 { ".j2k" } else { ".jp2" };
+        let tmp = tempfile::Builder::new()
+            .suffix(suffix)
+            .tempfile()
+            .map_err(io)?;
+        let (out, path) = tmp.into_parts();
+        let walked = match (first, grid(&head, cs)) {
+            (MainHeader::EndsAt(first), Some(grid)) => {
+                let trips = MIN_WALK_TRIPS.max(file.len >> 20);
+                walk(file, &head, first as u64, grid, trips)?
+            }
+            _ => None,
+        };
+        let Some((grid, parts, sots, tail)) = walked else {
+            out.write_all_at(&file.read_all()?, 0).map_err(io)?;
+            return Ok(Jp2Copy {
+                path,
+                out,
+                parts: None,
+                held: Mutex::new(Vec::new()),
+            });
+        };
+        out.set_len(file.len).map_err(io)?;
+        let first = parts.first().map_or(tail.0, |p| p.bytes.start);
+        out.write_all_at(&head[..first as usize], 0).map_err(io)?;
+        for (part, sot) in parts.iter().zip(&sots) {
+            out.write_all_at(sot, part.bytes.start).map_err(io)?;
+        }
+        out.write_all_at(&tail.1, tail.0).map_err(io)?;
+        let held = Mutex::new(vec![false; parts.len()]);
+        Ok(Jp2Copy {
+            path,
+            out,
+            parts: Some((grid, parts)),
+            held,
+        })
+    }
+
+    /// The file the decoder reads.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads into the copy the tile-parts that a decode of `region` (all of the image when
+    /// `None`) needs and the copy does not hold yet: one request to the store (its ranges
+    /// coalesced by the backend), none when it holds them all.
+    pub fn fill(&self, file: &Object, region: Option<Rect>) -> Result<(), SourceError> {
+        let Some((grid, parts)) = &self.parts else {
+            return Ok(());
+        };
+        let tiles = grid.tiles_for(region);
+        let wanted: Vec<usize> = {
+            let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+            (0..parts.len())
+                .filter(|&i| !held[i] && tiles.binary_search(&parts[i].tile).is_ok())
+                .collect()
+        };
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let ranges: Vec<Range<u64>> = wanted.iter().map(|&i| parts[i].bytes.clone()).collect();
+        let read = file.read_ranges(&ranges)?;
+        let io = |e| SourceError::Storage(StorageError::io(&file.key, e));
+        for (range, bytes) in ranges.iter().zip(&read) {
+            self.out.write_all_at(bytes, range.start).map_err(io)?;
+        }
+        // Marked only once written, so that a decode never reads a part another is writing.
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        for i in wanted {
+            held[i] = true;
+        }
+        Ok(())
+    }
+
+    /// How many tile-parts the copy holds, of how many (`None` when it is whole).
+    pub fn held(&self) -> Option<(usize, usize)> {
+        let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        self.parts
+            .as_ref()
+            .map(|(_, p)| (held.iter().filter(|h| **h).count(), p.len()))
+    }
+
+    /// Whether the file is still there (a temporary-folder cleaner may have deleted it).
+    pub fn exists(&self) -> bool {
+        self.path.exists()
+    }
+}
+
+/// The grid, the tile-parts, their SOT segments, and where the codestream's end starts with
+/// the bytes from there to the end of the object.
+type Walked = (Grid, Vec<TilePart>, Vec<[u8; 12]>, (u64, Vec<u8>));
+
+/// Walks the SOT marker segments from `first` (in `head`, the object's first bytes, then
+/// reading ahead [`WALK_BLOCK`] while tile-parts
+/// are small, else each segment alone): the
+/// tile-parts, their SOT segments, and the bytes from the end of the codestream (its EOC
+/// marker) to the end of the object. `None` when a segment is not a SOT or EOC, or does not
+/// fit the object, or the walk needs more than `trips` reads or finds more than
+/// [`MAX_PARTS`] tile-parts.
+fn walk(
+    file: &Object,
+    head: &[u8],
+    first: u64,
+    grid: Grid,
+    mut trips: u64,
+) -> Result<Option<Walked>, SourceError> {
+    let tiles = u64::from(grid.tiles.0) * u64::from(grid.tiles.1);
+    let (mut parts, mut sots) = (Vec::new(), Vec::new());
+    let mut block: (u64, Vec<u8>) = (0, head.to_vec());
+    let (mut at, mut last) = (first, 0);
+    while at < file.len {
+        // A SOT segment, or the EOC marker that may end the object.
+        let want = SOT_LEN.min(file.len - at);
+        if !(at >= block.0 && at + want <= block.0 + block.1.len() as u64) {
+            let ahead = if last > WALK_BLOCK / 4 {
+                SOT_LEN
+            } else {
+                WALK_BLOCK
+            };
+            if trips == 0 {
+                return Ok(None);
+            }
+            trips -= 1;
+            block = (at, file.read_range(at..(at + ahead).min(file.len))?);
+        }
+        let here = &block.1[(at - block.0) as usize..];
+        if here.starts_with(&[0xFF, 0xD9]) {
+            let end = block.0 + block.1.len() as u64;
+            let tail = if end >= file.len {
+                here.to_vec()
+            } else {
+                file.read_range(at..file.len)?
+            };
+            return Ok(Some((grid, parts, sots, (at, tail))));
+        }
+        let Some((tile, len)) = sot(here) else {
+            return Ok(None);
+        };
+        let end = if len == 0 {
+            file.len
+        } else {
+            at + u64::from(len)
+        };
+        let bad = u64::from(tile) >= tiles || (len != 0 && len < 14) || end > file.len;
+        if bad || parts.len() == MAX_PARTS {
+            return Ok(None);
+        }
+        sots.push(here[..12].try_into().expect("12 bytes"));
+        parts.push(TilePart {
+            tile,
+            bytes: at..end,
+        });
+        (at, last) = (end, end - at);
+    }
+    Ok(Some((grid, parts, sots, (file.len, Vec::new()))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::jp2;
+    use crate::storage::{Memory, Storage};
+    use std::sync::Arc;
+
+    fn grid_of(tile: u32, size: (u32, u32)) -> Grid {
+        Grid {
+            origin: (0, 0),
+            tile_origin: (0, 0),
+            tile: (tile, tile),
+            tiles: (size.0.div_ceil(tile), size.1.div_ceil(tile)),
+        }
+    }
+
+    #[test]
+    fn a_region_needs_the_tiles_it_touches() {
+        let g = grid_of(100, (350, 250)); // 4 x 3 tiles
+        let r = |x, y, w, h| Some(Rect { x, y, w, h });
+        assert_eq!(g.tiles_for(None), (0..12).collect::<Vec<_>>());
+        assert_eq!(g.tiles_for(r(0, 0, 100, 100)), [0]);
+        assert_eq!(g.tiles_for(r(99, 0, 2, 1)), [0, 1]);
+        assert_eq!(g.tiles_for(r(100, 100, 100, 100)), [5]);
+        assert_eq!(g.tiles_for(r(150, 150, 200, 100)), [5, 6, 7, 9, 10, 11]);
+        assert_eq!(g.tiles_for(r(300, 200, 50, 50)), [11]);
+        // An image offset on the canvas, and tiles starting before it.
+        let shifted = Grid {
+            origin: (30, 0),
+            tile_origin: (10, 0),
+            ..g
+        };
+        assert_eq!(shifted.tiles_for(r(0, 0, 80, 10)), [0]);
+        assert_eq!(shifted.tiles_for(r(0, 0, 81, 10)), [0, 1]);
+    }
+
+    #[test]
+    fn sot_segments_and_main_headers_are_read_or_refused() {
+        let seg = [0xFF, 0x90, 0, 10, 0, 7, 0, 0, 1, 0, 0, 1];
+        assert_eq!(sot(&seg), Some((7, 256)));
+        assert_eq!(sot(&seg[..11]), None);
+        assert_eq!(sot(&[0xFF, 0x91, 0, 10, 0, 7, 0, 0, 1, 0, 0, 1]), None);
+        // SOC, a 4-byte segment, then SOT.
+        let header = [0xFF, 0x4F, 0xFF, 0x51, 0, 4, 1, 2, 0xFF, 0x90, 0, 10];
+        assert_eq!(first_tile_part(&header, 0), MainHeader::EndsAt(8));
+        assert_eq!(first_tile_part(&header[..9], 0), MainHeader::Beyond);
+        let broken = [0xFF, 0x4F, 0x12, 0x34, 0, 0];
+        assert_eq!(first_tile_part(&broken, 0), MainHeader::Malformed);
+    }
+
+    /// A 128-px-tiled lossless JP2 of 512 x 384 pixels of noise (4 x 3 tiles that do not
+    /// compress), in a memory store, and the same bytes as a local file.
+    fn tiled() -> (Arc<Memory>, Object, tempfile::NamedTempFile, Vec<u8>) {
+        let noise = |x: u32, y: u32, c: u32| {
+            let h = (x.wrapping_mul(73_856_093)
+                ^ y.wrapping_mul(19_349_663)
+                ^ c.wrapping_mul(83_492_791))
+            .wrapping_mul(2_654_435_761);
+            (h >> 24) as u8
+        };
+        let img = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(512, 384, |x, y| {
+            image::Rgb([noise(x, y, 0), noise(x, y, 1), noise(x, y, 2)])
+        }));
+        let bytes = crate::encode::jp2::encode_tiled(&img, Some(128)).unwrap();
+        let memory = Arc::new(Memory::default());
+        memory.put("t.jp2", bytes.clone());
+        let file = Storage::from(memory.clone()).resolve("t.jp2").unwrap();
+        let mut local = tempfile::Builder::new().suffix(".jp2").tempfile().unwrap();
+        std::io::Write::write_all(&mut local, &bytes).unwrap();
+        (memory, file, local, bytes)
+    }
+
+    #[test]
+    fn a_copy_holds_only_the_tiles_decodes_needed_and_decodes_as_the_whole_file() {
+        let (memory, file, local, bytes) = tiled();
+        let header = super::super::jp2::read_header(&file).unwrap();
+        let read_before = memory.bytes_read();
+        let copy = Jp2Copy::start(&file).unwrap();
+        let (_, parts) = copy.parts.as_ref().unwrap();
+        let tiles = header.dims.width.div_ceil(128) * header.dims.height.div_ceil(128);
+        assert_eq!(tiles, 12);
+        assert_eq!(copy.held(), Some((0, parts.len())));
+        assert_eq!(parts.iter().map(|p| p.tile).max(), Some(tiles - 1));
+        let started = memory.bytes_read() - read_before;
+        let r = |x, y, w, h| Some(Rect { x, y, w, h });
+        let mut held = std::collections::BTreeSet::new();
+        for (region, reduce) in [
+            (r(0, 0, 128, 128), 0),
+            (r(130, 10, 100, 100), 0),
+            (r(100, 100, 60, 60), 1),
+            (r(0, 0, 128, 128), 0),
+            (None, 2),
+        ] {
+            let before = memory.bytes_read();
+            copy.fill(&file, region).unwrap();
+            let want = copy.parts.as_ref().unwrap().0.tiles_for(region);
+            let new: u64 = parts
+                .iter()
+                .filter(|p| want.contains(&p.tile) && !held.contains(&p.tile))
+                .map(|p| p.bytes.end - p.bytes.start)
+                .sum();
+            assert_eq!(
+                memory.bytes_read() - before,
+                new,
+                "{region:?}: only new parts"
+            );
+            held.extend(want);
+            let (got, gw) = jp2::decode(copy.path(), &header, region, reduce).unwrap();
+            let (all, aw) = jp2::decode(local.path(), &header, region, reduce).unwrap();
+            assert_eq!((gw.x0, gw.y0), (aw.x0, aw.y0));
+            assert!(got.as_bytes() == all.as_bytes(), "{region:?}: other pixels");
+            if held.len() == 1 {
+                // The headers, the SOT segments and one tile: about a quarter of the object.
+                assert!(
+                    memory.bytes_read() - read_before < bytes.len() as u64 * 3 / 10,
+                    "a tile's decode read {} of {} bytes",
+                    memory.bytes_read() - read_before,
+                    bytes.len()
+                );
+            }
+        }
+        assert!(started < 80 << 10, "headers: {started} bytes");
+        assert_eq!(copy.held(), Some((parts.len(), parts.len())));
+    }
+
+    #[test]
+    fn a_walk_that_needs_more_round_trips_than_allowed_gives_up() {
+        let (memory, file, _, _) = tiled();
+        let head = file.head(64 << 10).unwrap();
+        let cs = head.windows(4).position(|w| w == J2K_SIGNATURE).unwrap();
+        let MainHeader::EndsAt(first) = first_tile_part(&head, cs) else {
+            panic!("no main header")
+        };
+        let g = grid(&head, cs).unwrap();
+        // 12 tile-parts of about 48 KiB: the head holds the first, then one read per SOT.
+        let reads = memory.reads();
+        let walked = walk(&file, &head, first as u64, g, 64).unwrap().unwrap();
+        assert_eq!(walked.1.len(), 12);
+        let needed = memory.reads() - reads;
+        assert!((9..=12).contains(&needed), "{needed} reads");
+        assert!(walk(&file, &head, first as u64, g, needed)
+            .unwrap()
+            .is_some());
+        assert!(walk(&file, &head, first as u64, g, needed - 1)
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn a_codestream_that_cannot_be_walked_is_copied_whole() {
+        let (memory, _, _, mut bytes) = tiled();
+        // Break the second tile-part's SOT marker.
+        let file = Storage::from(memory.clone()).resolve("t.jp2").unwrap();
+        let copy = Jp2Copy::start(&file).unwrap();
+        let second = copy.parts.as_ref().unwrap().1[1].bytes.start as usize;
+        bytes[second + 1] = 0x91;
+        memory.put("t.jp2", bytes.clone());
+        let file = Storage::from(memory.clone()).resolve("t.jp2").unwrap();
+        let whole = Jp2Copy::start(&file).unwrap();
+        assert_eq!(whole.held(), None);
+        assert_eq!(std::fs::read(whole.path()).unwrap(), bytes);
+    }
+}
