@@ -46,7 +46,11 @@ pub const JP2_COPIES_MB: u64 = 2048;
 fn jp2_copies(mb: u64) -> Cache<Object, Arc<crate::source::jp2::Jp2Copy>> {
     Cache::builder()
         .max_capacity(mb * 1024)
-        .weigher(|file: &Object, _| kib(usize::try_from(file.len).unwrap_or(usize::MAX)))
+        // The disk a copy may fill, and the memory its index of tile-parts takes.
+        .weigher(|file: &Object, copy: &Arc<crate::source::jp2::Jp2Copy>| {
+            let disk = usize::try_from(file.len).unwrap_or(usize::MAX);
+            kib(disk.saturating_add(copy.index_bytes()))
+        })
         .build()
 }
 

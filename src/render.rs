@@ -111,10 +111,9 @@ pub fn render_with_raster(
         let out = if let Some(header) = jp2_header(caches, file)? {
             limits.check_pixels(header.dims)?;
             let reduce = jp2::reduction_for(plan.region, plan.width, plan.height, header.levels);
-            let (path, _copy) = jp2::readable(file, Some(plan.region), || {
-                // The copy holds the whole object in memory on its way to the disk.
-                limits.check_bytes(file.len)?;
-                jp2_copy(caches, file)
+            // A copy reads what it needs within the decode's bytes (`max_decode_mb`).
+            let (path, _copy) = jp2::readable(file, Some(plan.region), limits, || {
+                jp2_copy(caches, file, limits)
             })?;
             let (part, window) = jp2::decode(&path, &header, Some(plan.region), reduce)?;
             pipeline::execute_window(&part, plan, window, background)?
@@ -205,11 +204,17 @@ pub fn jp2_header(caches: &Caches, file: &Object) -> Result<Option<jp2::Header>,
 /// range with the tile-parts decodes need), started once per source version (and kept while
 /// the copies' disk budget allows). A store failure is an error, and is not remembered.
 /// A kept copy that something else deleted (a temporary-folder cleaner) is made again.
-fn jp2_copy(caches: &Caches, file: &Object) -> Result<Arc<jp2::Jp2Copy>, SourceError> {
+fn jp2_copy(
+    caches: &Caches,
+    file: &Object,
+    limits: DecodeLimits,
+) -> Result<Arc<jp2::Jp2Copy>, SourceError> {
     let get = || {
         caches
             .jp2_copies
-            .try_get_with(file.clone(), || jp2::Jp2Copy::start(file).map(Arc::new))
+            .try_get_with(file.clone(), || {
+                jp2::Jp2Copy::start(file, limits).map(Arc::new)
+            })
             .map_err(Arc::unwrap_or_clone)
     };
     let copy = get()?;
@@ -374,19 +379,19 @@ mod tests {
             .resolve("a.jp2")
             .unwrap();
         let caches = Caches::new(8, 0);
-        let first = jp2_copy(&caches, &file).unwrap();
+        let first = jp2_copy(&caches, &file, DecodeLimits::UNLIMITED).unwrap();
         let reads = memory.reads();
-        let again = jp2_copy(&caches, &file).unwrap();
+        let again = jp2_copy(&caches, &file, DecodeLimits::UNLIMITED).unwrap();
         assert!(Arc::ptr_eq(&first, &again), "the kept copy");
         assert_eq!(memory.reads(), reads, "no read for a kept copy");
         // Deleted behind the cache's back (a temporary-folder cleaner): made again.
         let path = first.path().to_path_buf();
         drop((first, again));
         std::fs::remove_file(&path).unwrap();
-        let made = jp2_copy(&caches, &file).unwrap();
+        let made = jp2_copy(&caches, &file, DecodeLimits::UNLIMITED).unwrap();
         assert!(made.exists());
         assert_eq!(memory.reads(), reads * 2, "the new copy's reads");
-        made.fill(&file, None).unwrap();
+        made.fill(&file, None, DecodeLimits::UNLIMITED).unwrap();
         let header = jp2::read_header(&file).unwrap();
         let (decoded, _) = jp2::decode(made.path(), &header, None, 0).unwrap();
         assert_eq!((decoded.width(), decoded.height()), (64, 48));

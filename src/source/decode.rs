@@ -94,8 +94,9 @@ fn decode_unguarded(file: &Object, limits: DecodeLimits) -> Result<DynamicImage,
         let header = super::jp2::read_header(file)?;
         // Four 8-bit channels at most (16-bit JPEG 2000 is read as 8-bit), and the file.
         limits.check_bytes(pixels.saturating_mul(4).saturating_add(file.len))?;
-        let (path, _copy) = super::jp2::readable(file, None, || {
-            super::jp2::Jp2Copy::start(file).map(Arc::new)
+        // All of it: a whole copy, without walking the tile-parts.
+        let (path, _copy) = super::jp2::readable(file, None, limits, || {
+            super::jp2::Jp2Copy::whole(file, limits).map(Arc::new)
         })?;
         return super::jp2::decode(&path, &header, None, 0).map(|(img, _)| img);
     }

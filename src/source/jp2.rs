@@ -10,7 +10,7 @@
 //! (`Caches::jp2_copies`).
 
 pub use super::jp2_copy::Jp2Copy;
-use super::SourceError;
+use super::{DecodeLimits, SourceError};
 use crate::iiif::{Dimensions, Rect};
 use crate::raster::Window;
 use crate::storage::Object;
@@ -110,17 +110,19 @@ pub fn reduction_for(region: Rect, out_w: u32, out_h: u32, levels: u32) -> u32 {
 
 /// The file the decoder reads for a decode of `region` (all of the image when `None`) of
 /// `file`: its own when it is a local file, else the copy that `copy` gives, filled with the
-/// tile-parts that the decode needs (returned too, so that it lives as long as the decode).
+/// tile-parts that the decode needs (returned too, so that it lives as long as the decode),
+/// within `limits`' bytes.
 pub fn readable(
     file: &Object,
     region: Option<Rect>,
+    limits: DecodeLimits,
     copy: impl FnOnce() -> Result<Arc<Jp2Copy>, SourceError>,
 ) -> Result<(PathBuf, Option<Arc<Jp2Copy>>), SourceError> {
     match file.local_path() {
         Some(path) => Ok((path, None)),
         None => {
             let copy = copy()?;
-            copy.fill(file, region)?;
+            copy.fill(file, region, limits)?;
             Ok((copy.path().to_path_buf(), Some(copy)))
         }
     }

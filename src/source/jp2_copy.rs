@@ -10,7 +10,7 @@
 //! MiB) is copied whole, and the decoder reports what is wrong with it.
 
 use super::jp2::J2K_SIGNATURE;
-use super::SourceError;
+use super::{DecodeLimits, SourceError};
 use crate::iiif::Rect;
 use crate::storage::{Object, StorageError};
 use std::ops::Range;
@@ -168,8 +168,12 @@ impl std::fmt::Debug for Jp2Copy {
 
 impl Jp2Copy {
     /// Starts a copy of `file`: everything but the tile-parts' data, or the whole object when
-    /// its codestream cannot be walked.
-    pub fn start(file: &Object) -> Result<Jp2Copy, SourceError> {
+    /// its codestream cannot be walked (refused when the object is over `limits`' bytes, as
+    /// it passes through memory). A tile-part whose length is not given (Psot 0: it runs to
+    /// the end of the codestream) is read now too, as the decoder may read past its SOT
+    /// segment when it skips the tile (OpenJPEG 2.5 refuses a region that misses that tile,
+    /// in a local file too; the copy answers as the file does, and is never the cause).
+    pub fn start(file: &Object, limits: DecodeLimits) -> Result<Jp2Copy, SourceError> {
         let io = |e| SourceError::Storage(StorageError::io(&file.key, e));
         let codestream = |head: &[u8]| head.windows(4).position(|w| w == J2K_SIGNATURE);
         let mut head = file.head(64 << 10)?;
@@ -179,15 +183,7 @@ impl Jp2Copy {
         }
         let cs = codestream(&head)
             .ok_or_else(|| SourceError::Invalid("invalid JPEG 2000 header".into()))?;
-        let first = first_tile_part(&head, cs);
-        // The decoder tells a JP2 file from a bare codestream by the file's extension.
-        let suffix = if cs == 0 { ".j2k" } else { ".jp2" };
-        let tmp = tempfile::Builder::new()
-            .suffix(suffix)
-            .tempfile()
-            .map_err(io)?;
-        let (out, path) = tmp.into_parts();
-        let walked = match (first, grid(&head, cs)) {
+        let walked = match (first_tile_part(&head, cs), grid(&head, cs)) {
             (MainHeader::EndsAt(first), Some(grid)) => {
                 let trips = MIN_WALK_TRIPS.max(file.len >> 20);
                 walk(file, &head, first as u64, grid, trips)?
@@ -195,14 +191,9 @@ impl Jp2Copy {
             _ => None,
         };
         let Some((grid, parts, sots, tail)) = walked else {
-            out.write_all_at(&file.read_all()?, 0).map_err(io)?;
-            return Ok(Jp2Copy {
-                path,
-                out,
-                parts: None,
-                held: Mutex::new(Vec::new()),
-            });
+            return Jp2Copy::whole(file, limits);
         };
+        let (out, path) = temp_file(file, cs)?;
         out.set_len(file.len).map_err(io)?;
         let first = parts.first().map_or(tail.0, |p| p.bytes.start);
         out.write_all_at(&head[..first as usize], 0).map_err(io)?;
@@ -210,12 +201,34 @@ impl Jp2Copy {
             out.write_all_at(sot, part.bytes.start).map_err(io)?;
         }
         out.write_all_at(&tail.1, tail.0).map_err(io)?;
-        let held = Mutex::new(vec![false; parts.len()]);
-        Ok(Jp2Copy {
+        let copy = Jp2Copy {
             path,
             out,
             parts: Some((grid, parts)),
-            held,
+            held: Mutex::new(vec![false; sots.len()]),
+        };
+        let open_ended = sots.iter().enumerate().filter(|(_, s)| s[6..10] == [0; 4]);
+        copy.read_parts(file, open_ended.map(|(i, _)| i).collect(), limits)?;
+        Ok(copy)
+    }
+
+    /// A whole copy of `file` (for a decode of all of it, or a codestream that cannot be
+    /// walked), refused when the object is over `limits`' bytes.
+    pub fn whole(file: &Object, limits: DecodeLimits) -> Result<Jp2Copy, SourceError> {
+        let io = |e| SourceError::Storage(StorageError::io(&file.key, e));
+        limits.check_bytes(file.len)?;
+        let bytes = file.read_all()?;
+        let cs = bytes[..bytes.len().min(MAX_MAIN_HEADER as usize)]
+            .windows(4)
+            .position(|w| w == J2K_SIGNATURE)
+            .ok_or_else(|| SourceError::Invalid("invalid JPEG 2000 header".into()))?;
+        let (out, path) = temp_file(file, cs)?;
+        out.write_all_at(&bytes, 0).map_err(io)?;
+        Ok(Jp2Copy {
+            path,
+            out,
+            parts: None,
+            held: Mutex::new(Vec::new()),
         })
     }
 
@@ -226,8 +239,14 @@ impl Jp2Copy {
 
     /// Reads into the copy the tile-parts that a decode of `region` (all of the image when
     /// `None`) needs and the copy does not hold yet: one request to the store (its ranges
-    /// coalesced by the backend), none when it holds them all.
-    pub fn fill(&self, file: &Object, region: Option<Rect>) -> Result<(), SourceError> {
+    /// coalesced by the backend), none when it holds them all. Refused when those parts are
+    /// over `limits`' bytes, as they pass through memory.
+    pub fn fill(
+        &self,
+        file: &Object,
+        region: Option<Rect>,
+        limits: DecodeLimits,
+    ) -> Result<(), SourceError> {
         let Some((grid, parts)) = &self.parts else {
             return Ok(());
         };
@@ -238,10 +257,24 @@ impl Jp2Copy {
                 .filter(|&i| !held[i] && tiles.binary_search(&parts[i].tile).is_ok())
                 .collect()
         };
+        self.read_parts(file, wanted, limits)
+    }
+
+    /// Reads tile-parts `wanted` from the store into the copy, and marks them held.
+    fn read_parts(
+        &self,
+        file: &Object,
+        wanted: Vec<usize>,
+        limits: DecodeLimits,
+    ) -> Result<(), SourceError> {
+        let Some((_, parts)) = &self.parts else {
+            return Ok(());
+        };
         if wanted.is_empty() {
             return Ok(());
         }
         let ranges: Vec<Range<u64>> = wanted.iter().map(|&i| parts[i].bytes.clone()).collect();
+        limits.check_bytes(ranges.iter().map(|r| r.end - r.start).sum())?;
         let read = file.read_ranges(&ranges)?;
         let io = |e| SourceError::Storage(StorageError::io(&file.key, e));
         for (range, bytes) in ranges.iter().zip(&read) {
@@ -253,6 +286,13 @@ impl Jp2Copy {
             held[i] = true;
         }
         Ok(())
+    }
+
+    /// The memory the copy's index of tile-parts takes, in bytes.
+    pub fn index_bytes(&self) -> usize {
+        self.parts.as_ref().map_or(0, |(_, p)| {
+            p.len() * (std::mem::size_of::<TilePart>() + std::mem::size_of::<bool>())
+        })
     }
 
     /// How many tile-parts the copy holds, of how many (`None` when it is whole).
@@ -267,6 +307,17 @@ impl Jp2Copy {
     pub fn exists(&self) -> bool {
         self.path.exists()
     }
+}
+
+/// The temporary file of a copy of `file`, whose codestream starts at `cs`. The decoder tells
+/// a JP2 file from a bare codestream by the file's extension.
+fn temp_file(file: &Object, cs: usize) -> Result<(std::fs::File, TempPath), SourceError> {
+    let suffix = if cs == 0 { ".j2k" } else { ".jp2" };
+    let tmp = tempfile::Builder::new()
+        .suffix(suffix)
+        .tempfile()
+        .map_err(|e| SourceError::Storage(StorageError::io(&file.key, e)))?;
+    Ok(tmp.into_parts())
 }
 
 /// The grid, the tile-parts, their SOT segments, and where the codestream's end starts with
@@ -401,7 +452,11 @@ mod tests {
         let img = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(512, 384, |x, y| {
             image::Rgb([noise(x, y, 0), noise(x, y, 1), noise(x, y, 2)])
         }));
-        let bytes = crate::encode::jp2::encode_tiled(&img, Some(128)).unwrap();
+        stored(crate::encode::jp2::encode_tiled(&img, Some(128)).unwrap())
+    }
+
+    /// `bytes` as `t.jp2` in a fresh memory store, and as a local file.
+    fn stored(bytes: Vec<u8>) -> (Arc<Memory>, Object, tempfile::NamedTempFile, Vec<u8>) {
         let memory = Arc::new(Memory::default());
         memory.put("t.jp2", bytes.clone());
         let file = Storage::from(memory.clone()).resolve("t.jp2").unwrap();
@@ -415,7 +470,7 @@ mod tests {
         let (memory, file, local, bytes) = tiled();
         let header = super::super::jp2::read_header(&file).unwrap();
         let read_before = memory.bytes_read();
-        let copy = Jp2Copy::start(&file).unwrap();
+        let copy = Jp2Copy::start(&file, DecodeLimits::UNLIMITED).unwrap();
         let (_, parts) = copy.parts.as_ref().unwrap();
         let tiles = header.dims.width.div_ceil(128) * header.dims.height.div_ceil(128);
         assert_eq!(tiles, 12);
@@ -432,7 +487,7 @@ mod tests {
             (None, 2),
         ] {
             let before = memory.bytes_read();
-            copy.fill(&file, region).unwrap();
+            copy.fill(&file, region, DecodeLimits::UNLIMITED).unwrap();
             let want = copy.parts.as_ref().unwrap().0.tiles_for(region);
             let new: u64 = parts
                 .iter()
@@ -491,13 +546,114 @@ mod tests {
         let (memory, _, _, mut bytes) = tiled();
         // Break the second tile-part's SOT marker.
         let file = Storage::from(memory.clone()).resolve("t.jp2").unwrap();
-        let copy = Jp2Copy::start(&file).unwrap();
+        let copy = Jp2Copy::start(&file, DecodeLimits::UNLIMITED).unwrap();
         let second = copy.parts.as_ref().unwrap().1[1].bytes.start as usize;
         bytes[second + 1] = 0x91;
         memory.put("t.jp2", bytes.clone());
         let file = Storage::from(memory.clone()).resolve("t.jp2").unwrap();
-        let whole = Jp2Copy::start(&file).unwrap();
+        let whole = Jp2Copy::start(&file, DecodeLimits::UNLIMITED).unwrap();
         assert_eq!(whole.held(), None);
         assert_eq!(std::fs::read(whole.path()).unwrap(), bytes);
+    }
+
+    /// The tiled test file with its last tile-part's length (Psot) set to 0, "to the end of
+    /// the codestream", as some encoders write it.
+    fn open_ended() -> (Arc<Memory>, Object, tempfile::NamedTempFile, Vec<u8>) {
+        let (_, file, _, mut bytes) = tiled();
+        let copy = Jp2Copy::start(&file, DecodeLimits::UNLIMITED).unwrap();
+        let last = copy.parts.as_ref().unwrap().1.last().unwrap().clone();
+        let end = last.bytes.end as usize;
+        assert_eq!(bytes[end..], [0xFF, 0xD9], "the last part, then EOC");
+        let at = last.bytes.start as usize;
+        bytes[at + 6..at + 10].copy_from_slice(&[0; 4]);
+        stored(bytes)
+    }
+
+    #[test]
+    fn a_copy_with_a_tile_part_that_runs_to_the_end_decodes_as_the_whole_file() {
+        let (memory, file, local, bytes) = open_ended();
+        let header = super::super::jp2::read_header(&file).unwrap();
+        let copy = Jp2Copy::start(&file, DecodeLimits::UNLIMITED).unwrap();
+        let (_, parts) = copy.parts.as_ref().unwrap();
+        assert_eq!(
+            parts.len(),
+            12,
+            "the open-ended part is walked, not a whole copy"
+        );
+        assert_eq!(
+            copy.held(),
+            Some((1, 12)),
+            "the open-ended part is read at once"
+        );
+        assert!(
+            memory.bytes_read() < bytes.len() as u64 / 2,
+            "start read {} of {} bytes",
+            memory.bytes_read(),
+            bytes.len()
+        );
+        // OpenJPEG refuses a region that misses the open-ended part's tile, in the file too
+        // (tile 0 alone, and tiles 1 and 2, here): the copy must answer as the file does.
+        let r = |x, y, w, h| Some(Rect { x, y, w, h });
+        let mut decoded = 0;
+        for region in [
+            r(0, 0, 128, 128),
+            r(384, 256, 128, 128),
+            r(300, 200, 100, 100),
+            r(130, 10, 100, 100),
+            None,
+        ] {
+            copy.fill(&file, region, DecodeLimits::UNLIMITED).unwrap();
+            let got = jp2::decode(copy.path(), &header, region, 0);
+            let want = jp2::decode(local.path(), &header, region, 0);
+            match (got, want) {
+                (Ok((got, _)), Ok((want, _))) => {
+                    assert!(
+                        got.as_bytes() == want.as_bytes(),
+                        "{region:?}: other pixels"
+                    );
+                    decoded += 1;
+                }
+                (Err(_), Err(_)) => {}
+                (got, want) => panic!(
+                    "{region:?}: the copy gives {:?}, the file {:?}",
+                    got.map(|_| ()),
+                    want.map(|_| ())
+                ),
+            }
+        }
+        assert_eq!(decoded, 3, "regions decoded");
+    }
+
+    #[test]
+    fn copies_refuse_to_hold_more_than_the_decode_limit_in_memory() {
+        let (memory, file, _, bytes) = tiled();
+        let limits = |max_bytes| DecodeLimits {
+            max_pixels: u64::MAX,
+            max_bytes,
+        };
+        // A region's parts must fit: one tile (about 48 KiB) does, all twelve do not.
+        let copy = Jp2Copy::start(&file, limits(100 << 10)).unwrap();
+        let tile = Some(Rect {
+            x: 0,
+            y: 0,
+            w: 10,
+            h: 10,
+        });
+        copy.fill(&file, tile, limits(100 << 10)).unwrap();
+        let before = memory.bytes_read();
+        let refused = copy.fill(&file, None, limits(100 << 10));
+        assert!(
+            matches!(refused, Err(SourceError::TooLarge { .. })),
+            "{refused:?}"
+        );
+        assert_eq!(memory.bytes_read(), before, "nothing read once refused");
+        // A whole copy must fit the object.
+        let object = bytes.len() as u64;
+        assert!(Jp2Copy::whole(&file, limits(object - 1)).is_err());
+        let whole = Jp2Copy::whole(&file, limits(object)).unwrap();
+        assert_eq!(std::fs::read(whole.path()).unwrap(), bytes);
+        // An open-ended part read at the start counts too.
+        let (_, file, _, _) = open_ended();
+        assert!(Jp2Copy::start(&file, limits(10 << 10)).is_err());
     }
 }
