@@ -90,7 +90,16 @@ fn scratch() -> &'static Path {
 /// The decoder targets: the bytes become a source file with extension `ext`, then go through
 /// the server's own header read and render path (whole, DCT-shrunk, pyramid and JPEG 2000
 /// reads) for three requests. Errors are fine; panics and escaped allocations are not.
+/// JPEG 2000 bytes are also rendered from a store (a sparse copy read by the tile-part):
+/// where both render, the bytes must be the file's.
 pub fn check_source(data: &[u8], ext: &str) {
+    let stored = (ext == "jp2").then(|| {
+        let memory = Arc::new(tessera::storage::Memory::default());
+        memory.put("source.jp2", data.to_vec());
+        tessera::storage::Storage::from(memory)
+            .resolve("source.jp2")
+            .ok()
+    });
     let path = scratch().join(format!("source.{ext}"));
     std::fs::write(&path, data).unwrap();
     let Ok(file) = Object::at(&path) else {
@@ -124,19 +133,33 @@ pub fn check_source(data: &[u8], ext: &str) {
         let Ok(p) = plan(&req, dims, &limits()) else {
             continue;
         };
-        let caches = Caches::new(0, 0);
-        let made = tessera::render::render(
-            &caches,
-            &Derivatives::disabled(),
-            &file,
-            dims,
-            &p,
-            DECODE,
-            tessera::render::Output {
-                jpeg_quality: 80,
-                background: tessera::pipeline::Background::Black,
-            },
-        );
+        let render = |file: &Object| {
+            tessera::render::render(
+                &Caches::new(0, 0),
+                &Derivatives::disabled(),
+                file,
+                dims,
+                &p,
+                DECODE,
+                tessera::render::Output {
+                    jpeg_quality: 80,
+                    background: tessera::pipeline::Background::Black,
+                },
+            )
+        };
+        let made = render(&file);
+        if let (Some(Some(stored)), Ok(local)) = (&stored, &made) {
+            match render(stored) {
+                Ok(copied) => assert!(
+                    copied == *local,
+                    "{r}: the store's copy renders other bytes"
+                ),
+                Err(RenderError::Source(SourceError::Panicked(m))) => {
+                    panic!("{r}: the store's copy panicked where the file did not: {m}")
+                }
+                Err(_) => {}
+            }
+        }
         match made {
             Ok(bytes) => {
                 let img = image::load_from_memory(&bytes).expect("output decodes");
