@@ -207,8 +207,10 @@ impl Jp2Copy {
             parts: Some((grid, parts)),
             held: Mutex::new(vec![false; sots.len()]),
         };
-        let open_ended = sots.iter().enumerate().filter(|(_, s)| s[6..10] == [0; 4]);
-        copy.read_parts(file, open_ended.map(|(i, _)| i).collect(), limits)?;
+        if let Some((_, parts)) = &copy.parts {
+            let open_ended = sots.iter().enumerate().filter(|(_, s)| s[6..10] == [0; 4]);
+            copy.read_parts(file, parts, open_ended.map(|(i, _)| i).collect(), limits)?;
+        }
         Ok(copy)
     }
 
@@ -257,19 +259,18 @@ impl Jp2Copy {
                 .filter(|&i| !held[i] && tiles.binary_search(&parts[i].tile).is_ok())
                 .collect()
         };
-        self.read_parts(file, wanted, limits)
+        self.read_parts(file, parts, wanted, limits)
     }
 
-    /// Reads tile-parts `wanted` from the store into the copy, and marks them held.
+    /// Reads tile-parts `wanted` (of the copy's `parts`) from the store into the copy, and
+    /// marks them held.
     fn read_parts(
         &self,
         file: &Object,
+        parts: &[TilePart],
         wanted: Vec<usize>,
         limits: DecodeLimits,
     ) -> Result<(), SourceError> {
-        let Some((_, parts)) = &self.parts else {
-            return Ok(());
-        };
         if wanted.is_empty() {
             return Ok(());
         }
