@@ -134,7 +134,9 @@ pub fn render_with_raster(
                     }
                     Err(e) => Err(e.into()),
                 };
-                made.map_err(|e| pyramid_failed(derivatives, file, &e)).ok()
+                made.map_err(|e| pyramid_failed(derivatives, file, &e))
+                    .inspect(|_| crate::stats::Stats::bump(&caches.stats.derivative_reads))
+                    .ok()
             });
             match derived {
                 Some(Made::Stored(bytes)) => return stored(bytes),

@@ -1,5 +1,5 @@
 //! Counters of what the library did, for operators: cache hits and misses, decode failures
-//! and derivative builds. Plain atomics, bumped where the work happens and read by the
+//! and derivative builds and reads. Plain atomics, bumped where the work happens and read by the
 //! HTTP layer's `/metrics`; nothing here knows about Prometheus.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -42,6 +42,8 @@ pub struct Stats {
     pub decode_failures: AtomicU64,
     /// Derivative pyramids built.
     pub derivative_builds: AtomicU64,
+    /// Images made from a derivative pyramid (rather than from their source).
+    pub derivative_reads: AtomicU64,
 }
 
 impl Stats {

@@ -396,6 +396,15 @@ impl Collector for Gauges {
             about,
             ConstCounter::new(Stats::read(&s.derivative_builds)),
         )?;
+        let about = (
+            "derivative_reads",
+            "Images made from a derivative pyramid rather than from their source",
+        );
+        plain(
+            &mut e,
+            about,
+            ConstCounter::new(Stats::read(&s.derivative_reads)),
+        )?;
         if let Some(n) = self.storage.requests() {
             let about = ("storage_requests", "Requests sent to the image store (S3)");
             plain(&mut e, about, ConstCounter::new(n))?;

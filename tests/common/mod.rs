@@ -17,6 +17,10 @@ use tessera::config::{Config, ValidConfig};
 use tessera::http::{router, serve_on, AppState};
 use tower::ServiceExt;
 
+/// The metric counting images made from a derivative pyramid (rather than from their
+/// source, which may give the same bytes).
+pub const DERIVATIVE_READS: &str = "tessera_derivative_reads_total";
+
 /// The block colours of the fixtures' 4×3 grid, row-major (see tests/fixtures/README.md).
 pub const GRID: [[u8; 3]; 12] = [
     [255, 0, 0],
@@ -224,6 +228,29 @@ impl App {
     pub async fn get_image(&self, url: &str) -> DynamicImage {
         let (status, headers, body) = self.get(url).await;
         decoded(url, status, &headers, &body)
+    }
+
+    /// GETs `url`, which must answer 200, and gives its body and how much the unlabelled
+    /// sample `metric` went up across the request (what the request did, when nothing else
+    /// is in flight).
+    pub async fn get_counting(&self, url: &str, metric: &str) -> (Vec<u8>, f64) {
+        let before = self.metric(metric).await;
+        let (status, _, body) = self.get(url).await;
+        assert_eq!(status, 200, "{url}: {}", String::from_utf8_lossy(&body));
+        let after = self.metric(metric).await;
+        (body, after - before)
+    }
+
+    /// The value of the unlabelled sample `name` in this server's `/metrics`.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let (status, _, body) = self.get("/metrics").await;
+        let text = String::from_utf8(body).unwrap();
+        assert_eq!(status, 200, "{text}");
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no sample {name} in\n{text}"))
+            .parse()
+            .unwrap()
     }
 }
 
