@@ -1,5 +1,6 @@
 # Sourced by scripts that need an S3 server: start SeaweedFS on free loopback ports (each port
-# P also binds P+10000 for gRPC, so all are below 55000) and wait until an object can be
+# P also binds P+10000 for gRPC; both are kept below the kernel's ephemeral range when it
+# leaves room, so that no connection takes one meanwhile) and wait until an object can be
 # written and read. Sets WEED_PID and WEED_S3 (the endpoint URL); stop_weed kills it
 # (SIGKILL: it takes 15 s to stop on SIGTERM) and removes its data.
 #
@@ -16,9 +17,14 @@ def free(p):
         return False
     finally:
         s.close()
+try:
+    ephemeral = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    ephemeral = 32768
+low, high = (10000, ephemeral - 10000) if ephemeral >= 21000 else (21000, 44000)
 got = []
 while len(got) < 4:
-    p = random.randrange(21000, 44000)
+    p = random.randrange(low, high)
     if all(abs(p - q) > 1 for q in got) and free(p) and free(p + 10000):
         got.append(p)
 print(*got)

@@ -36,15 +36,25 @@ fn weed_binary() -> Option<PathBuf> {
     })
 }
 
-/// A port whose port + 10000 (SeaweedFS's gRPC port) is free too, both below 55000, and
-/// never one given to another test of this process (they start their servers at once).
+/// A port whose port + 10000 (SeaweedFS's gRPC port) is free too, and never one given to
+/// another test of this process (they start their servers at once). Both are below the
+/// kernel's ephemeral range when it leaves room (it does by default): a port there may be
+/// taken by any connection or port-0 listener while a test restarts SeaweedFS on its ports.
 fn port_pair() -> u16 {
     use std::sync::atomic::AtomicU16;
     static NEXT: AtomicU16 = AtomicU16::new(0);
     let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
-    let base = 21_000 + (std::process::id() % 50) as u16 * 200;
+    let ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    let (low, span) = match ephemeral.checked_sub(20_000) {
+        Some(span) if span >= 1_000 => (10_000, span),
+        _ => (21_000, 10_000),
+    };
+    let start = (std::process::id() % 50) as u16 * 200 % span;
     loop {
-        let p = base + NEXT.fetch_add(1, Ordering::Relaxed) % 10_000;
+        let p = low + (start + NEXT.fetch_add(1, Ordering::Relaxed) % span) % span;
         if free(p) && free(p + 10_000) {
             return p;
         }
