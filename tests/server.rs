@@ -6,9 +6,9 @@
 //!
 //! A test binary of its own (the others are in tests/integration), so that the timing of
 //! these tests does not depend on the pixel work of other tests running beside them. The idle
-//! test needs the server to fill the socket buffers within 3 s; under CPU contention it cannot,
-//! is never stalled long enough to be cut off, and the test fails (in one binary with the
-//! other tests it did; with two busy loops on a two-core machine it also fails alone).
+//! test needs the server to fill the socket buffers well within 3 s, so it asks for large
+//! answers: a few fill them (with 20,000 small ones the server's CPU time decided it, and the
+//! test failed under CPU contention).
 
 mod common;
 
@@ -71,11 +71,13 @@ async fn a_client_that_stops_reading_is_cut_off_by_the_idle_timeout() {
     let addr = base.trim_start_matches("http://");
     let s = TcpStream::connect(addr).await.unwrap();
     let (mut rx, mut tx) = s.into_split();
-    // 20,000 pipelined requests (about 20 MB of answers), and no reading for 3 s: the
-    // socket buffers fill, the server's writes stall, and it must hang up.
-    const N: usize = 20_000;
+    // 64 pipelined requests for an uncompressed TIFF of 2.4 MB (about 150 MB of answers),
+    // and no reading for 3 s: a few answers fill the socket buffers, the server's writes
+    // stall, and it must hang up. (Large answers fill them at once: small ones made the
+    // server's CPU time the race, which it lost on a busy machine.)
+    const N: usize = 64;
     let writer = tokio::spawn(async move {
-        let one = b"GET /iiif/grid.png/info.json HTTP/1.1\r\nHost: x\r\n\r\n";
+        let one = b"GET /iiif/grid.png/full/1024,/0/default.tif HTTP/1.1\r\nHost: x\r\n\r\n";
         let all: Vec<u8> = one.iter().copied().cycle().take(one.len() * N).collect();
         let _ = tokio::time::timeout(Duration::from_secs(10), tx.write_all(&all)).await;
     });
