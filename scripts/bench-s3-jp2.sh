@@ -9,7 +9,9 @@
 #   none   - the same object with cache_jp2_copies_mb = 0: every decode starts its own copy
 #            (the header, the SOT segments and the tiles it covers).
 # Also the requests and bytes each bucket server took from the store per tile (its /metrics),
-# and the first tile of a fresh server: its time and bytes.
+# the first tile of a fresh server (its time and bytes), and 8 bursts: the four 512-px tiles
+# of one codestream tile that the copy does not hold yet, asked at once (their decodes need
+# the same tile-part; the bytes show whether each read it).
 #
 #   scripts/bench-s3-jp2.sh [SECONDS] [PASSES] [BINARY]     (default 10 2 target/release/tessera)
 #
@@ -47,6 +49,16 @@ store_bytes() { # PORT
 b0=$(store_bytes "$copies_port")
 first=$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:$copies_port/iiif/mosaic.jp2/0,0,1024,1024/512,/0/default.jpg")
 echo "first tile of a fresh server: ${first} s, $(( $(store_bytes "$copies_port") - b0 )) bytes from the store"
+b0=$(store_bytes "$copies_port")
+for tile in 1024,0 2048,0 3072,0 0,1024 1024,1024 2048,1024 3072,1024 0,2048; do
+  x=${tile%,*}; y=${tile#*,}; burst=()
+  for d in 0,0 512,0 0,512 512,512; do
+    curl -sf -o /dev/null "http://127.0.0.1:$copies_port/iiif/mosaic.jp2/$((x + ${d%,*})),$((y + ${d#*,})),512,512/512,/0/default.jpg" &
+    burst+=($!)
+  done
+  wait "${burst[@]}"
+done
+echo "8 bursts, each the 4 tiles of one new codestream tile at once: $(( $(store_bytes "$copies_port") - b0 )) bytes from the store"
 tiles() { # PORT
   curl -sf "http://127.0.0.1:$1/metrics" | awk '/^tessera_requests_total\{/ && /family="image"/ && /class="2xx"/ {print $2}'
 }

@@ -4,7 +4,8 @@
 //! tile-part (boxes and main header), every tile-part's SOT marker segment (the decoder reads
 //! each one and skips the tile-parts outside its area), the bytes after the codestream, and
 //! the tile-parts of the tiles that regions have covered. Each tile-part is read from the
-//! store once per copy, and the rest of the object never.
+//! store once per copy, and the rest of the object never: decodes at once that need the same
+//! tile-part wait for the one that reads it (and read it themselves if that read fails).
 //!
 //! A codestream whose tile-parts cannot be walked (a broken SOT, a main header beyond 16
 //! MiB) is copied whole, and the decoder reports what is wrong with it.
@@ -16,7 +17,8 @@ use crate::storage::{Object, StorageError};
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use tempfile::TempPath;
 
 /// Bytes read per round trip while walking the SOT marker segments: a block that holds the
@@ -147,14 +149,53 @@ pub fn sot(bytes: &[u8]) -> Option<(u32, u32)> {
     Some((tile, len))
 }
 
+/// Where one tile-part of a copy is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// Not in the copy.
+    Absent,
+    /// Being read by one fill; the others that need it wait.
+    Reading,
+    /// In the copy.
+    Held,
+}
+
 /// A sparse local copy of a JPEG 2000 object (see the module's header). Deleted when dropped.
 pub struct Jp2Copy {
     path: TempPath,
     out: std::fs::File,
     /// The grid and tile-parts, when the codestream could be walked (else the copy is whole).
     parts: Option<(Grid, Vec<TilePart>)>,
-    /// Which tile-parts the copy holds.
-    held: Mutex<Vec<bool>>,
+    /// Where each tile-part is.
+    state: Mutex<Vec<Part>>,
+    /// Notified when tile-parts stop being read.
+    read: Condvar,
+    /// Fills waiting for tile-parts that others are reading.
+    waiting: AtomicUsize,
+}
+
+/// Tile-parts that one fill is reading: held once it says they are written, else absent
+/// again (a failed read, a panic), and the fills waiting for them are woken either way.
+struct Claim<'a> {
+    copy: &'a Jp2Copy,
+    parts: Vec<usize>,
+    written: bool,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        let now = if self.written {
+            Part::Held
+        } else {
+            Part::Absent
+        };
+        let mut state = self.copy.state();
+        for &i in &self.parts {
+            state[i] = now;
+        }
+        drop(state);
+        self.copy.read.notify_all();
+    }
 }
 
 impl std::fmt::Debug for Jp2Copy {
@@ -201,15 +242,15 @@ impl Jp2Copy {
             out.write_all_at(sot, part.bytes.start).map_err(io)?;
         }
         out.write_all_at(&tail.1, tail.0).map_err(io)?;
-        let copy = Jp2Copy {
-            path,
-            out,
-            parts: Some((grid, parts)),
-            held: Mutex::new(vec![false; sots.len()]),
-        };
+        let copy = Jp2Copy::new(path, out, Some((grid, parts)), sots.len());
         if let Some((_, parts)) = &copy.parts {
             let open_ended = sots.iter().enumerate().filter(|(_, s)| s[6..10] == [0; 4]);
-            copy.read_parts(file, parts, open_ended.map(|(i, _)| i).collect(), limits)?;
+            copy.read_parts(
+                file,
+                parts,
+                copy.claim(open_ended.map(|(i, _)| i).collect()),
+                limits,
+            )?;
         }
         Ok(copy)
     }
@@ -226,12 +267,40 @@ impl Jp2Copy {
             .ok_or_else(|| SourceError::Invalid("invalid JPEG 2000 header".into()))?;
         let (out, path) = temp_file(file, cs)?;
         out.write_all_at(&bytes, 0).map_err(io)?;
-        Ok(Jp2Copy {
+        Ok(Jp2Copy::new(path, out, None, 0))
+    }
+
+    fn new(
+        path: TempPath,
+        out: std::fs::File,
+        parts: Option<(Grid, Vec<TilePart>)>,
+        count: usize,
+    ) -> Jp2Copy {
+        Jp2Copy {
             path,
             out,
-            parts: None,
-            held: Mutex::new(Vec::new()),
-        })
+            parts,
+            state: Mutex::new(vec![Part::Absent; count]),
+            read: Condvar::new(),
+            waiting: AtomicUsize::new(0),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, Vec<Part>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Marks tile-parts `parts` as being read by the caller.
+    fn claim(&self, parts: Vec<usize>) -> Claim<'_> {
+        let mut state = self.state();
+        for &i in &parts {
+            state[i] = Part::Reading;
+        }
+        Claim {
+            copy: self,
+            parts,
+            written: false,
+        }
     }
 
     /// The file the decoder reads.
@@ -241,8 +310,9 @@ impl Jp2Copy {
 
     /// Reads into the copy the tile-parts that a decode of `region` (all of the image when
     /// `None`) needs and the copy does not hold yet: one request to the store (its ranges
-    /// coalesced by the backend), none when it holds them all. Refused when those parts are
-    /// over `limits`' bytes, as they pass through memory.
+    /// coalesced by the backend), none when it holds them all. Tile-parts that another fill
+    /// is reading are waited for, not read again (unless that read fails). Refused when the
+    /// parts this fill reads are over `limits`' bytes, as they pass through memory.
     pub fn fill(
         &self,
         file: &Object,
@@ -253,55 +323,75 @@ impl Jp2Copy {
             return Ok(());
         };
         let tiles = grid.tiles_for(region);
-        let wanted: Vec<usize> = {
-            let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-            (0..parts.len())
-                .filter(|&i| !held[i] && tiles.binary_search(&parts[i].tile).is_ok())
-                .collect()
-        };
-        self.read_parts(file, parts, wanted, limits)
+        let needed: Vec<usize> = (0..parts.len())
+            .filter(|&i| tiles.binary_search(&parts[i].tile).is_ok())
+            .collect();
+        loop {
+            let state = self.state();
+            let absent: Vec<usize> = needed
+                .iter()
+                .copied()
+                .filter(|&i| state[i] == Part::Absent)
+                .collect();
+            if !absent.is_empty() {
+                drop(state);
+                self.read_parts(file, parts, self.claim(absent), limits)?;
+                continue;
+            }
+            if needed.iter().all(|&i| state[i] == Part::Held) {
+                return Ok(());
+            }
+            // The rest are being read by others: once they are done, each part is held, or
+            // absent again (that read failed) and read here.
+            self.waiting.fetch_add(1, Ordering::Relaxed);
+            let state = self
+                .read
+                .wait_while(state, |s| needed.iter().any(|&i| s[i] == Part::Reading));
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
+            drop(state.unwrap_or_else(|e| e.into_inner()));
+        }
     }
 
-    /// Reads tile-parts `wanted` (of the copy's `parts`) from the store into the copy, and
-    /// marks them held.
+    /// Reads the tile-parts of `claim` (of the copy's `parts`) from the store into the copy;
+    /// they are held once written, so that a decode never reads a part another is writing.
     fn read_parts(
         &self,
         file: &Object,
         parts: &[TilePart],
-        wanted: Vec<usize>,
+        mut claim: Claim<'_>,
         limits: DecodeLimits,
     ) -> Result<(), SourceError> {
-        if wanted.is_empty() {
+        if claim.parts.is_empty() {
             return Ok(());
         }
-        let ranges: Vec<Range<u64>> = wanted.iter().map(|&i| parts[i].bytes.clone()).collect();
+        let ranges: Vec<Range<u64>> = claim
+            .parts
+            .iter()
+            .map(|&i| parts[i].bytes.clone())
+            .collect();
         limits.check_bytes(ranges.iter().map(|r| r.end - r.start).sum())?;
         let read = file.read_ranges(&ranges)?;
         let io = |e| SourceError::Storage(StorageError::io(&file.key, e));
         for (range, bytes) in ranges.iter().zip(&read) {
             self.out.write_all_at(bytes, range.start).map_err(io)?;
         }
-        // Marked only once written, so that a decode never reads a part another is writing.
-        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        for i in wanted {
-            held[i] = true;
-        }
+        claim.written = true;
         Ok(())
     }
 
     /// The memory the copy's index of tile-parts takes, in bytes.
     pub fn index_bytes(&self) -> usize {
         self.parts.as_ref().map_or(0, |(_, p)| {
-            p.len() * (std::mem::size_of::<TilePart>() + std::mem::size_of::<bool>())
+            p.len() * (std::mem::size_of::<TilePart>() + std::mem::size_of::<Part>())
         })
     }
 
     /// How many tile-parts the copy holds, of how many (`None` when it is whole).
     pub fn held(&self) -> Option<(usize, usize)> {
-        let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        let state = self.state();
         self.parts
             .as_ref()
-            .map(|(_, p)| (held.iter().filter(|h| **h).count(), p.len()))
+            .map(|(_, p)| (state.iter().filter(|&&s| s == Part::Held).count(), p.len()))
     }
 
     /// Whether the file is still there (a temporary-folder cleaner may have deleted it).
@@ -656,5 +746,113 @@ mod tests {
         // An open-ended part read at the start counts too.
         let (_, file, _, _) = open_ended();
         assert!(Jp2Copy::start(&file, limits(10 << 10)).is_err());
+    }
+
+    /// Polls `f` until it holds, for at most 30 s.
+    fn within(what: &str, f: impl Fn() -> bool) {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !f() {
+            assert!(std::time::Instant::now() < end, "{what}: not within 30 s");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
+    /// Fills `copy` for `region` in a thread of its own.
+    fn fill_in_thread(
+        copy: &Arc<Jp2Copy>,
+        file: &Object,
+        region: Option<Rect>,
+    ) -> std::thread::JoinHandle<Result<(), SourceError>> {
+        let (copy, file) = (copy.clone(), file.clone());
+        std::thread::spawn(move || copy.fill(&file, region, DecodeLimits::UNLIMITED))
+    }
+
+    #[test]
+    fn fills_at_once_read_each_tile_part_once() {
+        let (memory, file, local, _) = tiled();
+        let header = super::super::jp2::read_header(&file).unwrap();
+        let copy = Arc::new(Jp2Copy::start(&file, DecodeLimits::UNLIMITED).unwrap());
+        let (grid, parts) = copy.parts.clone().unwrap();
+        // Four tiles; the second fill needs two of them and two more.
+        let first = Some(Rect {
+            x: 0,
+            y: 0,
+            w: 200,
+            h: 200,
+        });
+        let second = Some(Rect {
+            x: 130,
+            y: 0,
+            w: 250,
+            h: 100,
+        });
+        let (reads, bytes) = (memory.reads(), memory.bytes_read());
+        memory.pause_reads(true);
+        let a = fill_in_thread(&copy, &file, first);
+        within("the first fill reads", || memory.reads_waiting() == 1);
+        let b = fill_in_thread(&copy, &file, second);
+        // The second reads what the first is not reading, then waits for the rest.
+        within("the second fill reads its own parts", || {
+            memory.reads_waiting() == 2
+        });
+        memory.pause_reads(false);
+        a.join().unwrap().unwrap();
+        b.join().unwrap().unwrap();
+        let tiles: std::collections::BTreeSet<u32> = [first, second]
+            .iter()
+            .flat_map(|r| grid.tiles_for(*r))
+            .collect();
+        let once: u64 = parts
+            .iter()
+            .filter(|p| tiles.contains(&p.tile))
+            .map(|p| p.bytes.end - p.bytes.start)
+            .sum();
+        assert_eq!(memory.reads() - reads, 2, "one read per fill");
+        assert_eq!(
+            memory.bytes_read() - bytes,
+            once,
+            "each tile-part read once"
+        );
+        for region in [first, second] {
+            let (got, _) = jp2::decode(copy.path(), &header, region, 0).unwrap();
+            let (all, _) = jp2::decode(local.path(), &header, region, 0).unwrap();
+            assert!(got.as_bytes() == all.as_bytes(), "{region:?}: other pixels");
+        }
+    }
+
+    #[test]
+    fn a_failed_read_is_read_again_by_the_fill_that_waited_for_it() {
+        let (memory, file, local, _) = tiled();
+        let header = super::super::jp2::read_header(&file).unwrap();
+        let copy = Arc::new(Jp2Copy::start(&file, DecodeLimits::UNLIMITED).unwrap());
+        let region = Some(Rect {
+            x: 0,
+            y: 0,
+            w: 200,
+            h: 200,
+        });
+        let reads = memory.reads();
+        memory.pause_reads(true);
+        memory.set_failing(true);
+        let a = fill_in_thread(&copy, &file, region);
+        within("the first fill reads", || memory.reads_waiting() == 1);
+        let b = fill_in_thread(&copy, &file, region);
+        within("the second fill waits for it", || {
+            copy.waiting.load(Ordering::Relaxed) == 1
+        });
+        // The first read fails; the parts are absent again, and the second fill reads them
+        // (once the store answers).
+        memory.pause_reads(false);
+        assert!(a.join().unwrap().is_err(), "the store failed");
+        within("the second fill ends", || b.is_finished());
+        // The store was still failing when the second read; nothing is left as being read.
+        assert!(b.join().unwrap().is_err());
+        assert_eq!(memory.reads() - reads, 2, "the second fill read too");
+        assert_eq!(copy.held().map(|h| h.0), Some(0));
+        memory.set_failing(false);
+        copy.fill(&file, region, DecodeLimits::UNLIMITED).unwrap();
+        let (got, _) = jp2::decode(copy.path(), &header, region, 0).unwrap();
+        let (all, _) = jp2::decode(local.path(), &header, region, 0).unwrap();
+        assert!(got.as_bytes() == all.as_bytes(), "other pixels");
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
 /// The tag of memory objects' identities.
@@ -30,6 +30,10 @@ pub struct Memory {
     bytes_read: AtomicU64,
     /// While set, every read fails as an unreachable network store's would.
     failing: std::sync::atomic::AtomicBool,
+    /// While set, every read waits (for tests of reads in flight), counted in `waiting`.
+    paused: Mutex<bool>,
+    resumed: Condvar,
+    waiting: AtomicU64,
 }
 
 impl Memory {
@@ -59,6 +63,18 @@ impl Memory {
     /// outages), or read again.
     pub fn set_failing(&self, failing: bool) {
         self.failing.store(failing, Ordering::Relaxed);
+    }
+
+    /// Makes every read wait until reads are resumed (for tests of reads in flight), or
+    /// resumes them.
+    pub fn pause_reads(&self, paused: bool) {
+        *self.paused.lock().unwrap_or_else(|p| p.into_inner()) = paused;
+        self.resumed.notify_all();
+    }
+
+    /// How many reads are waiting for [`Memory::pause_reads`] to end.
+    pub fn reads_waiting(&self) -> u64 {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     /// How many calls to [`Backend::read_ranges`] were made (round trips, for a network
@@ -148,6 +164,15 @@ impl Backend for Memory {
         object: &Object,
         ranges: &[Range<u64>],
     ) -> Result<Vec<Vec<u8>>, StorageError> {
+        {
+            let paused = self.paused.lock().unwrap_or_else(|p| p.into_inner());
+            if *paused {
+                self.waiting.fetch_add(1, Ordering::Relaxed);
+                let waited = self.resumed.wait_while(paused, |p| *p);
+                drop(waited.unwrap_or_else(|p| p.into_inner()));
+                self.waiting.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
         self.reads.fetch_add(1, Ordering::Relaxed);
         let asked: u64 = ranges.iter().map(|r| r.end.saturating_sub(r.start)).sum();
         self.bytes_read.fetch_add(asked, Ordering::Relaxed);
