@@ -15,7 +15,11 @@
 #
 #   scripts/bench-s3-jp2.sh [SECONDS] [PASSES] [BINARY]     (default 10 2 target/release/tessera)
 #
-# Loopback only. Needs: wrk, vips (libvips-tools), python3, curl.
+# With BENCH_TLM=1 the master is made by opj_compress -TLM instead (the same tiles, with TLM
+# marker segments listing the tile-parts, as Kakadu's ORGgen_tlm writes).
+#
+# Loopback only. Needs: wrk, vips (libvips-tools), python3, curl; opj_compress
+# (libopenjp2-tools) for BENCH_TLM=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-10}"; passes="${2:-2}"; bin="${3:-target/release/tessera}"
@@ -23,9 +27,16 @@ for tool in wrk vips curl; do
   command -v "$tool" >/dev/null || { echo "bench-s3-jp2.sh: $tool is missing" >&2; exit 1; }
 done
 data=target/bench/jp2
+if [ "${BENCH_TLM:-0}" = 1 ]; then
+  command -v opj_compress >/dev/null || { echo "bench-s3-jp2.sh: opj_compress is missing" >&2; exit 1; }
+  data=target/bench/jp2-tlm
+fi
 mkdir -p "$data/images"
 jp2="$data/images/mosaic.jp2"
-if [ ! -f "$jp2" ]; then
+if [ ! -f "$jp2" ] && [ "${BENCH_TLM:-0}" = 1 ]; then
+  vips copy sample-images/mosaic-six-photos.jpg "$data/mosaic.ppm"
+  opj_compress -i "$data/mosaic.ppm" -o "$jp2" -t 1024,1024 -TLM >/dev/null
+elif [ ! -f "$jp2" ]; then
   vips jp2ksave sample-images/mosaic-six-photos.jpg "$jp2" --lossless \
     --tile-width 1024 --tile-height 1024
 fi

@@ -62,6 +62,16 @@ pub fn encode(img: &DynamicImage) -> Result<Vec<u8>, String> {
 /// [`encode`], with the codestream cut into `tile`×`tile` tiles (one tile when `None`), as
 /// large masters often are.
 pub fn encode_tiled(img: &DynamicImage, tile: Option<u32>) -> Result<Vec<u8>, String> {
+    encode_with(img, tile, false)
+}
+
+/// [`encode_tiled`], with TLM marker segments in the main header that list every
+/// tile-part's length (as Kakadu writes with `ORGgen_tlm`).
+pub fn encode_tiled_with_tlm(img: &DynamicImage, tile: Option<u32>) -> Result<Vec<u8>, String> {
+    encode_with(img, tile, true)
+}
+
+fn encode_with(img: &DynamicImage, tile: Option<u32>, tlm: bool) -> Result<Vec<u8>, String> {
     let (w, h) = (img.width(), img.height());
     let (planes, space): (Vec<Vec<u8>>, _) = match img {
         DynamicImage::ImageLuma8(g) => (vec![g.as_raw().clone()], COLOR_SPACE::OPJ_CLRSPC_GRAY),
@@ -138,8 +148,11 @@ pub fn encode_tiled(img: &DynamicImage, tile: Option<u32>) -> Result<Vec<u8>, St
         opj_stream_set_skip_function(stream, Some(sink_skip));
         opj_stream_set_seek_function(stream, Some(sink_seek));
         opj_stream_set_user_data(stream, &mut *sink as *mut Sink as *mut c_void, None);
+        let tlm_yes = c"TLM=YES";
+        let extra = [tlm_yes.as_ptr(), std::ptr::null()];
         let ok = !codec.is_null()
             && opj_setup_encoder(codec, &mut cp, image) == 1
+            && (!tlm || opj_encoder_set_extra_options(codec, extra.as_ptr()) == 1)
             && opj_start_compress(codec, image, stream) == 1
             && opj_encode(codec, stream) == 1
             && opj_end_compress(codec, stream) == 1;

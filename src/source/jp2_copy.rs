@@ -7,8 +7,10 @@
 //! store once per copy, and the rest of the object never: decodes at once that need the same
 //! tile-part wait for the one that reads it (and read it themselves if that read fails).
 //!
-//! A codestream whose tile-parts cannot be walked (a broken SOT, a main header beyond 16
-//! MiB) is copied whole, and the decoder reports what is wrong with it.
+//! The tile-parts are found from the main header's TLM marker segments when it has them (their
+//! SOT segments read in one request and checked against them), else by walking the SOT
+//! segments from the first. A codestream whose tile-parts cannot be walked (a broken SOT, a
+//! main header beyond 16 MiB) is copied whole, and the decoder reports what is wrong with it.
 
 use super::jp2::J2K_SIGNATURE;
 use super::{DecodeLimits, SourceError};
@@ -226,8 +228,13 @@ impl Jp2Copy {
             .ok_or_else(|| SourceError::Invalid("invalid JPEG 2000 header".into()))?;
         let walked = match (first_tile_part(&head, cs), grid(&head, cs)) {
             (MainHeader::EndsAt(first), Some(grid)) => {
-                let trips = MIN_WALK_TRIPS.max(file.len >> 20);
-                walk(file, &head, first as u64, grid, trips)?
+                match from_tlm(file, &head, cs, first, grid)? {
+                    Some(listed) => Some(listed),
+                    None => {
+                        let trips = MIN_WALK_TRIPS.max(file.len >> 20);
+                        walk(file, &head, first as u64, grid, trips)?
+                    }
+                }
             }
             _ => None,
         };
@@ -415,6 +422,123 @@ fn temp_file(file: &Object, cs: usize) -> Result<(std::fs::File, TempPath), Sour
 /// the bytes from there to the end of the object.
 type Walked = (Grid, Vec<TilePart>, Vec<[u8; 12]>, (u64, Vec<u8>));
 
+/// The tile-parts that the main header's TLM marker segments list, in order: each one's tile
+/// (`None` when the segments leave it implicit: then tile-part k is tile k, the only one of
+/// its tile) and its length (Ptlm, as Psot counts it). `None` when the main header, from `cs`
+/// (its SOC marker) to `first` (its first SOT), has no TLM segment, or one that is malformed
+/// (segments are put in their Ztlm order, which must not repeat).
+pub fn tlm_lengths(bytes: &[u8], cs: usize, first: usize) -> Option<Vec<(Option<u32>, u32)>> {
+    let mut segments: Vec<(u8, &[u8])> = Vec::new();
+    let mut at = cs + 2;
+    while at + 4 <= first {
+        let marker = [*bytes.get(at)?, *bytes.get(at + 1)?];
+        let len = usize::from(u16::from_be_bytes([
+            *bytes.get(at + 2)?,
+            *bytes.get(at + 3)?,
+        ]));
+        let body = bytes.get(at + 4..at + 2 + len.max(2))?;
+        if marker == [0xFF, 0x55] {
+            let (&z, _) = body.split_first()?;
+            segments.push((z, body));
+        }
+        at += 2 + len;
+    }
+    segments.sort_by_key(|(z, _)| *z);
+    if segments.is_empty() || segments.windows(2).any(|w| w[0].0 == w[1].0) {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for (_, body) in segments {
+        let stlm = *body.get(1)?;
+        let (st, sp) = (usize::from((stlm >> 4) & 3), (stlm >> 6) & 1);
+        if st == 3 || stlm & 0x8F != 0 {
+            return None;
+        }
+        let width = st + if sp == 1 { 4 } else { 2 };
+        let entries = &body[2..];
+        if entries.len() % width != 0 {
+            return None;
+        }
+        for e in entries.chunks(width) {
+            let tile = match st {
+                0 => None,
+                1 => Some(u32::from(e[0])),
+                _ => Some(u32::from(u16::from_be_bytes([e[0], e[1]]))),
+            };
+            let p = &e[st..];
+            let len = if sp == 1 {
+                u32::from_be_bytes([p[0], p[1], p[2], p[3]])
+            } else {
+                u32::from(u16::from_be_bytes([p[0], p[1]]))
+            };
+            parts.push((tile, len));
+            if parts.len() > MAX_PARTS {
+                return None;
+            }
+        }
+    }
+    Some(parts)
+}
+
+/// The tile-parts from the main header's TLM segments ([`tlm_lengths`]), from `first` (the
+/// first SOT's offset), with their SOT segments and the codestream's end read in one request
+/// and checked against them: the walk's answer in one round trip. `None` when there is no TLM,
+/// or it does not describe this codestream (then the SOT segments are walked).
+fn from_tlm(
+    file: &Object,
+    head: &[u8],
+    cs: usize,
+    first: usize,
+    grid: Grid,
+) -> Result<Option<Walked>, SourceError> {
+    let Some(listed) = tlm_lengths(head, cs, first) else {
+        return Ok(None);
+    };
+    let tiles = grid.tiles.0 * grid.tiles.1;
+    let mut parts = Vec::with_capacity(listed.len());
+    let mut at = first as u64;
+    for (k, &(tile, len)) in listed.iter().enumerate() {
+        let tile = match tile {
+            Some(t) => t,
+            None => u32::try_from(k).unwrap_or(u32::MAX),
+        };
+        let end = at + u64::from(len);
+        if tile >= tiles || len < 14 || end > file.len {
+            return Ok(None);
+        }
+        parts.push(TilePart {
+            tile,
+            bytes: at..end,
+        });
+        at = end;
+    }
+    let mut ranges: Vec<Range<u64>> = parts
+        .iter()
+        .map(|p| p.bytes.start..p.bytes.start + SOT_LEN)
+        .collect();
+    if at < file.len {
+        ranges.push(at..file.len);
+    }
+    let mut read = file.read_ranges(&ranges)?;
+    let tail = if at < file.len {
+        read.pop().unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    if !(tail.is_empty() || tail.starts_with(&[0xFF, 0xD9])) {
+        return Ok(None);
+    }
+    let mut sots = Vec::with_capacity(parts.len());
+    for (part, bytes) in parts.iter().zip(&read) {
+        let listed = (part.tile, (part.bytes.end - part.bytes.start) as u32);
+        if sot(bytes) != Some(listed) {
+            return Ok(None);
+        }
+        sots.push(bytes[..12].try_into().expect("12 bytes"));
+    }
+    Ok(Some((grid, parts, sots, (at, tail))))
+}
+
 /// Walks the SOT marker segments from `first` (in `head`, the object's first bytes, then
 /// reading ahead [`WALK_BLOCK`] while tile-parts
 /// are small, else each segment alone): the
@@ -533,17 +657,7 @@ mod tests {
     /// A 128-px-tiled lossless JP2 of 512 x 384 pixels of noise (4 x 3 tiles that do not
     /// compress), in a memory store, and the same bytes as a local file.
     fn tiled() -> (Arc<Memory>, Object, tempfile::NamedTempFile, Vec<u8>) {
-        let noise = |x: u32, y: u32, c: u32| {
-            let h = (x.wrapping_mul(73_856_093)
-                ^ y.wrapping_mul(19_349_663)
-                ^ c.wrapping_mul(83_492_791))
-            .wrapping_mul(2_654_435_761);
-            (h >> 24) as u8
-        };
-        let img = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(512, 384, |x, y| {
-            image::Rgb([noise(x, y, 0), noise(x, y, 1), noise(x, y, 2)])
-        }));
-        stored(crate::encode::jp2::encode_tiled(&img, Some(128)).unwrap())
+        stored(crate::encode::jp2::encode_tiled(&noise_image(), Some(128)).unwrap())
     }
 
     /// `bytes` as `t.jp2` in a fresh memory store, and as a local file.
@@ -746,6 +860,160 @@ mod tests {
         // An open-ended part read at the start counts too.
         let (_, file, _, _) = open_ended();
         assert!(Jp2Copy::start(&file, limits(10 << 10)).is_err());
+    }
+
+    /// 512 x 384 pixels of noise in 128-px tiles (4 x 3, that do not compress).
+    fn noise_image() -> image::DynamicImage {
+        let noise = |x: u32, y: u32, c: u32| {
+            let h = (x.wrapping_mul(73_856_093)
+                ^ y.wrapping_mul(19_349_663)
+                ^ c.wrapping_mul(83_492_791))
+            .wrapping_mul(2_654_435_761);
+            (h >> 24) as u8
+        };
+        image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(512, 384, |x, y| {
+            image::Rgb([noise(x, y, 0), noise(x, y, 1), noise(x, y, 2)])
+        }))
+    }
+
+    /// A TLM marker segment: Ztlm, Stlm of `st` and `sp`, the entries' bytes.
+    fn tlm_segment(z: u8, st: u8, sp: u8, entries: &[u8]) -> Vec<u8> {
+        let mut seg = vec![0xFF, 0x55];
+        seg.extend_from_slice(&(4 + entries.len() as u16).to_be_bytes());
+        seg.extend_from_slice(&[z, (sp << 6) | (st << 4)]);
+        seg.extend_from_slice(entries);
+        seg
+    }
+
+    #[test]
+    fn tlm_segments_are_read_in_their_order_or_refused() {
+        // SOC, then the segments, then where the first SOT would be.
+        let header = |segments: &[Vec<u8>]| {
+            let mut b = vec![0xFF, 0x4F];
+            for s in segments {
+                b.extend_from_slice(s);
+            }
+            let first = b.len();
+            b.extend_from_slice(&[0xFF, 0x90]);
+            (b, first)
+        };
+        let read = |segments: &[Vec<u8>]| {
+            let (b, first) = header(segments);
+            tlm_lengths(&b, 0, first)
+        };
+        // Implicit tiles, 16-bit lengths.
+        assert_eq!(
+            read(&[tlm_segment(0, 0, 0, &[0, 20, 1, 0])]),
+            Some(vec![(None, 20), (None, 256)])
+        );
+        // 8-bit tiles and 32-bit lengths; 16-bit tiles; put in Ztlm order.
+        let a = tlm_segment(1, 2, 1, &[0, 7, 0, 0, 0, 30]);
+        let b = tlm_segment(0, 1, 1, &[3, 0, 1, 0, 0]);
+        assert_eq!(read(&[a, b]), Some(vec![(Some(3), 65_536), (Some(7), 30)]));
+        // A segment of another marker on the way is skipped.
+        let com = vec![0xFF, 0x64, 0, 5, 0, 1, b'x'];
+        assert_eq!(
+            read(&[com.clone(), tlm_segment(0, 1, 0, &[2, 0, 40])]),
+            Some(vec![(Some(2), 40)])
+        );
+        // None, a repeated Ztlm, ST of 3, entries that do not divide, reserved bits.
+        assert_eq!(read(&[com]), None);
+        let twice = [
+            tlm_segment(0, 1, 0, &[0, 0, 20]),
+            tlm_segment(0, 1, 0, &[1, 0, 20]),
+        ];
+        assert_eq!(read(&twice), None);
+        assert_eq!(read(&[tlm_segment(0, 3, 0, &[0, 0, 0, 20])]), None);
+        assert_eq!(read(&[tlm_segment(0, 1, 0, &[0, 0, 20, 1])]), None);
+        let mut reserved = tlm_segment(0, 1, 0, &[0, 0, 20]);
+        reserved[5] |= 0x01;
+        assert_eq!(read(&[reserved]), None);
+        // A segment cut short by the end of the header.
+        let (b, first) = header(&[tlm_segment(0, 1, 0, &[0, 0, 20])]);
+        assert_eq!(tlm_lengths(&b[..first - 2], 0, first), None);
+    }
+
+    #[test]
+    fn a_tlm_gives_the_tile_parts_in_one_request_and_a_wrong_one_is_walked_instead() {
+        let img = noise_image();
+        let (memory, file, local, bytes) =
+            stored(crate::encode::jp2::encode_tiled_with_tlm(&img, Some(128)).unwrap());
+        let head = file.head(64 << 10).unwrap();
+        let cs = head.windows(4).position(|w| w == J2K_SIGNATURE).unwrap();
+        let MainHeader::EndsAt(first) = first_tile_part(&head, cs) else {
+            panic!("no main header")
+        };
+        let listed = tlm_lengths(&head, cs, first).expect("the encoder wrote TLM");
+        assert_eq!(listed.len(), 12);
+        let g = grid(&head, cs).unwrap();
+        let walked = walk(&file, &head, first as u64, g, 64).unwrap().unwrap();
+        let reads = memory.reads();
+        let copy = Jp2Copy::start(&file, DecodeLimits::UNLIMITED).unwrap();
+        // The header, then the SOT segments and the end at once.
+        assert_eq!(memory.reads() - reads, 2, "round trips to start the copy");
+        assert_eq!(
+            copy.parts.as_ref().unwrap().1,
+            walked.1,
+            "the walk's tile-parts"
+        );
+        let header = super::super::jp2::read_header(&file).unwrap();
+        for region in [
+            Some(Rect {
+                x: 130,
+                y: 10,
+                w: 100,
+                h: 300,
+            }),
+            None,
+        ] {
+            copy.fill(&file, region, DecodeLimits::UNLIMITED).unwrap();
+            let (got, _) = jp2::decode(copy.path(), &header, region, 0).unwrap();
+            let (all, _) = jp2::decode(local.path(), &header, region, 0).unwrap();
+            assert!(got.as_bytes() == all.as_bytes(), "{region:?}: other pixels");
+        }
+
+        // A TLM whose first two lengths are swapped (the walk finds each part where its SOT
+        // says): the copy walks instead, and decodes as the file does.
+        let at = head[cs..first]
+            .windows(2)
+            .position(|w| w == [0xFF, 0x55])
+            .unwrap()
+            + cs;
+        let stlm = head[at + 5];
+        let (st, width) = (
+            usize::from((stlm >> 4) & 3),
+            if stlm & 0x40 != 0 { 4 } else { 2 },
+        );
+        let entry = |k: usize| at + 6 + k * (st + width) + st;
+        assert_ne!(listed[0].1, listed[1].1, "the first two lengths differ");
+        let mut wrong = bytes.clone();
+        let (e0, e1) = (entry(0), entry(1));
+        let (l0, l1) = (
+            wrong[e0..e0 + width].to_vec(),
+            wrong[e1..e1 + width].to_vec(),
+        );
+        wrong[e0..e0 + width].copy_from_slice(&l1);
+        wrong[e1..e1 + width].copy_from_slice(&l0);
+        let (_, file, local, _) = stored(wrong);
+        let head = file.head(64 << 10).unwrap();
+        assert!(tlm_lengths(&head, cs, first).is_some());
+        assert!(from_tlm(&file, &head, cs, first, g).unwrap().is_none());
+        let copy = Jp2Copy::start(&file, DecodeLimits::UNLIMITED).unwrap();
+        assert_eq!(
+            copy.parts.as_ref().unwrap().1,
+            walked.1,
+            "the walk's tile-parts"
+        );
+        let region = Some(Rect {
+            x: 0,
+            y: 0,
+            w: 300,
+            h: 200,
+        });
+        copy.fill(&file, region, DecodeLimits::UNLIMITED).unwrap();
+        let (got, _) = jp2::decode(copy.path(), &header, region, 0).unwrap();
+        let (all, _) = jp2::decode(local.path(), &header, region, 0).unwrap();
+        assert!(got.as_bytes() == all.as_bytes(), "other pixels");
     }
 
     /// Polls `f` until it holds, for at most 30 s.
