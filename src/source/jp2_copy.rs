@@ -228,12 +228,10 @@ impl Jp2Copy {
             .ok_or_else(|| SourceError::Invalid("invalid JPEG 2000 header".into()))?;
         let walked = match (first_tile_part(&head, cs), grid(&head, cs)) {
             (MainHeader::EndsAt(first), Some(grid)) => {
-                match from_tlm(file, &head, cs, first, grid)? {
+                let trips = MIN_WALK_TRIPS.max(file.len >> 20);
+                match from_tlm(file, &head, cs, first, grid, trips)? {
                     Some(listed) => Some(listed),
-                    None => {
-                        let trips = MIN_WALK_TRIPS.max(file.len >> 20);
-                        walk(file, &head, first as u64, grid, trips)?
-                    }
+                    None => walk(file, &head, first as u64, grid, trips)?,
                 }
             }
             _ => None,
@@ -252,12 +250,8 @@ impl Jp2Copy {
         let copy = Jp2Copy::new(path, out, Some((grid, parts)), sots.len());
         if let Some((_, parts)) = &copy.parts {
             let open_ended = sots.iter().enumerate().filter(|(_, s)| s[6..10] == [0; 4]);
-            copy.read_parts(
-                file,
-                parts,
-                copy.claim(open_ended.map(|(i, _)| i).collect()),
-                limits,
-            )?;
+            let claim = copy.claim(&mut copy.state(), open_ended.map(|(i, _)| i).collect());
+            copy.read_parts(file, parts, claim, limits)?;
         }
         Ok(copy)
     }
@@ -297,9 +291,8 @@ impl Jp2Copy {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Marks tile-parts `parts` as being read by the caller.
-    fn claim(&self, parts: Vec<usize>) -> Claim<'_> {
-        let mut state = self.state();
+    /// Marks tile-parts `parts` as being read by the caller, in `state` (the copy's, locked).
+    fn claim(&self, state: &mut [Part], parts: Vec<usize>) -> Claim<'_> {
         for &i in &parts {
             state[i] = Part::Reading;
         }
@@ -334,15 +327,17 @@ impl Jp2Copy {
             .filter(|&i| tiles.binary_search(&parts[i].tile).is_ok())
             .collect();
         loop {
-            let state = self.state();
+            let mut state = self.state();
             let absent: Vec<usize> = needed
                 .iter()
                 .copied()
                 .filter(|&i| state[i] == Part::Absent)
                 .collect();
             if !absent.is_empty() {
+                // Claimed under the lock they were found absent under: no other fill reads them.
+                let claim = self.claim(&mut state, absent);
                 drop(state);
-                self.read_parts(file, parts, self.claim(absent), limits)?;
+                self.read_parts(file, parts, claim, limits)?;
                 continue;
             }
             if needed.iter().all(|&i| state[i] == Part::Held) {
@@ -481,15 +476,19 @@ pub fn tlm_lengths(bytes: &[u8], cs: usize, first: usize) -> Option<Vec<(Option<
 }
 
 /// The tile-parts from the main header's TLM segments ([`tlm_lengths`]), from `first` (the
-/// first SOT's offset), with their SOT segments and the codestream's end read in one request
-/// and checked against them: the walk's answer in one round trip. `None` when there is no TLM,
-/// or it does not describe this codestream (then the SOT segments are walked).
+/// first SOT's offset): their SOT segments and the codestream's EOC marker are read in one
+/// call and checked against them, then the bytes after the EOC (if any). The walk's answer
+/// in one round trip (or a few ranged reads at once, when the tile-parts lie far apart).
+/// `None` when there is no TLM, or it does not describe this codestream, or its SOT segments
+/// lie in more than `trips` stretches of the object (then the SOT segments are walked, with
+/// the walk's own bounds).
 fn from_tlm(
     file: &Object,
     head: &[u8],
     cs: usize,
     first: usize,
     grid: Grid,
+    trips: u64,
 ) -> Result<Option<Walked>, SourceError> {
     let Some(listed) = tlm_lengths(head, cs, first) else {
         return Ok(None);
@@ -512,29 +511,47 @@ fn from_tlm(
         });
         at = end;
     }
+    let listed_sot = |p: &TilePart| (p.tile, (p.bytes.end - p.bytes.start) as u32);
+    // The first SOT is in the header at hand: a TLM that disagrees with it costs no request.
+    match parts.first() {
+        Some(p) if sot(&head[first..]) == Some(listed_sot(p)) => {}
+        _ => return Ok(None),
+    }
+    // Ranges more than a read-ahead block apart are separate reads for a network store.
+    let stretches = 1 + parts
+        .windows(2)
+        .filter(|w| w[1].bytes.start - w[0].bytes.start > WALK_BLOCK / 4)
+        .count() as u64;
+    if stretches > trips {
+        return Ok(None);
+    }
     let mut ranges: Vec<Range<u64>> = parts
         .iter()
         .map(|p| p.bytes.start..p.bytes.start + SOT_LEN)
         .collect();
-    if at < file.len {
-        ranges.push(at..file.len);
+    let eoc = at..(at + 2).min(file.len);
+    if !eoc.is_empty() {
+        ranges.push(eoc.clone());
     }
     let mut read = file.read_ranges(&ranges)?;
-    let tail = if at < file.len {
-        read.pop().unwrap_or_default()
-    } else {
+    let mut tail = if eoc.is_empty() {
         Vec::new()
+    } else {
+        read.pop().unwrap_or_default()
     };
-    if !(tail.is_empty() || tail.starts_with(&[0xFF, 0xD9])) {
+    if !(tail.is_empty() || tail == [0xFF, 0xD9]) {
         return Ok(None);
     }
     let mut sots = Vec::with_capacity(parts.len());
     for (part, bytes) in parts.iter().zip(&read) {
-        let listed = (part.tile, (part.bytes.end - part.bytes.start) as u32);
-        if sot(bytes) != Some(listed) {
+        if sot(bytes) != Some(listed_sot(part)) {
             return Ok(None);
         }
         sots.push(bytes[..12].try_into().expect("12 bytes"));
+    }
+    // What follows the codestream (JP2 boxes after it, rarely), once the list is known good.
+    if eoc.end < file.len {
+        tail.extend(file.read_range(eoc.end..file.len)?);
     }
     Ok(Some((grid, parts, sots, (at, tail))))
 }
@@ -972,8 +989,9 @@ mod tests {
             assert!(got.as_bytes() == all.as_bytes(), "{region:?}: other pixels");
         }
 
-        // A TLM whose first two lengths are swapped (the walk finds each part where its SOT
-        // says): the copy walks instead, and decodes as the file does.
+        // A TLM whose second and third lengths are swapped (the first SOT agrees; the walk
+        // finds each part where its SOT says): the copy walks instead, and decodes as the file
+        // does.
         let at = head[cs..first]
             .windows(2)
             .position(|w| w == [0xFF, 0x55])
@@ -985,9 +1003,9 @@ mod tests {
             if stlm & 0x40 != 0 { 4 } else { 2 },
         );
         let entry = |k: usize| at + 6 + k * (st + width) + st;
-        assert_ne!(listed[0].1, listed[1].1, "the first two lengths differ");
+        assert_ne!(listed[1].1, listed[2].1, "the lengths differ");
         let mut wrong = bytes.clone();
-        let (e0, e1) = (entry(0), entry(1));
+        let (e0, e1) = (entry(1), entry(2));
         let (l0, l1) = (
             wrong[e0..e0 + width].to_vec(),
             wrong[e1..e1 + width].to_vec(),
@@ -997,7 +1015,7 @@ mod tests {
         let (_, file, local, _) = stored(wrong);
         let head = file.head(64 << 10).unwrap();
         assert!(tlm_lengths(&head, cs, first).is_some());
-        assert!(from_tlm(&file, &head, cs, first, g).unwrap().is_none());
+        assert!(from_tlm(&file, &head, cs, first, g, 64).unwrap().is_none());
         let copy = Jp2Copy::start(&file, DecodeLimits::UNLIMITED).unwrap();
         assert_eq!(
             copy.parts.as_ref().unwrap().1,
