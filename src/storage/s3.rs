@@ -142,7 +142,7 @@ pub struct S3 {
     /// Blocks that stream readers (headers, IFDs) read, by key, version and block number.
     blocks: moka::sync::Cache<(String, SystemTime, u64), Arc<[u8]>>,
     /// Requests sent so far (each retry not counted).
-    requests: std::sync::atomic::AtomicU64,
+    requests: Arc<std::sync::atomic::AtomicU64>,
     /// Bytes of object data received so far (ranged reads).
     bytes_read: Arc<std::sync::atomic::AtomicU64>,
 }
@@ -237,11 +237,19 @@ impl S3 {
         &self,
         request: impl std::future::Future<Output = Result<T, object_store::Error>> + Send + 'static,
     ) -> Result<T, StorageError> {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.run_uncounted(request)
+    }
+
+    /// [`Self::run`] for work that counts its own requests (ranged reads: one per GET).
+    fn run_uncounted<T: Send + 'static>(
+        &self,
+        request: impl std::future::Future<Output = Result<T, object_store::Error>> + Send + 'static,
+    ) -> Result<T, StorageError> {
         let deadline = (self.settings.connect_timeout + self.settings.timeout)
             * (self.settings.retries as u32 + 1)
             + Duration::from_secs(1);
-        self.requests
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let rt = self
             .runtime
@@ -445,7 +453,8 @@ impl Backend for S3 {
         let store = self.store.clone();
         let wanted: Vec<Range<u64>> = ranges.iter().filter(|r| r.start < r.end).cloned().collect();
         let counted = self.bytes_read.clone();
-        let got = self.run(async move {
+        let requests = self.requests.clone();
+        let got = self.run_uncounted(async move {
             object_store::coalesce_ranges(
                 &wanted,
                 |r| {
@@ -453,6 +462,7 @@ impl Backend for S3 {
                     let path = path.clone();
                     let etag = etag.clone();
                     let counted = counted.clone();
+                    requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     async move {
                         let options = GetOptions {
                             range: Some(GetRange::Bounded(r)),
