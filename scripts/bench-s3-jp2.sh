@@ -67,7 +67,7 @@ for tile in 1024,0 2048,0 3072,0 0,1024 1024,1024 2048,1024 3072,1024 0,2048; do
     curl -sf -o /dev/null "http://127.0.0.1:$copies_port/iiif/mosaic.jp2/$((x + ${d%,*})),$((y + ${d#*,})),512,512/512,/0/default.jpg" &
     burst+=($!)
   done
-  wait "${burst[@]}"
+  for p in "${burst[@]}"; do wait "$p" || echo "bench-s3-jp2.sh: a burst request failed" >&2; done
 done
 echo "8 bursts, each the 4 tiles of one new codestream tile at once: $(( $(store_bytes "$copies_port") - b0 )) bytes from the store"
 tiles() { # PORT

@@ -25,7 +25,9 @@ low, high = (10000, ephemeral - 10000) if ephemeral >= 21000 else (21000, 44000)
 got = []
 while len(got) < 4:
     p = random.randrange(low, high)
-    if all(abs(p - q) > 1 for q in got) and free(p) and free(p + 10000):
+    # Neither port may be (next to) one already chosen, gRPC ports included.
+    taken = [q + d for q in got for d in (0, 10000)]
+    if all(abs(p + d - t) > 1 for t in taken for d in (0, 10000)) and free(p) and free(p + 10000):
         got.append(p)
 print(*got)
 PY

@@ -131,7 +131,11 @@ async fn a_changed_source_gets_a_new_pyramid_and_a_damaged_one_is_rebuilt() {
     .await;
     assert!(fresh, "the new picture");
     let second = wait_for_derivative(&dir, Some(&first));
-    assert!(!first.exists(), "the old version's pyramid is removed");
+    // Removed by the builder just after the new one is in place.
+    assert!(
+        wait_until(Duration::from_secs(60), || !first.exists()),
+        "the old version's pyramid is removed"
+    );
     wait_for_pyramid(&app, &tile, &stored_tile(&second, 0, 0, 0)).await;
 
     // Damage the pyramid: the request is still served (from the source), and the pyramid is
